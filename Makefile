@@ -1,0 +1,37 @@
+# Atelier Workbench: `make serve` and `make test` do all the set-up on a fresh machine with Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PROJECT ?= data/project
+PORT   ?= 5006
+ADDRESS ?= 127.0.0.1
+PYTEST_ARGS ?=
+
+.PHONY: install serve demo test lint bench clean-demo
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/workbench demo --project $(PROJECT)
+
+serve: demo
+	$(BIN)/workbench serve --project $(PROJECT) --address $(ADDRESS) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check workbench extensions tests benchmarks
+
+test: install lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+bench: install
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean-demo:
+	rm -rf $(PROJECT) data/demo-refs

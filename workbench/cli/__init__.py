@@ -1,0 +1,53 @@
+"""The ``workbench`` command line: one module per command group, all over the same Python API.
+
+Every command takes ``--project DIR`` (or ``$WORKBENCH_PROJECT``; default ``./data/project``) and every
+command that reports takes ``--json``. Errors become exit codes in :mod:`workbench.cli.common`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import WorkbenchError
+from . import export as _export
+from . import faces as _faces
+from . import generation as _generation
+from . import library as _library
+from . import review as _review
+from .common import exit_code_for, print_error
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="workbench",
+    help="Atelier Workbench: references in, site-ready on-brand AI assets out, with a ledger of everything.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for _module in (_library, _generation, _review, _export, _faces):
+    _module.register(app)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``workbench`` console script."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        app(args=args, standalone_mode=False)
+    except WorkbenchError as exc:
+        print_error(exc, "--json" in args)
+        sys.exit(exit_code_for(exc))
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,97 @@
+"""Shared CLI plumbing: the ``--project``/``--json`` options, output, and error-to-exit-code mapping.
+
+Only the CLI turns :mod:`workbench.errors` into exit codes and messages:
+
+====  ===========================================================
+0     success
+1     partial failure (some items failed, the rest were committed)
+2     invalid input (unknown id, bad spec, forbidden transition)
+3     ledger locked or ledger/store failure
+4     connector failure (provider, channel, missing key)
+5     export refused
+====  ===========================================================
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from ..errors import (
+    ConnectorError,
+    ExportError,
+    InvalidSpec,
+    LedgerError,
+    PluginError,
+    ProjectError,
+    StoreError,
+    WorkbenchError,
+    redact,
+)
+from ..secrets import known_secrets
+
+__all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "exit_code_for", "open_wb", "print_error"]
+
+ProjectOpt = Annotated[
+    Path | None,
+    typer.Option("--project", "-p", envvar="WORKBENCH_PROJECT", help="Project folder (default ./data/project).",
+                 show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+console = Console(stderr=True)
+
+
+def open_wb(project: Path | None) -> Any:
+    """Open the project for a command."""
+    from ..project import open_project
+
+    return open_project(project)
+
+
+def _default(obj: Any) -> Any:
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if hasattr(obj, "__dataclass_fields__"):
+        from dataclasses import asdict
+
+        return asdict(obj)
+    if isinstance(obj, (set, frozenset)):
+        return sorted(obj)
+    return str(obj)
+
+
+def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
+    """Print ``data`` as JSON on stdout, or call ``human(data)`` to render it for people."""
+    if as_json or human is None:
+        sys.stdout.write(json.dumps(data, indent=2, default=_default, ensure_ascii=False) + "\n")
+    else:
+        human(data)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Exit code for an error raised by the core."""
+    if isinstance(exc, ExportError):
+        return 5
+    if isinstance(exc, ConnectorError):
+        return 4
+    if isinstance(exc, (LedgerError, StoreError)):
+        return 3
+    if isinstance(exc, (InvalidSpec, PluginError, ProjectError)):
+        return 2
+    return 2
+
+
+def print_error(exc: WorkbenchError, as_json: bool) -> None:
+    """Report an error on stderr (and as JSON on stdout with ``--json``), secrets scrubbed."""
+    message = redact(str(exc), known_secrets())
+    if as_json:
+        payload = {"error": {"type": type(exc).__name__, "message": message}}
+        sys.stdout.write(json.dumps(payload) + "\n")
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)

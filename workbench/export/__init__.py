@@ -1,0 +1,1 @@
+"""Export: channel plans and deliveries, the export ledger."""

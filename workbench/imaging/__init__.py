@@ -1,0 +1,1 @@
+"""Image reading: content sniffing, metadata probes, previews and thumbnails."""

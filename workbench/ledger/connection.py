@@ -1,0 +1,134 @@
+"""Short-lived DuckDB connections with bounded lock waits.
+
+DuckDB lets one process at a time open a database file for writing, and a read-only open fails while a
+writer holds it. A Jupyter kernel and the served dashboard must both work on one project, so no process
+keeps the file open while idle: each unit of work opens, runs one transaction and closes
+(``with ledger.connect(write=True) as con: ...``). When another process holds the lock, the open is retried
+with jittered exponential backoff until ``lock_timeout`` seconds have passed, then :class:`LedgerLocked`
+names the holder (its PID and command line, as DuckDB reports them).
+
+Inside one process, connections to the same file are serialised by a re-entrant lock (DuckDB refuses to
+open one file twice with different configurations in one process), and a nested ``connect`` on the same
+thread reuses the open connection, so helpers can call each other freely inside one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ..errors import LedgerError, LedgerLocked
+
+__all__ = ["Ledger"]
+
+_PROCESS_LOCKS: dict[str, threading.RLock] = {}
+_PROCESS_LOCKS_GUARD = threading.Lock()
+_HOLDER_RE = re.compile(r"held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
+
+
+def _process_lock(path: str) -> threading.RLock:
+    with _PROCESS_LOCKS_GUARD:
+        return _PROCESS_LOCKS.setdefault(path, threading.RLock())
+
+
+def _is_lock_conflict(exc: Exception) -> bool:
+    text = str(exc)
+    return "Could not set lock" in text or "Conflicting lock" in text
+
+
+def _describe_holder(message: str) -> str | None:
+    match = _HOLDER_RE.search(message)
+    if not match:
+        return None
+    pid = match.group("pid")
+    cmd = ""
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmd = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    except OSError:
+        pass
+    return f"PID {pid} ({cmd or match.group('exe')})"
+
+
+class Ledger:
+    """The DuckDB ledger file of one project. Cheap to construct; holds no open handle while idle."""
+
+    def __init__(self, path: str | os.PathLike[str], lock_timeout: float = 30.0) -> None:
+        self.path = str(Path(path).resolve())
+        self.lock_timeout = float(os.environ.get("WORKBENCH_LOCK_TIMEOUT", lock_timeout))
+        self._local = threading.local()
+        self._lock = _process_lock(self.path)
+
+    def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.005
+        while True:
+            try:
+                return duckdb.connect(self.path, read_only=not write)
+            except (duckdb.IOException, duckdb.ConnectionException) as exc:
+                if not _is_lock_conflict(exc):
+                    raise LedgerError(f"cannot open ledger {self.path}: {exc}") from exc
+                if time.monotonic() + delay > deadline:
+                    holder = _describe_holder(str(exc))
+                    raise LedgerLocked(
+                        f"ledger {self.path} is locked by {holder or 'another process'}; "
+                        f"gave up after {self.lock_timeout:.0f}s (set WORKBENCH_LOCK_TIMEOUT to wait longer)",
+                        holder=holder,
+                    ) from exc
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 1.6, 0.25)
+
+    @contextmanager
+    def connect(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One unit of work: open, (begin,) yield, commit or roll back, close.
+
+        Nested calls on the same thread reuse the open connection; asking for a write inside a
+        read-only unit of work is a programming error and raises :class:`LedgerError`.
+        """
+        local = self._local
+        active = getattr(local, "con", None)
+        if active is not None:
+            if write and not local.write:
+                raise LedgerError("a write was requested inside a read-only ledger connection")
+            yield active
+            return
+        with self._lock:
+            con = self._open(write)
+            local.con, local.write = con, write
+            try:
+                if write:
+                    con.execute("BEGIN TRANSACTION")
+                yield con
+                if write:
+                    con.execute("COMMIT")
+            except BaseException:
+                if write:
+                    try:
+                        con.execute("ROLLBACK")
+                    except duckdb.Error:
+                        pass
+                raise
+            finally:
+                local.con = None
+                con.close()
+
+    @contextmanager
+    def raw(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection without an enclosing transaction (for migrations and bulk loads that manage their own)."""
+        with self._lock:
+            con = self._open(write)
+            local = self._local
+            local.con, local.write = con, write
+            try:
+                yield con
+            finally:
+                local.con = None
+                con.close()

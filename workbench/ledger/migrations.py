@@ -1,0 +1,75 @@
+"""Numbered SQL migrations, applied in order, one transaction each, recorded in ``schema_migrations``.
+
+Files live in ``workbench/ledger/migrations/NNN_name.sql``. A shipped migration is never edited: a schema
+change is a new file. Ranges are reserved per area so parallel work never collides:
+001–009 foundation, 010–019 generation, 020–029 review/renditions, 030–039 export, 040–049 faces/reports.
+
+DuckDB cannot ``ALTER`` a table that carries an index (duckdb#6737), so tables that will evolve have no
+secondary indexes; change one by create-copy-swap inside a migration.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+import duckdb
+
+from ..errors import MigrationError
+
+__all__ = ["Migration", "applied_versions", "available", "migrate"]
+
+_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration file."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def available() -> list[Migration]:
+    """All migration files shipped with the package, in order."""
+    found = []
+    for entry in resources.files("workbench.ledger").joinpath("migrations").iterdir():
+        match = _NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise MigrationError(f"two migrations share a number: {versions}")
+    return found
+
+
+def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
+    """Versions already applied to the ledger behind ``con``."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ DEFAULT now())"
+    )
+    return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every pending migration, each in its own transaction; return the versions applied."""
+    done = applied_versions(con)
+    applied = []
+    for migration in available():
+        if migration.version in done:
+            continue
+        try:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(migration.sql)
+            con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        [migration.version, migration.name])
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise MigrationError(f"migration {migration.version:03d}_{migration.name} failed: {exc}") from exc
+        applied.append(migration.version)
+    return applied

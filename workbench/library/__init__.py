@@ -1,0 +1,1 @@
+"""The reference library: ingest, catalog, assets, folders, collections, search, verify."""

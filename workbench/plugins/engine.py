@@ -1,0 +1,161 @@
+"""The engine protocol: references + rendered prompt + parameters in, images + usage out.
+
+An engine implements one method, :meth:`Engine.generate` (async). Capabilities are class attributes;
+options come from the project's ``[engines.<name>]`` settings as an :class:`EngineConfig`. Engines raise
+only :mod:`workbench.errors` connector errors (translated at the HTTP boundary); retries, rate limits,
+caching and recording belong to the runner, not to engines.
+
+Every HTTP engine takes an injectable ``httpx.AsyncClient`` so that tests point it at a loopback fake
+server or an ``httpx.MockTransport``.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+
+__all__ = [
+    "Engine",
+    "EngineConfig",
+    "EngineRequest",
+    "EngineResult",
+    "GeneratedImage",
+    "ReferenceImage",
+    "Usage",
+]
+
+
+@dataclass(frozen=True)
+class ReferenceImage:
+    """One reference image handed to an engine (bytes from the store, with its ledger identity)."""
+
+    sha256: str
+    data: bytes
+    mime: str
+    version_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass(frozen=True)
+class EngineRequest:
+    """A fully rendered generation request. ``fingerprint()`` is what the request hash covers."""
+
+    prompt: str
+    references: tuple[ReferenceImage, ...] = ()
+    negative_prompt: str | None = None
+    model: str | None = None
+    aspect: str | None = None  # "1:1", "4:5", "16:9" ...
+    size: str | None = None  # "1024x1024" where the engine takes pixel sizes
+    n: int = 1
+    seed: int | None = None
+    strength: float | None = None
+    extras: Mapping[str, Any] = field(default_factory=dict)
+
+    def fingerprint(self, engine: str) -> dict[str, Any]:
+        """Canonical description of the request (references by sha256) for hashing and the ledger."""
+        return {
+            "engine": engine,
+            "model": self.model,
+            "prompt": self.prompt,
+            "negative_prompt": self.negative_prompt,
+            "references": [r.sha256 for r in self.references],
+            "aspect": self.aspect,
+            "size": self.size,
+            "n": self.n,
+            "seed": self.seed,
+            "strength": self.strength,
+            "extras": dict(self.extras),
+        }
+
+
+@dataclass
+class GeneratedImage:
+    """One output image as the engine returned it."""
+
+    data: bytes
+    mime: str = "image/png"
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class Usage:
+    """What a call cost and how it went."""
+
+    cost_usd: float = 0.0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    latency_s: float | None = None
+    request_id: str | None = None
+    model_version: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EngineResult:
+    """Images plus usage; ``text`` keeps any words the model said alongside (or instead of) images."""
+
+    images: list[GeneratedImage]
+    usage: Usage = field(default_factory=Usage)
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """An engine's options: the ``[engines.<name>]`` settings table plus its price row."""
+
+    name: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    prices: Mapping[str, float] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Option ``key``; ``WORKBENCH_<ENGINE>_<KEY>`` in the environment overrides the settings file."""
+        env = os.environ.get(f"WORKBENCH_{self.name.upper()}_{key.upper()}")
+        if env is not None:
+            return env
+        return self.options.get(key, default)
+
+    @property
+    def base_url(self) -> str:
+        """The provider base URL (settings ``base_url`` or ``WORKBENCH_<ENGINE>_BASE_URL``)."""
+        return str(self.get("base_url", "")).rstrip("/")
+
+
+class Engine(ABC):
+    """Base class of every engine plugin. Subclasses implement :meth:`generate`."""
+
+    #: Registered name (matches the entry point).
+    name: ClassVar[str] = ""
+    #: Model used when the request names none.
+    default_model: ClassVar[str] = ""
+    #: Environment variable holding the API key, or None for engines that need none.
+    key_env: ClassVar[str | None] = None
+    supports_references: ClassVar[bool] = True
+    supports_negative_prompt: ClassVar[bool] = False
+    max_references: ClassVar[int | None] = None
+    #: Whether the same request always yields the same bytes (the local engine does).
+    deterministic: ClassVar[bool] = False
+
+    def __init__(self, config: EngineConfig | None = None, client: httpx.AsyncClient | None = None) -> None:
+        self.config = config or EngineConfig(self.name)
+        self.client = client
+
+    def model_for(self, request: EngineRequest) -> str:
+        """The model a request runs on."""
+        return request.model or str(self.config.get("model") or self.default_model)
+
+    def estimate_cost(self, request: EngineRequest) -> float:
+        """Estimated USD for ``request`` from the project's price table (before anything is sent)."""
+        per_image = float(self.config.prices.get("per_image", 0.0))
+        per_input = float(self.config.prices.get("per_input_image", 0.0))
+        return round(request.n * per_image + len(request.references) * per_input, 6)
+
+    @abstractmethod
+    async def generate(self, request: EngineRequest) -> EngineResult:
+        """Run one request and return its images and usage; raise connector errors on failure."""

@@ -1,0 +1,1 @@
+"""Reports: the savings report and ledger facts behind it."""

@@ -1,0 +1,1 @@
+"""Review: commit, history, lineage, diff, reproduce, review states, tags, renditions and checks."""

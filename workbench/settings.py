@@ -1,0 +1,172 @@
+"""Project settings: ``DIR/workbench.toml``.
+
+Settings hold what a team tunes per project: engine defaults and base URLs, the price table for cost
+estimates, rendition presets, review rules, channel destinations and the traditional-production cost model
+used by the savings report. Never secrets: credentials come from the environment (see
+:mod:`workbench.secrets`).
+
+A project's file only needs to say what differs from :data:`DEFAULTS`; values are deep-merged on load.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from .errors import ProjectError
+
+__all__ = ["DEFAULTS", "SETTINGS_FILE", "Settings", "deep_merge"]
+
+SETTINGS_FILE = "workbench.toml"
+
+DEFAULTS: dict[str, Any] = {
+    "project": {
+        "name": "Atelier project",
+        "author": "",  # default author when WORKBENCH_USER and the OS user are not wanted
+        "sku_pattern": r"_(?P<sku>[A-Z]{2,}-\d{2,})",
+        "thumbnail_size": 384,
+        "max_pixels": 200_000_000,  # decompression-bomb guard for ingest
+        "lock_timeout_s": 30.0,
+    },
+    "engines": {
+        "default": "local",
+        "local": {"model": "procedural-v1"},
+        "gemini": {
+            "base_url": "https://generativelanguage.googleapis.com",
+            "model": "gemini-2.5-flash-image",
+            "concurrency": 4,
+            "rpm": 60,
+            "timeout_s": 120.0,
+        },
+        "openai": {
+            "base_url": "https://api.openai.com/v1",
+            "model": "gpt-image-1",
+            "concurrency": 4,
+            "rpm": 50,
+            "timeout_s": 180.0,
+        },
+        "comfyui": {
+            "base_url": "http://127.0.0.1:8188",
+            "model": "comfyui-workflow",
+            "concurrency": 1,
+            "rpm": 600,
+            "timeout_s": 600.0,
+        },
+    },
+    # USD; users edit these when list prices change. Per image unless noted.
+    "prices": {
+        "local": {"per_image": 0.0},
+        "gemini": {"per_image": 0.039, "per_input_image": 0.0},
+        "openai": {"per_image": 0.042, "per_input_image": 0.0},
+        "comfyui": {"per_image": 0.0},
+    },
+    "review": {
+        "approvers": [],  # empty: any user may approve
+        "export_requires_approval": True,
+        "allow_self_approval": True,
+    },
+    "renditions": {
+        "max_upscale": 1.25,
+        "presets": {
+            "shopify_square": {"width": 2048, "height": 2048, "format": "JPEG", "max_bytes": 20_000_000,
+                                "channel": "shopify", "quality": 90},
+            "amazon_main": {"width": 2000, "height": 2000, "format": "JPEG", "max_bytes": 10_000_000,
+                            "channel": "amazon", "background": "white", "min_fill": 0.85, "quality": 90},
+            "pdp_portrait": {"width": 1600, "height": 2000, "format": "JPEG", "max_bytes": 5_000_000,
+                             "channel": "web", "quality": 88},
+            "hero_banner": {"width": 1920, "height": 600, "format": "JPEG", "max_bytes": 1_500_000,
+                            "channel": "web", "quality": 85},
+            "carousel": {"width": 1080, "height": 1350, "format": "JPEG", "max_bytes": 2_000_000,
+                         "channel": "social", "quality": 88},
+            "mobile_story": {"width": 1080, "height": 1920, "format": "JPEG", "max_bytes": 2_000_000,
+                             "channel": "social", "quality": 88},
+            "desktop_16x9": {"width": 1920, "height": 1080, "format": "WEBP", "max_bytes": 1_500_000,
+                             "channel": "web", "quality": 85},
+        },
+    },
+    "channels": {
+        "folder": {"path": "exports/folder"},
+        "zip": {"path": "exports/archive.zip"},
+    },
+    # The traditional production the savings report compares against.
+    "cost_model": {
+        "currency": "USD",
+        "shoot_day_rate": 4500.0,
+        "assets_per_shoot_day": 30,
+        "retouch_cost_per_asset": 35.0,
+        "retouch_rounds": 2,
+        "turnaround_days": 14,
+        "team_hourly_rate": 55.0,
+        "review_minutes_per_asset": 6,
+    },
+}
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Return a new dict: ``base`` with ``override`` merged in, recursively for nested tables."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+class Settings:
+    """The merged settings of one project, read from ``workbench.toml`` over :data:`DEFAULTS`."""
+
+    def __init__(self, data: dict[str, Any], path: Path | None = None) -> None:
+        self.data = data
+        self.path = path
+
+    @classmethod
+    def load(cls, root: Path) -> Settings:
+        """Load ``root/workbench.toml`` merged over the defaults; a syntax error names the file and line."""
+        path = root / SETTINGS_FILE
+        user: dict[str, Any] = {}
+        if path.exists():
+            try:
+                user = tomllib.loads(path.read_text(encoding="utf-8"))
+            except tomllib.TOMLDecodeError as exc:
+                raise ProjectError(f"{path}: invalid TOML: {exc}") from exc
+        return cls(deep_merge(DEFAULTS, user), path)
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        """Look up ``a.b.c`` in the merged settings, returning ``default`` when any part is missing."""
+        node: Any = self.data
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    @staticmethod
+    def write_initial(root: Path, name: str) -> Path:
+        """Write a commented starter ``workbench.toml`` that overrides only the project name."""
+        path = root / SETTINGS_FILE
+        body = tomli_w.dumps({"project": {"name": name}})
+        path.write_text(
+            "# Atelier Workbench project settings. Only what differs from the built-in defaults needs to be\n"
+            "# here; see `workbench settings` for the merged view. Never put secrets in this file.\n\n" + body,
+            encoding="utf-8",
+        )
+        return path
+
+    def update_file(self, changes: dict[str, Any]) -> None:
+        """Merge ``changes`` into the project's own ``workbench.toml`` (not the defaults) and reload."""
+        if self.path is None:
+            raise ProjectError("settings are not backed by a file")
+        own: dict[str, Any] = {}
+        if self.path.exists():
+            own = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        own = deep_merge(own, changes)
+        self.path.write_text(tomli_w.dumps(own), encoding="utf-8")
+        self.data = deep_merge(DEFAULTS, own)

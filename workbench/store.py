@@ -1,0 +1,174 @@
+"""Content-addressed object store.
+
+Blobs are named by the sha256 of their bytes and laid out as ``objects/ab/cdef…``. A blob is written once
+and never modified; writing the same bytes again is a no-op. Local writes are atomic: a temp file in the
+same folder, ``fsync``, then ``os.replace``, so a crash leaves either nothing or the whole blob (plus, at
+worst, a ``.tmp-*`` file that :meth:`ObjectStore.stray_temp_files` lists and ``verify`` reports).
+
+Any fsspec URL works as the root (``memory://bucket/objects``, ``s3://bucket/objects``); object stores
+make each put atomic themselves, so the remote path writes directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import fsspec
+
+from .errors import IntegrityError, StoreError
+
+__all__ = ["ObjectStore"]
+
+_CHUNK = 1 << 20
+
+
+class ObjectStore:
+    """A content-addressed blob store rooted at a local path or any fsspec URL."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        root_str = str(root)
+        self.fs, self.root = fsspec.core.url_to_fs(root_str)
+        self.url = root_str
+        self.is_local = getattr(self.fs, "protocol", None) in ("file", ("file", "local"), "local") or (
+            isinstance(self.fs.protocol, tuple) and "file" in self.fs.protocol
+        )
+        self.fs.makedirs(self.root, exist_ok=True)
+
+    # -- naming -------------------------------------------------------------------------------------
+    def key(self, sha: str) -> str:
+        """Path of blob ``sha`` (hex, optionally ``sha256:``-prefixed) inside the store."""
+        sha = _bare(sha)
+        return f"{self.root}/{sha[:2]}/{sha[2:]}"
+
+    def local_path(self, sha: str) -> Path | None:
+        """The blob's path on the local disk, or ``None`` when the store is remote."""
+        return Path(self.key(sha)) if self.is_local else None
+
+    # -- writing ------------------------------------------------------------------------------------
+    def put(self, data: bytes) -> tuple[str, bool]:
+        """Store ``data``; return ``(sha256 hex, created)``. ``created`` is False when already present."""
+        sha = hashlib.sha256(data).hexdigest()
+        key = self.key(sha)
+        if self.fs.exists(key):
+            return sha, False
+        try:
+            if self.is_local:
+                _atomic_write_local(Path(key), [data])
+            else:
+                self.fs.makedirs(key.rsplit("/", 1)[0], exist_ok=True)
+                self.fs.pipe_file(key, data)
+        except OSError as exc:
+            raise StoreError(f"could not write blob {sha[:12]}: {exc}") from exc
+        return sha, True
+
+    def put_stream(self, stream: BinaryIO) -> tuple[str, bool, int]:
+        """Store a stream without holding it in memory; return ``(sha, created, size)``."""
+        if not self.is_local:
+            data = stream.read()
+            sha, created = self.put(data)
+            return sha, created, len(data)
+        hasher = hashlib.sha256()
+        size = 0
+        tmp_dir = Path(self.root) / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := stream.read(_CHUNK):
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = hasher.hexdigest()
+            final = Path(self.key(sha))
+            if final.exists():
+                os.unlink(tmp)
+                return sha, False, size
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, final)
+            return sha, True, size
+        except OSError as exc:
+            _unlink_quietly(tmp)
+            raise StoreError(f"could not write blob from stream: {exc}") from exc
+
+    # -- reading ------------------------------------------------------------------------------------
+    def exists(self, sha: str) -> bool:
+        """Whether blob ``sha`` is present."""
+        return bool(self.fs.exists(self.key(sha)))
+
+    def get(self, sha: str) -> bytes:
+        """The bytes of blob ``sha``; :class:`StoreError` when missing."""
+        try:
+            return self.fs.cat_file(self.key(sha))
+        except FileNotFoundError as exc:
+            raise StoreError(f"blob {_bare(sha)[:12]} is missing from the store") from exc
+
+    def open(self, sha: str) -> BinaryIO:
+        """A binary file object for blob ``sha``."""
+        try:
+            return self.fs.open(self.key(sha), "rb")
+        except FileNotFoundError as exc:
+            raise StoreError(f"blob {_bare(sha)[:12]} is missing from the store") from exc
+
+    def verify(self, sha: str) -> None:
+        """Re-hash blob ``sha``; raise :class:`IntegrityError` on mismatch, :class:`StoreError` if missing."""
+        hasher = hashlib.sha256()
+        with self.open(sha) as fh:
+            while chunk := fh.read(_CHUNK):
+                hasher.update(chunk)
+        if hasher.hexdigest() != _bare(sha):
+            raise IntegrityError(f"blob {_bare(sha)[:12]} does not hash to its name (got {hasher.hexdigest()[:12]})")
+
+    def iter_shas(self) -> Iterator[str]:
+        """Every blob name in the store (hex), in no particular order."""
+        for path in self.fs.find(self.root):
+            rel = path[len(self.root.rstrip("/")) + 1 :] if path.startswith(self.root.rstrip("/")) else path
+            parts = rel.split("/")
+            if len(parts) == 2 and len(parts[0]) == 2 and len(parts[1]) == 62 and not parts[1].startswith("."):
+                yield parts[0] + parts[1]
+
+    def stray_temp_files(self) -> list[str]:
+        """Temp files left by interrupted writes (safe to delete)."""
+        return [p for p in self.fs.find(self.root) if p.rsplit("/", 1)[-1].startswith(".tmp-")]
+
+    def remove_stray_temp_files(self) -> int:
+        """Delete leftover temp files; return how many were removed."""
+        stray = self.stray_temp_files()
+        for path in stray:
+            self.fs.rm_file(path)
+        return len(stray)
+
+
+def _bare(sha: str) -> str:
+    sha = sha.removeprefix("sha256:")
+    if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+        raise StoreError(f"not a sha256 blob id: {sha[:80]!r}")
+    return sha
+
+
+def _atomic_write_local(final: Path, chunks: list[bytes]) -> None:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=final.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
