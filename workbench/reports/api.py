@@ -1,9 +1,103 @@
-"""The ``Workbench`` mixin for this area: Reports: the savings report and ledger facts behind it."""
+"""The ``Workbench`` mixin for this area: Reports: the savings report and ledger facts behind it.
+
+``wb.report_facts()`` gives the plain figures (dicts/lists), ``wb.report_frames()`` the same as pandas
+DataFrames for notebooks, ``wb.savings()`` the comparison against the project's ``[cost_model]``, and
+``wb.savings_report(out, fmt)`` renders HTML or PDF. All reads happen in one short read-only unit of work.
+"""
 
 from __future__ import annotations
 
-__all__ = ["ReportsAPI"]
+import os
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..errors import InvalidSpec, LedgerError
+from .facts import collect_facts, facts_frames
+from .savings import CostModel, Savings, compute_savings
+
+__all__ = ["ReportsAPI", "jsonable"]
+
+FORMATS = ("html", "pdf")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with datetimes as ISO strings, recursively (for ``--json`` and notebooks)."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return value
 
 
 class ReportsAPI:
     """Methods mixed into :class:`workbench.Workbench`; they use ``self.ledger``, ``self.store``, ``self.settings``."""
+
+    ledger: Any
+    settings: Any
+    root: Path
+
+    def report_facts(self) -> dict[str, Any]:
+        """Ledger facts: ``totals`` plus ``per_asset``, ``per_sku``, ``per_channel``, ``per_recipe``, ``per_engine``."""
+        try:
+            with self.ledger.connect(write=False) as con:
+                return collect_facts(con)
+        except duckdb.Error as exc:
+            raise LedgerError(f"could not read report facts: {str(exc).splitlines()[0]}") from exc
+
+    def report_frames(self) -> dict[str, Any]:
+        """The facts as pandas DataFrames keyed like :meth:`report_facts` (``totals`` is one row)."""
+        return facts_frames(self.report_facts())
+
+    def cost_model(self) -> CostModel:
+        """The traditional production model from the project's ``[cost_model]`` settings."""
+        return CostModel.from_settings(self.settings.get("cost_model") or {})
+
+    def savings(self, facts: dict[str, Any] | None = None) -> Savings:
+        """Compare the ledger against the cost model; figures are ``None`` (with notes) when data is thin."""
+        facts = facts if facts is not None else self.report_facts()
+        return compute_savings(facts["totals"], self.cost_model())
+
+    def savings_figures(self) -> dict[str, Any]:
+        """Everything the report shows, JSON-ready: ``{"savings": …, "facts": …}``."""
+        facts = self.report_facts()
+        return jsonable({"project": self._report_project_name(), "savings": self.savings(facts).to_dict(),
+                         "facts": facts})
+
+    def savings_report(self, out: str | os.PathLike[str] | None = None, fmt: str | None = None) -> Any:
+        """Render the savings report.
+
+        With ``out``, write the file (format from ``fmt`` or the suffix: ``.html``/``.pdf``) and return its
+        :class:`~pathlib.Path`; without, return the HTML text or the PDF bytes.
+        """
+        if fmt is None:
+            suffix = Path(out).suffix.lower().lstrip(".") if out is not None else ""
+            fmt = {"htm": "html"}.get(suffix, suffix) or "html"
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise InvalidSpec(f"unknown report format {fmt!r}; use one of: {', '.join(FORMATS)}")
+        from .render import render_html, render_pdf
+
+        facts = self.report_facts()
+        savings = self.savings(facts)
+        project = self._report_project_name()
+        body: str | bytes = (render_html(facts, savings, project) if fmt == "html"
+                             else render_pdf(facts, savings, project))
+        if out is None:
+            return body
+        path = Path(out).expanduser()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        if isinstance(body, str):
+            tmp.write_text(body, encoding="utf-8")
+        else:
+            tmp.write_bytes(body)
+        tmp.replace(path)
+        return path
+
+    def _report_project_name(self) -> str:
+        return str(self.settings.get("project.name") or self.root.name)

@@ -1,0 +1,300 @@
+"""Ledger facts behind the savings report: runs, costs, picks, approvals, time to approval, exports.
+
+Design: a handful of read-only queries pull the few columns we need, then plain Python attributes runs
+to SKUs and aggregates. Everything comes back as plain dicts/lists (JSON-friendly apart from datetimes) so
+that the CLI can print it, notebooks can wrap it in DataFrames (:func:`facts_frames`) and the renderer can
+template it. The functions take an open DuckDB connection, so one read-only unit of work answers all.
+
+Definitions (stated again in the report):
+
+* **approved asset**: an asset with at least one version whose current review state is ``approved`` or
+  ``published``; its approval time is the first ``approved`` transition of such a version.
+* **SKU of a run**: the SKU of the assets its reference versions belong to; when the references carry no
+  SKU, the SKU of the asset a version was committed to from that run; otherwise ``(no SKU)``.
+* **time to approval**: from the first run for the asset's SKU (or the run in the asset's own lineage,
+  whichever is earlier) to the asset's approval.
+* **cost per approved asset**: all recorded generation cost for the SKU (failed runs and rejected
+  variations included) divided by the approved assets of that SKU. Overall, all spend over all approvals.
+* **exports**: read from the ``exports`` table when the export area's migration has run; rows with a
+  failure-like status are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+__all__ = ["NO_SKU", "collect_facts", "facts_frames", "table_columns"]
+
+NO_SKU = "(no SKU)"
+INLINE_RECIPE = "(inline prompt)"
+APPROVED_STATES = ("approved", "published")
+_FAILED_EXPORT_STATES = {"failed", "error", "planned", "pending", "skipped", "cancelled", "refused", "running"}
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
+    """Column names of ``table`` in the ledger (empty when the table does not exist)."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
+        [table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(query, params or [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _json_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        return []
+    return [str(v) for v in parsed] if isinstance(parsed, list) else []
+
+
+def _hours(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return max((end - start).total_seconds() / 3600.0, 0.0)
+
+
+def _ratio(num: float, den: float) -> float | None:
+    """``num / den``, or ``None`` when there is nothing to divide by (never a ZeroDivisionError)."""
+    return num / den if den else None
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Pull the columns the report needs from each table."""
+    data = {
+        "runs": _rows(con, """
+            SELECT id, created_at, status, engine, recipe_name, recipe_version, sweep_id,
+                   coalesce(cost_usd, 0.0) AS cost_usd, estimated_cost_usd, reference_versions, cached_from
+            FROM runs ORDER BY created_at"""),
+        "outputs": _rows(con, "SELECT id, run_id, mark, rating FROM output_state"),
+        "versions": _rows(con, """
+            SELECT v.id, v.asset_id, v.run_id, v.output_id, v.source, v.created_at,
+                   a.name, a.sku, a.role, a.retired_at, s.state
+            FROM versions v JOIN assets a ON a.id = v.asset_id
+            LEFT JOIN version_state s ON s.version_id = v.id"""),
+        "approvals": _rows(con, """
+            SELECT version_id, min(created_at) AS approved_at FROM reviews
+            WHERE to_state = 'approved' GROUP BY version_id"""),
+        "exports": [],
+    }
+    cols = table_columns(con, "exports")
+    data["has_exports_table"] = bool(cols)
+    if {"channel", "version_id"} <= cols:
+        status = "status" if "status" in cols else "NULL"
+        data["exports"] = _rows(con, f"SELECT channel, version_id, {status} AS status FROM exports")
+    return data
+
+
+def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """All the figures the savings report is built from, as plain dicts and lists.
+
+    Keys: ``totals`` (one dict), ``per_asset``, ``per_sku``, ``per_channel``, ``per_recipe``,
+    ``per_engine`` (lists of dicts) and ``has_exports_table``.
+    """
+    data = _load(con)
+    runs, outputs, versions = data["runs"], data["outputs"], data["versions"]
+    version_by_id = {v["id"]: v for v in versions}
+
+    # SKU of each run: from its references, else from what was committed out of it.
+    committed_sku: dict[str, str] = {}
+    for v in versions:
+        if v["run_id"] and v["sku"]:
+            committed_sku.setdefault(v["run_id"], v["sku"])
+    run_sku: dict[str, str] = {}
+    for r in runs:
+        skus = [version_by_id[vid]["sku"] for vid in _json_list(r["reference_versions"])
+                if vid in version_by_id and version_by_id[vid]["sku"]]
+        run_sku[r["id"]] = skus[0] if skus else committed_sku.get(r["id"], NO_SKU)
+
+    outputs_by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for o in outputs:
+        outputs_by_run[o["run_id"]].append(o)
+
+    # Approved assets and their first approval among currently approved versions.
+    approved_at_by_version = {a["version_id"]: a["approved_at"] for a in data["approvals"]}
+    approved_assets: dict[str, dict[str, Any]] = {}
+    for v in versions:
+        if v["state"] not in APPROVED_STATES or v["retired_at"] is not None:
+            continue
+        when = approved_at_by_version.get(v["id"]) or v["created_at"]
+        current = approved_assets.get(v["asset_id"])
+        if current is None or when < current["approved_at"]:
+            approved_assets[v["asset_id"]] = {"asset_id": v["asset_id"], "name": v["name"],
+                                              "sku": v["sku"], "approved_at": when,
+                                              "version_id": v["id"], "run_id": v["run_id"],
+                                              "state": v["state"]}
+    lineage_runs: dict[str, list[str]] = defaultdict(list)
+    for v in versions:
+        if v["run_id"]:
+            lineage_runs[v["asset_id"]].append(v["run_id"])
+
+    run_by_id = {r["id"]: r for r in runs}
+    sku_runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in runs:
+        sku_runs[run_sku[r["id"]]].append(r)
+
+    def asset_key(asset: dict[str, Any]) -> str:
+        if asset["sku"]:
+            return asset["sku"]
+        own = [run_sku[rid] for rid in lineage_runs.get(asset["asset_id"], []) if rid in run_sku]
+        return next((s for s in own if s != NO_SKU), NO_SKU)
+
+    approved_by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for asset in approved_assets.values():
+        approved_by_key[asset_key(asset)].append(asset)
+
+    # Exports: which approved assets went to which channel.
+    exported_by_channel: dict[str, set[str]] = defaultdict(set)
+    for e in data["exports"]:
+        status = str(e["status"] or "").lower()
+        if status in _FAILED_EXPORT_STATES:
+            continue
+        version = version_by_id.get(e["version_id"])
+        if version is not None:
+            exported_by_channel[str(e["channel"])].add(version["asset_id"])
+    channels_of_asset: dict[str, list[str]] = defaultdict(list)
+    for channel, assets in sorted(exported_by_channel.items()):
+        for asset_id in assets:
+            channels_of_asset[asset_id].append(channel)
+
+    per_asset: list[dict[str, Any]] = []
+    for key, assets in sorted(approved_by_key.items()):
+        key_runs = sku_runs.get(key, [])
+        key_cost = sum(r["cost_usd"] for r in key_runs)
+        key_outputs = sum(len(outputs_by_run.get(r["id"], [])) for r in key_runs)
+        for asset in sorted(assets, key=lambda a: a["approved_at"]):
+            starts = [r["created_at"] for r in key_runs] if key != NO_SKU else []
+            starts += [run_by_id[rid]["created_at"] for rid in lineage_runs.get(asset["asset_id"], [])
+                       if rid in run_by_id]
+            first_run = min(starts) if starts else None
+            per_asset.append({
+                "asset_id": asset["asset_id"], "name": asset["name"], "sku": key,
+                "version_id": asset["version_id"], "state": asset["state"],
+                "first_run_at": first_run, "approved_at": asset["approved_at"],
+                "hours_to_approval": _hours(first_run, asset["approved_at"]),
+                "cost_usd": key_cost / len(assets),
+                "runs": len(key_runs) / len(assets),
+                "outputs": key_outputs / len(assets),
+                "channels": channels_of_asset.get(asset["asset_id"], []),
+            })
+    cost_of_asset = {a["asset_id"]: a for a in per_asset}
+
+    per_sku: list[dict[str, Any]] = []
+    for key in sorted(set(sku_runs) | set(approved_by_key)):
+        key_runs = sku_runs.get(key, [])
+        n_outputs = sum(len(outputs_by_run.get(r["id"], [])) for r in key_runs)
+        approved = len(approved_by_key.get(key, []))
+        cost = sum(r["cost_usd"] for r in key_runs)
+        hours = [a["hours_to_approval"] for a in per_asset if a["sku"] == key and a["hours_to_approval"] is not None]
+        per_sku.append({
+            "sku": key, "runs": len(key_runs), "outputs": n_outputs,
+            "picks": sum(1 for r in key_runs for o in outputs_by_run.get(r["id"], []) if o["mark"] == "pick"),
+            "approved_assets": approved, "cost_usd": cost,
+            "cost_per_approved_usd": _ratio(cost, approved),
+            "runs_per_approved": _ratio(len(key_runs), approved),
+            "median_hours_to_approval": _median(hours),
+        })
+
+    per_channel: list[dict[str, Any]] = []
+    for channel, assets in sorted(exported_by_channel.items()):
+        rows = [cost_of_asset[a] for a in assets if a in cost_of_asset]
+        hours = [r["hours_to_approval"] for r in rows if r["hours_to_approval"] is not None]
+        cost = sum(r["cost_usd"] for r in rows)
+        per_channel.append({
+            "channel": channel, "exported_assets": len(assets), "approved_exported": len(rows),
+            "cost_usd": cost, "cost_per_asset_usd": _ratio(cost, len(rows)),
+            "median_hours_to_approval": _median(hours),
+        })
+
+    committed_by_run: dict[str, int] = defaultdict(int)
+    for v in versions:
+        if v["run_id"]:
+            committed_by_run[v["run_id"]] += 1
+    recipe_groups: dict[tuple[str, int | None], list[dict[str, Any]]] = defaultdict(list)
+    for r in runs:
+        recipe_groups[(r["recipe_name"] or INLINE_RECIPE, r["recipe_version"])].append(r)
+    per_recipe: list[dict[str, Any]] = []
+    for (name, version), group in sorted(recipe_groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
+        outs = [o for r in group for o in outputs_by_run.get(r["id"], [])]
+        approved = sum(1 for a in approved_assets.values() if a["run_id"] in {r["id"] for r in group})
+        picks = sum(1 for o in outs if o["mark"] == "pick")
+        per_recipe.append({
+            "recipe": name, "version": version,
+            "label": name if version is None else f"{name} v{version}",
+            "runs": len(group), "outputs": len(outs), "picks": picks,
+            "rejects": sum(1 for o in outs if o["mark"] == "reject"),
+            "committed": sum(committed_by_run.get(r["id"], 0) for r in group),
+            "approved": approved, "cost_usd": sum(r["cost_usd"] for r in group),
+            "pick_rate": _ratio(picks, len(outs)), "approval_rate": _ratio(approved, len(outs)),
+        })
+
+    engine_groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in runs:
+        engine_groups[r["engine"]].append(r)
+    per_engine = [{
+        "engine": engine, "runs": len(group),
+        "failed": sum(1 for r in group if r["status"] == "failed"),
+        "cached": sum(1 for r in group if r["cached_from"]),
+        "cost_usd": sum(r["cost_usd"] for r in group),
+        "outputs": sum(len(outputs_by_run.get(r["id"], [])) for r in group),
+    } for engine, group in sorted(engine_groups.items())]
+
+    hours_all = [a["hours_to_approval"] for a in per_asset if a["hours_to_approval"] is not None]
+    total_cost = sum(r["cost_usd"] for r in runs)
+    n_approved = len(approved_assets)
+    exported_assets = set().union(*exported_by_channel.values()) if exported_by_channel else set()
+    totals = {
+        "runs": len(runs),
+        "runs_succeeded": sum(1 for r in runs if r["status"] == "succeeded"),
+        "runs_failed": sum(1 for r in runs if r["status"] == "failed"),
+        "runs_cached": sum(1 for r in runs if r["cached_from"]),
+        "outputs": len(outputs),
+        "picks": sum(1 for o in outputs if o["mark"] == "pick"),
+        "rejects": sum(1 for o in outputs if o["mark"] == "reject"),
+        "rated": sum(1 for o in outputs if o["rating"] is not None),
+        "committed_versions": sum(1 for v in versions if v["run_id"] or v["source"] == "commit"),
+        "approved_assets": n_approved,
+        "exported_assets": len(exported_assets),
+        "skus": len([k for k in sku_runs if k != NO_SKU]),
+        "cost_usd": total_cost,
+        "cost_on_unapproved_skus_usd": sum(r["cost_usd"] for k, rs in sku_runs.items()
+                                           if k not in approved_by_key for r in rs),
+        "cost_per_approved_usd": _ratio(total_cost, n_approved),
+        "runs_per_approved": _ratio(len(runs), n_approved),
+        "outputs_per_approved": _ratio(len(outputs), n_approved),
+        "median_hours_to_approval": _median(hours_all),
+        "mean_hours_to_approval": statistics.fmean(hours_all) if hours_all else None,
+        "first_run_at": runs[0]["created_at"] if runs else None,
+        "last_run_at": runs[-1]["created_at"] if runs else None,
+    }
+    return {"totals": totals, "per_asset": per_asset, "per_sku": per_sku, "per_channel": per_channel,
+            "per_recipe": per_recipe, "per_engine": per_engine, "has_exports_table": data["has_exports_table"]}
+
+
+def facts_frames(facts: dict[str, Any]) -> dict[str, Any]:
+    """The list-valued facts as pandas DataFrames (``totals`` as a one-row frame), for notebooks."""
+    import pandas as pd
+
+    frames = {key: pd.DataFrame(value) for key, value in facts.items() if isinstance(value, list)}
+    frames["totals"] = pd.DataFrame([facts["totals"]])
+    return frames
