@@ -1,0 +1,82 @@
+"""The dashboard page: one template with the Library, Studio, Review, Export and Reports tabs.
+
+:func:`create_app` runs once per browser session (the server calls it): it opens the project as the
+session's user, builds one state object per tab and wraps each in its view. Status messages from any state
+object become Panel notifications. No logic lives here beyond the wiring.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+
+from ..auth import User
+from .state import LibraryState, SessionState, esc
+
+__all__ = ["build_tabs", "create_app"]
+
+APP_CSS = """
+.wb-user{color:#fff;font-size:14px} .wb-user a{color:#fff}
+"""
+
+
+def build_tabs(session: SessionState) -> tuple[pn.Tabs, dict[str, Any]]:
+    """The five tabs for ``session`` and their state objects (tests drive these without a browser)."""
+    from .export import ExportState, ExportView
+    from .library import LibraryView
+    from .reports import ReportsState, ReportsView
+    from .review import ReviewState, ReviewView
+    from .studio import StudioState, StudioView
+
+    library = LibraryState(session)
+    studio = StudioState(session)
+    review = ReviewState(session)
+    export = ExportState(session)
+    reports = ReportsState(session)
+    tabs = pn.Tabs(
+        ("Library", LibraryView(state=library)),
+        ("Studio", StudioView(state=studio)),
+        ("Review", ReviewView(state=review)),
+        ("Export", ExportView(state=export)),
+        ("Reports", ReportsView(state=reports)),
+        dynamic=False,
+        sizing_mode="stretch_width",
+    )
+
+    def open_in_review(event: Any) -> None:
+        if event.new:
+            review.asset = event.new
+            tabs.active = 2
+
+    library.param.watch(open_in_review, "selected")
+    return tabs, {"session": session, "library": library, "studio": studio, "review": review,
+                  "export": export, "reports": reports}
+
+
+def _notify(event: Any) -> None:
+    session = event.obj
+    notifications = pn.state.notifications
+    if not event.new or notifications is None:
+        return
+    kind = {"success": "success", "warning": "warning", "error": "error"}.get(session.status_level, "info")
+    getattr(notifications, kind)(event.new, duration=6000)
+
+
+def create_app(context: Any, user: User | None = None) -> pn.template.BaseTemplate:
+    """Build the page for one session of the server described by ``context``."""
+    user = user or context.session_user()
+    session = SessionState(context.open_wb(user), user)
+    session.param.watch(_notify, "status")
+    tabs, _ = build_tabs(session)
+    status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
+    who = f"{esc(user.name)} · {esc(user.role)}"
+    if context.login_required:
+        who += ' · <a href="/logout">sign out</a>'
+    template = pn.template.BootstrapTemplate(
+        title="Atelier Workbench",
+        header=[pn.pane.HTML(f'<span class="wb-user" id="wb-user">{who}</span>', stylesheets=[APP_CSS])],
+        header_background="#2d4a6b",
+    )
+    template.main.append(pn.Column(status, tabs, sizing_mode="stretch_width"))
+    return template

@@ -1,0 +1,265 @@
+"""Serve the Panel dashboard: ``workbench serve``.
+
+One Bokeh/Tornado server runs the Panel app (one session per browser tab, each with its own state objects
+and its own :class:`~workbench.Workbench` opened as the signed-in user), plus a few plain Tornado routes
+from :mod:`workbench.ui.api_routes` (thumbnails, JSON actions).
+
+Offline by construction: Bokeh and Panel JS/CSS are served from this server's ``/static`` (Bokeh's
+``server`` resources mode, Panel's bundled extensions) and the login page is our own inline HTML, so a
+browser never contacts a CDN; the browser test asserts that no request leaves loopback.
+
+Login: required when the address is not loopback, or with ``--auth``. Users live in a TOML file with scrypt
+hashes (:mod:`workbench.ui.auth`). The login handler sets a signed, HttpOnly, SameSite=Lax ``user`` cookie;
+every page, websocket and API request is checked against it on the server, and the role is re-read from
+the users file for each session and each API call, so demoting a user takes effect without a restart.
+Without login (local use) the session user is ``$WORKBENCH_USER`` with the approver role.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tornado.web
+from bokeh.server.auth_provider import AuthProvider
+from tornado.web import decode_signed_value
+
+from ..errors import ProjectError
+from .auth import User, UsersFile
+
+__all__ = ["LOOPBACK", "ServeContext", "build_server", "current_context", "is_loopback", "serve"]
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+COOKIE = "user"
+_CONTEXT: ServeContext | None = None
+
+
+def is_loopback(address: str) -> bool:
+    """True for addresses only this machine can reach."""
+    return address in LOOPBACK or address.startswith("127.")
+
+
+@dataclass
+class ServeContext:
+    """What every session and route of one server shares: the project, the users file, the cookie key."""
+
+    project_dir: Path
+    users: UsersFile | None = None
+    local_user: str = "local"
+    cookie_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+
+    @property
+    def login_required(self) -> bool:
+        """True when sessions must sign in."""
+        return self.users is not None
+
+    def user_from_cookie(self, raw: str | bytes | None) -> User | None:
+        """The user a signed ``user`` cookie names (role read fresh from the users file), or None."""
+        if not self.login_required:
+            return User(self.local_user, "approver")
+        if not raw:
+            return None
+        name = decode_signed_value(self.cookie_secret, COOKIE, raw, max_age_days=1)
+        if name is None:
+            return None
+        assert self.users is not None
+        return self.users.get(name.decode("utf-8"))
+
+    def session_user(self) -> User:
+        """The user of the current Panel session (server side; not something the page can claim)."""
+        if not self.login_required:
+            return User(self.local_user, "approver")
+        import panel as pn
+
+        raw = None
+        ctx = getattr(pn.state.curdoc, "session_context", None) if pn.state.curdoc else None
+        request = getattr(ctx, "request", None)
+        if request is not None:
+            raw = request.cookies.get(COOKIE)
+        user = self.user_from_cookie(raw)
+        if user is None:
+            # The auth provider already refused such sessions; this is a second lock on the door.
+            raise ProjectError("no signed-in user for this session")
+        return user
+
+    def open_wb(self, user: User) -> Any:
+        """Open the project as ``user`` (the author recorded on writes)."""
+        from ..project import open_project
+
+        return open_project(self.project_dir, user=user.name)
+
+
+def current_context() -> ServeContext:
+    """The context of the running server (set by :func:`build_server`)."""
+    if _CONTEXT is None:
+        raise ProjectError("the dashboard server is not running")
+    return _CONTEXT
+
+
+_LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in · Atelier Workbench</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+ body{{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;background:#f4f2ee;margin:0;
+  display:flex;align-items:center;justify-content:center;height:100vh}}
+ form{{background:#fff;padding:2rem 2.4rem;border-radius:10px;box-shadow:0 4px 24px rgba(0,0,0,.08);width:300px}}
+ h1{{font-size:1.2rem;margin:0 0 1.2rem}} label{{display:block;font-size:.85rem;margin:.6rem 0 .2rem}}
+ input{{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #ccc;border-radius:6px;font-size:1rem}}
+ button{{margin-top:1.2rem;width:100%;padding:.6rem;background:#2d4a6b;color:#fff;border:0;border-radius:6px;
+  font-size:1rem;cursor:pointer}} .err{{color:#b00020;font-size:.85rem;margin-top:.8rem}}
+</style></head><body>
+<form method="post" action="/login" id="login-form">
+ <h1>Atelier Workbench</h1>
+ <label for="username">User</label><input id="username" name="username" autocomplete="username" autofocus>
+ <label for="password">Password</label>
+ <input id="password" name="password" type="password" autocomplete="current-password">
+ <button type="submit" id="login-submit">Sign in</button>
+ {error}
+</form></body></html>"""
+
+
+class LoginHandler(tornado.web.RequestHandler):
+    """Our own login page (no CDN assets) checking the hashed users file."""
+
+    def initialize(self, context: ServeContext) -> None:
+        """Tornado hook: receive the server context."""
+        self.context = context
+
+    def get(self) -> None:
+        """Show the form."""
+        error = self.get_argument("error", "")
+        text = f'<p class="err" id="login-error">{html.escape(error)}</p>' if error else ""
+        self.set_header("Cache-Control", "no-store")
+        self.write(_LOGIN_PAGE.format(error=text))
+
+    def post(self) -> None:
+        """Check the password; set the signed cookie and go to the app, or back with an error."""
+        name = self.get_argument("username", "")
+        password = self.get_argument("password", "")
+        assert self.context.users is not None
+        user = self.context.users.verify(name, password)
+        if user is None:
+            self.redirect("/login?error=" + tornado.escape.url_escape("Invalid user or password"))
+            return
+        self.set_secure_cookie(COOKIE, user.name, expires_days=1, httponly=True, samesite="Lax")
+        self.redirect("/")
+
+
+class LogoutHandler(tornado.web.RequestHandler):
+    """Clear the cookie and go back to the login page."""
+
+    def get(self) -> None:
+        """Sign out."""
+        self.clear_cookie(COOKIE)
+        self.redirect("/login")
+
+
+class UsersFileAuth(AuthProvider):
+    """Bokeh auth provider: a session or page needs a valid signed cookie for a user still in the file."""
+
+    def __init__(self, context: ServeContext) -> None:
+        self.context = context
+        super().__init__()
+
+    @property
+    def get_user(self) -> Any:
+        """Bokeh hook: the user name for a request, or None (then Bokeh redirects to the login page)."""
+
+        def get_user(handler: tornado.web.RequestHandler) -> str | None:
+            user = self.context.user_from_cookie(handler.get_cookie(COOKIE))
+            return user.name if user else None
+
+        return get_user
+
+    @property
+    def login_url(self) -> str:
+        """Bokeh hook."""
+        return "/login"
+
+    @property
+    def login_handler(self) -> Any:
+        """Bokeh hook: our login handler bound to the context."""
+        context = self.context
+
+        class _Login(LoginHandler):
+            def initialize(self) -> None:  # type: ignore[override]
+                self.context = context
+
+        return _Login
+
+    @property
+    def logout_url(self) -> str:
+        """Bokeh hook."""
+        return "/logout"
+
+    @property
+    def logout_handler(self) -> Any:
+        """Bokeh hook."""
+        return LogoutHandler
+
+
+def _origins(address: str, port: int) -> list[str]:
+    if address in ("0.0.0.0", "::", ""):
+        return ["*"]
+    hosts = {address, "localhost", "127.0.0.1"} if is_loopback(address) else {address}
+    return [f"{h}:{port}" for h in sorted(hosts)]
+
+
+def build_server(
+    project_dir: str | os.PathLike[str],
+    *,
+    address: str = "127.0.0.1",
+    port: int = 5006,
+    users_file: str | os.PathLike[str] | None = None,
+    auth: bool = False,
+    show: bool = False,
+    local_user: str | None = None,
+) -> Any:
+    """Build (not start) the dashboard server; ``server.start()`` + ``server.io_loop.start()`` runs it."""
+    global _CONTEXT
+    import panel as pn
+
+    from ..project import current_user, open_project
+    from .api_routes import routes
+    from .panel.app import create_app
+
+    wb = open_project(project_dir)  # fail fast on a bad project, before binding the port
+    login = auth or not is_loopback(address)
+    users = None
+    if login:
+        users = UsersFile(users_file or wb.root / "users.toml")
+        if not users.list():
+            raise ProjectError(
+                f"login is required (address {address}{' with --auth' if auth else ''}) but {users.path} has "
+                f"no users; add one with `workbench users add NAME --role approver`"
+            )
+    context = ServeContext(wb.root, users, local_user or current_user(),
+                           os.environ.get("WORKBENCH_COOKIE_SECRET") or secrets.token_urlsafe(32))
+    _CONTEXT = context
+    pn.extension(notifications=True)
+    kwargs: dict[str, Any] = {}
+    if users is not None:
+        kwargs["auth_provider"] = UsersFileAuth(context)
+    return pn.serve(
+        {"/": lambda: create_app(context)},
+        port=port,
+        address=address,
+        show=show,
+        start=False,
+        title="Atelier Workbench",
+        websocket_origin=_origins(address, port),
+        cookie_secret=context.cookie_secret,
+        extra_patterns=routes(context),
+        **kwargs,
+    )
+
+
+def serve(project_dir: str | os.PathLike[str], **kwargs: Any) -> None:
+    """Run the dashboard until interrupted (see :func:`build_server` for the options)."""
+    server = build_server(project_dir, **kwargs)
+    server.start()
+    server.io_loop.start()
