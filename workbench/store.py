@@ -11,6 +11,7 @@ make each put atomic themselves, so the remote path writes directly.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -168,7 +169,5 @@ def _atomic_write_local(final: Path, chunks: list[bytes]) -> None:
 
 
 def _unlink_quietly(path: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass

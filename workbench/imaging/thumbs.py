@@ -1,0 +1,41 @@
+"""Thumbnails: derived, cached under ``DIR/cache/thumbs``, always rebuildable from the store.
+
+libvips' ``thumbnail`` uses shrink-on-load (JPEG DCT scaling, pyramid levels), so a 20-megapixel JPEG
+becomes a 384-px preview for a fraction of a full decode. EXIF orientation is applied, ICC/CMYK converted
+to sRGB, 16-bit scaled to 8-bit. Opaque thumbnails are JPEG, ones with alpha are WebP.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyvips
+
+from ..errors import IngestError
+from .load import to_srgb8
+
+__all__ = ["make_thumbnail", "thumbnail_file"]
+
+
+def make_thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
+    """Encode a thumbnail of ``data`` whose long side is at most ``size``; return ``(bytes, extension)``."""
+    try:
+        image = pyvips.Image.thumbnail_buffer(data, size, height=size, size="down", fail_on="error")
+        image = to_srgb8(image)
+        if image.hasalpha():
+            return image.webpsave_buffer(Q=80, strip=True), ".webp"
+        if image.bands == 2:
+            image = image[0]
+        return image.jpegsave_buffer(Q=82, strip=True, optimize_coding=False), ".jpg"
+    except pyvips.Error as exc:
+        raise IngestError("corrupt", f"cannot decode the image: {str(exc).splitlines()[0]}") from exc
+
+
+def thumbnail_file(cache_dir: Path, sha: str, size: int) -> Path | None:
+    """The cached thumbnail of blob ``sha`` if it exists (either extension), else ``None``."""
+    base = cache_dir / "thumbs" / sha[:2] / f"{sha}_{size}"
+    for ext in (".jpg", ".webp"):
+        path = base.with_suffix(ext)
+        if path.exists():
+            return path
+    return None

@@ -1,0 +1,422 @@
+"""Ingest references: files and folders in, blobs + assets + versions + thumbnails out.
+
+The pipeline per file is *prepare* (read, sniff, refuse lies about the format, probe the header, decode a
+thumbnail, write the blob and the thumbnail) and then *record* (ledger rows). Preparing needs no ledger, so
+it runs in the calling process or, with ``workers > 1``, in a process pool; recording happens in the
+calling process in batches, one short write transaction per batch, so a 10,000-file ingest holds the ledger
+lock for milliseconds at a time and a dashboard in another process keeps working.
+
+Every failure is about one file: it gets a specific ``error_code`` in the report and the rest of the batch
+lands. Blobs are written before their rows, so a crash (even SIGKILL) leaves at worst unreferenced blobs
+that the next ingest of the same files picks up; ``verify`` lists them as orphans.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import IngestError
+from ..ids import new_id
+from ..imaging.probe import probe_document, probe_image
+from ..imaging.sniff import check_extension, sniff
+from ..imaging.thumbs import make_thumbnail
+from ..ledger.bulk import bulk_insert
+from ..store import ObjectStore
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ..project import Workbench
+
+__all__ = ["IngestItem", "IngestReport", "ingest", "prepare_file", "walk"]
+
+_MAX_READ = 1 << 30  # files above 1 GiB are streamed into the store without decoding
+_BATCH = 200
+_BATCH_SECONDS = 1.0
+_BLOB_COLUMNS = ("sha256", "size", "mime", "kind", "format", "width", "height", "mode", "bit_depth", "has_alpha",
+                 "orientation", "icc", "meta")
+
+
+@dataclass
+class IngestItem:
+    """The outcome for one path."""
+
+    path: str
+    status: str  # ingested | duplicate | failed
+    asset_id: str | None = None
+    version_id: str | None = None
+    sha256: str | None = None
+    kind: str | None = None
+    sku: str | None = None
+    folder: str | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for JSON)."""
+        return asdict(self)
+
+
+@dataclass
+class IngestReport:
+    """Everything an ingest did, per file."""
+
+    items: list[IngestItem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> list[IngestItem]:
+        """Files that are now in the library (new or already there)."""
+        return [i for i in self.items if i.status != "failed"]
+
+    @property
+    def failed(self) -> list[IngestItem]:
+        """Files that could not be ingested, each with its error."""
+        return [i for i in self.items if i.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        """Number of items per status."""
+        out = {"ingested": 0, "duplicate": 0, "failed": 0}
+        for item in self.items:
+            out[item.status] += 1
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for JSON)."""
+        return {"counts": self.counts(), "seconds": round(self.seconds, 3), "items": [i.to_dict() for i in self.items]}
+
+
+@dataclass
+class _Prepared:
+    path: str
+    folder: str | None
+    sha: str
+    size: int
+    kind: str
+    mime: str
+    facts: dict[str, Any]
+
+
+# -- walking ----------------------------------------------------------------------------------------------
+def walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str | None] | IngestItem]:
+    """Yield ``(file path, virtual folder)`` for every file under ``paths``, or a failed :class:`IngestItem`.
+
+    Folders are walked recursively following symlinks, with a guard against directory loops; hidden files
+    (dot-files) are skipped. The virtual folder mirrors the directory structure below each given folder,
+    starting with the folder's own name.
+    """
+    for raw in paths:
+        root = Path(raw)
+        try:
+            st = root.stat()
+        except FileNotFoundError:
+            yield IngestItem(str(root), "failed", error_code="not_found", error="no such file or directory")
+            continue
+        except OSError as exc:
+            yield IngestItem(str(root), "failed", error_code="unreadable", error=exc.strerror or str(exc))
+            continue
+        if stat.S_ISREG(st.st_mode):
+            yield str(root), None
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            yield IngestItem(str(root), "failed", error_code="not_a_file", error="not a regular file or folder")
+            continue
+        seen: set[tuple[int, int]] = set()
+        yield from _walk_dir(root, root.name, seen)
+
+
+def _walk_dir(directory: Path, folder: str, seen: set[tuple[int, int]]) -> Iterator[tuple[str, str | None] | IngestItem]:
+    try:
+        st = directory.stat()
+    except OSError as exc:
+        yield IngestItem(str(directory), "failed", error_code="unreadable", error=exc.strerror or str(exc))
+        return
+    key = (st.st_dev, st.st_ino)
+    if key in seen:
+        yield IngestItem(str(directory), "failed", error_code="directory_loop",
+                         error="folder links back to a folder already being ingested (directory loop); skipped")
+        return
+    seen.add(key)
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError as exc:
+        yield IngestItem(str(directory), "failed", error_code="unreadable", error=exc.strerror or str(exc))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        try:
+            is_dir = entry.is_dir(follow_symlinks=True)
+            is_file = entry.is_file(follow_symlinks=True)
+        except OSError as exc:
+            yield IngestItem(str(path), "failed", error_code="unreadable", error=exc.strerror or str(exc))
+            continue
+        if is_dir:
+            yield from _walk_dir(path, f"{folder}/{entry.name}", seen)
+        elif is_file:
+            yield str(path), folder
+        elif entry.is_symlink():
+            yield IngestItem(str(path), "failed", error_code="broken_link", error="symbolic link to nothing")
+    seen.discard(key)
+
+
+# -- preparing (no ledger; safe in worker processes) -------------------------------------------------------
+def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, thumb_size: int,
+                 max_pixels: int) -> _Prepared:
+    """Read, sniff, probe, thumbnail and store one file. Raises :class:`IngestError` for a bad file."""
+    try:
+        size = os.path.getsize(path)
+        if size == 0:
+            raise IngestError("empty_file", "file is empty (0 bytes)")
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+            found = sniff(head)
+            check_extension(os.path.basename(path), found)
+            if found.kind != "image" and size > _MAX_READ:
+                fh.seek(0)
+                store = ObjectStore(store_url)
+                sha, _created, size = store.put_stream(fh)  # type: ignore[arg-type]
+                return _Prepared(path, folder, sha, size, found.kind, found.mime, probe_document(head, found))
+            fh.seek(0)
+            data = fh.read()
+    except PermissionError as exc:
+        raise IngestError("unreadable", f"permission denied: {exc.strerror}") from exc
+    except IsADirectoryError as exc:
+        raise IngestError("not_a_file", "is a directory") from exc
+    except OSError as exc:
+        raise IngestError("unreadable", exc.strerror or str(exc)) from exc
+
+    if found.kind == "image":
+        if found.format not in ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"):
+            raise IngestError("unsupported_format", f"{found.format} images are not supported")
+        facts = probe_image(data, found, max_pixels)
+        thumb, ext = make_thumbnail(data, thumb_size)
+    else:
+        if found.kind == "other" and found.format is None:
+            # bytes with no known signature and no image extension: keep, but say what it is
+            found = found
+        facts = probe_document(data, found)
+        thumb, ext = b"", ""
+    store = ObjectStore(store_url)
+    sha, _created = store.put(data)
+    if thumb:
+        _write_thumb(Path(cache_dir), sha, thumb_size, thumb, ext)
+    kind = "image" if found.kind == "image" else ("video" if found.kind == "video" else "document" if found.kind in ("document", "text") else "other")
+    return _Prepared(path, folder, sha, len(data), kind, found.mime, facts)
+
+
+def _write_thumb(cache_dir: Path, sha: str, size: int, data: bytes, ext: str) -> Path:
+    final = cache_dir / "thumbs" / sha[:2] / f"{sha}_{size}{ext}"
+    if final.exists():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")
+    tmp.write_bytes(data)  # derived data: rebuildable, so no fsync
+    os.replace(tmp, final)
+    return final
+
+
+# -- recording ----------------------------------------------------------------------------------------------
+def _sku_for(name: str, pattern: re.Pattern[str], catalog_skus: list[str]) -> str | None:
+    match = pattern.search(name)
+    if match:
+        return match.groupdict().get("sku") or match.group(0)
+    lowered = name.lower()
+    for sku in catalog_skus:
+        if sku.lower() in lowered:
+            return sku
+    return None
+
+
+def _record_batch(wb: Workbench, batch: list[_Prepared], report_items: dict[str, IngestItem],
+                  pattern: re.Pattern[str], forced_folder: str | None) -> None:
+    if not batch:
+        return
+    from .folders import ensure_folder
+
+    with wb.ledger.connect(write=True) as con:
+        catalog_skus = [r[0] for r in con.execute("SELECT DISTINCT sku FROM catalog").fetchall()]
+        shas = sorted({p.sha for p in batch})
+        existing = {
+            row[0]: (row[1], row[2])
+            for row in con.execute(
+                "SELECT sha256, arg_min(asset_id, created_at), arg_min(id, created_at) FROM versions "
+                "WHERE sha256 IN (SELECT unnest(?)) GROUP BY sha256", [shas]
+            ).fetchall()
+        }
+        known_blobs = {r[0] for r in con.execute("SELECT sha256 FROM blobs WHERE sha256 IN (SELECT unnest(?))", [shas]).fetchall()}
+        blob_rows, asset_rows, version_rows = [], [], []
+        folder_ids: dict[str, str] = {}
+        for prep in batch:
+            item = report_items[prep.path]
+            item.sha256, item.kind = prep.sha, prep.kind
+            if prep.sha not in known_blobs:
+                f = prep.facts
+                blob_rows.append((prep.sha, prep.size, prep.mime, prep.kind, f.get("format"), f.get("width"),
+                                  f.get("height"), f.get("mode"), f.get("bit_depth"), f.get("has_alpha"),
+                                  f.get("orientation"), f.get("icc"), json.dumps(f.get("meta") or {}, default=str)))
+                known_blobs.add(prep.sha)
+            if prep.sha in existing:
+                item.status = "duplicate"
+                item.asset_id, item.version_id = existing[prep.sha]
+                continue
+            name = Path(prep.path).stem
+            sku = _sku_for(Path(prep.path).name, pattern, catalog_skus)
+            folder_path = forced_folder or prep.folder
+            folder_id = None
+            if folder_path:
+                if folder_path not in folder_ids:
+                    folder_ids[folder_path] = ensure_folder(con, folder_path)
+                folder_id = folder_ids[folder_path]
+            asset_id, version_id = new_id("asset"), new_id("version")
+            role = "reference" if prep.kind == "image" else "document"
+            asset_rows.append((asset_id, name, sku, role, prep.kind, None, folder_id, os.path.abspath(prep.path), wb.user))
+            version_rows.append((version_id, asset_id, 1, None, prep.sha, "ingested", wb.user, "ingest"))
+            existing[prep.sha] = (asset_id, version_id)
+            item.status, item.asset_id, item.version_id, item.sku, item.folder = "ingested", asset_id, version_id, sku, folder_path
+        bulk_insert(con, "blobs", _BLOB_COLUMNS, blob_rows)
+        bulk_insert(con, "assets", ("id", "name", "sku", "role", "kind", "title", "folder_id", "source_path",
+                                    "created_by"), asset_rows)
+        bulk_insert(con, "versions", ("id", "asset_id", "number", "parent_id", "sha256", "message", "author",
+                                      "source"), version_rows)
+        wb.record_event(con, "ingest.batch", details={
+            "ingested": len(asset_rows), "duplicates": len(batch) - len(asset_rows),
+            "assets": [r[0] for r in asset_rows][:50],
+        })
+
+
+def ingest(
+    wb: Workbench,
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    folder: str | None = None,
+    workers: int = 1,
+    progress: Callable[[int, int | None], None] | bool = False,
+    on_item: Callable[[IngestItem], None] | None = None,
+) -> IngestReport:
+    """Ingest files and folders into ``wb``; see the module docstring. Never raises for a bad file."""
+    started = time.perf_counter()
+    pattern = re.compile(str(wb.settings.get("project.sku_pattern")))
+    thumb_size = int(wb.settings.get("project.thumbnail_size"))
+    max_pixels = int(wb.settings.get("project.max_pixels"))
+    store_url, cache_dir = wb.store.url, str(wb.cache_dir)
+    report = IngestReport()
+    by_path: dict[str, IngestItem] = {}
+    pending: list[_Prepared] = []
+    last_flush = time.monotonic()
+    bar = _progress_bar(progress)
+
+    def finish(item: IngestItem) -> None:
+        if bar is not None:
+            bar.update(1)
+        elif callable(progress):
+            progress(len(report.items), None)
+        if on_item:
+            on_item(item)
+
+    def flush(force: bool = False) -> None:
+        nonlocal pending, last_flush
+        if pending and (force or len(pending) >= _BATCH or time.monotonic() - last_flush > _BATCH_SECONDS):
+            batch, pending = pending, []
+            _record_batch(wb, batch, by_path, pattern, folder)
+            last_flush = time.monotonic()
+            for prep in batch:
+                finish(by_path[prep.path])
+
+    def accept(entry: tuple[str, str | None] | IngestItem) -> tuple[str, str | None] | None:
+        if isinstance(entry, IngestItem):
+            report.items.append(entry)
+            finish(entry)
+            return None
+        path, fld = entry
+        if path in by_path:
+            return None  # the same path named twice
+        item = IngestItem(path, "failed", folder=fld)
+        by_path[path] = item
+        report.items.append(item)
+        return entry
+
+    def fail(path: str, exc: BaseException) -> None:
+        item = by_path[path]
+        if isinstance(exc, IngestError):
+            item.error_code, item.error = exc.code, str(exc)
+        elif isinstance(exc, MemoryError):
+            item.error_code, item.error = "too_large", "not enough memory to decode this file"
+        else:
+            item.error_code, item.error = "error", f"{type(exc).__name__}: {exc}"
+        finish(item)
+
+    try:
+        if workers <= 1:
+            for entry in walk(paths):
+                accepted = accept(entry)
+                if accepted is None:
+                    continue
+                try:
+                    pending.append(prepare_file(*accepted, store_url, cache_dir, thumb_size, max_pixels))
+                except Exception as exc:  # one bad file never stops the batch
+                    fail(accepted[0], exc)
+                flush()
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                inflight: dict[Future[_Prepared], str] = {}
+                for entry in walk(paths):
+                    accepted = accept(entry)
+                    if accepted is None:
+                        continue
+                    fut = pool.submit(prepare_file, *accepted, store_url, cache_dir, thumb_size, max_pixels)
+                    inflight[fut] = accepted[0]
+                    if len(inflight) >= workers * 4:  # bounded memory: a window of files in flight
+                        _drain(inflight, pending, fail, block=True)
+                        flush()
+                while inflight:
+                    _drain(inflight, pending, fail, block=True)
+                    flush()
+        flush(force=True)
+    finally:
+        if bar is not None:
+            bar.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _drain(inflight: dict[Future[_Prepared], str], pending: list[_Prepared],
+           fail: Callable[[str, BaseException], None], block: bool) -> None:
+    done, _ = wait(list(inflight), return_when=FIRST_COMPLETED if block else "ALL_COMPLETED", timeout=None)
+    for fut in done:
+        path = inflight.pop(fut)
+        try:
+            pending.append(fut.result())
+        except Exception as exc:
+            fail(path, exc)
+
+
+def _progress_bar(progress: object) -> Any:
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        return tqdm(unit="file", desc="ingest", leave=False)
+    return None
+
+
+def record_blob(con: duckdb.DuckDBPyConnection, sha: str, size: int, mime: str, kind: str, facts: dict[str, Any]) -> None:
+    """Insert a ``blobs`` row for ``sha`` unless one exists (used by :meth:`LibraryAPI.put_blob`)."""
+    if con.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone():
+        return
+    con.execute(
+        "INSERT INTO blobs (sha256, size, mime, kind, format, width, height, mode, bit_depth, has_alpha,"
+        " orientation, icc, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [sha, size, mime, kind, facts.get("format"), facts.get("width"), facts.get("height"), facts.get("mode"),
+         facts.get("bit_depth"), facts.get("has_alpha"), facts.get("orientation"), facts.get("icc"),
+         json.dumps(facts.get("meta") or {}, default=str)],
+    )

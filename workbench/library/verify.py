@@ -1,0 +1,92 @@
+"""``workbench verify``: like ``git fsck`` for a project.
+
+Errors (the project is inconsistent; exit non-zero): a blob the ledger names is missing from the store or
+does not hash to its name; a ledger row that points at a blob with no ``blobs`` row, or at an asset, run or
+version that does not exist (a half-written unit of work). Warnings (harmless, listed): orphan blobs in the
+store that no row names (left by an interrupted ingest; the next ingest of the same file adopts them) and
+temp files from interrupted writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import IntegrityError, StoreError
+
+if TYPE_CHECKING:
+    from ..project import Workbench
+
+__all__ = ["VerifyReport", "verify"]
+
+# (table, column) pairs that name a blob; tables from later migrations are checked when present.
+_BLOB_REFS = [("versions", "sha256"), ("run_outputs", "sha256"), ("renditions", "sha256")]
+# (child table, column, parent table, parent column)
+_LINKS = [
+    ("versions", "asset_id", "assets", "id"),
+    ("versions", "parent_id", "versions", "id"),
+    ("collection_items", "asset_id", "assets", "id"),
+    ("collection_items", "collection_id", "collections", "id"),
+    ("run_outputs", "run_id", "runs", "id"),
+    ("renditions", "version_id", "versions", "id"),
+    ("checks", "rendition_id", "renditions", "id"),
+    ("reviews", "version_id", "versions", "id"),
+]
+
+
+@dataclass
+class VerifyReport:
+    """What verify found."""
+
+    blobs_checked: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+    temp_files: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the ledger and the store are consistent."""
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (for JSON)."""
+        return {"ok": self.ok, "blobs_checked": self.blobs_checked, "errors": self.errors,
+                "orphans": self.orphans, "temp_files": self.temp_files}
+
+
+def verify(wb: Workbench, rehash: bool = True) -> VerifyReport:
+    """Check every blob and link; ``rehash=False`` only checks presence (fast)."""
+    report = VerifyReport()
+    with wb.ledger.connect() as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        blob_rows = {r[0] for r in con.execute("SELECT sha256 FROM blobs").fetchall()}
+        for table, col in _BLOB_REFS:
+            if table not in tables:
+                continue
+            for (sha, row_id) in con.execute(
+                f"SELECT DISTINCT t.{col}, min(t.id) FROM {table} t LEFT JOIN blobs b ON b.sha256 = t.{col} "
+                f"WHERE b.sha256 IS NULL GROUP BY t.{col}"
+            ).fetchall():
+                report.errors.append({"kind": "missing_blob_row", "table": table, "id": row_id, "sha256": sha})
+        for child, col, parent, pcol in _LINKS:
+            if child not in tables or parent not in tables:
+                continue
+            for (value,) in con.execute(
+                f"SELECT DISTINCT c.{col} FROM {child} c LEFT JOIN {parent} p ON p.{pcol} = c.{col} "
+                f"WHERE c.{col} IS NOT NULL AND p.{pcol} IS NULL"
+            ).fetchall():
+                report.errors.append({"kind": "dangling_link", "table": child, "column": col, "value": value})
+    for sha in sorted(blob_rows):
+        report.blobs_checked += 1
+        try:
+            if rehash:
+                wb.store.verify(sha)
+            elif not wb.store.exists(sha):
+                raise StoreError("missing")
+        except IntegrityError as exc:
+            report.errors.append({"kind": "corrupt_blob", "sha256": sha, "detail": str(exc)})
+        except StoreError:
+            report.errors.append({"kind": "missing_blob", "sha256": sha})
+    report.orphans = sorted(set(wb.store.iter_shas()) - blob_rows)
+    report.temp_files = wb.store.stray_temp_files()
+    return report
