@@ -61,28 +61,28 @@ class LibraryView(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         s = self.state
-        self.search = pn.widgets.TextInput.from_param(s.param.query, name="Search", placeholder="name, SKU, tag…",
+        self.search = pn.widgets.TextInput.from_param(s.param.query, label="Search", placeholder="name, SKU, tag…",
                                                       css_classes=["wb-search"])
-        self.sku = pn.widgets.TextInput.from_param(s.param.sku, name="SKU")
-        self.tag = pn.widgets.TextInput.from_param(s.param.tag, name="Tag")
-        self.folder = pn.widgets.Select(name="Folder", options=["", *s.folders()])
-        self.collection = pn.widgets.Select(name="Collection", options=["", *s.collections()])
+        self.sku = pn.widgets.TextInput.from_param(s.param.sku, label="SKU")
+        self.tag = pn.widgets.TextInput.from_param(s.param.tag, label="Tag")
+        self.folder = pn.widgets.Select(label="Folder", options=["", *s.folders()])
+        self.collection = pn.widgets.Select(label="Collection", options=["", *s.collections()])
         self.folder.link(s, value="folder")
         self.collection.link(s, value="collection")
-        self.review = pn.widgets.Select.from_param(s.param.review_state, name="Review state")
-        self.role = pn.widgets.Select.from_param(s.param.role, name="Role")
-        self.prev = pn.widgets.Button(name="◀ Prev", width=80)
-        self.next = pn.widgets.Button(name="Next ▶", width=80)
+        self.review = pn.widgets.Select.from_param(s.param.review_state, label="Review state")
+        self.role = pn.widgets.Select.from_param(s.param.role, label="Role")
+        self.prev = pn.widgets.Button(label="◀ Prev", width=80)
+        self.next = pn.widgets.Button(label="Next ▶", width=80)
         self.prev.on_click(lambda _e: self._step(-1))
         self.next.on_click(lambda _e: self._step(1))
         self.info = pn.pane.Markdown("", css_classes=["wb-page-info"])
         self.grid = pn.pane.HTML("", stylesheets=[GRID_CSS], sizing_mode="stretch_width",
                                  css_classes=["wb-grid-pane"])
-        self.open = pn.widgets.Select(name="Open in Review", options={})
+        self.open = pn.widgets.Select(label="Open in Review", options={})
         self.open.link(s, value="selected")
-        self.upload = pn.widgets.FileInput(multiple=True, accept="image/*", name="Upload",
+        self.upload = pn.widgets.FileInput(multiple=True, accept="image/*", label="Upload",
                                            disabled=not s.session.can("ingest"))
-        self.upload_btn = pn.widgets.Button(name="Ingest uploads", button_type="primary",
+        self.upload_btn = pn.widgets.Button(label="Ingest uploads", color="primary",
                                             disabled=not s.session.can("ingest"))
         self.upload_btn.on_click(self._ingest)
         s.param.watch(self._render, ["items", "total", "page"])

@@ -153,17 +153,17 @@ class LibraryState(param.Parameterized):
 
     def folders(self) -> list[str]:
         """Folder paths for the filter menu."""
-        return self._names("SELECT path AS n FROM folders WHERE retired_at IS NULL ORDER BY path")
+        wb = self.session.wb
+        if not available(wb, "folders"):
+            return []
+        return [str(f["path"]) for f in self.session.attempt(None, wb.folders) or []]
 
     def collections(self) -> list[str]:
         """Collection names for the filter menu."""
-        return self._names("SELECT DISTINCT name AS n FROM collections WHERE retired_at IS NULL ORDER BY name")
-
-    def _names(self, query: str) -> list[str]:
-        try:
-            return [str(r["n"]) for r in self.session.wb.sql(query)]
-        except WorkbenchError:
+        wb = self.session.wb
+        if not available(wb, "collections"):
             return []
+        return [str(c["name"]) for c in self.session.attempt(None, wb.collections) or []]
 
     def ingest_uploads(self, files: list[tuple[str, bytes]], folder: str | None = None) -> Any:
         """Ingest uploaded files (name, bytes) through temp files; editors and up."""
@@ -181,11 +181,10 @@ class LibraryState(param.Parameterized):
 
         report = self.session.attempt("ingest", run)
         if report is not None:
-            ok = sum(1 for i in report.items if i.get("status") != "failed")
-            failed = [i for i in report.items if i.get("status") == "failed"]
-            level = "warning" if failed else "success"
-            detail = "; ".join(f"{Path(str(i.get('path'))).name}: {i.get('error')}" for i in failed[:3])
-            self.session.say(f"Ingested {ok} file(s)" + (f", {len(failed)} failed ({detail})" if failed else ""),
-                             level)
+            failed = list(report.failed)
+            detail = "; ".join(f"{Path(str(i.path)).name}: {i.error}" for i in failed[:3])
+            self.session.say(f"Ingested {len(report.ok)} file(s)"
+                             + (f", {len(failed)} failed ({detail})" if failed else ""),
+                             "warning" if failed else "success")
             self.refresh()
         return report

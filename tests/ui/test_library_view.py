@@ -1,0 +1,62 @@
+"""Library tab driven through its params and widgets, no browser."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import draw_png, make_session
+from workbench.ui.panel.library import LibraryView, grid_html
+from workbench.ui.panel.state import LibraryState
+
+
+def test_search_filters_and_paging(library_wb):
+    state = LibraryState(make_session(library_wb, "viewer"), page_size=2)
+    view = LibraryView(state=state)
+    assert state.total == 5 and len(state.items) == 2 and state.pages == 3
+    assert "/thumb/" in view.grid.object and "base64" not in view.grid.object
+    view.next.clicks += 1
+    assert state.page == 2 and len(state.items) == 2
+    view.search.value = "mug"
+    assert state.page == 1 and state.total == 1 and state.items[0]["sku"] == "SKU-1001"
+    state.query = ""
+    state.sku = "SKU-1003"
+    assert [i["name"] for i in state.items] == ["tote_SKU-1003"]
+    state.sku = ""
+    state.review_state = "approved"
+    assert state.total == 0 and "No assets match" in view.grid.object
+
+
+def test_folders_and_collections_menus(library_wb):
+    ids = [a["id"] for a in library_wb.assets(limit=2)]
+    library_wb.move_to_folder(ids, "Spring/Mugs")
+    library_wb.create_collection("Hero picks")
+    library_wb.add_to_collection("Hero picks", ids[:1])
+    state = LibraryState(make_session(library_wb, "viewer"))
+    view = LibraryView(state=state)
+    assert "Spring/Mugs" in view.folder.options and "Hero picks" in view.collection.options
+    view.folder.value = "Spring/Mugs"
+    assert state.total == 2
+    view.folder.value = ""
+    view.collection.value = "Hero picks"
+    assert state.total == 1
+
+
+def test_upload_ingest_needs_editor(library_wb):
+    viewer = LibraryState(make_session(library_wb, "viewer"))
+    assert viewer.ingest_uploads([("new_SKU-2001.png", draw_png((1, 2, 3)))]) is None
+    assert viewer.session.status_level == "error" and "editor" in viewer.session.status
+    assert library_wb.count_assets() == 5
+    editor = LibraryState(make_session(library_wb, "editor"))
+    view = LibraryView(state=editor)
+    assert not view.upload_btn.disabled
+    view.upload.filename = ["new_SKU-2001.png", "broken.png"]
+    view.upload.value = [draw_png((1, 2, 3)), b"not an image"]
+    view.upload_btn.clicks += 1
+    assert editor.total == 6
+    assert editor.session.status_level == "warning" and "1 failed" in editor.session.status
+
+
+def test_user_text_is_escaped():
+    hostile = "<script>alert(1)</script>"
+    html = grid_html([{"id": "a1", "name": hostile, "sku": '<img src=x onerror="alert(2)">',
+                       "title": hostile, "sha256": "0" * 64, "state": "draft"}])
+    assert "<script>" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
