@@ -1,0 +1,306 @@
+"""Renditions: one decode per source, subject detection on a small copy, then every preset from memory.
+
+For each version the source is decoded once (shrink-on-load, through :func:`workbench.imaging.load.load_image`,
+which also turns 16-bit, CMYK and ICC-tagged sources into 8-bit sRGB) at the smallest size that still
+serves the most demanding preset; the subject is found once on a small copy (:mod:`.crops`); each preset
+is then a crop window, one good resize (Lanczos) straight into the output size, padding with the background
+colour where the window passes the image edge, and for white-background presets (Amazon main) the
+subject composited onto pure white through its mask. Encoding walks the quality down in steps until the
+file fits ``max_bytes``; metadata is stripped except an sRGB profile and a small provenance note (version
+id, "AI-generated" flag) in EXIF ImageDescription (JPEG/WebP) or PNG text. Each rendition is checked
+(:mod:`.checks`) and written with its check row in the version's one ledger transaction. Nothing is
+silent: upscale limits, missing subjects, blown budgets and inseparable backgrounds become warnings.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image, ImageCms
+from PIL.PngImagePlugin import PngInfo
+
+from ..errors import InvalidSpec
+from ..ids import new_id
+from ._rows import require_version
+from .checks import check_rendition
+from .crops import DETECT_SIDE, CropPlan, Subject, detect_subject, plan_crop
+
+if TYPE_CHECKING:
+    from ..project import Workbench
+
+__all__ = ["RenderResult", "encode", "render_image", "render_versions"]
+
+_MIN_QUALITY = 40
+_QUALITY_STEP = 6
+
+
+@lru_cache(maxsize=1)
+def _srgb_icc() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _colour(value: Any, default: tuple[int, int, int]) -> tuple[int, int, int]:
+    if value in (None, ""):
+        return default
+    if value == "white":
+        return (255, 255, 255)
+    if value == "black":
+        return (0, 0, 0)
+    if isinstance(value, str) and value.startswith("#") and len(value) == 7:
+        return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+    if isinstance(value, (list, tuple)) and len(value) >= 3:
+        return (int(value[0]), int(value[1]), int(value[2]))
+    raise InvalidSpec(f"unknown background colour {value!r}; use 'white', '#rrggbb' or [r, g, b]")
+
+
+def encode(image: Image.Image, fmt: str, quality: int, max_bytes: int | None,
+           provenance: Mapping[str, Any]) -> tuple[bytes, int | None, list[dict[str, Any]]]:
+    """Encode with the provenance note and an sRGB profile, stepping quality down to fit ``max_bytes``."""
+    fmt = fmt.upper()
+    note = json.dumps(dict(provenance), separators=(",", ":"))
+    warnings: list[dict[str, Any]] = []
+    if fmt in ("JPEG", "WEBP", "TIFF"):
+        exif = Image.Exif()
+        exif[0x010E] = note  # ImageDescription
+        exif[0x0131] = "Atelier Workbench"  # Software
+        kwargs: dict[str, Any] = {"exif": exif.tobytes(), "icc_profile": _srgb_icc()}
+    else:
+        info = PngInfo()
+        info.add_text("Description", note)
+        info.add_text("Software", "Atelier Workbench")
+        if provenance.get("ai_generated"):
+            info.add_text("AI-generated", "true")
+        kwargs = {"pnginfo": info, "icc_profile": _srgb_icc()}
+    q = int(quality)
+    while True:
+        buf = io.BytesIO()
+        if fmt == "JPEG":
+            image.save(buf, "JPEG", quality=q, optimize=False, progressive=False, subsampling="4:2:0" if q < 90 else 0,
+                       **kwargs)
+        elif fmt == "WEBP":
+            image.save(buf, "WEBP", quality=q, method=4, **kwargs)
+        elif fmt == "PNG":
+            image.save(buf, "PNG", compress_level=6 if q >= 90 else 9, **kwargs)
+        elif fmt in ("TIFF", "GIF"):
+            image.save(buf, fmt, **({} if fmt == "GIF" else {"compression": "tiff_adobe_deflate"}))
+        else:
+            raise InvalidSpec(f"unsupported rendition format {fmt!r}; use JPEG, WEBP, PNG, TIFF or GIF")
+        data = buf.getvalue()
+        if not max_bytes or len(data) <= max_bytes or fmt not in ("JPEG", "WEBP") or q <= _MIN_QUALITY:
+            break
+        q = max(_MIN_QUALITY, q - _QUALITY_STEP)
+    if max_bytes and len(data) > max_bytes:
+        warnings.append({"code": "over_budget", "message": f"{len(data):,} bytes is over the {max_bytes:,}-byte budget "
+                         f"even at the lowest quality tried ({q})"})
+    elif fmt in ("JPEG", "WEBP") and q < int(quality):
+        warnings.append({"code": "quality_lowered", "message": f"quality lowered from {quality} to {q} to fit "
+                         f"{max_bytes:,} bytes"})
+    return data, q if fmt in ("JPEG", "WEBP") else None, warnings
+
+
+def _crop_resize(img: Image.Image, window: Sequence[float], out_size: tuple[int, int], fill: Any,
+                 resample: Image.Resampling = Image.Resampling.LANCZOS) -> Image.Image:
+    """The ``window`` of ``img`` (may reach past its edges) resized to ``out_size``; outside = ``fill``."""
+    x0, y0, x1, y1 = window
+    w, h = img.size
+    ow, oh = out_size
+    sx, sy = ow / (x1 - x0), oh / (y1 - y0)
+    ix0, iy0, ix1, iy1 = max(0.0, x0), max(0.0, y0), min(float(w), x1), min(float(h), y1)
+    px0, py0 = round((ix0 - x0) * sx), round((iy0 - y0) * sy)
+    px1, py1 = min(ow, round((ix1 - x0) * sx)), min(oh, round((iy1 - y0) * sy))
+    if px0 == 0 and py0 == 0 and px1 == ow and py1 == oh:
+        return img.resize(out_size, resample, box=(ix0, iy0, ix1, iy1), reducing_gap=3.0)
+    canvas = Image.new(img.mode, out_size, fill)
+    if px1 > px0 and py1 > py0:
+        part = img.resize((px1 - px0, py1 - py0), resample, box=(ix0, iy0, ix1, iy1), reducing_gap=3.0)
+        canvas.paste(part, (px0, py0))
+    return canvas
+
+
+@dataclass
+class RenderResult:
+    """One preset rendered and checked (not yet written to the ledger)."""
+
+    preset: str
+    spec: dict[str, Any]
+    data: bytes
+    width: int
+    height: int
+    format: str
+    quality: int | None
+    crop: dict[str, Any]
+    warnings: list[dict[str, Any]]
+    passed: bool
+    report: list[dict[str, Any]]
+    channel: str
+    image: Image.Image | None = field(default=None, repr=False)
+
+
+def _source_touches(subject: Subject) -> dict[str, bool]:
+    if subject.box is None:
+        return {}
+    x0, y0, x1, y1 = subject.box
+    eps = 0.004
+    return {"left": x0 <= eps, "top": y0 <= eps, "right": x1 >= 1 - eps, "bottom": y1 >= 1 - eps}
+
+
+def _whiten(out: Image.Image, subject: Subject, window_det: Sequence[float]) -> Image.Image | None:
+    """Composite the subject onto pure white through its detection mask; None when there is no mask."""
+    if subject.mask is None:
+        return None
+    mask_img = Image.fromarray((np.clip(subject.mask, 0, 1) * 255).astype(np.uint8), "L")
+    mask = _crop_resize(mask_img, window_det, out.size, 0, Image.Resampling.BILINEAR)
+    alpha = np.asarray(mask, dtype=np.float32)[:, :, None] / 255.0
+    rgb = np.asarray(out.convert("RGB"), dtype=np.float32)
+    composed = rgb * alpha + 255.0 * (1.0 - alpha)
+    return Image.fromarray(np.clip(composed + 0.5, 0, 255).astype(np.uint8), "RGB")
+
+
+def render_image(
+    data: bytes, presets: Mapping[str, Mapping[str, Any]], *, max_upscale: float = 1.25,
+    provenance: Mapping[str, Any] | None = None, src_size: tuple[int, int] | None = None, keep_images: bool = False,
+) -> tuple[Subject, list[RenderResult]]:
+    """Render every preset of ``presets`` from image ``data`` (pure: no ledger, no store)."""
+    from ..imaging.load import load_image
+
+    small = load_image(data, max_side=DETECT_SIDE)
+    subject = detect_subject(small)
+    if src_size is None:
+        src_size = _oriented_size(data)
+    src_w, src_h = src_size
+    # the small copy's aspect is authoritative for orientation
+    if (small.width >= small.height) != (src_w >= src_h) and src_w != src_h:
+        src_w, src_h = src_h, src_w
+    plans: dict[str, CropPlan] = {}
+    for name, spec in presets.items():
+        fill = spec.get("min_fill")
+        target_fill = min(0.95, float(fill) + 0.05) if fill else None
+        plans[name] = plan_crop(src_w, src_h, subject, int(spec["width"]), int(spec["height"]),
+                                fill=target_fill, max_upscale=max_upscale)
+    need = max(p.scale for p in plans.values())
+    if need >= 0.999 or not plans:
+        full = load_image(data)
+    else:
+        full = load_image(data, max_side=math.ceil(max(src_w, src_h) * need) + 2)
+    k = full.width / src_w
+    kd = small.width / src_w
+    touches = _source_touches(subject)
+    results = []
+    for name, spec in presets.items():
+        plan = plans[name]
+        warnings = list(plan.warnings)
+        white = spec.get("background") == "white"
+        default_bg = (255, 255, 255) if (white or subject.method == "alpha") else subject.background
+        bg = _colour(spec.get("background"), default_bg)
+        window = [v * k for v in plan.window]
+        if full.mode == "RGBA":
+            out = _crop_resize(full, window, plan.out_size, (*bg, 0))
+            flat = Image.new("RGB", out.size, bg)
+            flat.paste(out, mask=out.getchannel("A"))
+            out = flat
+        else:
+            out = _crop_resize(full, window, plan.out_size, bg)
+        if white and subject.method != "alpha":
+            whitened = _whiten(out, subject, [v * kd for v in plan.window])
+            if whitened is None:
+                warnings.append({"code": "background_not_separable",
+                                 "message": f"no subject mask ({subject.method}); the background was not replaced "
+                                            "with white — use a studio or transparent source"})
+            else:
+                out = whitened
+        fmt = str(spec.get("format", "JPEG")).upper()
+        prov = {**(provenance or {}), "preset": name}
+        encoded, quality, enc_warn = encode(out, fmt, int(spec.get("quality", 90)), spec.get("max_bytes"), prov)
+        warnings += enc_warn
+        sub_out = None
+        if plan.subject_px is not None:
+            x0, y0 = plan.window[0], plan.window[1]
+            s = plan.scale
+            sub_out = tuple((v - o) * s for v, o in zip(plan.subject_px, (x0, y0, x0, y0), strict=True))
+        passed, report = check_rendition(encoded, spec, subject_out=sub_out, source_touches=touches)
+        crop = {**plan.to_dict(src_w, src_h), "subject": subject.to_dict(), "background": list(bg)}
+        results.append(RenderResult(name, dict(spec), encoded, out.width, out.height, fmt, quality, crop, warnings,
+                                    passed, report, str(spec.get("channel") or "web"), out if keep_images else None))
+    return subject, results
+
+
+def _oriented_size(data: bytes) -> tuple[int, int]:
+    import pyvips
+
+    img = pyvips.Image.new_from_buffer(data, "")
+    w, h = img.width, img.height
+    try:
+        if int(img.get("orientation")) >= 5:
+            w, h = h, w
+    except pyvips.Error:
+        pass
+    return w, h
+
+
+def _presets(wb: Workbench, names: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    table = dict(wb.settings.get("renditions.presets") or {})
+    if not names:
+        return table
+    unknown = [n for n in names if n not in table]
+    if unknown:
+        import difflib
+
+        hints = [difflib.get_close_matches(n, list(table), n=1) for n in unknown]
+        hint = "; ".join(f"{n!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for n, h in zip(unknown, hints, strict=True))
+        raise InvalidSpec(f"unknown rendition preset {hint}; presets: {', '.join(sorted(table))}")
+    return {n: table[n] for n in names}
+
+
+def _render_one(wb: Workbench, version_id: str, presets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    with wb.ledger.connect() as con:
+        version = require_version(con, version_id)
+    data = wb.store.get(version["sha256"])
+    size = None
+    if version.get("width") and version.get("height"):
+        size = (int(version["width"]), int(version["height"]))
+    provenance = {"workbench_version": version_id, "ai_generated": bool(version.get("run_id"))}
+    max_up = float(wb.settings.get("renditions.max_upscale", 1.25))
+    subject, results = render_image(data, presets, max_upscale=max_up, provenance=provenance, src_size=size)
+    rows: list[dict[str, Any]] = []
+    with wb.ledger.connect(write=True) as con:
+        for r in results:
+            sha = wb.put_blob(r.data, con=con)
+            rid, cid = new_id("rendition"), new_id("check")
+            con.execute(
+                "INSERT INTO renditions (id, version_id, preset, sha256, width, height, format, bytes, crop, preset_spec,"
+                " warnings, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [rid, version_id, r.preset, sha, r.width, r.height, r.format, len(r.data), json.dumps(r.crop),
+                 json.dumps(r.spec), json.dumps(r.warnings), wb.user])
+            con.execute("INSERT INTO checks (id, rendition_id, channel, passed, report) VALUES (?, ?, ?, ?, ?)",
+                        [cid, rid, r.channel, r.passed, json.dumps(r.report)])
+            if r.warnings:
+                wb.record_event(con, "rendition.warning", "rendition", rid,
+                                {"version_id": version_id, "preset": r.preset, "warnings": r.warnings})
+            rows.append({"id": rid, "version_id": version_id, "preset": r.preset, "sha256": sha, "width": r.width,
+                         "height": r.height, "format": r.format, "bytes": len(r.data), "quality": r.quality,
+                         "crop": r.crop, "warnings": r.warnings, "channel": r.channel,
+                         "check": {"id": cid, "passed": r.passed, "report": r.report},
+                         "path": str(wb.store.local_path(sha)) if wb.store.is_local else None})
+        wb.record_event(con, "rendition.render", "version", version_id,
+                        {"presets": list(presets), "renditions": [r["id"] for r in rows],
+                         "subject": subject.to_dict()})
+    return rows
+
+
+def render_versions(wb: Workbench, version_ids: Sequence[str], presets: Sequence[str] | None = None,
+                    workers: int = 1) -> list[dict[str, Any]]:
+    """Render ``presets`` (default: all) for each version; returns the rendition rows with their checks."""
+    table = _presets(wb, presets)
+    if workers <= 1 or len(version_ids) <= 1:
+        return [row for vid in version_ids for row in _render_one(wb, vid, table)]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        batches = list(pool.map(lambda vid: _render_one(wb, vid, table), version_ids))
+    return [row for batch in batches for row in batch]
