@@ -134,6 +134,7 @@ def chart_recipes(per_recipe: list[dict[str, Any]], limit: int = 15) -> Figure |
     ax.set_yticks(list(ys), [r["label"][:32] for r in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 140)
+    ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xlabel("% of variations generated")
     ax.legend(frameon=False, fontsize=8, loc="lower right")
     ax.set_title("Pick and approval rate per recipe version", loc="left", fontsize=11)

@@ -15,8 +15,8 @@ Definitions (stated again in the report):
   whichever is earlier) to the asset's approval.
 * **cost per approved asset**: all recorded generation cost for the SKU (failed runs and rejected
   variations included) divided by the approved assets of that SKU. Overall, all spend over all approvals.
-* **exports**: read from the ``exports`` table when the export area's migration has run; rows with a
-  failure-like status are ignored.
+* **exports**: what each destination holds now (the ``export_current`` view of the export area's
+  migration; a bare ``exports`` table is read with failure-like statuses ignored); absent tables are fine.
 """
 
 from __future__ import annotations
@@ -99,7 +99,10 @@ def _load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     }
     cols = table_columns(con, "exports")
     data["has_exports_table"] = bool(cols)
-    if {"channel", "version_id"} <= cols:
+    if {"channel", "version_id"} <= table_columns(con, "export_current"):
+        # The export area's view: what each destination holds now (newest successful delivery).
+        data["exports"] = _rows(con, "SELECT channel, version_id, 'ok' AS status FROM export_current")
+    elif {"channel", "version_id"} <= cols:
         status = "status" if "status" in cols else "NULL"
         data["exports"] = _rows(con, f"SELECT channel, version_id, {status} AS status FROM exports")
     return data

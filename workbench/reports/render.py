@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 import jinja2
+import matplotlib.image
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
@@ -144,6 +145,31 @@ def _table_page(title: str, tables: list[tuple[str, list[str], list[list[str]]]]
     return fig
 
 
+def _chart_pages(charts: list[Figure]) -> list[Figure]:
+    """Lay the charts out top to bottom on A4 pages (as 150 dpi images, keeping their aspect)."""
+    pages: list[Figure] = []
+    page: Figure | None = None
+    top = 0.0
+    margin, usable_w = 0.06, 0.88
+    for chart in charts:
+        buf = io.BytesIO()
+        chart.savefig(buf, format="png", dpi=150)
+        buf.seek(0)
+        image = matplotlib.image.imread(buf, format="png")
+        w_in, h_in = chart.get_size_inches()
+        height = usable_w * _A4[0] * (h_in / w_in) / _A4[1]  # as a fraction of the page height
+        if page is None or top - height < margin:
+            page = Figure(figsize=_A4)
+            page.text(margin, 0.965, "Charts", fontsize=16, fontweight="bold", va="top")
+            pages.append(page)
+            top = 0.93
+        ax = page.add_axes((margin, top - height, usable_w, height))
+        ax.imshow(image, interpolation="lanczos")
+        ax.axis("off")
+        top -= height + 0.03
+    return pages
+
+
 def _summary_blocks(facts: dict[str, Any], savings: Savings, project: str) -> list[tuple[str, list[str]]]:
     t, s, m, cur = facts["totals"], savings, savings.model, savings.model.currency
     headline = [
@@ -199,11 +225,8 @@ def render_pdf(facts: dict[str, Any], savings: Savings, project: str) -> bytes:
             ("Per recipe version", ["recipe", "runs", "variations", "picked", "approved", "approval rate"],
              recipe_rows),
         ]))
-        for fig in build_charts(facts, savings).values():
-            if fig is None:
-                continue
-            fig.set_size_inches(_A4[0], max(fig.get_size_inches()[1], 3.0))
-            pdf.savefig(fig)
+        for page in _chart_pages([f for f in build_charts(facts, savings).values() if f is not None]):
+            pdf.savefig(page)
         info = pdf.infodict()
         info["Title"] = f"Savings report - {project}"
         info["Creator"] = "Atelier Workbench"
