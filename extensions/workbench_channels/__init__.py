@@ -1,0 +1,1 @@
+"""Built-in export channels, registered through the ``workbench.channels`` entry points like any plugin."""

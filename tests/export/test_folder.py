@@ -1,0 +1,114 @@
+"""Folder and zip channels: tree, sidecars, manifest with lineage, CSVs, idempotency, rules."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from export_seed import set_channel
+
+from workbench.errors import ExportError, InvalidSpec
+
+
+def test_folder_export_tree_manifest_and_csvs(wb, seed):
+    a = seed.output("SKU-1001", presets=("shopify_square", "pdp_portrait"))
+    seed.catalog("SKU-1001", "red-mug")
+    b = seed.output("SKU-2002", presets=("shopify_square",))
+    report = wb.export("folder")
+    assert report.ok, report.to_dict()
+    assert report.counts == {"sent": 3}
+    root = wb.root / "exports" / "folder"
+    img = root / "SKU-1001" / "sku-1001_hero1" / "shopify_square.jpg"
+    assert img.read_bytes() == wb.store.get(
+        wb.sql("SELECT sha256 FROM renditions WHERE id = ?", [a["renditions"]["shopify_square"]])[0]["sha256"])
+    side = json.loads(img.with_suffix(".json").read_text())
+    prov = side["provenance"]
+    assert prov["lineage_id"] == a["version_id"] and prov["ai_generated"] is True
+    assert prov["run"]["engine"] == "local" and prov["run"]["seed"] == 7 and prov["run"]["recipe_version"] == 2
+    assert "trainedAlgorithmicMedia" in img.with_suffix(".xmp").read_text()
+    man = json.loads((root / "manifest.json").read_text())
+    assert man["ai_disclosure"]["files"] == 3 and man["ai_disclosure"]["ai_generated"] == 3
+    assert {f["version_id"] for f in man["files"]} == {a["version_id"], b["version_id"]}
+    rows = list(csv.DictReader(io.StringIO((root / "shopify_products_legacy.csv").read_text())))
+    assert {"Handle", "Title", "Image Src", "Image Position", "Image Alt Text"} <= set(rows[0])
+    mug = [r for r in rows if r["Handle"] == "red-mug"]
+    assert [r["Image Position"] for r in mug] == ["1", "2"] and mug[0]["Title"] == "Product SKU-1001"
+    assert "AI-generated" in mug[0]["Image Alt Text"]
+    current = list(csv.DictReader(io.StringIO((root / "shopify_products.csv").read_text())))
+    assert {"URL handle", "Product image URL", "Image position", "Image alt text"} <= set(current[0])
+    woo = list(csv.DictReader(io.StringIO((root / "woocommerce_products.csv").read_text())))
+    assert {r["SKU"] for r in woo} == {"SKU-1001", "SKU-2002"} and "," in woo[0]["Images"] + woo[1]["Images"]
+    # versions exported to an offline folder are not "published"
+    assert report.published == []
+
+
+def test_rerun_sends_nothing_and_changed_rendition_replaces(wb, seed):
+    a = seed.output("SKU-1001")
+    assert wb.export("folder").counts == {"sent": 1}
+    again = wb.export("folder")
+    assert again.counts == {"skipped": 1}
+    seed.rendition(a["version_id"], "shopify_square")  # a newer rendition of the same preset
+    third = wb.export("folder")
+    assert third.counts == {"replaced": 1}
+    cur = wb.exports("folder", current=True)
+    assert len(cur) == 1 and cur[0]["sha256"] == third.items[0]["sha256"]
+    actions = [r["action"] for r in wb.exports("folder")]
+    assert actions.count("pending") == 2 and actions.count("skipped") == 1
+
+
+def test_deleted_file_is_written_again(wb, seed):
+    seed.output("SKU-1001")
+    wb.export("folder")
+    for p in (wb.root / "exports" / "folder").rglob("*.jpg"):
+        p.unlink()
+    assert wb.export("folder").counts == {"sent": 1}
+
+
+def test_dry_run_writes_nothing(wb, seed):
+    seed.output("SKU-1001")
+    plan = wb.export("folder", dry_run=True)
+    assert plan.counts == {"send": 1} and plan.batch_id is None
+    assert not (wb.root / "exports" / "folder").exists()
+    assert wb.sql("SELECT count(*) AS n FROM exports")[0]["n"] == 0
+
+
+def test_failed_checks_refused_unless_forced_with_reason(wb, seed):
+    a = seed.output("SKU-1001", checks=False)
+    with pytest.raises(ExportError, match="failed checks: min_size"):
+        wb.export("folder", versions=[a["version_id"]])
+    with pytest.raises(InvalidSpec, match="reason"):
+        wb.export("folder", versions=[a["version_id"]], force=True)
+    report = wb.export("folder", versions=[a["version_id"]], force=True, reason="client signed off the crop")
+    assert report.counts == {"sent": 1}
+    rows = wb.sql("SELECT forced_reason FROM exports WHERE action = 'sent'")
+    assert rows == [{"forced_reason": "client signed off the crop"}]
+    ev = wb.sql("SELECT details FROM events WHERE action = 'export.start'")
+    assert "client signed off the crop" in ev[0]["details"]
+    assert wb.sql("SELECT count(*) AS n FROM events WHERE action = 'export.refused'")[0]["n"] == 1
+
+
+def test_unapproved_excluded_by_default_and_refused_when_named(wb, seed):
+    ok = seed.output("SKU-1001")
+    draft = seed.output("SKU-2002", state="draft")
+    report = wb.export("folder")
+    assert {it["version_id"] for it in report.items} == {ok["version_id"]}
+    with pytest.raises(ExportError, match="not approved"):
+        wb.export("folder", versions=[draft["version_id"]])
+    mixed = wb.export("folder", skus=["SKU-1001", "SKU-2002"])
+    assert mixed.counts == {"skipped": 1, "refused": 1} and not mixed.ok
+
+
+def test_zip_channel(wb, seed):
+    seed.output("SKU-1001", presets=("shopify_square", "carousel"))
+    set_channel(wb, "zip", path="out/all.zip")
+    report = wb.export("zip")
+    assert report.counts == {"sent": 2} and report.extra["rewritten"] is True
+    with zipfile.ZipFile(wb.root / "out" / "all.zip") as zf:
+        names = set(zf.namelist())
+    assert {"manifest.json", "shopify_products.csv", "woocommerce_products.csv"} <= names
+    assert any(n.endswith("carousel.jpg") for n in names) and any(n.endswith("carousel.xmp") for n in names)
+    again = wb.export("zip")
+    assert again.counts == {"skipped": 2} and again.extra["rewritten"] is False

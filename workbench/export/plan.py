@@ -1,0 +1,243 @@
+"""What an export would send: selection, the rules, and the items a channel receives.
+
+Selection (:class:`Selection`) names versions directly or through SKUs and collections; with no selector
+every output asset is a candidate. Per asset the candidate version is its newest approved (or published)
+version, else its newest version, which the rules then refuse. Per version the renditions are the newest
+rendition of each requested preset (the channel's ``presets`` option, or every preset rendered).
+
+The rules (:func:`rule_refusals`): with ``review.export_requires_approval`` only approved/published
+versions export, and every rendition needs its newest ``checks`` row passed or overridden
+(``export.require_checks``, default on; no checks counts as not passing). ``force`` with a reason lets
+refused items through; the reason is recorded on each export row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from ..errors import NotFound
+from ..plugins.channel import Channel, ExportItem, Prior
+from .provenance import alt_text, lineage
+
+__all__ = ["Candidate", "Selection", "build_items", "rule_refusals", "select_candidates", "slug"]
+
+_FORMAT_EXT = {"JPEG": ("jpg", "image/jpeg"), "JPG": ("jpg", "image/jpeg"), "PNG": ("png", "image/png"),
+               "WEBP": ("webp", "image/webp"), "TIFF": ("tif", "image/tiff"), "GIF": ("gif", "image/gif"),
+               "AVIF": ("avif", "image/avif"), "HEIF": ("heic", "image/heic")}
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def slug(text: str) -> str:
+    """A filesystem- and URL-safe form of ``text`` (letters, digits, ``._-``)."""
+    return _SLUG.sub("-", text).strip("-.") or "item"
+
+
+@dataclass
+class Selection:
+    """What to export: versions, SKUs, collections (ids or names) and rendition presets."""
+
+    versions: list[str] = field(default_factory=list)
+    skus: list[str] = field(default_factory=list)
+    collections: list[str] = field(default_factory=list)
+    presets: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list[str]]:
+        """Plain form for the ledger."""
+        return {"versions": self.versions, "skus": self.skus, "collections": self.collections,
+                "presets": self.presets}
+
+    @property
+    def explicit(self) -> bool:
+        """Whether any selector was given."""
+        return bool(self.versions or self.skus or self.collections)
+
+
+@dataclass
+class Candidate:
+    """One (version, rendition) the selection produced, with the facts the rules need."""
+
+    version_id: str
+    asset_id: str
+    preset: str
+    rendition: dict[str, Any] | None
+    state: str
+    check_passed: bool | None  # None: no checks recorded
+    check_detail: str = ""
+    missing: str = ""  # why there is no rendition
+
+    @property
+    def key(self) -> str:
+        """``version/preset`` for reports."""
+        return f"{self.version_id}/{self.preset}"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cur = con.execute(sql, list(params))
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _pick_version(con: duckdb.DuckDBPyConnection, asset_id: str) -> tuple[str, str] | None:
+    rows = _rows(con, "SELECT v.id, coalesce(s.state, 'draft') AS state FROM versions v "
+                      "LEFT JOIN version_state s ON s.version_id = v.id WHERE v.asset_id = ? "
+                      "ORDER BY (coalesce(s.state, 'draft') IN ('approved', 'published')) DESC, v.number DESC "
+                      "LIMIT 1", [asset_id])
+    return (rows[0]["id"], rows[0]["state"]) if rows else None
+
+
+def _collection_assets(con: duckdb.DuckDBPyConnection, ref: str) -> list[str]:
+    cols = _rows(con, "SELECT id, kind FROM collections WHERE (id = ? OR name = ?) AND retired_at IS NULL",
+                 [ref, ref])
+    if not cols:
+        raise NotFound(f"unknown collection {ref!r}")
+    rows = _rows(con, "SELECT asset_id FROM (SELECT asset_id, arg_max(removed_at IS NULL, added_at) AS present "
+                      "FROM collection_items WHERE collection_id = ? GROUP BY asset_id) WHERE present "
+                      "ORDER BY asset_id", [cols[0]["id"]])
+    return [r["asset_id"] for r in rows]
+
+
+def select_candidates(wb: Any, con: duckdb.DuckDBPyConnection, sel: Selection,
+                      channel_presets: Sequence[str] = ()) -> list[Candidate]:
+    """Resolve ``sel`` into candidates (one per version and preset), in a stable order."""
+    versions: dict[str, str] = {}  # version id -> state
+    for vid in sel.versions:
+        rows = _rows(con, "SELECT v.id, coalesce(s.state, 'draft') AS state FROM versions v "
+                          "LEFT JOIN version_state s ON s.version_id = v.id WHERE v.id = ?", [vid])
+        if not rows:
+            raise NotFound(f"unknown version {vid!r}")
+        versions[vid] = rows[0]["state"]
+    asset_ids: list[str] = []
+    for sku in sel.skus:
+        found = _rows(con, "SELECT id FROM assets WHERE sku = ? AND role <> 'reference' AND retired_at IS NULL "
+                           "ORDER BY id", [sku])
+        if not found:
+            raise NotFound(f"no output assets for SKU {sku!r}")
+        asset_ids += [r["id"] for r in found]
+    for ref in sel.collections:
+        collection_assets = None
+        if hasattr(wb, "assets"):
+            try:
+                collection_assets = [a["id"] for a in wb.assets(collection=ref)]
+            except NotFound:
+                raise
+            except Exception:  # the library API may not be there yet; fall back to static membership
+                collection_assets = None
+        asset_ids += collection_assets if collection_assets is not None else _collection_assets(con, ref)
+    if not sel.explicit:
+        asset_ids = [r["id"] for r in _rows(con, "SELECT id FROM assets WHERE role <> 'reference' "
+                                                 "AND retired_at IS NULL ORDER BY id")]
+    for aid in dict.fromkeys(asset_ids):
+        picked = _pick_version(con, aid)
+        if picked and picked[0] not in versions:
+            if not sel.explicit and picked[1] not in ("approved", "published") and \
+                    wb.settings.get("review.export_requires_approval", True):
+                continue  # the default selection is "everything approved"
+            versions[picked[0]] = picked[1]
+
+    out: list[Candidate] = []
+    presets = list(sel.presets) or list(channel_presets)
+    for vid, state in versions.items():
+        asset_id = _rows(con, "SELECT asset_id FROM versions WHERE id = ?", [vid])[0]["asset_id"]
+        rends = _rows(con, "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY preset "
+                           "ORDER BY created_at DESC, id DESC) AS rn FROM renditions WHERE version_id = ?) "
+                           "WHERE rn = 1 ORDER BY preset", [vid])
+        by_preset = {r["preset"]: r for r in rends}
+        wanted = presets or sorted(by_preset)
+        if not wanted and sel.explicit:
+            out.append(Candidate(vid, asset_id, "-", None, state, None, missing="no renditions"))
+        for preset in wanted:
+            rend = by_preset.get(preset)
+            if rend is None:
+                if sel.presets or sel.explicit:
+                    out.append(Candidate(vid, asset_id, preset, None, state, None,
+                                         missing=f"no {preset!r} rendition"))
+                continue
+            checks = _rows(con, "SELECT passed, overridden_by, report FROM checks WHERE rendition_id = ? "
+                                "ORDER BY created_at DESC, id DESC LIMIT 1", [rend["id"]])
+            if not checks:
+                passed, detail = None, "no checks recorded"
+            else:
+                c = checks[0]
+                passed = bool(c["passed"]) or bool(c["overridden_by"])
+                detail = "" if passed else _failed_rules(c["report"])
+            out.append(Candidate(vid, asset_id, preset, rend, state, passed, detail))
+    return out
+
+
+def _failed_rules(report: Any) -> str:
+    try:
+        items = json.loads(report) if isinstance(report, str) else report
+        failed = [str(r.get("rule")) for r in items or [] if isinstance(r, dict) and not r.get("passed")]
+    except (ValueError, AttributeError):
+        failed = []
+    return "failed checks: " + (", ".join(failed) or "see report")
+
+
+def rule_refusals(wb: Any, cand: Candidate) -> list[str]:
+    """Why the rules refuse ``cand`` (empty when it may export)."""
+    why = []
+    if cand.rendition is None:
+        why.append(cand.missing or "no rendition")
+    if wb.settings.get("review.export_requires_approval", True) and cand.state not in ("approved", "published"):
+        why.append(f"version is {cand.state}, not approved")
+    if cand.rendition is not None and wb.settings.get("export.require_checks", True):
+        if cand.check_passed is None:
+            why.append("no checks recorded")
+        elif not cand.check_passed:
+            why.append(cand.check_detail or "failed checks")
+    return why
+
+
+def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
+                candidates: Sequence[Candidate]) -> list[ExportItem]:
+    """Turn exportable candidates into channel items, with lineage, product facts and ledger priors."""
+    items: list[ExportItem] = []
+    destination = channel.destination()
+    prov_cache: dict[str, dict[str, Any]] = {}
+    for cand in candidates:
+        rend = cand.rendition
+        if rend is None:
+            continue
+        asset = _rows(con, "SELECT * FROM assets WHERE id = ?", [cand.asset_id])[0]
+        sku = asset.get("sku")
+        product: dict[str, Any] = {"sku": sku, "title": asset.get("title")}
+        if sku:
+            cat = _rows(con, "SELECT * FROM catalog WHERE sku = ? ORDER BY imported_at DESC LIMIT 1", [sku])
+            if cat:
+                product.update({k: v for k, v in cat[0].items() if k in (
+                    "title", "handle", "shopify_product_id", "woocommerce_product_id") and v})
+                extra = cat[0].get("extra")
+                if extra:
+                    product["extra"] = json.loads(extra) if isinstance(extra, str) else extra
+            product.setdefault("handle", slug(sku).lower())
+        if cand.version_id not in prov_cache:
+            prov_cache[cand.version_id] = lineage(con, cand.version_id)
+        prov = prov_cache[cand.version_id]
+        fmt = str(rend.get("format") or "JPEG").upper()
+        ext, mime = _FORMAT_EXT.get(fmt, (fmt.lower(), f"image/{fmt.lower()}"))
+        slot = channel.slot_for(cand.asset_id, cand.preset, product)
+        prior_rows = _rows(con, "SELECT sha256, remote_id, remote_url, version_id FROM export_current "
+                                "WHERE channel = ? AND destination = ? AND slot = ?",
+                           [channel.name, destination, slot])
+        prior = Prior(**prior_rows[0]) if prior_rows else None
+        urls = {r["channel"]: r["remote_url"] for r in _rows(
+            con, "SELECT channel, remote_url FROM export_current WHERE sha256 = ? AND remote_url IS NOT NULL "
+                 "AND channel <> ?", [rend["sha256"], channel.name])}
+        title = product.get("title") or asset.get("title") or asset["name"]
+        sha = str(rend["sha256"]).removeprefix("sha256:")
+        items.append(ExportItem(
+            slot=slot, version_id=cand.version_id, asset_id=cand.asset_id, asset_name=asset["name"], sku=sku,
+            preset=cand.preset, rendition_id=rend["id"], sha256=sha, ext=ext, mime=mime,
+            width=rend.get("width"), height=rend.get("height"),
+            filename=f"{slug(asset['name'])}_{slug(cand.preset)}_wb-{sha[:12]}.{ext}",
+            alt=alt_text(title, asset["name"], cand.preset, prov), title=str(title), provenance=prov,
+            product=product, previous=prior, urls=urls, state=cand.state,
+            loader=(lambda s=sha: wb.store.get(s)),
+        ))
+    return items

@@ -1,0 +1,321 @@
+"""Running an export: plan, reconcile interrupted deliveries, deliver, record, publish.
+
+One call of :func:`run_export` is one batch:
+
+1. select candidates and apply the rules (refused items are reported; ``force`` needs a reason);
+2. build the channel's items, each knowing what the export ledger says its slot holds now;
+3. reconcile pending rows left by a killed run: ask the channel (:meth:`Channel.locate`) whether the
+   item arrived; record it if so, close the attempt as failed if not (then it is sent again);
+4. plan (send / replace / skip); ``dry_run`` stops here and writes nothing;
+5. deliver with a small thread pool: per chunk a pending row is committed before sending and the
+   result right after, so a crash loses at most the knowledge of in-flight items, which step 3 recovers;
+6. let the channel finish (the folder channel writes its manifest and CSVs), mark fully delivered
+   approved versions ``published`` on storefront channels, and record the batch as an event.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ..errors import ExportError, InvalidSpec, WorkbenchError, redact
+from ..ids import new_id
+from ..plugins import load
+from ..plugins.channel import Channel, ChannelConfig, Delivery, ExportItem, PlanEntry
+from ..secrets import known_secrets
+from . import records
+from .plan import Selection, build_items, rule_refusals, select_candidates
+
+__all__ = ["ExportReport", "make_channel", "run_export"]
+
+
+@dataclass
+class ExportReport:
+    """The outcome of one export batch."""
+
+    batch_id: str | None
+    channel: str
+    destination: str
+    dry_run: bool
+    items: list[dict[str, Any]] = field(default_factory=list)
+    refused: list[dict[str, Any]] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Items per action (send/replace/skip in a dry run; sent/replaced/skipped/failed otherwise)."""
+        out: dict[str, int] = {}
+        for it in self.items:
+            out[it["action"]] = out.get(it["action"], 0) + 1
+        if self.refused:
+            out["refused"] = len(self.refused)
+        return out
+
+    @property
+    def failed(self) -> list[dict[str, Any]]:
+        """Items that failed at the channel."""
+        return [it for it in self.items if it["action"] == "failed"]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed and nothing was refused."""
+        return not self.failed and not self.refused
+
+    @property
+    def status(self) -> str:
+        """ok | partial | failed."""
+        if self.ok:
+            return "ok"
+        done = [it for it in self.items if it["action"] != "failed"]
+        return "partial" if done else "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (for ``--json``)."""
+        return {"batch_id": self.batch_id, "channel": self.channel, "destination": self.destination,
+                "dry_run": self.dry_run, "status": self.status, "counts": self.counts, "items": self.items,
+                "refused": self.refused, "published": self.published, "extra": self.extra}
+
+
+def make_channel(wb: Any, name: str, client: httpx.Client | None = None) -> Channel:
+    """Instantiate channel ``name`` with its ``[channels.<name>]`` settings."""
+    cls = load("channel", name)
+    options = wb.settings.get(f"channels.{name}", {}) or {}
+    channel = cls(ChannelConfig(name, dict(options), str(wb.root)), client)
+    channel.actor = wb.user
+    channel.project_name = str(wb.settings.get("project.name") or "")
+    return channel
+
+
+def _entry_dict(entry: PlanEntry, action: str, delivery: Delivery | None = None,
+                error: BaseException | None = None) -> dict[str, Any]:
+    it = entry.item
+    out: dict[str, Any] = {"slot": it.slot, "version_id": it.version_id, "asset": it.asset_name, "sku": it.sku,
+                           "preset": it.preset, "rendition_id": it.rendition_id, "sha256": it.sha256,
+                           "action": action, "reason": entry.reason}
+    if delivery is not None:
+        out.update(remote_id=delivery.remote_id, remote_url=delivery.remote_url,
+                   replaced_remote_id=delivery.replaced_remote_id)
+    elif it.previous is not None and action in ("skipped", "skip"):
+        out.update(remote_id=it.previous.remote_id, remote_url=it.previous.remote_url)
+    if error is not None:
+        out.update(error=redact(str(error), known_secrets()), error_type=type(error).__name__)
+    return out
+
+
+def _reconcile(wb: Any, channel: Channel, ctx: dict[str, Any], items: Sequence[ExportItem]) -> int:
+    """Resolve interrupted attempts for our items; return how many were found delivered."""
+    with wb.ledger.connect() as con:
+        pending = records.open_pending(con, ctx["channel"], ctx["destination"])
+    if not pending:
+        return 0
+    by_slot = {(it.slot, it.sha256): it for it in items}
+    found = 0
+    for row in pending:
+        item = by_slot.get((row["slot"], row["sha256"]))
+        if item is None:
+            continue  # not part of this selection; a later run that selects it will reconcile it
+        try:
+            located = channel.locate(item)
+        except WorkbenchError as exc:
+            located, err = None, exc
+        else:
+            err = None
+        with wb.ledger.connect(write=True) as con:
+            if located is not None:
+                action = "replaced" if item.previous and item.previous.sha256 != item.sha256 else "sent"
+                records.write_result(con, ctx, item, row["attempt_id"], action, located, reconciled=True)
+                found += 1
+            else:
+                reason = err or ExportError("interrupted before a result was recorded; not found on the channel")
+                records.write_result(con, ctx, item, row["attempt_id"], "failed", error=reason)
+    return found
+
+
+def _refresh_priors(wb: Any, channel: Channel, items: Sequence[ExportItem]) -> None:
+    from ..plugins.channel import Prior
+
+    with wb.ledger.connect() as con:
+        for it in items:
+            row = con.execute("SELECT sha256, remote_id, remote_url, version_id FROM export_current "
+                              "WHERE channel = ? AND destination = ? AND slot = ?",
+                              [channel.name, channel.destination(), it.slot]).fetchone()
+            it.previous = Prior(*row) if row else None
+
+
+def run_export(
+    wb: Any,
+    channel_name: str,
+    selection: Selection | None = None,
+    *,
+    dry_run: bool = False,
+    force: bool = False,
+    reason: str | None = None,
+    client: httpx.Client | None = None,
+    workers: int | None = None,
+) -> ExportReport:
+    """Export the selection to ``channel_name``; see the module docstring for the steps."""
+    selection = selection or Selection()
+    if force and not (reason and reason.strip()):
+        raise InvalidSpec("--force needs --reason: say why the rules are overridden (it is recorded)")
+    channel = make_channel(wb, channel_name, client)
+    try:
+        return _run(wb, channel, selection, dry_run=dry_run, force=force, reason=reason, workers=workers)
+    finally:
+        channel.close()
+
+
+def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, force: bool,
+         reason: str | None, workers: int | None) -> ExportReport:
+    destination = channel.destination()
+    channel_presets = channel.config.get("presets") or ()
+    with wb.ledger.connect() as con:
+        candidates = select_candidates(wb, con, selection, channel_presets)
+    refused, allowed, forced_versions = [], [], set()
+    for cand in candidates:
+        why = rule_refusals(wb, cand)
+        if why and (not force or cand.rendition is None):
+            refused.append({"version_id": cand.version_id, "preset": cand.preset, "reasons": why})
+        else:
+            allowed.append(cand)
+            if why:
+                forced_versions.add((cand.version_id, cand.preset))
+    with wb.ledger.connect() as con:
+        items = build_items(wb, con, channel, allowed)
+    forced_slots = {it.slot for it in items if (it.version_id, it.preset) in forced_versions}
+    report = ExportReport(None, channel.name, destination, dry_run, refused=refused)
+
+    if dry_run:
+        report.items = [_entry_dict(e, e.action) for e in channel.plan(items)]
+        return report
+    if not items:
+        if refused:
+            with wb.ledger.connect(write=True) as con:
+                wb.record_event(con, "export.refused", "channel", channel.name,
+                                {"destination": destination, "refused": refused})
+            raise ExportError(_refusal_message(refused))
+        return report
+    channel.check_credentials()
+
+    batch_id = new_id("export")
+    report.batch_id = batch_id
+    ctx = {"batch_id": batch_id, "channel": channel.name, "destination": destination, "actor": wb.user,
+           "forced_reason": reason if force else None, "forced_slots": forced_slots}
+    with wb.ledger.connect(write=True) as con:
+        con.execute("INSERT INTO export_batches (id, channel, destination, spec, dry_run, forced_reason, actor) "
+                    "VALUES (?, ?, ?, ?, false, ?, ?)",
+                    [batch_id, channel.name, destination, _json(selection.to_dict()),
+                     reason if force else None, wb.user])
+        wb.record_event(con, "export.start", "export_batch", batch_id,
+                        {"channel": channel.name, "destination": destination, "items": len(items),
+                         "forced_reason": reason if force else None,
+                         "forced": sorted(f"{v}/{p}" for v, p in forced_versions), "refused": refused})
+
+    reconciled = _reconcile(wb, channel, ctx, items)
+    if reconciled:
+        report.extra["reconciled"] = reconciled
+    _refresh_priors(wb, channel, items)
+    entries = channel.plan(items)
+    channel.begin(entries)
+
+    skips = [e for e in entries if e.action == "skip"]
+    sends = [e for e in entries if e.action != "skip"]
+    with wb.ledger.connect(write=True) as con:
+        records.write_skipped(con, ctx, [e.item for e in skips])
+    results: dict[str, dict[str, Any]] = {e.item.slot: _entry_dict(e, "skipped") for e in skips}
+    results.update(_deliver_all(wb, channel, ctx, sends, workers))
+    report.items = [results[e.item.slot] for e in entries if e.item.slot in results]
+    report.extra.update(channel.finish(entries, results))
+
+    if channel.publishes:
+        report.published = _publish(wb, channel, report.items)
+    with wb.ledger.connect(write=True) as con:
+        con.execute("INSERT INTO export_batch_results (batch_id, status, counts) VALUES (?, ?, ?)",
+                    [batch_id, report.status, _json(report.counts)])
+        wb.record_event(con, "export.finish", "export_batch", batch_id,
+                        {"channel": channel.name, "destination": destination, "status": report.status,
+                         "counts": report.counts, "versions": sorted({it["version_id"] for it in report.items}),
+                         "published": report.published, "forced_reason": reason if force else None})
+    return report
+
+
+def _deliver_all(wb: Any, channel: Channel, ctx: dict[str, Any], sends: Sequence[PlanEntry],
+                 workers: int | None) -> dict[str, dict[str, Any]]:
+    if not sends:
+        return {}
+    n_workers = max(1, min(workers or channel.max_workers, channel.max_workers, len(sends)))
+    chunk = max(1, int(getattr(channel, "ledger_chunk", 1)))
+    work: queue.Queue[list[PlanEntry]] = queue.Queue()
+    for i in range(0, len(sends), chunk):
+        work.put(list(sends[i:i + chunk]))
+    results: dict[str, dict[str, Any]] = {}
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            try:
+                group = work.get_nowait()
+            except queue.Empty:
+                return
+            with wb.ledger.connect(write=True) as con:
+                attempts = records.write_pending(con, ctx, [e.item for e in group])
+            outcomes = []
+            for entry in group:
+                action = "replaced" if entry.action == "replace" else "sent"
+                try:
+                    delivery = channel.deliver(entry.item)
+                    outcomes.append((entry, action, delivery, None))
+                except WorkbenchError as exc:
+                    outcomes.append((entry, "failed", None, exc))
+            with wb.ledger.connect(write=True) as con:
+                for (entry, action, delivery, exc), attempt in zip(outcomes, attempts, strict=True):
+                    records.write_result(con, ctx, entry.item, attempt, action, delivery, error=exc)
+            with lock:
+                for entry, action, delivery, exc in outcomes:
+                    results[entry.item.slot] = _entry_dict(entry, action, delivery, exc)
+
+    threads = [threading.Thread(target=worker, name=f"export-{i}", daemon=True) for i in range(n_workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def _publish(wb: Any, channel: Channel, items: Sequence[dict[str, Any]]) -> list[str]:
+    """Move approved versions whose every item is on the storefront to ``published``."""
+    by_version: dict[str, bool] = {}
+    for it in items:
+        by_version[it["version_id"]] = by_version.get(it["version_id"], True) and it["action"] != "failed"
+    done = [v for v, ok in by_version.items() if ok]
+    published = []
+    with wb.ledger.connect(write=True) as con:
+        for vid in done:
+            row = con.execute("SELECT state FROM version_state WHERE version_id = ?", [vid]).fetchone()
+            if not row or row[0] != "approved":
+                continue
+            con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor, note) "
+                        "VALUES (?, ?, 'approved', 'published', ?, ?)",
+                        [new_id("review"), vid, wb.user, f"exported to {channel.name}"])
+            wb.record_event(con, "review.publish", "version", vid, {"channel": channel.name})
+            published.append(vid)
+    return published
+
+
+def _refusal_message(refused: Sequence[dict[str, Any]]) -> str:
+    first = refused[:5]
+    lines = "; ".join(f"{r['version_id']}/{r['preset']}: {', '.join(r['reasons'])}" for r in first)
+    more = f" (+{len(refused) - 5} more)" if len(refused) > 5 else ""
+    return (f"export refused for {len(refused)} item(s): {lines}{more}. "
+            "Approve the versions and fix the checks, or use force with a reason.")
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, default=str)
