@@ -1,9 +1,246 @@
-"""The ``Workbench`` mixin for this area: Review: commit, history, lineage, diff, reproduce, review states, tags, renditions and checks."""
+"""The ``Workbench`` mixin for the review area: commit, history, lineage, diff, reproduce, review states,
+comments and marks, auto-tagging, renditions and channel checks.
+
+Each method is a thin door onto one module of :mod:`workbench.review` (``commit``, ``history``, ``diff``,
+``reproduce``, ``states``, ``comments``, ``tagging``, ``renditions``/``crops``/``checks``); the modules hold
+the logic and open their own short ledger transactions. Every change records an event.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidSpec, NotFound, WorkbenchError
+from . import comments as _comments
+from . import states as _states
+from ._rows import fetch_all, fetch_one, require_version
+
 __all__ = ["ReviewAPI"]
+
+_log = logging.getLogger("workbench.review")
+
+
+def _loads(row: dict[str, Any], *keys: str) -> dict[str, Any]:
+    for key in keys:
+        if isinstance(row.get(key), str):
+            row[key] = json.loads(row[key])
+    return row
 
 
 class ReviewAPI:
     """Methods mixed into :class:`workbench.Workbench`; they use ``self.ledger``, ``self.store``, ``self.settings``."""
+
+    # -- commit / revert -------------------------------------------------------------------------------
+    def commit(self, output_id: str | None = None, *, asset: str, message: str | None = None,
+               parent: str | None = None, data: bytes | None = None, path: str | Path | None = None,
+               author: str | None = None, sku: str | None = None, autotag: bool = True) -> str:
+        """Commit a run output (or ``data``/``path``) as a new version of ``asset``; return the version id.
+
+        The asset is created (role ``output``, SKU from the run's references) when missing; the parent
+        defaults to the asset's latest version. Auto-tagging runs afterwards unless ``autotag=False``.
+        Unknown output → :class:`NotFound`.
+        """
+        from .commit import commit
+
+        version_id = commit(self, output_id, asset=asset, message=message, parent=parent, data=data, path=path,
+                            author=author, sku=sku)
+        if autotag:
+            self._autotag_quietly(version_id)
+        return version_id
+
+    def revert(self, asset: str, to: str, message: str | None = None) -> str:
+        """Append a version of ``asset`` that reuses version ``to``'s bytes; return the new version id."""
+        from .commit import revert
+
+        return revert(self, asset, to, message=message)
+
+    # -- history, lineage, diff, reproduce ----------------------------------------------------------------
+    def history(self, asset: str, *, thumbnails: bool = True) -> list[dict[str, Any]]:
+        """Versions of ``asset`` (newest first) with author, message, state, marks and thumbnail path."""
+        from .history import history
+
+        return history(self, asset, thumbnails=thumbnails)
+
+    def lineage(self, version_id: str) -> dict[str, Any]:
+        """The lineage graph of a version: ``{"root", "nodes", "edges"}`` (see :mod:`workbench.review.history`)."""
+        from .history import lineage
+
+        return lineage(self, version_id)
+
+    def diff(self, a: str, b: str, out: str | Path | None = None) -> dict[str, Any]:
+        """Pixel and recipe diff of versions ``a`` and ``b``; the side-by-side PNG goes to ``out``."""
+        from .diff import diff_versions
+
+        return diff_versions(self, a, b, out)
+
+    def reproduce(self, version_id: str, engine: Any = None) -> dict[str, Any]:
+        """Re-run the request behind a generated version; ``match`` for deterministic engines, else ``drift``."""
+        from .reproduce import reproduce
+
+        return reproduce(self, version_id, engine=engine)
+
+    # -- review states ---------------------------------------------------------------------------------
+    def _transition(self, version_id: str, action: str, note: str | None = None) -> dict[str, Any]:
+        rules = dict(self.settings.get("review") or {})
+        with self.ledger.connect(write=True) as con:
+            row = _states.transition(con, version_id, action, self.user, rules, note)
+            self.record_event(con, f"review.{action.replace('-', '_')}", "version", version_id,
+                              {"from": row["from_state"], "to": row["to_state"], "note": note})
+        return row
+
+    def submit(self, version_id: str, note: str | None = None) -> dict[str, Any]:
+        """draft/changes_requested → in_review."""
+        return self._transition(version_id, "submit", note)
+
+    def approve(self, version_id: str, note: str | None = None) -> dict[str, Any]:
+        """in_review → approved (subject to ``[review] approvers`` and ``allow_self_approval``)."""
+        return self._transition(version_id, "approve", note)
+
+    def request_changes(self, version_id: str, note: str | None = None) -> dict[str, Any]:
+        """in_review/approved → changes_requested."""
+        return self._transition(version_id, "request_changes", note)
+
+    def publish(self, version_id: str, note: str | None = None) -> dict[str, Any]:
+        """approved → published."""
+        return self._transition(version_id, "publish", note)
+
+    def withdraw(self, version_id: str, note: str | None = None) -> dict[str, Any]:
+        """in_review → draft."""
+        return self._transition(version_id, "withdraw", note)
+
+    def review_action(self, version_id: str, action: str, note: str | None = None) -> dict[str, Any]:
+        """Apply any review action by name (``submit``, ``approve``, ``request-changes``, ``publish``, ``withdraw``)."""
+        return self._transition(version_id, action, note)
+
+    def review_state(self, version_id: str) -> dict[str, Any]:
+        """Current state, allowed next actions and the full transition log of a version."""
+        with self.ledger.connect() as con:
+            require_version(con, version_id)
+            state = _states.current_state(con, version_id)
+            log = fetch_all(con, "SELECT id, from_state, to_state, actor, note, created_at FROM reviews "
+                                 "WHERE version_id = ? ORDER BY created_at, id", [version_id])
+        return {"version_id": version_id, "state": state, "allowed": _states.allowed_actions(state), "log": log}
+
+    def is_approved(self, version_id: str) -> bool:
+        """Whether the version is approved or published (what export checks when approval is required)."""
+        with self.ledger.connect() as con:
+            return _states.current_state(con, version_id) in ("approved", "published")
+
+    # -- comments and marks ------------------------------------------------------------------------------
+    def comment(self, version_id: str, body: str, *, region: Any = None, parent_id: str | None = None) -> dict[str, Any]:
+        """Comment on a version, optionally pinned to a normalised box ``x,y,w,h`` or point ``x,y`` (0..1)."""
+        box = _comments.normalise_region(region)
+        with self.ledger.connect(write=True) as con:
+            require_version(con, version_id)
+            row = _comments.add_comment(con, version_id, body, self.user, box, parent_id)
+            self.record_event(con, "review.comment", "version", version_id, {"comment_id": row["id"], "region": box})
+        return row
+
+    def resolve_comment(self, comment_id: str) -> dict[str, Any]:
+        """Mark a comment resolved."""
+        return self._resolution(comment_id, True)
+
+    def reopen_comment(self, comment_id: str) -> dict[str, Any]:
+        """Reopen a resolved comment."""
+        return self._resolution(comment_id, False)
+
+    def _resolution(self, comment_id: str, resolved: bool) -> dict[str, Any]:
+        with self.ledger.connect(write=True) as con:
+            row = _comments.set_resolved(con, comment_id, resolved, self.user)
+            self.record_event(con, "review.resolve" if resolved else "review.reopen", "comment", comment_id,
+                              {"version_id": row["version_id"]})
+        return row
+
+    def comments(self, version_id: str) -> list[dict[str, Any]]:
+        """Comments of a version with their resolved flag, oldest first."""
+        with self.ledger.connect() as con:
+            require_version(con, version_id)
+            return _comments.list_comments(con, version_id)
+
+    def mark(self, version_id: str, mark: str | None = None, rating: int | None = None) -> dict[str, Any]:
+        """Set your ``select``/``alt``/``kill`` mark and/or 1..5 rating on a version."""
+        with self.ledger.connect(write=True) as con:
+            require_version(con, version_id)
+            row = _comments.mark_version(con, version_id, self.user, mark, rating)
+            self.record_event(con, "review.mark", "version", version_id, {"mark": row["mark"], "rating": row["rating"]})
+        return row
+
+    # -- tagging --------------------------------------------------------------------------------------------
+    def autotag(self, version_id: str, taggers: list[str] | None = None) -> dict[str, Any]:
+        """Run the tagger plugins on a version and record their tags (source = tagger name)."""
+        from .tagging import autotag
+
+        return autotag(self, version_id, taggers)
+
+    def _autotag_quietly(self, version_id: str) -> None:
+        try:
+            self.autotag(version_id)
+        except WorkbenchError as exc:  # a tagging failure must not undo a commit that already landed
+            _log.warning("auto-tagging %s failed: %s", version_id, exc)
+            with self.ledger.connect(write=True) as con:
+                self.record_event(con, "tag.error", "version", version_id, {"error": str(exc)})
+
+    # -- renditions and checks --------------------------------------------------------------------------
+    def render(self, version_ref: str, presets: list[str] | None = None, *, workers: int = 1) -> list[dict[str, Any]]:
+        """Smart-crop and encode a version for ``presets`` (default: all), check each, record everything.
+
+        ``version_ref`` is a version id, or an asset name/SKU (their latest versions). Returns the
+        rendition rows, each with ``check`` = ``{"id", "passed", "report"}`` and its ``warnings``.
+        """
+        from .renditions import render_versions
+
+        ids = [v["id"] for v in self.resolve_versions(version_ref)]
+        return render_versions(self, ids, presets, workers=workers)
+
+    crop = render
+
+    def renditions(self, version_id: str | None = None) -> list[dict[str, Any]]:
+        """Rendition rows (of one version, or all), newest first, each with its latest check."""
+        where, params = ("WHERE r.version_id = ?", [version_id]) if version_id else ("", [])
+        with self.ledger.connect() as con:
+            rows = fetch_all(con, "SELECT r.*, c.id AS check_id, c.passed, c.report, c.overridden_by, c.override_reason "
+                             "FROM renditions r LEFT JOIN (SELECT * FROM checks QUALIFY row_number() OVER "
+                             "(PARTITION BY rendition_id ORDER BY created_at DESC, id DESC) = 1) c "
+                             f"ON c.rendition_id = r.id {where} ORDER BY r.created_at DESC, r.id DESC", params)
+        return [_loads(r, "crop", "preset_spec", "warnings", "report") for r in rows]
+
+    def rendition(self, rendition_id: str) -> dict[str, Any]:
+        """One rendition with its checks (newest first)."""
+        with self.ledger.connect() as con:
+            row = fetch_one(con, "SELECT * FROM renditions WHERE id = ?", [rendition_id])
+            if row is None:
+                raise NotFound(f"unknown rendition {rendition_id!r}")
+            checks = fetch_all(con, "SELECT * FROM checks WHERE rendition_id = ? ORDER BY created_at DESC, id DESC",
+                               [rendition_id])
+        row = _loads(row, "crop", "preset_spec", "warnings")
+        row["checks"] = [_loads(c, "report") for c in checks]
+        row["ok"] = bool(checks) and (checks[0]["passed"] or checks[0]["overridden_by"] is not None)
+        return row
+
+    def override_check(self, check_id: str, reason: str) -> dict[str, Any]:
+        """Accept a failed check anyway, recording who and why; the rendition then counts as ok."""
+        if not reason or not reason.strip():
+            raise InvalidSpec("an override needs a reason")
+        with self.ledger.connect(write=True) as con:
+            row = fetch_one(con, "SELECT * FROM checks WHERE id = ?", [check_id])
+            if row is None:
+                raise NotFound(f"unknown check {check_id!r}")
+            con.execute("UPDATE checks SET overridden_by = ?, override_reason = ? WHERE id = ?",
+                        [self.user, reason.strip(), check_id])
+            self.record_event(con, "check.override", "check", check_id,
+                              {"rendition_id": row["rendition_id"], "reason": reason.strip(), "passed": row["passed"]})
+        return {**_loads(row, "report"), "overridden_by": self.user, "override_reason": reason.strip()}
+
+    def rendition_ok(self, rendition_id: str) -> bool:
+        """Whether the rendition's latest check passed or was overridden (what export asks)."""
+        with self.ledger.connect() as con:
+            row = fetch_one(con, "SELECT passed, overridden_by FROM checks WHERE rendition_id = ? "
+                                 "ORDER BY created_at DESC, id DESC LIMIT 1", [rendition_id])
+            if row is None:
+                if fetch_one(con, "SELECT id FROM renditions WHERE id = ?", [rendition_id]) is None:
+                    raise NotFound(f"unknown rendition {rendition_id!r}")
+                return False
+        return bool(row["passed"] or row["overridden_by"])

@@ -1,0 +1,93 @@
+"""Auto-tagging: run every available tagger plugin on a version and record its tags.
+
+``wb.autotag(version_id)`` decodes the version once (downscaled to the largest ``max_side`` any tagger
+wants), builds a :class:`~workbench.plugins.tagger.TagContext` from the ledger (asset, SKU, and the run's
+prompt, variables, engine and params when the version was generated), runs the taggers named in settings
+``[tagging] taggers`` (default: every registered one), skips those that report themselves unavailable
+(an unset API key) and records each tag through ``wb.add_tags`` with the tagger's name as source. A tagger
+that fails is recorded as a ``tag.error`` event and the others still run: tagging never blocks a commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..errors import WorkbenchError, redact
+from ..plugins import registry
+from ..plugins.tagger import Tag, TagContext, Tagger
+from ._rows import fetch_one, require_version
+
+if TYPE_CHECKING:
+    from ..project import Workbench
+
+__all__ = ["autotag", "load_taggers"]
+
+_log = logging.getLogger("workbench.review.tagging")
+
+
+def load_taggers(wb: Workbench, names: list[str] | None = None) -> list[Tagger]:
+    """Instantiate the taggers ``names`` (default: settings ``tagging.taggers``, else all registered)."""
+    wanted = names or wb.settings.get("tagging.taggers") or registry.names("tagger")
+    out = []
+    for name in wanted:
+        cls = registry.load("tagger", name)
+        out.append(cls(wb.settings.get(f"tagging.{name}") or {}))
+    return out
+
+
+def _context(con: Any, version: dict[str, Any]) -> TagContext:
+    run = fetch_one(con, "SELECT * FROM runs WHERE id = ?", [version["run_id"]]) if version.get("run_id") else None
+
+    def js(v: Any) -> Any:
+        return json.loads(v) if isinstance(v, str) else (v or {})
+
+    return TagContext(
+        version_id=version["id"], asset_id=version["asset_id"], asset_name=version["asset_name"], sku=version["sku"],
+        sha256=version["sha256"], width=version.get("width"), height=version.get("height"),
+        prompt=run["prompt"] if run else None, negative_prompt=run["negative_prompt"] if run else None,
+        variables=js(run["variables"]) if run else {}, params=js(run["params"]) if run else {},
+        engine=run["engine"] if run else None, model=run["model"] if run else None,
+        recipe_name=run["recipe_name"] if run else None,
+    )
+
+
+def autotag(wb: Workbench, version_id: str, taggers: list[str] | None = None) -> dict[str, Any]:
+    """Tag ``version_id`` with every available tagger; return ``{"tags": [...], "skipped": {...}, "errors": {...}}``."""
+    from ..imaging.load import load_image
+
+    with wb.ledger.connect() as con:
+        version = require_version(con, version_id)
+        context = _context(con, version)
+    instances = load_taggers(wb, taggers)
+    skipped = {t.name: reason for t in instances if (reason := t.unavailable_reason())}
+    runnable = [t for t in instances if t.name not in skipped]
+    found: list[tuple[str, Tag]] = []
+    errors: dict[str, str] = {}
+    if runnable:
+        image = load_image(wb.store.get(version["sha256"]), max_side=max(t.max_side for t in runnable))
+        for tagger in runnable:
+            copy = image
+            if max(image.size) > tagger.max_side:
+                copy = image.copy()
+                copy.thumbnail((tagger.max_side, tagger.max_side))
+            try:
+                found += [(tagger.name, tag) for tag in tagger.tag(copy, context)]
+            except WorkbenchError as exc:
+                errors[tagger.name] = redact(str(exc))
+            except Exception as exc:  # a third-party tagger's bug must not block the commit
+                _log.warning("tagger %s failed on %s: %r", tagger.name, version_id, exc)
+                errors[tagger.name] = redact(f"{type(exc).__name__}: {exc}")
+    with wb.ledger.connect(write=True) as con:
+        by_source: dict[str, list[dict[str, Any]]] = {}
+        for source, tag in found:
+            by_source.setdefault(source, []).append(tag.to_dict())
+        for source, tags in by_source.items():
+            wb.add_tags("version", version_id, tags, source=source, con=con)
+        for name, message in errors.items():
+            wb.record_event(con, "tag.error", "version", version_id, {"tagger": name, "error": message})
+        wb.record_event(con, "tag.auto", "version", version_id,
+                        {"count": len(found), "taggers": [t.name for t in runnable], "skipped": skipped})
+    return {"version_id": version_id, "tags": [{**t.to_dict(), "source": s} for s, t in found],
+            "skipped": skipped, "errors": errors}
