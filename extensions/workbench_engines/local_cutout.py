@@ -1,0 +1,193 @@
+"""Cut the product out of a reference image, once per reference (in-process LRU by sha256).
+
+Two paths:
+
+* **alpha**: a reference with real transparency (a PNG/WebP cut-out) keeps its own alpha channel;
+* **GrabCut**: otherwise the background colour is estimated from the image border, pixels far from it seed
+  the foreground, the border ring is definite background, and OpenCV GrabCut (with a fixed RNG seed, so the
+  result is deterministic) refines the mask on a downscaled copy. Morphological open/close, keeping the
+  large connected components and filling small holes clean it up; the mask is then upscaled and feathered.
+
+The result is a :class:`Cutout`: the product cropped to its bounding box as RGB + float alpha, capped at
+``max_side`` pixels, plus the product's dominant colour (used by colourways).
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from workbench.errors import InvalidSpec
+
+__all__ = ["Cutout", "cutout_for", "decode_rgba"]
+
+_WORK_SIDE = 320  # GrabCut runs on a copy this big: fast, and the mask is smooth enough once feathered
+_CACHE_SIZE = 32
+_cache: OrderedDict[tuple[str, int], Cutout] = OrderedDict()
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Cutout:
+    """A product cut out of its reference: ``rgb`` (uint8 HxWx3), ``alpha`` (float32 HxW, 0..1) and
+    ``premul`` (rgb x alpha, uint8), cropped to the product's bounding box ``source_box`` (x, y, w, h)."""
+
+    rgb: np.ndarray
+    alpha: np.ndarray
+    premul: np.ndarray
+    source_box: tuple[int, int, int, int]
+    method: str  # "alpha" | "grabcut" | "rect"
+    dominant: tuple[int, int, int]
+    coverage: float  # share of the reference's pixels that are product
+    touches_bottom: bool = False  # cropped by the reference's bottom edge (a bust, a torso): anchor it low
+
+
+def decode_rgba(data: bytes, max_side: int | None = None) -> np.ndarray:
+    """Decode image bytes to an upright RGBA uint8 array (8-bit sRGB-ish), optionally downscaled."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+                im = im.point(lambda v: v / 256).convert("L")
+            if im.mode == "CMYK":
+                im = im.convert("RGB")
+            im = im.convert("RGBA")
+            if max_side and max(im.size) > max_side:
+                im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            return np.asarray(im).copy()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidSpec(f"reference image cannot be decoded: {exc}") from exc
+
+
+def cutout_for(sha256: str, data: bytes, max_side: int = 1024) -> Cutout:
+    """The cached :class:`Cutout` of the reference ``sha256`` (computed from ``data`` on a miss)."""
+    key = (sha256, max_side)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    cut = _compute(data, max_side)
+    with _lock:
+        _cache[key] = cut
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return cut
+
+
+def _compute(data: bytes, max_side: int) -> Cutout:
+    rgba = decode_rgba(data, max_side)
+    rgb = np.ascontiguousarray(rgba[..., :3])
+    a = rgba[..., 3]
+    if (a < 250).mean() > 0.01 and (a > 128).mean() > 0.01:
+        alpha = a.astype(np.float32) / 255.0
+        method = "alpha"
+    else:
+        alpha, method = _grabcut_alpha(rgb)
+    ys, xs = np.nonzero(alpha > 0.05)
+    if len(ys) == 0:  # nothing found: treat the whole image as the product
+        alpha = np.ones(alpha.shape, np.float32)
+        ys, xs = np.nonzero(alpha)
+        method = "rect"
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    rgb_c = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+    alpha_c = np.ascontiguousarray(alpha[y0:y1, x0:x1])
+    touches = bool((alpha[-2:] > 0.5).any(axis=0).mean() > 0.08)
+    premul = np.round(rgb_c * alpha_c[..., None]).astype(np.uint8)
+    box = (int(x0), int(y0), int(x1 - x0), int(y1 - y0))
+    return Cutout(rgb=rgb_c, alpha=alpha_c, premul=premul, source_box=box, method=method, dominant=_dominant(rgb_c, alpha_c),
+                  coverage=float((alpha > 0.5).mean()), touches_bottom=touches)
+
+
+def _border(img: np.ndarray, width: int) -> np.ndarray:
+    return np.concatenate([img[:width].reshape(-1, 3), img[-width:].reshape(-1, 3),
+                           img[:, :width].reshape(-1, 3), img[:, -width:].reshape(-1, 3)]).astype(np.float32)
+
+
+def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
+    h, w = rgb.shape[:2]
+    scale = min(1.0, _WORK_SIDE / max(h, w))
+    small = cv2.resize(rgb, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+    sh, sw = small.shape[:2]
+    bw = max(2, round(min(sh, sw) * 0.02))
+    ring = _border(small, bw)
+    bg = np.median(ring, axis=0)
+    spread = float(np.median(np.linalg.norm(ring - bg, axis=1)))
+    lab = small.astype(np.float32)
+    dist = np.linalg.norm(lab - bg, axis=2)
+    mask = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
+    uniform = spread < 12.0
+    if uniform:  # a studio-like backdrop: colour distance is a good first guess
+        thr = max(10.0, spread * 3.0)
+        mask[dist > thr] = cv2.GC_PR_FGD
+        mask[dist > thr * 2.5] = cv2.GC_FGD
+    else:  # a busy photo: assume the subject is roughly central
+        my, mx = round(sh * 0.08), round(sw * 0.12)
+        mask[my:, mx:sw - mx] = cv2.GC_PR_FGD
+        cv2.ellipse(mask, (sw // 2, round(sh * 0.55)), (round(sw * 0.12), round(sh * 0.2)), 0, 0, 360,
+                    int(cv2.GC_FGD), -1)
+    mask[:bw], mask[:, :bw], mask[:, -bw:] = (cv2.GC_BGD,) * 3
+    if uniform:  # in a photo the subject often continues through the bottom edge
+        mask[-bw:] = cv2.GC_BGD
+    if not (mask == cv2.GC_PR_FGD).any() and not (mask == cv2.GC_FGD).any():
+        return np.ones((h, w), np.float32), "rect"
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.setRNGSeed(1234)  # GrabCut's GMM init draws from OpenCV's RNG: fix it for determinism
+    try:
+        cv2.grabCut(small, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+    except cv2.error:
+        pass  # degenerate colour models: keep the initial guess
+    fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+    fg = _clean(fg, small, bg if uniform else None)
+    alpha = cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR)
+    k = max(3, round(max(h, w) / 400) * 2 + 1)
+    alpha = cv2.GaussianBlur(alpha, (k, k), 0)
+    # re-sharpen the feathered edge a little so it does not halo
+    alpha_f = np.clip((alpha.astype(np.float32) / 255.0 - 0.5) * 1.6 + 0.5, 0.0, 1.0)
+    return alpha_f, "grabcut"
+
+
+def _clean(fg: np.ndarray, small: np.ndarray, bg: np.ndarray | None) -> np.ndarray:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
+    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    if count > 1:
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = 1 + np.nonzero(areas >= max(areas.max() * 0.08, 12))[0]
+        fg = np.isin(labels, keep).astype(np.uint8) * 255
+    # fill holes that are small or not backdrop-coloured (a mug handle's hole stays open)
+    inv = 255 - fg
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    sh, sw = fg.shape
+    for i in range(1, count):
+        x, y, ww, hh, area = stats[i]
+        touches = x == 0 or y == 0 or x + ww >= sw or y + hh >= sh
+        if touches:
+            continue
+        hole = labels == i
+        small_hole = area < 0.002 * sh * sw
+        if small_hole or bg is None or np.linalg.norm(small[hole].mean(axis=0) - bg) > 8:
+            fg[hole] = 255
+    return fg
+
+
+def _dominant(rgb: np.ndarray, alpha: np.ndarray) -> tuple[int, int, int]:
+    """The product's main colour: the largest of 3 k-means clusters of its opaque pixels."""
+    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 4000)))
+    px = rgb[::step, ::step][alpha[::step, ::step] > 0.6].astype(np.float32)
+    if len(px) < 10:
+        return (128, 128, 128)
+    k = min(3, len(px))
+    cv2.setRNGSeed(4321)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+    _, labels, centers = cv2.kmeans(px, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    best = np.bincount(labels.ravel(), minlength=k).argmax()
+    r, g, b = (round(v) for v in centers[best])
+    return (r, g, b)
