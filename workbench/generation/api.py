@@ -1,9 +1,255 @@
-"""The ``Workbench`` mixin for this area: Generation: recipes, sweeps, the runner and the run ledger (issue: generate and iterate)."""
+"""The ``Workbench`` mixin for generation: recipes, sweep plans, the runner, the run ledger and grids.
+
+Typical use::
+
+    wb.add_recipe("hero", "{{ title }} on a {{ background }} background, {{ season }} light",
+                  variables={"background": "white", "season": "spring"}, defaults={"aspect": "4:5"})
+    plan = wb.plan(recipe="hero", refs=["SKU-1001"], seeds=[1, 2], variables={"background": ["white", "oak"]})
+    plan.count, plan.estimated_cost_usd        # 4 runs, nothing sent yet
+    report = wb.generate(plan=plan)            # or wb.generate(recipe=..., refs=...) in one go
+    wb.grid(report.sweep_id, rows="background", cols="seed").to_png("grid.png")
+
+Engines may be injected per call (``engines_override={"mine": MyEngine()}``): that is how a plugin that is
+not installed as an entry point (or a test's engine) runs through the same runner and ledger.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import json
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..errors import InvalidSpec, NotFound
+from ..plugins.engine import Engine
+from .engines import EnginePool
+from .grid import Grid, build_grid
+from .recipes import Recipe, dump_recipe_file, get_recipe, list_recipes, load_recipe_file, save_recipe
+from .retry import RetryPolicy
+from .runner import CancelToken, Runner, RunReport, load_runs
+from .sweeps import SweepPlan, build_plan, plan_from_ledger
+
+if TYPE_CHECKING:
+    from ..ledger.connection import Ledger
+    from ..settings import Settings
+    from ..store import ObjectStore
+
 __all__ = ["GenerationAPI"]
+
+T = TypeVar("T")
+MARKS = ("pick", "reject", "clear")
+
+
+def run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro`` to completion from sync code, even inside Jupyter where a loop is already running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-generate") as ex:
+        return ex.submit(asyncio.run, coro).result()
 
 
 class GenerationAPI:
     """Methods mixed into :class:`workbench.Workbench`; they use ``self.ledger``, ``self.store``, ``self.settings``."""
+
+    ledger: Ledger
+    store: ObjectStore
+    settings: Settings
+    user: str
+
+    # -- recipes ---------------------------------------------------------------------------------------
+    def add_recipe(self, name: str, template: str, *, negative: str | None = None,
+                   variables: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
+                   description: str | None = None) -> Recipe:
+        """Save a recipe; changed content becomes the next version, identical content returns the latest.
+
+        ``variables`` maps names to defaults (a list default is a sweep axis); ``defaults`` holds engine
+        parameters (``engine``/``engines``, ``model``/``models``, ``aspect``, ``size``, ``n``, ``seed``/``seeds``).
+        """
+        return save_recipe(self, name, template, negative=negative, variables=variables,  # type: ignore[arg-type]
+                           defaults=defaults, description=description)
+
+    def import_recipe(self, path: str | Path) -> Recipe:
+        """Save the recipe in a TOML/YAML file (fields: name, template, negative, variables, defaults, description)."""
+        fields = load_recipe_file(path)
+        name, template = fields.pop("name"), fields.pop("template")
+        return self.add_recipe(name, template, **fields)
+
+    def export_recipe(self, name: str, path: str | Path, version: int | None = None) -> Path:
+        """Write recipe ``name`` (``name@N`` or ``version=``) to a TOML/YAML file; return its path."""
+        return dump_recipe_file(self.recipe(name, version), path)
+
+    def recipe(self, name: str, version: int | None = None) -> Recipe:
+        """Recipe ``name`` at ``version`` (latest when None); ``"name@2"`` works too. :class:`NotFound` if absent."""
+        return get_recipe(self, name, version)  # type: ignore[arg-type]
+
+    def recipes(self) -> list[dict[str, Any]]:
+        """The latest version of each recipe (dicts with ``versions``: how many exist)."""
+        return list_recipes(self)  # type: ignore[arg-type]
+
+    # -- planning and running --------------------------------------------------------------------------
+    def _engine_pool(self, engines_override: Mapping[str, Engine | type[Engine]] | None) -> EnginePool:
+        return EnginePool(self.settings, engines_override)
+
+    def plan(
+        self,
+        *,
+        prompt: str | None = None,
+        recipe: str | Recipe | None = None,
+        refs: Sequence[str | Sequence[str]] = (),
+        engines: Sequence[str] | str | None = None,
+        models: Sequence[str] | str | None = None,
+        seeds: Sequence[int | None] | int | None = None,
+        variables: Mapping[str, Any] | None = None,
+        aspect: str | None = None,
+        size: str | None = None,
+        n: int | None = None,
+        negative: str | None = None,
+        strength: float | None = None,
+        extras: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        force: bool = False,
+        engines_override: Mapping[str, Engine | type[Engine]] | None = None,
+    ) -> SweepPlan:
+        """Expand a sweep into planned runs with count, estimated cost and cache hits. Nothing is sent or written.
+
+        ``prompt`` (an inline template) or ``recipe`` (``NAME``/``NAME@N``); ``refs``: asset ids, version ids,
+        asset names or SKUs, each one value of the reference axis (a tuple of refs = one set used together);
+        ``engines``: names, optionally ``engine:model``; ``models`` crosses with engines given without one;
+        ``variables``: name → value or list of values (an axis).
+        """
+        return build_plan(self, self._engine_pool(engines_override), prompt=prompt, recipe=recipe,  # type: ignore[arg-type]
+                          refs=refs, engines=engines, models=models, seeds=seeds, variables=variables,
+                          aspect=aspect, size=size, n=n, negative=negative, strength=strength, extras=extras,
+                          name=name, force=force)
+
+    async def agenerate(
+        self,
+        plan: SweepPlan | None = None,
+        *,
+        resume: str | None = None,
+        force: bool | None = None,
+        engines_override: Mapping[str, Engine | type[Engine]] | None = None,
+        cancel: CancelToken | None = None,
+        on_progress: Callable[[dict[str, Any]], None] | None = None,
+        progress: bool = False,
+        max_cost_usd: float | None = None,
+        retry: RetryPolicy | None = None,
+        **plan_kwargs: Any,
+    ) -> RunReport:
+        """Plan (unless ``plan`` or ``resume`` is given) and execute a sweep; return its :class:`RunReport`.
+
+        ``resume=SWEEP_ID`` re-executes only that sweep's runs that did not succeed. ``force`` sends requests
+        even when an identical one already succeeded. ``max_cost_usd`` refuses (:class:`InvalidSpec`) a plan
+        whose estimated cost is higher. ``cancel`` (e.g. a :class:`threading.Event`) stops the sweep;
+        ``on_progress`` receives progress dicts (see :mod:`workbench.generation.runner`).
+        """
+        if resume is not None:
+            if plan is not None or plan_kwargs:
+                raise InvalidSpec("resume= takes no plan or sweep arguments: it re-runs the stored sweep")
+            plan = plan_from_ledger(self, resume, force=bool(force))  # type: ignore[arg-type]
+        elif plan is None:
+            plan = self.plan(force=bool(force), engines_override=engines_override, **plan_kwargs)
+        elif plan_kwargs:
+            raise InvalidSpec(f"plan= was given; unexpected arguments {sorted(plan_kwargs)}")
+        if force is not None:
+            plan.force = force
+        if max_cost_usd is not None and plan.estimated_cost_usd > max_cost_usd:
+            raise InvalidSpec(f"the sweep's estimated cost ${plan.estimated_cost_usd:.2f} is above the cap "
+                              f"${max_cost_usd:.2f} ({plan.count} runs)")
+        runner = Runner(self, self._engine_pool(engines_override), policy=retry, force=plan.force,  # type: ignore[arg-type]
+                        cancel=cancel, on_progress=on_progress, progress=progress)
+        return await runner.run(plan)
+
+    def generate(self, plan: SweepPlan | None = None, **kwargs: Any) -> RunReport:
+        """Synchronous :meth:`agenerate` (same arguments); safe to call inside Jupyter's running loop."""
+        return run_sync(self.agenerate(plan, **kwargs))
+
+    # -- the run ledger --------------------------------------------------------------------------------
+    def runs(self, *, sweep: str | None = None, recipe: str | None = None, engine: str | None = None,
+             status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """Runs, newest first, with their outputs; filters: ``sweep`` id, ``recipe`` (name or name@N), ``engine``,
+        ``status`` (planned | succeeded | failed | cancelled)."""
+        where, params = [], []
+        if sweep:
+            where.append("sweep_id = ?")
+            params.append(sweep)
+        if recipe:
+            rname, rver = recipe.rpartition("@")[0::2] if "@" in recipe else (recipe, "")
+            where.append("recipe_name = ?")
+            params.append(rname)
+            if rver:
+                where.append("recipe_version = ?")
+                params.append(int(rver))
+        if engine:
+            where.append("engine = ?")
+            params.append(engine)
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        sql = "SELECT id FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.ledger.connect() as con:
+            ids = [r[0] for r in con.execute(sql, params).fetchall()]
+        return load_runs(self, ids)  # type: ignore[arg-type]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """One run with its outputs, retry log, references and params. :class:`NotFound` if absent."""
+        found = load_runs(self, [run_id])  # type: ignore[arg-type]
+        if not found:
+            raise NotFound(f"unknown run {run_id!r}")
+        with self.ledger.connect() as con:
+            row = con.execute("SELECT params, reference_versions, reference_blobs, negative_prompt, retry_log, "
+                              "input_tokens, output_tokens, provider_request_id, model_version, template, recipe_id "
+                              "FROM runs WHERE id = ?", [run_id]).fetchone()
+        keys = ("params", "reference_versions", "reference_blobs", "negative_prompt", "retry_log", "input_tokens",
+                "output_tokens", "provider_request_id", "model_version", "template", "recipe_id")
+        detail = dict(zip(keys, row, strict=True))
+        for key in ("params", "reference_versions", "reference_blobs", "retry_log"):
+            detail[key] = json.loads(detail[key]) if detail[key] else ([] if key != "params" else {})
+        return {**found[0], **detail}
+
+    def outputs(self, run_or_sweep: str) -> list[dict[str, Any]]:
+        """Outputs of a run (``run_…``) or of every run of a sweep (``swp_…``), with their latest mark."""
+        column = "sweep_id" if run_or_sweep.startswith("swp_") else "id"
+        with self.ledger.connect() as con:
+            ids = [r[0] for r in con.execute(f"SELECT id FROM runs WHERE {column} = ? ORDER BY id",
+                                             [run_or_sweep]).fetchall()]
+        if not ids:
+            raise NotFound(f"no run or sweep {run_or_sweep!r}")
+        return [dict(o, run_id=r["id"]) for r in load_runs(self, ids) for o in r["outputs"]]  # type: ignore[arg-type]
+
+    def mark_output(self, output_id: str, mark: str = "pick", rating: int | None = None,
+                    note: str | None = None) -> dict[str, Any]:
+        """Append a mark to an output: ``pick`` | ``reject`` | ``clear``, optional ``rating`` 1–5 and ``note``.
+
+        Marks are append-only; the newest one is the output's state (view ``output_state``).
+        """
+        if mark not in MARKS:
+            raise InvalidSpec(f"mark must be one of {MARKS}, not {mark!r}")
+        if rating is not None and not (1 <= int(rating) <= 5):
+            raise InvalidSpec(f"rating must be 1..5, not {rating}")
+        with self.ledger.connect(write=True) as con:
+            if con.execute("SELECT 1 FROM run_outputs WHERE id = ?", [output_id]).fetchone() is None:
+                raise NotFound(f"unknown output {output_id!r}")
+            con.execute("INSERT INTO output_marks (output_id, mark, rating, note, author) VALUES (?, ?, ?, ?, ?)",
+                        [output_id, mark, rating, note, self.user])
+            self.record_event(con, f"output.{mark}", "output", output_id,  # type: ignore[attr-defined]
+                              {"rating": rating, "note": note})
+            row = con.execute("SELECT id, run_id, sha256, mark, rating, note, marked_by FROM output_state "
+                              "WHERE id = ?", [output_id]).fetchone()
+        return dict(zip(("id", "run_id", "sha256", "mark", "rating", "note", "marked_by"), row, strict=True))
+
+    # -- grids -----------------------------------------------------------------------------------------
+    def grid(self, target: str | Sequence[str], *, rows: str = "seed", cols: str = "engine") -> Grid:
+        """A variation grid over a sweep id, a run id or a list of run ids: ``rows`` × ``cols`` axes.
+
+        Axes: any variable name, ``seed``, ``engine``, ``model``, ``recipe`` (name@version), ``reference``,
+        ``aspect``, ``status``. See :class:`~workbench.generation.grid.Grid` for the model UIs render;
+        ``grid.to_png(path)`` draws a labelled contact sheet.
+        """
+        return build_grid(self, target, rows=rows, cols=cols)  # type: ignore[arg-type]

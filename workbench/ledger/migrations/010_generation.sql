@@ -54,6 +54,7 @@ CREATE TABLE runs (
     provider_request_id VARCHAR,
     model_version       VARCHAR,
     cached_from         VARCHAR,               -- run whose recorded outputs answered this identical request
+    retry_log           JSON,                  -- [{attempt, error_type, status, message, delay_s}] per retried attempt
     author              VARCHAR NOT NULL,
     created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
     started_at          TIMESTAMPTZ,

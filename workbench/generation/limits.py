@@ -1,0 +1,60 @@
+"""Per-engine limits for the async runner: a concurrency cap and a requests-per-minute pacer.
+
+:class:`RatePacer` spaces request *starts* evenly (one every ``60 / rpm`` seconds, with an optional burst),
+the way providers meter quotas, instead of firing a minute's budget at once and then idling: at the
+provider's limit, paced requests keep every concurrency slot busy without tripping 429s. Retries take a slot
+like any request, because the provider counts them too.
+
+:class:`EngineGate` combines both for one engine: ``async with gate:`` waits for a concurrency slot, then
+for the pacer, then lets the request go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+__all__ = ["EngineGate", "RatePacer"]
+
+
+class RatePacer:
+    """Even spacing of request starts at ``rpm`` per minute (``None`` = unlimited); ``burst`` may go at once."""
+
+    def __init__(self, rpm: float | None, burst: int = 1) -> None:
+        self.interval = 60.0 / rpm if rpm else 0.0
+        self.burst = max(1, int(burst))
+        self._tat = 0.0  # theoretical arrival time of the next request (GCRA)
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        """Wait until one more request may start."""
+        if not self.interval:
+            return
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            now = loop.time()
+            tat = max(self._tat, now)
+            allowed_at = tat - (self.burst - 1) * self.interval
+            self._tat = tat + self.interval
+        if allowed_at > now:
+            await asyncio.sleep(allowed_at - now)
+
+
+class EngineGate:
+    """Concurrency semaphore + rate pacer of one engine."""
+
+    def __init__(self, concurrency: int, rpm: float | None, burst: int = 1) -> None:
+        self.concurrency = max(1, int(concurrency))
+        self.semaphore = asyncio.Semaphore(self.concurrency)
+        self.pacer = RatePacer(rpm, burst)
+
+    async def __aenter__(self) -> EngineGate:
+        await self.semaphore.acquire()
+        try:
+            await self.pacer.acquire()
+        except BaseException:
+            self.semaphore.release()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.semaphore.release()

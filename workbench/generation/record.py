@@ -1,0 +1,179 @@
+"""THE place a generation is written to the ledger: every run, failures and cancellations included.
+
+The runner calls :func:`record_generation` exactly once per run when the run reaches a final state
+(``succeeded``, ``failed``, ``cancelled``). Output bytes go to the object store first (atomic, idempotent,
+outside any transaction), then ONE short write transaction adds their ``blobs`` rows, their ``run_outputs``
+rows, the run's final columns and a ``run.finish`` event. So a paid result is durable the moment it arrives,
+and a crash between the two steps leaves at worst an unreferenced blob, never a half-recorded run.
+
+Error messages are scrubbed with :func:`workbench.errors.redact` against every known secret before they are
+stored; model text is kept on failures (a "no image" answer is often the model explaining a refusal).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import redact
+from ..ids import canonical_json, new_id
+from ..plugins.engine import GeneratedImage, Usage
+from ..secrets import known_secrets
+from .sweeps import PlannedRun, SweepPlan
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ..project import Workbench
+
+__all__ = ["RunOutcome", "insert_plan", "mark_cancelled", "record_generation"]
+
+_FORMAT_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif",
+                "TIFF": "image/tiff", "BMP": "image/bmp"}
+
+
+@dataclass
+class RunOutcome:
+    """How one run ended, as the runner saw it."""
+
+    status: str  # succeeded | failed | cancelled
+    images: list[GeneratedImage] = field(default_factory=list)
+    usage: Usage | None = None
+    cost_usd: float = 0.0
+    text: str | None = None
+    error: BaseException | str | None = None
+    attempts: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    retry_log: list[dict[str, Any]] = field(default_factory=list)
+    cached_from: str | None = None
+
+
+def now() -> datetime:
+    """Timezone-aware UTC now (what every timestamp column stores)."""
+    return datetime.now(UTC)
+
+
+def _probe(data: bytes) -> dict[str, Any]:
+    """Pixel facts of an output image; unreadable bytes are still stored (as application/octet-stream)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return {"width": img.width, "height": img.height, "format": img.format, "mode": img.mode,
+                    "mime": _FORMAT_MIME.get(img.format or "", "application/octet-stream"),
+                    "has_alpha": "A" in img.getbands()}
+    except (UnidentifiedImageError, OSError, ValueError):
+        return {"width": None, "height": None, "format": None, "mode": None, "mime": "application/octet-stream",
+                "has_alpha": None}
+
+
+def _ensure_blob(wb: Workbench, con: duckdb.DuckDBPyConnection, data: bytes, facts: dict[str, Any]) -> str:
+    put_blob = getattr(wb, "put_blob", None)
+    if callable(put_blob):
+        return str(put_blob(data, con=con)).removeprefix("sha256:")
+    sha, _ = wb.store.put(data)
+    con.execute(
+        "INSERT OR IGNORE INTO blobs (sha256, size, mime, kind, format, width, height, mode, has_alpha) "
+        "VALUES (?, ?, ?, 'image', ?, ?, ?, ?, ?)",
+        [sha, len(data), facts["mime"], facts["format"], facts["width"], facts["height"], facts["mode"],
+         facts["has_alpha"]])
+    return sha
+
+
+def insert_plan(wb: Workbench, plan: SweepPlan) -> None:
+    """Write the sweep row and every planned run (status ``planned``) in one transaction.
+
+    A resumed plan's rows already exist; only a ``sweep.resume`` event is added.
+    """
+    with wb.ledger.connect(write=True) as con:
+        if plan.resumed:
+            wb.record_event(con, "sweep.resume", "sweep", plan.id, {"runs": plan.count})
+            return
+        con.execute(
+            "INSERT INTO sweeps (id, name, spec, planned_runs, estimated_cost_usd, author) VALUES (?, ?, ?, ?, ?, ?)",
+            [plan.id, plan.name, canonical_json(plan.spec), plan.count, plan.estimated_cost_usd, wb.user])
+        rows = [
+            [r.id, r.sweep_id, r.recipe_id, r.recipe_name, r.recipe_version, r.template, canonical_json(r.variables),
+             r.prompt, r.negative_prompt, r.engine, r.model, canonical_json(r.params), r.seed,
+             json.dumps([x.version_id for x in r.references]), json.dumps([x.sha256 for x in r.references]),
+             r.request_hash, "planned", r.estimated_cost_usd, wb.user]
+            for r in plan.runs
+        ]
+        if rows:
+            con.executemany(
+                "INSERT INTO runs (id, sweep_id, recipe_id, recipe_name, recipe_version, template, variables, prompt,"
+                " negative_prompt, engine, model, params, seed, reference_versions, reference_blobs, request_hash,"
+                " status, estimated_cost_usd, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows)
+        wb.record_event(con, "sweep.start", "sweep", plan.id,
+                        {"runs": plan.count, "estimated_cost_usd": plan.estimated_cost_usd,
+                         "cache_hits": plan.cache_hits})
+
+
+def _error_text(error: BaseException | str | None) -> tuple[str | None, str | None]:
+    if error is None:
+        return None, None
+    if isinstance(error, BaseException):
+        message, kind = str(error) or type(error).__name__, type(error).__name__
+    else:
+        message, kind = str(error), "Error"
+    return redact(message, known_secrets()), kind
+
+
+def record_generation(wb: Workbench, run: PlannedRun, outcome: RunOutcome) -> list[dict[str, Any]]:
+    """Record run ``run`` as ended by ``outcome``; return its outputs (``id``, ``idx``, ``sha256``, size, mime).
+
+    Outputs of a cache hit (``outcome.cached_from``) are the source run's blobs, recorded as this run's own
+    output rows so a sweep's grid is complete without a new paid call.
+    """
+    probed = [(img.data, _probe(img.data)) for img in outcome.images]
+    for data, _ in probed:
+        wb.store.put(data)  # bytes are durable before the transaction that points at them
+    error, error_type = _error_text(outcome.error)
+    usage = outcome.usage or Usage()
+    outputs: list[dict[str, Any]] = []
+    finished = outcome.finished_at or now()
+    with wb.ledger.connect(write=True) as con:
+        if outcome.cached_from:
+            source = con.execute("SELECT sha256, width, height, mime FROM run_outputs WHERE run_id = ? ORDER BY idx",
+                                 [outcome.cached_from]).fetchall()
+            items = [(sha, {"width": w, "height": h, "mime": m}) for sha, w, h, m in source]
+        else:
+            items = [(_ensure_blob(wb, con, data, facts), facts) for data, facts in probed]
+        for idx, (sha, facts) in enumerate(items):
+            out_id = new_id("output")
+            con.execute("INSERT INTO run_outputs (id, run_id, idx, sha256, width, height, mime) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [out_id, run.id, idx, sha, facts["width"], facts["height"], facts["mime"]])
+            outputs.append({"id": out_id, "idx": idx, "sha256": sha, "width": facts["width"],
+                            "height": facts["height"], "mime": facts["mime"]})
+        con.execute(
+            "UPDATE runs SET status = ?, error = ?, error_type = ?, model_text = ?, attempts = ?, cost_usd = ?,"
+            " input_tokens = ?, output_tokens = ?, latency_s = ?, provider_request_id = ?, model_version = ?,"
+            " cached_from = ?, retry_log = ?, started_at = coalesce(?, started_at, ?), finished_at = ? WHERE id = ?",
+            [outcome.status, error, error_type, outcome.text, outcome.attempts, round(outcome.cost_usd, 6),
+             usage.input_tokens, usage.output_tokens, usage.latency_s, usage.request_id, usage.model_version,
+             outcome.cached_from, json.dumps(outcome.retry_log) if outcome.retry_log else None,
+             outcome.started_at, finished, finished, run.id])
+        wb.record_event(con, "run.finish", "run", run.id,
+                        {"status": outcome.status, "sweep_id": run.sweep_id, "engine": run.engine,
+                         "outputs": len(outputs), "cost_usd": round(outcome.cost_usd, 6), "error_type": error_type,
+                         "cached_from": outcome.cached_from, "attempts": outcome.attempts})
+    return outputs
+
+
+def mark_cancelled(wb: Workbench, run_ids: list[str], reason: str = "cancelled before it was sent") -> None:
+    """Mark runs that never reached a final state as ``cancelled`` (one transaction)."""
+    if not run_ids:
+        return
+    stamp = now()
+    with wb.ledger.connect(write=True) as con:
+        con.execute(
+            "UPDATE runs SET status = 'cancelled', error = ?, finished_at = ? "
+            "WHERE id IN (SELECT unnest(?)) AND status IN ('planned', 'running')", [reason, stamp, run_ids])
+        for run_id in run_ids:
+            wb.record_event(con, "run.finish", "run", run_id, {"status": "cancelled"})

@@ -1,0 +1,340 @@
+"""The async runner: executes a :class:`~workbench.generation.sweeps.SweepPlan` against its engines.
+
+One task per planned run; per engine an :class:`~workbench.generation.limits.EngineGate` (concurrency cap +
+requests-per-minute pacer from ``[engines.X] concurrency/rpm``) and one shared ``httpx.AsyncClient`` (from
+:class:`~workbench.generation.engines.EnginePool`). Each attempt may be bounded by ``[engines.X] timeout_s``
+(a timeout is a :class:`~workbench.errors.ProviderUnavailable`, so it is retried).
+
+Per run:
+
+1. **Cache**: when the plan found a succeeded run with the same request hash (``cached_from``) and
+   ``force`` is off, the run is recorded as succeeded from those outputs: no call, no cost. Identical
+   requests inside one sweep are sent once (a per-hash lock); the duplicates become cache hits.
+2. **Attempts** under :class:`~workbench.generation.retry.RetryPolicy`; every retried failure goes to the
+   run's ``retry_log``. Waits honour ``retry_after``.
+3. **Record**: :func:`~workbench.generation.record.record_generation` the moment the run ends: output
+   bytes to the store, then one short transaction (off the event loop, in a worker thread).
+
+Cancellation: set the ``cancel`` token (anything with ``is_set()``, e.g. :class:`threading.Event`, so a
+UI thread can press stop) or cancel the task running :meth:`Runner.run`. In-flight requests are abandoned,
+runs not finished are marked ``cancelled``, finished outputs stay. Re-running the sweep
+(``wb.generate(resume=SWEEP_ID)``) executes only runs that did not succeed.
+
+Progress: ``on_progress(event)`` receives dicts ``{"event": "start"|"retry"|"finish", "run_id", "status",
+"done", "total", "succeeded", "failed", "cancelled", "cached", "cost_usd"}``; ``progress=True`` also draws
+a tqdm bar on stderr (the CLI asks for it; the core never prints otherwise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import BadResponse, ProviderUnavailable, WorkbenchError
+from ..plugins.engine import EngineResult
+from .engines import EnginePool
+from .limits import EngineGate
+from .record import RunOutcome, insert_plan, mark_cancelled, now, record_generation
+from .retry import RetryPolicy, is_no_image
+from .sweeps import PlannedRun, SweepPlan
+
+if TYPE_CHECKING:
+    from ..project import Workbench
+
+__all__ = ["CancelToken", "RunReport", "Runner"]
+
+ProgressHook = Callable[[dict[str, Any]], None]
+
+
+class CancelToken(Protocol):
+    """Anything with ``is_set()``: :class:`threading.Event`, :class:`asyncio.Event`."""
+
+    def is_set(self) -> bool:
+        """Whether cancellation was requested."""
+        ...
+
+
+@dataclass
+class RunReport:
+    """What a sweep execution produced: one dict per run (from the ledger) plus counts and cost."""
+
+    sweep_id: str
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    estimated_cost_usd: float = 0.0
+    count: int = 0
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Runs per final status."""
+        return dict(Counter(r["status"] for r in self.runs))
+
+    @property
+    def cost_usd(self) -> float:
+        """Total USD actually spent by these runs."""
+        return round(sum(float(r.get("cost_usd") or 0.0) for r in self.runs), 6)
+
+    @property
+    def ok(self) -> bool:
+        """True when every run succeeded."""
+        return all(r["status"] == "succeeded" for r in self.runs)
+
+    def outputs(self) -> list[dict[str, Any]]:
+        """Every output of every run, in run order."""
+        return [o for r in self.runs for o in r.get("outputs", [])]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: sweep id, count, estimated and actual cost, status counts, runs with outputs."""
+        return {"sweep_id": self.sweep_id, "count": self.count, "estimated_cost_usd": self.estimated_cost_usd,
+                "cost_usd": self.cost_usd, "counts": self.counts, "runs": self.runs}
+
+
+class _Cancelled(Exception):
+    pass
+
+
+class Runner:
+    """Runs planned runs concurrently within each engine's limits and records every one of them."""
+
+    def __init__(
+        self,
+        wb: Workbench,
+        pool: EnginePool,
+        *,
+        policy: RetryPolicy | None = None,
+        force: bool = False,
+        cancel: CancelToken | None = None,
+        on_progress: ProgressHook | None = None,
+        progress: bool = False,
+    ) -> None:
+        self.wb = wb
+        self.pool = pool
+        self.policy = policy or RetryPolicy()
+        self.force = force
+        self.cancel_token = cancel
+        self.on_progress = on_progress
+        self.progress = progress
+        self._gates: dict[str, EngineGate] = {}
+        self._hash_locks: dict[str, asyncio.Lock] = {}
+        self._done_hashes: dict[str, str] = {}
+        self._recorded: set[str] = set()
+        self._counts: Counter[str] = Counter()
+        self._spent = 0.0
+        self._total = 0
+        self._bar: Any = None
+        self._refs: dict[str, bytes] = {}
+
+    # -- public ------------------------------------------------------------------------------------------
+    def cancelled(self) -> bool:
+        """Whether cancellation was requested."""
+        return bool(self.cancel_token is not None and self.cancel_token.is_set())
+
+    async def run(self, plan: SweepPlan) -> RunReport:
+        """Write the plan (unless resumed), execute every run, return the report read back from the ledger."""
+        await asyncio.to_thread(insert_plan, self.wb, plan)
+        self._total = plan.count
+        if self.progress:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=plan.count, desc=f"sweep {plan.id[-6:]}", unit="run")
+        tasks = [asyncio.create_task(self._execute(run), name=run.id) for run in plan.runs]
+        watcher = asyncio.create_task(self._watch_cancel(tasks)) if self.cancel_token is not None else None
+        try:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+            for task in tasks:
+                task.cancel()
+            leftover = [r.id for r in plan.runs if r.id not in self._recorded]
+            # recorded synchronously: this may run while the task itself is being cancelled
+            mark_cancelled(self.wb, leftover)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self.pool.aclose())
+            if self._bar is not None:
+                self._bar.close()
+        runs = await asyncio.to_thread(load_runs, self.wb, [r.id for r in plan.runs])
+        return RunReport(plan.id, runs, plan.estimated_cost_usd, plan.count)
+
+    # -- internals ---------------------------------------------------------------------------------------
+    async def _watch_cancel(self, tasks: list[asyncio.Task[Any]]) -> None:
+        while not self.cancelled():
+            await asyncio.sleep(0.05)
+        for task in tasks:
+            task.cancel()
+
+    def _gate(self, engine: str) -> EngineGate:
+        if engine not in self._gates:
+            limits = self.pool.limits(engine)
+            self._gates[engine] = EngineGate(limits.concurrency, limits.rpm)
+        return self._gates[engine]
+
+    def _emit(self, event: str, run: PlannedRun, **extra: Any) -> None:
+        done = sum(self._counts.values())
+        payload = {"event": event, "run_id": run.id, "engine": run.engine, "done": done, "total": self._total,
+                   "succeeded": self._counts["succeeded"], "failed": self._counts["failed"],
+                   "cancelled": self._counts["cancelled"], "cached": self._counts["cached"],
+                   "cost_usd": round(self._spent, 6), **extra}
+        if self._bar is not None and event == "finish":
+            self._bar.update(1)
+            self._bar.set_postfix(ok=self._counts["succeeded"], failed=self._counts["failed"],
+                                  usd=f"{self._spent:.3f}", refresh=False)
+        if self.on_progress is not None:
+            # a UI hook must never break the sweep; its errors are its own
+            with contextlib.suppress(Exception):
+                self.on_progress(payload)
+
+    async def _finish(self, run: PlannedRun, outcome: RunOutcome) -> None:
+        outcome.finished_at = outcome.finished_at or now()
+        write = asyncio.ensure_future(asyncio.to_thread(record_generation, self.wb, run, outcome))
+        try:
+            await asyncio.shield(write)
+        except asyncio.CancelledError:
+            # a paid result is never dropped: let the write land, then let the cancellation through
+            while not write.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(write)
+            write.result()
+            self._finalise(run, outcome)
+            raise
+        self._finalise(run, outcome)
+
+    def _finalise(self, run: PlannedRun, outcome: RunOutcome) -> None:
+        self._recorded.add(run.id)
+        self._spent += outcome.cost_usd
+        self._counts[outcome.status] += 1
+        if outcome.cached_from:
+            self._counts["cached"] += 1
+        if outcome.status == "succeeded" and not outcome.cached_from:
+            self._done_hashes.setdefault(run.request_hash, run.id)
+        self._emit("finish", run, status=outcome.status, cached_from=outcome.cached_from)
+
+    def _reference_bytes(self, run: PlannedRun) -> dict[str, bytes]:
+        for ref in run.references:
+            if ref.sha256 not in self._refs:
+                self._refs[ref.sha256] = self.wb.store.get(ref.sha256)
+        return {r.sha256: self._refs[r.sha256] for r in run.references}
+
+    async def _execute(self, run: PlannedRun) -> None:
+        outcome = RunOutcome(status="failed", started_at=now())
+        try:
+            lock = self._hash_locks.setdefault(run.request_hash, asyncio.Lock())
+            async with lock:
+                if self.cancelled():
+                    raise _Cancelled
+                source = None if self.force else (self._done_hashes.get(run.request_hash) or run.cached_from)
+                if source:
+                    outcome.status, outcome.cached_from = "succeeded", source
+                else:
+                    await self._attempts(run, outcome)
+            await self._finish(run, outcome)
+        except (asyncio.CancelledError, _Cancelled):
+            if run.id not in self._recorded:
+                outcome.status, outcome.images = "cancelled", []
+                outcome.error = "cancelled" + (f" after: {outcome.error}" if outcome.error else "")
+                outcome.finished_at = now()
+                record_generation(self.wb, run, outcome)
+                self._finalise(run, outcome)
+
+    async def _attempts(self, run: PlannedRun, outcome: RunOutcome) -> None:
+        engine = self.pool.live(run.engine)
+        gate = self._gate(run.engine)
+        timeout = self.pool.limits(run.engine).timeout_s
+        request = run.engine_request(await asyncio.to_thread(self._reference_bytes, run))
+        no_image = 0
+        self._emit("start", run)
+        while True:
+            if self.cancelled():
+                raise _Cancelled
+            outcome.attempts += 1
+            error: BaseException | None = None
+            result: EngineResult | None = None
+            async with gate:
+                t0 = time.monotonic()
+                try:
+                    async with asyncio.timeout(timeout):
+                        result = await engine.generate(request)
+                except TimeoutError as exc:
+                    error = ProviderUnavailable(f"{run.engine}: no answer within {timeout:g}s (timeout)",
+                                                provider=run.engine)
+                    error.__cause__ = exc
+                except WorkbenchError as exc:
+                    error = exc
+                except Exception as exc:  # an engine bug must still end as a recorded failed run
+                    error = exc
+                latency = time.monotonic() - t0
+            if result is not None:
+                outcome.cost_usd += float(result.usage.cost_usd or 0.0)
+                outcome.usage = result.usage
+                if result.usage.latency_s is None:
+                    result.usage.latency_s = latency
+                if result.text:
+                    outcome.text = result.text
+                if result.images:
+                    outcome.images = list(result.images)
+                    outcome.status, outcome.error = "succeeded", None
+                    return
+                error = BadResponse(f"{run.engine}: the response had no image", text=result.text or "",
+                                    provider=run.engine)
+            assert error is not None
+            if is_no_image(error):
+                no_image += 1
+                if getattr(error, "text", None):
+                    outcome.text = error.text  # type: ignore[attr-defined]
+            outcome.error = error
+            if not self.policy.should_retry(error, outcome.attempts, no_image):
+                outcome.status = "failed"
+                return
+            delay = self.policy.delay(outcome.attempts, error)
+            outcome.retry_log.append({"attempt": outcome.attempts, "error_type": type(error).__name__,
+                                      "status": getattr(error, "status", None), "message": str(error)[:300],
+                                      "retry_after": getattr(error, "retry_after", None),
+                                      "delay_s": round(delay, 3)})
+            self._emit("retry", run, attempt=outcome.attempts, error_type=type(error).__name__, delay_s=delay)
+            await self._sleep(delay)
+
+    async def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if self.cancelled():
+                raise _Cancelled
+            await asyncio.sleep(min(left, 0.25))
+
+
+_RUN_COLUMNS = ("id, sweep_id, status, engine, model, seed, prompt, variables, recipe_name, recipe_version, "
+                "estimated_cost_usd, cost_usd, latency_s, attempts, error, error_type, model_text, cached_from, "
+                "request_hash, created_at, started_at, finished_at")
+
+
+def load_runs(wb: Workbench, run_ids: list[str]) -> list[dict[str, Any]]:
+    """Runs by id (in the given order) with their outputs, as JSON-ready dicts."""
+    import json
+
+    if not run_ids:
+        return []
+    with wb.ledger.connect() as con:
+        cur = con.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN (SELECT unnest(?))", [run_ids])
+        cols = [d[0] for d in cur.description]
+        rows = {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+        outs = con.execute("SELECT id, run_id, idx, sha256, width, height, mime, mark, rating FROM output_state "
+                           "WHERE run_id IN (SELECT unnest(?)) ORDER BY run_id, idx", [run_ids]).fetchall()
+    by_run: dict[str, list[dict[str, Any]]] = {}
+    for oid, rid, idx, sha, w, h, mime, mark, rating in outs:
+        by_run.setdefault(rid, []).append({"id": oid, "idx": idx, "sha256": sha, "width": w, "height": h,
+                                           "mime": mime, "mark": mark, "rating": rating})
+    result = []
+    for rid in run_ids:
+        row = rows.get(rid)
+        if row is None:
+            continue
+        row["variables"] = json.loads(row["variables"] or "{}")
+        for key in ("created_at", "started_at", "finished_at"):
+            row[key] = row[key].isoformat() if row[key] is not None else None
+        row["outputs"] = by_run.get(rid, [])
+        result.append(row)
+    return result

@@ -1,0 +1,378 @@
+"""Sweeps: expand recipe × variables × references × engines/models × seeds into planned runs.
+
+Nothing is sent while planning. :func:`build_plan` resolves references, renders every prompt (so a template
+error surfaces before any money is spent), resolves each engine's model, computes the canonical request hash
+and the estimated cost of every run, and looks the hashes up in the ledger: a run whose identical request
+already succeeded will be answered from that run's outputs (``cached_from``) unless ``force`` is set, and
+costs nothing. The result is a :class:`SweepPlan` that a CLI or UI shows (count, estimated cost, cache
+hits) before :class:`~workbench.generation.runner.Runner` executes it.
+
+Axes and their order (the product is taken in this order, so runs of one reference stay together):
+``reference`` → each variable (declared order) → ``engine``/``model`` → ``seed``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import InvalidSpec, NotFound
+from ..ids import new_id, request_hash
+from ..plugins.engine import EngineRequest, ReferenceImage
+from .engines import EnginePool
+from .recipes import Recipe, get_recipe
+from .templates import render, validate
+
+if TYPE_CHECKING:
+    from ..project import Workbench
+
+__all__ = ["PlannedRun", "Reference", "SweepPlan", "build_plan", "parse_engine_spec"]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference version handed to a run (ledger facts only; bytes are read from the store at send time)."""
+
+    version_id: str
+    sha256: str
+    mime: str | None = None
+    width: int | None = None
+    height: int | None = None
+    asset_name: str | None = None
+    sku: str | None = None
+    title: str | None = None
+
+
+@dataclass
+class PlannedRun:
+    """One engine request of a sweep, fully rendered, with its hash and estimated cost."""
+
+    id: str
+    sweep_id: str | None
+    engine: str
+    model: str | None
+    prompt: str
+    negative_prompt: str | None
+    template: str
+    variables: dict[str, Any]
+    seed: int | None
+    params: dict[str, Any]
+    references: list[Reference]
+    request_hash: str
+    estimated_cost_usd: float
+    recipe_id: str | None = None
+    recipe_name: str | None = None
+    recipe_version: int | None = None
+    cached_from: str | None = None  # a succeeded run with the same hash (filled when planning)
+    status: str = "planned"
+
+    def engine_request(self, reference_bytes: Mapping[str, bytes] | None = None) -> EngineRequest:
+        """The :class:`EngineRequest` for this run; bytes come from ``reference_bytes`` (sha → data)."""
+        refs = tuple(
+            ReferenceImage(sha256=r.sha256, data=(reference_bytes or {}).get(r.sha256, b""),
+                           mime=r.mime or "image/png", version_id=r.version_id, width=r.width, height=r.height)
+            for r in self.references
+        )
+        return EngineRequest(
+            prompt=self.prompt, references=refs, negative_prompt=self.negative_prompt, model=self.model,
+            aspect=self.params.get("aspect"), size=self.params.get("size"), n=int(self.params.get("n") or 1),
+            seed=self.seed, strength=self.params.get("strength"), extras=dict(self.params.get("extras") or {}),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (references by version id)."""
+        return {
+            "id": self.id, "sweep_id": self.sweep_id, "engine": self.engine, "model": self.model,
+            "prompt": self.prompt, "negative_prompt": self.negative_prompt, "variables": self.variables,
+            "seed": self.seed, "params": self.params,
+            "reference_versions": [r.version_id for r in self.references],
+            "request_hash": self.request_hash, "estimated_cost_usd": self.estimated_cost_usd,
+            "recipe": f"{self.recipe_name}@{self.recipe_version}" if self.recipe_name else None,
+            "cached_from": self.cached_from, "status": self.status,
+        }
+
+
+@dataclass
+class SweepPlan:
+    """Planned runs of one sweep: ``count``, ``estimated_cost_usd`` (new paid calls only) and cache hits.
+
+    ``spec`` is the sweep as the user gave it (stored on the ``sweeps`` row); ``resumed`` is True when the
+    plan was rebuilt from an interrupted sweep's unfinished runs.
+    """
+
+    id: str
+    spec: dict[str, Any]
+    runs: list[PlannedRun] = field(default_factory=list)
+    name: str | None = None
+    force: bool = False
+    resumed: bool = False
+
+    @property
+    def count(self) -> int:
+        """Number of planned runs."""
+        return len(self.runs)
+
+    @property
+    def cache_hits(self) -> int:
+        """Runs that will be answered from an identical earlier run (0 when ``force``)."""
+        return 0 if self.force else sum(1 for r in self.runs if r.cached_from)
+
+    @property
+    def estimated_cost_usd(self) -> float:
+        """Estimated USD of the calls that will actually be sent."""
+        return round(sum(r.estimated_cost_usd for r in self.runs if self.force or not r.cached_from), 6)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready plan: sweep id, count, estimated cost, cache hits and every run."""
+        return {"sweep_id": self.id, "name": self.name, "count": self.count,
+                "estimated_cost_usd": self.estimated_cost_usd, "cache_hits": self.cache_hits,
+                "force": self.force, "resumed": self.resumed, "spec": self.spec,
+                "runs": [r.to_dict() for r in self.runs]}
+
+
+def parse_engine_spec(spec: str) -> tuple[str, str | None]:
+    """``"gemini"`` → ``("gemini", None)``; ``"gemini:gemini-2.5-flash-image"`` → engine and model."""
+    name, _, model = spec.partition(":")
+    name = name.strip()
+    if not name:
+        raise InvalidSpec(f"bad engine {spec!r}")
+    return name, (model.strip() or None)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+_REF_SQL = (
+    "SELECT v.id, v.sha256, b.mime, b.width, b.height, a.name, a.sku, a.title FROM versions v "
+    "JOIN assets a ON a.id = v.asset_id LEFT JOIN blobs b ON b.sha256 = v.sha256 WHERE v.id = ?"
+)
+
+
+def _fallback_resolve(wb: Workbench, ref: str) -> list[str]:
+    """Version ids for ``ref`` when the library API is not available (version id, asset id/name, SKU)."""
+    with wb.ledger.connect() as con:
+        if con.execute("SELECT 1 FROM versions WHERE id = ?", [ref]).fetchone():
+            return [ref]
+        rows = con.execute(
+            "SELECT arg_max(v.id, v.number) FROM assets a JOIN versions v ON v.asset_id = a.id "
+            "WHERE (a.id = ? OR a.name = ?) AND a.retired_at IS NULL GROUP BY a.id", [ref, ref]).fetchall()
+        if not rows:
+            rows = con.execute(
+                "SELECT arg_max(v.id, v.number) FROM assets a JOIN versions v ON v.asset_id = a.id "
+                "WHERE a.sku = ? AND a.role = 'reference' AND a.retired_at IS NULL GROUP BY a.id ORDER BY 1",
+                [ref]).fetchall()
+    if not rows:
+        raise NotFound(f"no asset, version or SKU matches {ref!r}")
+    return [r[0] for r in rows]
+
+
+def resolve_reference_set(wb: Workbench, ref: str | Sequence[str]) -> list[Reference]:
+    """Resolve one reference axis value (a ref string, or a group of refs used together) to versions."""
+    refs = [ref] if isinstance(ref, str) else list(ref)
+    version_ids: list[str] = []
+    for one in refs:
+        resolver = getattr(wb, "resolve_versions", None)
+        if callable(resolver):
+            found = [str(v.get("id") or v.get("version_id")) for v in resolver(one)]
+        else:
+            found = _fallback_resolve(wb, one)
+        if not found:
+            raise NotFound(f"no versions found for reference {one!r}")
+        version_ids.extend(v for v in found if v not in version_ids)
+    out = []
+    with wb.ledger.connect() as con:
+        for vid in version_ids:
+            row = con.execute(_REF_SQL, [vid]).fetchone()
+            if row is None:
+                raise NotFound(f"unknown version {vid!r}")
+            title = row[7]
+            if row[6]:
+                cat = con.execute("SELECT title, handle FROM catalog WHERE sku = ? ORDER BY imported_at DESC LIMIT 1",
+                                  [row[6]]).fetchone()
+                if cat and cat[0]:
+                    title = cat[0]
+            out.append(Reference(row[0], row[1], row[2], row[3], row[4], row[5], row[6], title))
+    return out
+
+
+def _reference_variables(wb: Workbench, refs: list[Reference]) -> dict[str, Any]:
+    """Template variables a reference set provides: ``sku``, ``title``, ``handle``, ``reference``."""
+    out: dict[str, Any] = {}
+    if refs:
+        out["reference"] = refs[0].asset_name
+    sku = next((r.sku for r in refs if r.sku), None)
+    if sku:
+        out["sku"] = sku
+        with wb.ledger.connect() as con:
+            row = con.execute("SELECT title, handle FROM catalog WHERE sku = ? ORDER BY imported_at DESC LIMIT 1",
+                              [sku]).fetchone()
+        if row:
+            if row[0]:
+                out["title"] = row[0]
+            if row[1]:
+                out["handle"] = row[1]
+    if "title" not in out:
+        title = next((r.title for r in refs if r.title), None)
+        if title:
+            out["title"] = title
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def build_plan(
+    wb: Workbench,
+    pool: EnginePool,
+    *,
+    prompt: str | None = None,
+    recipe: str | Recipe | None = None,
+    refs: Sequence[str | Sequence[str]] = (),
+    engines: Sequence[str] | str | None = None,
+    models: Sequence[str] | str | None = None,
+    seeds: Sequence[int | None] | int | None = None,
+    variables: Mapping[str, Any] | None = None,
+    aspect: str | None = None,
+    size: str | None = None,
+    n: int | None = None,
+    negative: str | None = None,
+    strength: float | None = None,
+    extras: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    force: bool = False,
+) -> SweepPlan:
+    """Expand a sweep into planned runs (see the module docstring). Nothing is sent or written."""
+    if (prompt is None) == (recipe is None):
+        raise InvalidSpec("give exactly one of prompt= (an inline template) or recipe= (NAME or NAME@VERSION)")
+    rec: Recipe | None = None
+    if recipe is not None:
+        rec = recipe if isinstance(recipe, Recipe) else get_recipe(wb, recipe)
+        template, neg_template = rec.template, negative if negative is not None else rec.negative
+        declared, defaults = dict(rec.variables), dict(rec.defaults)
+    else:
+        template, neg_template, declared, defaults = str(prompt), negative, {}, {}
+    validate(template)
+    if neg_template:
+        validate(neg_template)
+
+    # variable axes: recipe defaults (a list default is an axis), overridden by the caller's values
+    user_vars = dict(variables or {})
+    merged: dict[str, list[Any]] = {}
+    for key, value in declared.items():
+        merged[key] = _as_list(value) if isinstance(value, (list, tuple)) else [value]
+    for key, value in user_vars.items():
+        values = _as_list(value)
+        if not values:
+            raise InvalidSpec(f"variable {key!r} has no values")
+        merged[key] = values
+    var_names = list(merged)
+
+    engine_specs = _as_list(engines) or _as_list(defaults.get("engines") or defaults.get("engine")) \
+        or [pool.default_engine()]
+    model_list = _as_list(models) or _as_list(defaults.get("models") or defaults.get("model"))
+    pairs: list[tuple[str, str | None]] = []
+    for spec in engine_specs:
+        eng, model = parse_engine_spec(str(spec))
+        pool.engine_class(eng)  # unknown engine → did-you-mean error before anything else
+        for m in ([model] if model else (model_list or [None])):
+            if (eng, m) not in pairs:
+                pairs.append((eng, m))
+    seed_list = _as_list(seeds) if seeds is not None else _as_list(defaults.get("seeds", defaults.get("seed")))
+    seed_list = [None if s is None else int(s) for s in seed_list] or [None]
+    params = {
+        "aspect": aspect if aspect is not None else defaults.get("aspect"),
+        "size": size if size is not None else defaults.get("size"),
+        "n": int(n if n is not None else defaults.get("n", 1)),
+        "strength": strength if strength is not None else defaults.get("strength"),
+        "extras": dict(extras if extras is not None else defaults.get("extras") or {}),
+    }
+    if params["n"] < 1:
+        raise InvalidSpec("n must be at least 1")
+    params = {k: v for k, v in params.items() if v not in (None, {})} | {"n": params["n"]}
+
+    ref_sets: list[list[Reference]] = [resolve_reference_set(wb, r) for r in refs] or [[]]
+    sweep_id = new_id("sweep")
+    spec = {
+        "prompt": prompt, "recipe": rec.ref if rec else None, "refs": [r if isinstance(r, str) else list(r) for r in refs],
+        "engines": [f"{e}:{m}" if m else e for e, m in pairs], "seeds": seed_list,
+        "variables": {k: merged[k] for k in var_names}, "params": params, "negative": negative, "force": force,
+    }
+    plan = SweepPlan(id=sweep_id, spec=spec, name=name, force=force)
+    for ref_set in ref_sets:
+        ref_vars = _reference_variables(wb, ref_set)
+        for combo in itertools.product(*(merged[k] for k in var_names)):
+            # the reference's own facts (sku, title…) beat recipe defaults; the caller's values beat both
+            values = dict(zip(var_names, combo, strict=True))
+            values.update({k: v for k, v in ref_vars.items() if k not in user_vars})
+            rendered = render(template, values)
+            rendered_neg = render(neg_template, values) if neg_template else None
+            for (eng, model), seed in itertools.product(pairs, seed_list):
+                engine = pool.for_planning(eng)
+                run = PlannedRun(
+                    id=new_id("run"), sweep_id=sweep_id, engine=eng, model=None, prompt=rendered,
+                    negative_prompt=rendered_neg, template=template, variables=values, seed=seed,
+                    params=dict(params), references=list(ref_set), request_hash="", estimated_cost_usd=0.0,
+                    recipe_id=rec.id if rec else None, recipe_name=rec.name if rec else None,
+                    recipe_version=rec.version if rec else None,
+                )
+                run.model = model
+                request = run.engine_request()
+                run.model = engine.model_for(request) or None
+                request = run.engine_request()
+                run.request_hash = request_hash(request.fingerprint(eng))
+                run.estimated_cost_usd = float(engine.estimate_cost(request))
+                plan.runs.append(run)
+    _attach_cache(wb, plan)
+    return plan
+
+
+def _attach_cache(wb: Workbench, plan: SweepPlan) -> None:
+    """Fill ``cached_from`` for runs whose identical request already succeeded with outputs."""
+    hashes = sorted({r.request_hash for r in plan.runs})
+    if not hashes:
+        return
+    with wb.ledger.connect() as con:
+        rows = con.execute(
+            "SELECT r.request_hash, arg_max(r.id, r.finished_at) FROM runs r "
+            "WHERE r.status = 'succeeded' AND r.cached_from IS NULL AND r.request_hash IN (SELECT unnest(?)) "
+            "AND EXISTS (SELECT 1 FROM run_outputs o WHERE o.run_id = r.id) GROUP BY r.request_hash",
+            [hashes]).fetchall()
+    found = dict(rows)
+    for run in plan.runs:
+        run.cached_from = found.get(run.request_hash)
+
+
+def plan_from_ledger(wb: Workbench, sweep_id: str, *, force: bool = False) -> SweepPlan:
+    """Rebuild the unfinished runs of sweep ``sweep_id`` (anything not succeeded) for a resume."""
+    with wb.ledger.connect() as con:
+        sweep = con.execute("SELECT id, name, spec FROM sweeps WHERE id = ?", [sweep_id]).fetchone()
+        if sweep is None:
+            raise NotFound(f"unknown sweep {sweep_id!r}")
+        rows = con.execute(
+            "SELECT id, engine, model, prompt, negative_prompt, template, variables, seed, params, reference_versions,"
+            " reference_blobs, request_hash, estimated_cost_usd, recipe_id, recipe_name, recipe_version, status "
+            "FROM runs WHERE sweep_id = ? AND status <> 'succeeded' ORDER BY id", [sweep_id]).fetchall()
+        blob_facts = {}
+        for row in rows:
+            for sha in json.loads(row[10] or "[]"):
+                if sha not in blob_facts:
+                    blob_facts[sha] = con.execute("SELECT mime, width, height FROM blobs WHERE sha256 = ?",
+                                                  [sha]).fetchone() or (None, None, None)
+    plan = SweepPlan(id=sweep_id, spec=json.loads(sweep[2] or "{}"), name=sweep[1], force=force, resumed=True)
+    for row in rows:
+        versions, blobs = json.loads(row[9] or "[]"), json.loads(row[10] or "[]")
+        refs = [Reference(v, s, *blob_facts.get(s, (None, None, None))) for v, s in zip(versions, blobs, strict=False)]
+        plan.runs.append(PlannedRun(
+            id=row[0], sweep_id=sweep_id, engine=row[1], model=row[2], prompt=row[3], negative_prompt=row[4],
+            template=row[5] or row[3], variables=json.loads(row[6] or "{}"), seed=row[7],
+            params=json.loads(row[8] or "{}"), references=refs, request_hash=row[11],
+            estimated_cost_usd=float(row[12] or 0.0), recipe_id=row[13], recipe_name=row[14],
+            recipe_version=row[15], status=row[16],
+        ))
+    _attach_cache(wb, plan)
+    return plan
