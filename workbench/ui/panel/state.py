@@ -188,3 +188,176 @@ class LibraryState(param.Parameterized):
                              "warning" if failed else "success")
             self.refresh()
         return report
+
+
+def _axis_values(text: str) -> dict[str, Any]:
+    """``name = a, b`` lines → ``{"name": ["a", "b"]}`` (one value stays a scalar)."""
+    out: dict[str, Any] = {}
+    for line in text.splitlines():
+        if "=" not in line:
+            continue
+        key, _, raw = line.partition("=")
+        values = [v.strip() for v in raw.split(",") if v.strip()]
+        if key.strip() and values:
+            out[key.strip()] = values if len(values) > 1 else values[0]
+    return out
+
+
+def _seeds(text: str) -> list[int]:
+    return [int(s) for s in text.replace(" ", ",").split(",") if s.strip().lstrip("-").isdigit()]
+
+
+class StudioState(param.Parameterized):
+    """Studio tab: references, recipe + prompt, engines, seeds → plan (count, cost) → run with progress → grid."""
+
+    references = param.List(default=[], doc="Reference asset ids.")
+    recipe = param.String(default="", doc="Recipe name; empty for an inline prompt.")
+    recipe_version = param.Integer(default=0, bounds=(0, None), doc="0 = latest.")
+    prompt = param.String(default="{{ title }} on a white studio background")
+    variables = param.String(default="", doc="One axis per line: name = value1, value2")
+    engines = param.List(default=["local"])
+    seeds = param.String(default="1, 2, 3, 4")
+    aspect = param.Selector(default="1:1", objects=["1:1", "4:5", "3:4", "2:3", "16:9", "9:16"])
+    plan_count = param.Integer(default=0)
+    plan_cost = param.Number(default=0.0)
+    plan_cached = param.Integer(default=0)
+    running = param.Boolean(default=False)
+    done = param.Integer(default=0)
+    total = param.Integer(default=0)
+    sweep_id = param.String(default="")
+    rows_axis = param.String(default="seed")
+    cols_axis = param.String(default="engine")
+    grid = param.Parameter(default=None, doc="The variation grid (workbench.generation.grid.Grid) or None.")
+
+    def __init__(self, session: SessionState, **params: Any) -> None:
+        super().__init__(**params)
+        self.session = session
+        self._recipe_template = ""
+        wb = session.wb
+        if available(wb, "runs", "grid"):
+            latest = session.attempt(None, lambda: wb.runs(limit=1)) or []
+            if latest and latest[0].get("sweep_id"):
+                self.sweep_id = str(latest[0]["sweep_id"])
+                self.refresh_grid()
+
+    @property
+    def supported(self) -> bool:
+        """Whether this build has the generation API."""
+        return available(self.session.wb, "plan", "generate", "grid", "mark_output")
+
+    def reference_options(self) -> dict[str, str]:
+        """Label → asset id of reference assets."""
+        wb = self.session.wb
+        rows = self.session.attempt(None, lambda: wb.assets(role="reference", limit=500)) or []
+        return {f"{r['name']}": str(r["id"]) for r in rows}
+
+    def recipe_options(self) -> list[str]:
+        """Recipe names."""
+        wb = self.session.wb
+        if not available(wb, "recipes"):
+            return []
+        return [str(r["name"]) for r in self.session.attempt(None, wb.recipes) or []]
+
+    def engine_options(self) -> list[str]:
+        """Engines configured in the project settings."""
+        engines = self.session.wb.settings.get("engines") or {}
+        return [k for k, v in engines.items() if isinstance(v, dict)]
+
+    @param.depends("recipe", "recipe_version", watch=True)
+    def load_recipe(self) -> None:
+        """Put the chosen recipe's template and variables into the editor."""
+        if not self.recipe:
+            self._recipe_template = ""
+            return
+        wb = self.session.wb
+        recipe = self.session.attempt(None, lambda: wb.recipe(self.recipe, self.recipe_version or None))
+        if recipe is None:
+            return
+        self._recipe_template = recipe.template
+        self.prompt = recipe.template
+        lines = [f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}"
+                 for k, v in (recipe.variables or {}).items()]
+        self.variables = "\n".join(lines)
+
+    def _plan_args(self) -> dict[str, Any]:
+        args: dict[str, Any] = {"refs": list(self.references), "engines": list(self.engines) or None,
+                                "seeds": _seeds(self.seeds) or None, "variables": _axis_values(self.variables),
+                                "aspect": self.aspect}
+        if self.recipe and self.prompt == self._recipe_template:
+            args["recipe"] = f"{self.recipe}@{self.recipe_version}" if self.recipe_version else self.recipe
+        else:
+            args["prompt"] = self.prompt
+        return args
+
+    def make_plan(self) -> Any:
+        """Plan the sweep: number of runs, estimated cost, cache hits. Nothing is sent."""
+        wb = self.session.wb
+        plan = self.session.attempt("view", lambda: wb.plan(**self._plan_args()))
+        if plan is not None:
+            self.plan_count, self.plan_cost, self.plan_cached = plan.count, plan.estimated_cost_usd, plan.cache_hits
+        return plan
+
+    def _progress(self, event: dict[str, Any]) -> None:
+        self.total = int(event.get("total") or self.total)
+        self.done = int(event.get("done") or self.done)
+
+    def start_run(self) -> Any:
+        """Check the role and plan the sweep about to run; returns the plan or None (status says why)."""
+        wb = self.session.wb
+        plan = self.session.attempt("generate", lambda: wb.plan(**self._plan_args()))
+        if plan is not None:
+            self.plan_count, self.plan_cost, self.plan_cached = plan.count, plan.estimated_cost_usd, plan.cache_hits
+            self.total, self.done, self.running = plan.count, 0, True
+        return plan
+
+    def execute(self, plan: Any) -> Any:
+        """Run a planned sweep (blocking; safe in a worker thread: only ``done``/``total`` change here).
+
+        Returns the run report, or the :class:`WorkbenchError` it raised (for :meth:`finish`).
+        """
+        self.session.require("generate")
+        try:
+            return self.session.wb.generate(plan=plan, on_progress=self._progress)
+        except WorkbenchError as exc:
+            return exc
+
+    def finish(self, outcome: Any) -> Any:
+        """Show the outcome of :meth:`execute` and load the new grid (on the session's thread)."""
+        self.running = False
+        if isinstance(outcome, WorkbenchError):
+            self.session.say(str(outcome), "error")
+            return None
+        self.sweep_id = outcome.sweep_id
+        counts = ", ".join(f"{v} {k}" for k, v in outcome.counts.items())
+        self.session.say(f"Sweep finished: {counts}; ${outcome.cost_usd:.2f} spent",
+                         "success" if outcome.ok else "warning")
+        self.refresh_grid()
+        return outcome
+
+    def run(self) -> Any:
+        """Plan, run and finish in one blocking call (notebooks and tests)."""
+        plan = self.start_run()
+        return None if plan is None else self.finish(self.execute(plan))
+
+    def refresh_grid(self) -> None:
+        """Rebuild the grid of the current sweep (marks included)."""
+        if not self.sweep_id:
+            self.grid = None
+            return
+        wb = self.session.wb
+        self.grid = self.session.attempt(
+            "view", lambda: wb.grid(self.sweep_id, rows=self.rows_axis or "seed", cols=self.cols_axis or "engine"))
+
+    def mark(self, output_id: str, mark: str) -> Any:
+        """Pick, reject or clear an output (editors and up)."""
+        wb = self.session.wb
+        row = self.session.attempt("mark", lambda: wb.mark_output(output_id, mark), f"Marked {mark}")
+        if row is not None:
+            self.refresh_grid()
+        return row
+
+    def commit(self, output_id: str, asset: str, message: str = "") -> str | None:
+        """Commit a picked output as a new version of ``asset`` (editors and up)."""
+        wb = self.session.wb
+        return self.session.attempt("commit", lambda: wb.commit(output_id, asset=asset, message=message or None),
+                                    f"Committed to {asset}")

@@ -1,0 +1,93 @@
+"""The served dashboard in Chromium: login, library search, escaping, server-side roles, offline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .conftest import login, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _cards(page, expected_min: int = 1):
+    page.wait_for_function(
+        """(n) => { const found = []; const walk = (root) => { root.querySelectorAll('*').forEach(el => {
+               if (el.shadowRoot) walk(el.shadowRoot); });
+             root.querySelectorAll('#library-grid img').forEach(i => found.push(i)); };
+           walk(document); return found.length >= n && found.every(i => i.complete && i.naturalWidth > 0); }""",
+        arg=expected_min, timeout=30000)
+    return page.locator("#library-grid figure")
+
+
+def test_login_is_required(browser, server):
+    page = browser.new_page()
+    page.goto(server + "/")
+    assert "/login" in page.url
+    page.fill("#username", "alice")
+    page.fill("#password", "not the password")
+    page.click("#login-submit")
+    assert "Invalid user or password" in page.locator("#login-error").inner_text()
+    shot(page, "00_login_error")
+    response = page.request.get(server + "/api/me")
+    assert response.status == 401
+    page.close()
+
+
+def test_library_search_and_no_request_leaves_loopback(browser, server):
+    page = login(browser, server, "alice")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    cards = _cards(page, 2)
+    total = cards.count()
+    assert total >= 2
+    shot(page, "01_library")
+    search = page.get_by_placeholder("name, SKU, tag…")
+    search.fill("mug")
+    search.press("Enter")
+    page.wait_for_function(
+        """(total) => { const walk = (root) => { let n = root.querySelectorAll('#library-grid figure').length;
+             root.querySelectorAll('*').forEach(el => { if (el.shadowRoot) n += walk(el.shadowRoot); }); return n; };
+           return walk(document) > 0 && walk(document) < total; }""", arg=total, timeout=30000)
+    names = [n.lower() for n in page.locator("#library-grid figcaption").all_inner_texts()]
+    assert names and all("mug" in n for n in names)
+    shot(page, "02_library_search_mug")
+    for tab in ("Studio", "Review", "Export", "Reports", "Library"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(300)
+    assert not dialogs
+    outside = [u for u in page.requests
+               if not u.startswith((server, server.replace("http://", "ws://"), "data:", "blob:"))]
+    assert outside == [], f"requests left loopback: {outside}"
+    page.context.close()
+
+
+def test_hostile_names_render_as_text(browser, server, hostile_asset):
+    page = login(browser, server, "alice")
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    search = page.get_by_placeholder("name, SKU, tag…")
+    search.fill("hostile")
+    search.press("Enter")
+    page.wait_for_timeout(1500)
+    text = " ".join(page.locator("#library-grid figcaption").all_inner_texts())
+    assert "<script>alert(1)</script>" in text
+    shot(page, "03_library_hostile")
+    assert not dialogs
+    page.context.close()
+
+
+def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset):
+    version_id = hostile_asset["version_id"]
+    page = login(browser, server, "vic")
+    me = page.request.get(server + "/api/me").json()
+    assert me == {"name": "vic", "role": "viewer"}
+    denied = page.request.post(server + "/api/actions/approve", data=json.dumps({"version_id": version_id}),
+                               headers={"Content-Type": "application/json"})
+    assert denied.status == 403 and "approver" in denied.json()["error"]
+    page.context.close()
+    page = login(browser, server, "alice")
+    form = page.request.post(server + "/api/actions/approve", form={"version_id": version_id})
+    assert form.status == 415  # a cross-site form post cannot use the approver's cookie
+    page.context.close()
