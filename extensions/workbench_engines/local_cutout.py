@@ -14,6 +14,7 @@ The result is a :class:`Cutout`: the product cropped to its bounding box as RGB 
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 from collections import OrderedDict
@@ -139,10 +140,8 @@ def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
         return np.ones((h, w), np.float32), "rect"
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(1234)  # GrabCut's GMM init draws from OpenCV's RNG: fix it for determinism
-    try:
+    with contextlib.suppress(cv2.error):  # degenerate colour models: keep the initial guess
         cv2.grabCut(small, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
-    except cv2.error:
-        pass  # degenerate colour models: keep the initial guess
     fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     fg = _clean(fg, small, bg if uniform else None)
     alpha = cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR)

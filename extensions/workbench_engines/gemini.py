@@ -1,0 +1,174 @@
+"""The ``gemini`` engine: Gemini 2.5 Flash Image (``generateContent``) over REST.
+
+One image per request (the model has no ``n``): ``n > 1`` sends ``n`` requests concurrently, each with
+``seed + i`` when a seed is given. References travel as ``inline_data`` parts after the prompt text;
+``aspect`` becomes ``generationConfig.imageConfig.aspectRatio``. A negative prompt is folded into the
+text ("Avoid: …"), since the API has no such field. The key comes from ``GEMINI_API_KEY`` and goes only
+into the ``x-goog-api-key`` header.
+
+Outcomes: images from every ``inlineData`` part; a response with no image part is a ``BadResponse``
+carrying the model's text; a blocked prompt (``promptFeedback.blockReason``) or a safety stop
+(``finishReason`` SAFETY, PROHIBITED_CONTENT, IMAGE_SAFETY …) is a ``ProviderError``; HTTP errors map
+through :mod:`workbench_engines._http` (429 honours ``RetryInfo.retryDelay`` or ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import time
+from typing import Any
+
+from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError, redact
+from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
+from workbench.secrets import get_secret
+
+from ._http import RawResponse, cost_for, parse_duration, parse_retry_after, send, status_error
+
+__all__ = ["ASPECT_SIZES", "GeminiEngine"]
+
+#: Accepted aspect ratios and the pixel size 2.5 Flash Image returns for each.
+ASPECT_SIZES: dict[str, tuple[int, int]] = {
+    "1:1": (1024, 1024), "2:3": (832, 1248), "3:2": (1248, 832), "3:4": (864, 1184), "4:3": (1184, 864),
+    "4:5": (896, 1152), "5:4": (1152, 896), "9:16": (768, 1344), "16:9": (1344, 768), "21:9": (1536, 672),
+}
+_BLOCKED = {"SAFETY", "PROHIBITED_CONTENT", "IMAGE_SAFETY", "BLOCKLIST", "SPII", "RECITATION",
+            "IMAGE_PROHIBITED_CONTENT", "IMAGE_RECITATION", "LANGUAGE"}
+
+
+class GeminiEngine(Engine):
+    """Gemini image generation/editing through ``POST /v1beta/models/{model}:generateContent``."""
+
+    name = "gemini"
+    default_model = "gemini-2.5-flash-image"
+    key_env = "GEMINI_API_KEY"
+    supports_references = True
+    supports_negative_prompt = True
+    max_references = None  # 3 work best per Google; the hard limit is not documented
+    deterministic = False
+
+    def body(self, request: EngineRequest, index: int = 0) -> dict[str, Any]:
+        """The JSON body of request number ``index`` of ``request``."""
+        text = request.prompt
+        if request.negative_prompt:
+            text += f"\nAvoid: {request.negative_prompt}"
+        parts: list[dict[str, Any]] = [{"text": text}]
+        for ref in request.references:
+            parts.append({"inline_data": {"mime_type": ref.mime or "image/png",
+                                          "data": base64.b64encode(ref.data).decode("ascii")}})
+        config: dict[str, Any] = {"responseModalities": ["TEXT", "IMAGE"]}
+        if request.aspect:
+            if request.aspect not in ASPECT_SIZES:
+                raise InvalidSpec(f"gemini: aspect {request.aspect!r} is not one of {', '.join(ASPECT_SIZES)}")
+            config["imageConfig"] = {"aspectRatio": request.aspect}
+        if request.seed is not None:
+            config["seed"] = int(request.seed) + index
+        extra = request.extras.get("generation_config")
+        if isinstance(extra, dict):
+            config.update(extra)
+        return {"contents": [{"role": "user", "parts": parts}], "generationConfig": config}
+
+    async def generate(self, request: EngineRequest) -> EngineResult:
+        """Send ``request.n`` requests (concurrently) and gather their images and token usage."""
+        if request.n < 1:
+            raise InvalidSpec("n must be at least 1")
+        key = get_secret(self.key_env or "GEMINI_API_KEY", purpose="the gemini engine")
+        model = self.model_for(request)
+        url = f"{self.config.base_url}/v1beta/models/{model}:generateContent"
+        bodies = [self.body(request, i) for i in range(request.n)]
+        started = time.perf_counter()
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(self._one(url, body, key)) for body in bodies]
+        except* ConnectorError as eg:
+            raise _first(eg) from None
+        results = [t.result() for t in tasks]
+        images = [img for imgs, _, _ in results for img in imgs]
+        raws = [raw for _, _, raw in results]
+        texts = [t for _, t, _ in results if t]
+        usage = Usage(
+            cost_usd=cost_for(self, len(images), len(request.references) * request.n),
+            input_tokens=_sum(r.get("usageMetadata", {}).get("promptTokenCount") for r in raws),
+            output_tokens=_sum(r.get("usageMetadata", {}).get("candidatesTokenCount") for r in raws),
+            latency_s=time.perf_counter() - started,
+            request_id=",".join(str(r["responseId"]) for r in raws if r.get("responseId")) or None,
+            model_version=next((str(r["modelVersion"]) for r in raws if r.get("modelVersion")), model),
+            raw={"usageMetadata": [r.get("usageMetadata") for r in raws], "requests": len(raws)},
+        )
+        return EngineResult(images=images, usage=usage, text="\n".join(texts) or None)
+
+    async def _one(self, url: str, body: dict[str, Any], key: str) -> tuple[list[GeneratedImage], str, dict]:
+        resp = await send(self, "POST", url, json=body, secrets=(key,),
+                          headers={"x-goog-api-key": key, "content-type": "application/json"})
+        if not resp.ok:
+            raise _error(resp, key)
+        data = resp.json()
+        if not isinstance(data, dict):
+            raise BadResponse("gemini: response is not a JSON object", provider=self.name, status=resp.status)
+        return (*_parse(data, key), data)
+
+
+def _sum(values: Any) -> int | None:
+    nums = [int(v) for v in values if isinstance(v, (int, float))]
+    return sum(nums) if nums else None
+
+
+def _first(eg: BaseExceptionGroup) -> ConnectorError:
+    for exc in eg.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            return _first(exc)
+        if isinstance(exc, ConnectorError):
+            return exc
+    return ConnectorError(str(eg))
+
+
+def _error(resp: RawResponse, key: str) -> ConnectorError:
+    message, retry_after = f"HTTP {resp.status}", None
+    try:
+        err = resp.json().get("error", {})
+    except (BadResponse, AttributeError):
+        err = {}
+    if isinstance(err, dict):
+        message = " ".join(str(x) for x in (err.get("status"), err.get("message")) if x) or message
+        for detail in err.get("details") or []:
+            if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+                retry_after = parse_duration(detail.get("retryDelay"))
+            if isinstance(detail, dict) and detail.get("reason"):
+                message += f" ({detail['reason']})"
+    if retry_after is None:
+        retry_after = parse_retry_after(resp.headers.get("retry-after"))
+    return status_error(resp.status, message, provider="gemini", retry_after=retry_after, secrets=(key,))
+
+
+def _parse(data: dict[str, Any], key: str) -> tuple[list[GeneratedImage], str]:
+    feedback = data.get("promptFeedback") or {}
+    candidates = data.get("candidates") or []
+    if feedback.get("blockReason") and not candidates:
+        raise ProviderError(f"gemini: prompt blocked ({feedback['blockReason']})", provider="gemini")
+    if not candidates:
+        raise BadResponse("gemini: response has no candidates", provider="gemini")
+    images: list[GeneratedImage] = []
+    texts: list[str] = []
+    for cand in candidates[:1]:
+        for part in (cand.get("content") or {}).get("parts") or []:
+            blob = part.get("inlineData") or part.get("inline_data")
+            if blob:
+                try:
+                    raw = base64.b64decode(blob.get("data", ""), validate=True)
+                except (binascii.Error, ValueError) as exc:
+                    raise BadResponse("gemini: image part is not valid base64", provider="gemini") from exc
+                if raw:
+                    images.append(GeneratedImage(data=raw, mime=blob.get("mimeType") or blob.get("mime_type")
+                                                 or "image/png"))
+            elif part.get("text") and not part.get("thought"):
+                texts.append(str(part["text"]))
+    text = redact("\n".join(texts), (key,))
+    if images:
+        return images, text
+    reason = str(candidates[0].get("finishReason") or "")
+    if reason in _BLOCKED:
+        raise ProviderError(f"gemini: generation stopped ({reason})" + (f": {text}" if text else ""),
+                            provider="gemini")
+    raise BadResponse("gemini: response has no image part" + (f" (finishReason {reason})" if reason else "")
+                      + (f"; the model said: {text[:500]}" if text else ""), provider="gemini", text=text)
