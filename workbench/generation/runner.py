@@ -232,7 +232,8 @@ class Runner:
                     outcome.status, outcome.cached_from = "succeeded", source
                 else:
                     await self._attempts(run, outcome)
-            await self._finish(run, outcome)
+                # recorded under the hash lock, so an identical request waiting on it becomes a cache hit
+                await self._finish(run, outcome)
         except (asyncio.CancelledError, _Cancelled):
             if run.id not in self._recorded:
                 outcome.status, outcome.images = "cancelled", []
