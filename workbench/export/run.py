@@ -108,33 +108,41 @@ def _entry_dict(entry: PlanEntry, action: str, delivery: Delivery | None = None,
     return out
 
 
-def _reconcile(wb: Any, channel: Channel, ctx: dict[str, Any], items: Sequence[ExportItem]) -> int:
-    """Resolve interrupted attempts for our items; return how many were found delivered."""
+def _reconcile(wb: Any, channel: Channel, ctx: dict[str, Any],
+               items: Sequence[ExportItem]) -> tuple[int, dict[str, WorkbenchError]]:
+    """Resolve interrupted attempts for our items.
+
+    Returns how many were found delivered, and the slots whose state could not be learned (the channel
+    could not be asked): those stay pending and are not re-sent in this run, so nothing is duplicated.
+    """
     with wb.ledger.connect() as con:
         pending = records.open_pending(con, ctx["channel"], ctx["destination"])
-    if not pending:
-        return 0
     by_slot = {(it.slot, it.sha256): it for it in items}
-    found = 0
+    found, unknown = 0, {}
     for row in pending:
         item = by_slot.get((row["slot"], row["sha256"]))
         if item is None:
             continue  # not part of this selection; a later run that selects it will reconcile it
         try:
             located = channel.locate(item)
+            action = "sent"
+            prior = item.previous
+            if located is not None and prior and prior.sha256 != item.sha256:
+                action = "replaced"
+                if prior.remote_id and prior.remote_id != located.remote_id:
+                    channel.remove(item, prior.remote_id)
+                    located.replaced_remote_id = prior.remote_id
         except WorkbenchError as exc:
-            located, err = None, exc
-        else:
-            err = None
+            unknown[item.slot] = exc
+            continue
         with wb.ledger.connect(write=True) as con:
             if located is not None:
-                action = "replaced" if item.previous and item.previous.sha256 != item.sha256 else "sent"
                 records.write_result(con, ctx, item, row["attempt_id"], action, located, reconciled=True)
                 found += 1
             else:
-                reason = err or ExportError("interrupted before a result was recorded; not found on the channel")
+                reason = ExportError("interrupted before a result was recorded; not found on the channel")
                 records.write_result(con, ctx, item, row["attempt_id"], "failed", error=reason)
-    return found
+    return found, unknown
 
 
 def _refresh_priors(wb: Any, channel: Channel, items: Sequence[ExportItem]) -> None:
@@ -216,7 +224,7 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
                          "forced_reason": reason if force else None,
                          "forced": sorted(f"{v}/{p}" for v, p in forced_versions), "refused": refused})
 
-    reconciled = _reconcile(wb, channel, ctx, items)
+    reconciled, unknown = _reconcile(wb, channel, ctx, items)
     if reconciled:
         report.extra["reconciled"] = reconciled
     _refresh_priors(wb, channel, items)
@@ -224,10 +232,14 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
     channel.begin(entries)
 
     skips = [e for e in entries if e.action == "skip"]
-    sends = [e for e in entries if e.action != "skip"]
+    held = [e for e in entries if e.action != "skip" and e.item.slot in unknown]
+    sends = [e for e in entries if e.action != "skip" and e.item.slot not in unknown]
     with wb.ledger.connect(write=True) as con:
         records.write_skipped(con, ctx, [e.item for e in skips])
     results: dict[str, dict[str, Any]] = {e.item.slot: _entry_dict(e, "skipped") for e in skips}
+    for e in held:
+        results[e.item.slot] = _entry_dict(e, "failed", error=ExportError(
+            f"an earlier interrupted delivery could not be checked ({unknown[e.item.slot]}); not re-sent"))
     results.update(_deliver_all(wb, channel, ctx, sends, workers))
     report.items = [results[e.item.slot] for e in entries if e.item.slot in results]
     report.extra.update(channel.finish(entries, results))

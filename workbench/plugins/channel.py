@@ -7,6 +7,8 @@ A channel implements one method, :meth:`Channel.deliver`: send one :class:`Expor
   already holds (``item.previous``); channels that can cheaply ask the remote may override it.
 - :meth:`Channel.locate` finds an item on the remote after an interrupted delivery (a 'pending' row with
   no result); returning ``None`` means "not there", so the exporter sends it again.
+- :meth:`Channel.remove` deletes media a replacement superseded (used when a replacement is
+  reconciled after a crash, and by channels' own ``deliver``).
 - :meth:`Channel.begin` / :meth:`Channel.finish` bracket a batch (the folder channel writes its manifest
   and CSVs in ``finish``).
 
@@ -190,6 +192,9 @@ class Channel(ABC):
     def locate(self, item: ExportItem) -> Delivery | None:
         """Find ``item`` on the remote after an interrupted delivery; ``None`` when it is not there."""
         return None
+
+    def remove(self, item: ExportItem, remote_id: str) -> None:
+        """Remove what ``remote_id`` names (media a changed rendition replaced). Default: nothing to do."""
 
     @abstractmethod
     def deliver(self, item: ExportItem) -> Delivery:

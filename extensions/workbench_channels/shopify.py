@@ -1,0 +1,218 @@
+"""Shopify: product images through the Admin GraphQL API.
+
+Per item: ``stagedUploadsCreate`` (a POST target) → multipart POST of the bytes to the target URL with
+every parameter as a form field in the given order and ``file`` last (no access token: the target is a
+storage bucket, not Shopify) → ``productUpdate(product: {id}, media: [{originalSource, alt,
+mediaContentType: IMAGE}])`` on the product found by catalog id or by handle. A changed rendition deletes
+the media its slot held (``productDeleteMedia``) after the new one is attached, so images never pile up.
+
+Pacing: each response's ``extensions.cost.throttleStatus`` feeds a client-side leaky bucket shared by the
+worker threads, so requests wait for points instead of being refused; a THROTTLED answer still happens
+(another app on the same store) and is retried after ``(requested − available) / restoreRate`` seconds.
+``userErrors`` fail the one item. Staged filenames carry the content hash (``…_wb-<sha12>.jpg``), which is
+how an interrupted delivery is found again (:meth:`ShopifyChannel.locate`).
+
+Settings ``[channels.shopify]``: ``base_url`` (``https://{shop}.myshopify.com``), ``api_version``
+(default ``2025-01``), ``timeout_s``, ``presets``. Credential: ``SHOPIFY_ACCESS_TOKEN``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+import httpx
+
+from workbench.errors import ExportError, ProviderError, RateLimited
+from workbench.export.http import LeakyBucket, make_client, request, retrying
+from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
+
+__all__ = ["ShopifyChannel"]
+
+_STAGED = """mutation stagedUploadsCreate($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets { url resourceUrl parameters { name value } }
+    userErrors { field message }
+  }
+}"""
+_MEDIA_FIELDS = "media(first: 250) { nodes { id alt mediaContentType status ... on MediaImage { image { url } } } }"
+_ATTACH = """mutation productUpdate($product: ProductUpdateInput!, $media: [CreateMediaInput!]) {
+  productUpdate(product: $product, media: $media) {
+    product { id %s }
+    userErrors { field message }
+  }
+}""" % _MEDIA_FIELDS
+_DELETE = """mutation productDeleteMedia($productId: ID!, $mediaIds: [ID!]!) {
+  productDeleteMedia(productId: $productId, mediaIds: $mediaIds) {
+    deletedMediaIds
+    mediaUserErrors { field message code }
+  }
+}"""
+_BY_HANDLE = "query productByHandle($query: String!) { products(first: 1, query: $query) { nodes { id handle } } }"
+_PRODUCT = "query product($id: ID!) { product(id: $id) { id handle %s } }" % _MEDIA_FIELDS
+
+
+class ShopifyChannel(Channel):
+    """Product media on a Shopify store."""
+
+    name: ClassVar[str] = "shopify"
+    kind: ClassVar[str] = "storefront"
+    secret_names: ClassVar[tuple[str, ...]] = ("SHOPIFY_ACCESS_TOKEN",)
+    max_workers: ClassVar[int] = 8
+    publishes: ClassVar[bool] = True
+    mutation_cost: ClassVar[float] = 10.0
+    query_cost: ClassVar[float] = 2.0
+
+    def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
+        super().__init__(config, client)
+        self._owned = client is None
+        self._http: httpx.Client | None = None
+        self.bucket = LeakyBucket(float(self.config.get("bucket_size", 1000)),
+                                  float(self.config.get("restore_rate", 50)))
+        self._products: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+        self.stats = {"requests": 0, "throttled": 0, "uploads": 0}
+
+    def destination(self) -> str:
+        """The shop's base URL."""
+        return self.config.base_url
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client (injected, or owned and closed by :meth:`close`)."""
+        if self._http is None:
+            self._http = make_client(self.client, float(self.config.get("timeout_s", 60)))
+        return self._http
+
+    def close(self) -> None:
+        """Close the client if this channel created it."""
+        if self._owned and self._http is not None:
+            self._http.close()
+
+    # -- GraphQL --------------------------------------------------------------------------------------
+    def graphql(self, query: str, variables: dict[str, Any], *, mutation: bool = True) -> dict[str, Any]:
+        """One GraphQL call, paced by the cost bucket, THROTTLED retried; returns ``data``."""
+        if not self.config.base_url:
+            raise ExportError("set [channels.shopify] base_url (https://<shop>.myshopify.com)")
+        url = f"{self.config.base_url}/admin/api/{self.config.get('api_version', '2025-01')}/graphql.json"
+        token = self.secret("SHOPIFY_ACCESS_TOKEN")
+        cost = self.mutation_cost if mutation else self.query_cost
+
+        def once() -> dict[str, Any]:
+            self.bucket.acquire(cost)
+            resp = request(self.http, "POST", url, provider="shopify", attempts=1,
+                           headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
+                           json={"query": query, "variables": variables})
+            with self._lock:
+                self.stats["requests"] += 1
+            body = resp.json()
+            ext_cost = (body.get("extensions") or {}).get("cost") or {}
+            throttle = ext_cost.get("throttleStatus")
+            self.bucket.observe(throttle, reserved=cost, actual=ext_cost.get("actualQueryCost"))
+            errors = body.get("errors")
+            if errors:
+                codes = [((e.get("extensions") or {}).get("code")) for e in errors if isinstance(e, dict)]
+                if "THROTTLED" in codes:
+                    with self._lock:
+                        self.stats["throttled"] += 1
+                    requested = float(ext_cost.get("requestedQueryCost") or cost)
+                    avail = float((throttle or {}).get("currentlyAvailable") or 0)
+                    rate = float((throttle or {}).get("restoreRate") or self.bucket.restore_rate)
+                    raise RateLimited("shopify: THROTTLED", retry_after=max(0.05, (requested - avail) / rate),
+                                      provider="shopify")
+                msg = errors[0].get("message") if isinstance(errors[0], dict) else str(errors[0])
+                raise ProviderError(f"shopify: GraphQL error: {msg}", provider="shopify")
+            return body.get("data") or {}
+
+        return retrying(once, attempts=int(self.config.get("attempts", 8)), max_delay=60.0)
+
+    # -- products ---------------------------------------------------------------------------------------
+    def product_id(self, item: ExportItem) -> str:
+        """The product gid: catalog ``shopify_product_id`` or a lookup by handle (cached)."""
+        pid = item.product.get("shopify_product_id")
+        if pid:
+            pid = str(pid)
+            return pid if pid.startswith("gid://") else f"gid://shopify/Product/{pid}"
+        handle = item.product.get("handle")
+        if not handle:
+            raise ExportError(f"shopify: no product handle or id for {item.asset_name} (import a catalog)")
+        with self._lock:
+            known = handle in self._products
+            cached = self._products.get(handle)
+        if not known:
+            data = self.graphql(_BY_HANDLE, {"query": f"handle:{handle}"}, mutation=False)
+            nodes = ((data.get("products") or {}).get("nodes")) or []
+            cached = nodes[0]["id"] if nodes else None
+            with self._lock:
+                self._products[handle] = cached
+        if cached is None:
+            raise ExportError(f"shopify: unknown product handle {handle!r}")
+        return cached
+
+    def media(self, product_id: str) -> list[dict[str, Any]]:
+        """The product's media nodes."""
+        data = self.graphql(_PRODUCT, {"id": product_id}, mutation=False)
+        product = data.get("product")
+        if product is None:
+            raise ExportError(f"shopify: product {product_id} does not exist")
+        return ((product.get("media") or {}).get("nodes")) or []
+
+    @staticmethod
+    def _match(nodes: list[dict[str, Any]], filename: str) -> dict[str, Any] | None:
+        stem = filename.rsplit(".", 1)[0]
+        for node in reversed(nodes):
+            url = ((node.get("image") or {}).get("url")) or ""
+            if stem in url:
+                return node
+        return None
+
+    # -- protocol ---------------------------------------------------------------------------------------
+    def locate(self, item: ExportItem) -> Delivery | None:
+        """Find media whose image URL carries the item's staged filename."""
+        pid = self.product_id(item)
+        node = self._match(self.media(pid), item.filename)
+        if node is None:
+            return None
+        return Delivery(node["id"], ((node.get("image") or {}).get("url")), details={"product_id": pid})
+
+    def remove(self, item: ExportItem, remote_id: str) -> None:
+        """Delete media ``remote_id`` from the item's product (already gone is fine)."""
+        out = self.graphql(_DELETE, {"productId": self.product_id(item), "mediaIds": [remote_id]})
+        errs = (out.get("productDeleteMedia") or {}).get("mediaUserErrors") or []
+        if errs and errs[0].get("code") != "MEDIA_DOES_NOT_EXIST":
+            raise ProviderError(f"shopify: productDeleteMedia: {errs[0].get('message')}", provider="shopify")
+
+    def deliver(self, item: ExportItem) -> Delivery:
+        """Stage, upload, attach; then delete the media the slot held before, if any."""
+        pid = self.product_id(item)
+        data = self.graphql(_STAGED, {"input": [{"filename": item.filename, "mimeType": item.mime,
+                                                 "resource": "IMAGE", "httpMethod": "POST"}]})
+        payload = data.get("stagedUploadsCreate") or {}
+        if payload.get("userErrors"):
+            raise ProviderError(f"shopify: stagedUploadsCreate: {payload['userErrors'][0].get('message')}",
+                                provider="shopify")
+        target = (payload.get("stagedTargets") or [None])[0]
+        if not target:
+            raise ProviderError("shopify: stagedUploadsCreate returned no target", provider="shopify")
+        fields = {p["name"]: p["value"] for p in target.get("parameters") or []}
+        request(self.http, "POST", target["url"], provider="shopify-staged-upload", expect_json=False,
+                data=fields, files={"file": (item.filename, item.data(), item.mime)})
+        with self._lock:
+            self.stats["uploads"] += 1
+        data = self.graphql(_ATTACH, {"product": {"id": pid}, "media": [
+            {"originalSource": target["resourceUrl"], "alt": item.alt, "mediaContentType": "IMAGE"}]})
+        result = data.get("productUpdate") or {}
+        if result.get("userErrors"):
+            raise ProviderError(f"shopify: productUpdate: {result['userErrors'][0].get('message')}",
+                                provider="shopify")
+        nodes = (((result.get("product") or {}).get("media") or {}).get("nodes")) or []
+        node = self._match(nodes, item.filename)
+        if node is None:
+            raise ExportError("shopify: attached media not found on the product")
+        replaced = None
+        prior = item.previous
+        if prior and prior.remote_id and prior.remote_id != node["id"]:
+            self.remove(item, prior.remote_id)
+            replaced = prior.remote_id
+        return Delivery(node["id"], ((node.get("image") or {}).get("url")), replaced_remote_id=replaced,
+                        details={"product_id": pid})

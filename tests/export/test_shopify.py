@@ -1,0 +1,135 @@
+"""Shopify channel against the strict fake: staged uploads, attach, replace, throttle, failures."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from export_seed import set_channel
+from fakes.channels.shopify import FakeShopify
+from fakes.harness import LoopbackServer
+
+from workbench.errors import NeedsKey
+
+pytestmark = pytest.mark.network
+TOKEN = "shpat_SECRETshopify0000001"
+
+
+@pytest.fixture
+def shop(wb, monkeypatch):
+    fake = FakeShopify(TOKEN)
+    with LoopbackServer(fake.app) as server:
+        fake.base = server.url
+        set_channel(wb, "shopify", base_url=server.url, api_version="2025-01", timeout_s=2)
+        monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+        yield fake
+
+
+def test_export_attaches_media_and_rerun_is_idempotent(wb, seed, shop):
+    shop.add_product("red-mug")
+    a = seed.output("SKU-1001", presets=("shopify_square", "pdp_portrait"))
+    seed.catalog("SKU-1001", "red-mug")
+    report = wb.export("shopify")
+    assert report.ok, report.to_dict()
+    assert report.counts == {"sent": 2}
+    media = shop.media_of("red-mug")
+    assert len(media) == 2 and all("AI-generated" in m["alt"] for m in media)
+    assert {m["id"] for m in media} == {it["remote_id"] for it in report.items}
+    assert len(shop.uploads) == 2
+    # storefront export publishes the approved version
+    assert report.published == [a["version_id"]]
+    assert wb.sql("SELECT state FROM version_state WHERE version_id = ?", [a["version_id"]])[0]["state"] == "published"
+    # re-running sends nothing
+    calls = len(shop.calls)
+    again = wb.export("shopify")
+    assert again.counts == {"skipped": 2} and len(shop.calls) == calls and len(shop.uploads) == 2
+
+
+def test_changed_rendition_replaces_media(wb, seed, shop):
+    shop.add_product("red-mug")
+    a = seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    first = wb.export("shopify")
+    old_id = first.items[0]["remote_id"]
+    seed.rendition(a["version_id"], "shopify_square")
+    second = wb.export("shopify")
+    assert second.counts == {"replaced": 1}
+    media = shop.media_of("red-mug")
+    assert len(media) == 1 and media[0]["id"] != old_id
+    assert second.items[0]["replaced_remote_id"] == old_id
+    cur = wb.exports("shopify", current=True)
+    assert [r["remote_id"] for r in cur] == [media[0]["id"]]
+
+
+def test_unknown_handle_fails_that_item_only(wb, seed, shop):
+    shop.add_product("red-mug")
+    seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    seed.output("SKU-2002")
+    seed.catalog("SKU-2002", "no-such-product")
+    report = wb.export("shopify")
+    assert report.counts == {"sent": 1, "failed": 1} and report.status == "partial"
+    failed = report.failed[0]
+    assert "unknown product handle 'no-such-product'" in failed["error"]
+    rows = wb.sql("SELECT action, error FROM exports WHERE action = 'failed'")
+    assert len(rows) == 1 and "no-such-product" in rows[0]["error"]
+
+
+def test_user_errors_are_per_item_failures(wb, seed, shop):
+    seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "gone", shopify_product_id="999999")  # id that does not exist
+    report = wb.export("shopify")
+    assert report.counts == {"failed": 1}
+    assert "Product does not exist" in report.failed[0]["error"]
+
+
+def test_retries_429_5xx_and_throttled(wb, seed, shop):
+    shop.add_product("red-mug")
+    seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    shop.faults += [("graphql", "429"), ("graphql", "500"), ("upload", "503"), ("graphql", "throttle")]
+    report = wb.export("shopify")
+    assert report.ok, report.to_dict()
+    assert shop.faults == [] and len(shop.media_of("red-mug")) == 1 and shop.throttled == 1
+
+
+def test_timeout_is_retried(wb, seed, shop):
+    shop.add_product("red-mug")
+    seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    shop.faults.append(("graphql", "sleep:3"))  # longer than timeout_s=2
+    report = wb.export("shopify")
+    assert report.ok and len(shop.media_of("red-mug")) == 1
+
+
+def test_missing_token_is_needs_key_and_channels_reports_absent(wb, seed, shop, monkeypatch):
+    seed.output("SKU-1001")
+    monkeypatch.delenv("SHOPIFY_ACCESS_TOKEN")
+    with pytest.raises(NeedsKey, match="SHOPIFY_ACCESS_TOKEN"):
+        wb.export("shopify")
+    status = {c["name"]: c for c in wb.channels()}
+    assert status["shopify"]["credentials"] == {"SHOPIFY_ACCESS_TOKEN": False}
+    assert status["shopify"]["ready"] is False and status["folder"]["ready"] is True
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
+    assert {c["name"]: c for c in wb.channels()}["shopify"]["credentials"] == {"SHOPIFY_ACCESS_TOKEN": True}
+    assert TOKEN not in repr(wb.channels())
+
+
+def test_wrong_token_is_a_provider_error_without_the_token(wb, seed, shop, monkeypatch):
+    shop.add_product("red-mug")
+    seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", "shpat_WRONGWRONGWRONG00")
+    report = wb.export("shopify")
+    assert report.counts == {"failed": 1}
+    err = report.failed[0]["error"]
+    assert "401" in err and "WRONGWRONG" not in err
+
+
+def test_injected_client_is_used(wb, seed, shop):
+    shop.add_product("red-mug")
+    seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    seen = []
+    with httpx.Client(event_hooks={"request": [lambda r: seen.append(r.url.path)]}) as client:
+        assert wb.export("shopify", client=client).ok
+    assert "/staged-uploads/" in seen and any(p.endswith("graphql.json") for p in seen)

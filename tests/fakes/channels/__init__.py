@@ -1,0 +1,1 @@
+"""Strict fake servers for the export channels (Shopify, WooCommerce, Cloudinary, project tools)."""
