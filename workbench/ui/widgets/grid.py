@@ -50,6 +50,7 @@ class VariationGrid(w.VBox):
         self.status = Status()
         self.header = w.HTML()
         self.tiles: dict[str, dict[str, Any]] = {}
+        self.runs: list[dict[str, Any]] = []
         self.box = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
         self.asset_name = w.Text(value=commit_asset or "", description="Commit as",
                                  placeholder="SKU-1001/hero")
@@ -69,6 +70,8 @@ class VariationGrid(w.VBox):
         if runs is None:
             return
         self.runs = runs
+        if not runs:
+            self.status.error(f"no runs found for {self.target!r}")
         axes = _varying(runs)
         tiles = []
         self.tiles = {}

@@ -1,0 +1,53 @@
+"""Reference picker and version history, driven by setting widget values and clicking buttons."""
+
+from __future__ import annotations
+
+from workbench.ui.widgets import ReferencePicker, VersionHistory
+
+
+def test_picker_searches_and_selects(refs_wb):
+    picker = ReferencePicker(refs_wb)
+    total = refs_wb.count_assets(role="reference")
+    assert len(picker.tiles.children) == total > 2
+    picker.search.value = "mug"
+    assert [a["name"] for a in picker.shown] == ["mug_SKU-1001"]
+    picker.toggles[picker.shown[0]["id"]].value = True
+    assert picker.selected_names == ["mug_SKU-1001"]
+    picker.search.value = "tee"  # the selection survives a new search
+    picker.select_all.click()
+    assert len(picker.value) == 2
+    assert "2 selected" in picker.count.value
+    picker.clear.click()
+    assert picker.value == []
+
+
+def test_picker_selection_feeds_plan(refs_wb):
+    picker = ReferencePicker(refs_wb, query="SKU-1001")
+    picker.select(["mug_SKU-1001"])
+    plan = refs_wb.plan(prompt="a mug on oak", refs=picker.value, engines=["local"], seeds=[1])
+    assert plan.count == 1
+
+
+def test_picker_shows_core_errors_as_status(refs_wb):
+    picker = ReferencePicker(refs_wb, collection="no such collection")
+    assert "no collection" in picker.status.value
+    assert picker.tiles.children == ()
+
+
+def test_version_history_shows_states(refs_wb):
+    asset = refs_wb.asset("mug_SKU-1001")
+    v1 = refs_wb.versions(asset["id"])[0]
+    v2 = refs_wb.commit(asset="mug_SKU-1001", data=refs_wb.store.get(v1["sha256"]), message="same again")
+    refs_wb.submit(v2)
+    history = VersionHistory(refs_wb, "mug_SKU-1001")
+    assert history.states == {1: "draft", 2: "in_review"}
+    refs_wb.approve(v2)
+    history.refresh_button.click()
+    assert history.states[2] == "approved"
+    assert "same again" in history.list.children[0].children[1].value
+
+
+def test_version_history_of_unknown_asset_is_a_status(refs_wb):
+    history = VersionHistory(refs_wb, "nope")
+    assert history.rows == []
+    assert "nope" in history.status.value
