@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import imagehash
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageOps
 
 from ._rows import fetch_one, require_version
 
@@ -57,11 +57,15 @@ def diff_images(a: Image.Image, b: Image.Image) -> tuple[dict[str, Any], Image.I
     strength = np.clip(delta * 3, 0, 255).astype(np.uint8)
     heat[changed] = np.stack([np.full(int(changed.sum()), 255, np.uint8), 255 - strength[changed],
                               255 - strength[changed]], axis=1)
-    panels = [Image.fromarray(pa.astype(np.uint8)), Image.fromarray(pb.astype(np.uint8)), Image.fromarray(heat)]
+    # B is shown in its own aspect (letterboxed); only the comparison uses the resized copy
+    shown_b = ImageOps.pad(b, size, Image.Resampling.LANCZOS, color=(32, 32, 32)) if resized else \
+        Image.fromarray(pb.astype(np.uint8))
+    panels = [Image.fromarray(pa.astype(np.uint8)), shown_b, Image.fromarray(heat)]
     gap, label = 8, 22
     sheet = Image.new("RGB", (size[0] * 3 + gap * 4, size[1] + label + gap * 2), (32, 32, 32))
     draw = ImageDraw.Draw(sheet)
-    for i, (panel, title) in enumerate(zip(panels, ("A", "B", "difference"), strict=True)):
+    titles = ("A", "B (resized to A for the difference)" if resized else "B", "difference")
+    for i, (panel, title) in enumerate(zip(panels, titles, strict=True)):
         x = gap + i * (size[0] + gap)
         sheet.paste(panel, (x, label + gap))
         draw.text((x, 5), title, fill=(230, 230, 230))
@@ -91,11 +95,14 @@ def _recipe_diff(ra: dict[str, Any] | None, rb: dict[str, Any] | None) -> dict[s
     ra, rb = ra or {}, rb or {}
     prompt = list(difflib.unified_diff((ra.get("prompt") or "").split(", "), (rb.get("prompt") or "").split(", "),
                                        "A", "B", lineterm="", n=1))
+    words_a, words_b = (ra.get("prompt") or "").split(), (rb.get("prompt") or "").split()
+    changes = [{"op": op, "a": " ".join(words_a[i1:i2]), "b": " ".join(words_b[j1:j2])}
+               for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b).get_opcodes() if op != "equal"]
     fields = {k: {"a": ra.get(k), "b": rb.get(k)} for k in
               ("engine", "model", "seed", "negative_prompt", "recipe_name", "recipe_version")
               if ra.get(k) != rb.get(k)}
     return {"a_run": ra.get("id"), "b_run": rb.get("id"), "prompt_a": ra.get("prompt"), "prompt_b": rb.get("prompt"),
-            "prompt_diff": prompt,
+            "prompt_diff": prompt, "prompt_changes": changes,
             "prompt_ratio": round(difflib.SequenceMatcher(None, ra.get("prompt") or "", rb.get("prompt") or "").ratio(), 4),
             "fields": fields, "params": _dict_diff(ra.get("params"), rb.get("params")),
             "variables": _dict_diff(ra.get("variables"), rb.get("variables"))}
