@@ -1,0 +1,167 @@
+"""Cloudinary: signed uploads with lineage in the asset's context.
+
+``CLOUDINARY_URL=cloudinary://<api_key>:<api_secret>@<cloud_name>`` gives the credentials. Each item is
+one signed ``POST {base_url}/v1_1/{cloud}/image/upload`` (multipart) with:
+
+- ``public_id`` from SKU + preset (+ asset, so two assets of one SKU do not collide), inside ``folder``;
+- ``tags``: ``workbench``, the SKU, the preset, and ``ai-generated`` / ``ai-edited`` when it applies;
+- ``context``: alt text, caption, ``lineage_id``, ``version_id``, ``sha256``, ``ai_generated`` and the IPTC
+  digital source type (``|``-separated, ``=`` and ``|`` escaped with a backslash);
+- ``overwrite=true`` when the slot held other bytes (a replacement keeps the same public id).
+
+Signature: every sent parameter except ``file``, ``cloud_name``, ``resource_type`` and ``api_key``, empty
+values dropped, sorted, ``name=value`` joined by ``&``, the secret appended, SHA-1 hex
+(``signature_algorithm = "sha256"`` in settings for accounts set to SHA-256).
+Locating an interrupted upload reads the resource through the Admin API and compares its ``sha256``
+context value. Settings ``[channels.cloudinary]``: ``base_url`` (default ``https://api.cloudinary.com``),
+``folder``, ``signature_algorithm``, ``timeout_s``, ``presets``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any, ClassVar
+from urllib.parse import urlparse
+
+import httpx
+
+from workbench.errors import InvalidSpec, ProviderError
+from workbench.export.http import make_client, request
+from workbench.export.plan import slug
+from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
+
+__all__ = ["CloudinaryChannel", "escape_context", "sign", "string_to_sign"]
+
+_UNSIGNED = {"file", "cloud_name", "resource_type", "api_key", "signature"}
+
+
+def string_to_sign(params: dict[str, Any]) -> str:
+    """The string Cloudinary signs: sorted ``name=value`` pairs of the signed parameters, ``&``-joined."""
+    parts = []
+    for name in sorted(params):
+        if name in _UNSIGNED:
+            continue
+        value = params[name]
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        elif isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        if value is None or value == "":
+            continue
+        parts.append(f"{name}={value}")
+    return "&".join(parts)
+
+
+def sign(params: dict[str, Any], secret: str, algorithm: str = "sha1") -> str:
+    """Hex signature of ``params`` with the API secret appended (SHA-1 or SHA-256)."""
+    return hashlib.new(algorithm, (string_to_sign(params) + secret).encode("utf-8")).hexdigest()
+
+
+def escape_context(value: str) -> str:
+    """Escape ``=`` and ``|`` in a context value."""
+    return str(value).replace("\\", "\\\\").replace("=", "\\=").replace("|", "\\|")
+
+
+class CloudinaryChannel(Channel):
+    """Images on a Cloudinary cloud, public id per SKU + preset, lineage in the context."""
+
+    name: ClassVar[str] = "cloudinary"
+    kind: ClassVar[str] = "dam"
+    secret_names: ClassVar[tuple[str, ...]] = ("CLOUDINARY_URL",)
+    max_workers: ClassVar[int] = 6
+
+    def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
+        super().__init__(config, client)
+        self._owned = client is None
+        self._http: httpx.Client | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client (injected, or owned)."""
+        if self._http is None:
+            self._http = make_client(self.client, float(self.config.get("timeout_s", 60)))
+        return self._http
+
+    def close(self) -> None:
+        """Close the client if owned."""
+        if self._owned and self._http is not None:
+            self._http.close()
+
+    def api_base(self) -> str:
+        """The API base URL."""
+        return self.config.base_url or "https://api.cloudinary.com"
+
+    def destination(self) -> str:
+        """Base URL + folder (the cloud name lives in the secret URL, so it is not repeated here)."""
+        return f"{self.api_base()}/{self.config.get('folder', '')}".rstrip("/")
+
+    def credentials_parsed(self) -> tuple[str, str, str]:
+        """(api_key, api_secret, cloud_name) from ``CLOUDINARY_URL``."""
+        raw = self.secret("CLOUDINARY_URL")
+        parsed = urlparse(raw)
+        if parsed.scheme != "cloudinary" or not parsed.username or not parsed.password or not parsed.hostname:
+            raise InvalidSpec("CLOUDINARY_URL must look like cloudinary://<api_key>:<api_secret>@<cloud_name>")
+        return parsed.username, parsed.password, parsed.hostname
+
+    def public_id(self, item: ExportItem) -> str:
+        """``<sku>_<preset>_<asset>`` (lowercase, URL-safe)."""
+        return slug(f"{item.sku or 'no-sku'}_{item.preset}_{item.asset_name}").lower()
+
+    def _context(self, item: ExportItem) -> str:
+        prov = item.provenance
+        pairs = {"alt": item.alt, "caption": item.title, "lineage_id": prov.get("lineage_id"),
+                 "version_id": item.version_id, "sha256": item.sha256,
+                 "ai_generated": "true" if prov.get("ai_generated") else "false",
+                 "ai_edited": "true" if prov.get("ai_edited") else "false",
+                 "digital_source_type": prov.get("digital_source_type") or ""}
+        return "|".join(f"{k}={escape_context(v)}" for k, v in pairs.items() if v)
+
+    def _full_id(self, item: ExportItem) -> str:
+        folder = str(self.config.get("folder", "") or "").strip("/")
+        return f"{folder}/{self.public_id(item)}" if folder else self.public_id(item)
+
+    def locate(self, item: ExportItem) -> Delivery | None:
+        """Read the resource via the Admin API; it is ours when its context ``sha256`` matches."""
+        key, secret, cloud = self.credentials_parsed()
+        url = f"{self.api_base()}/v1_1/{cloud}/resources/image/upload/{self._full_id(item)}"
+        try:
+            resp = request(self.http, "GET", url, provider="cloudinary", auth=(key, secret))
+        except ProviderError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        body = resp.json()
+        ctx = ((body.get("context") or {}).get("custom")) or {}
+        if ctx.get("sha256") != item.sha256:
+            return None
+        return Delivery(body.get("public_id"), body.get("secure_url"))
+
+    def deliver(self, item: ExportItem) -> Delivery:
+        """One signed upload; ``overwrite=true`` when replacing what the slot held."""
+        key, secret, cloud = self.credentials_parsed()
+        prov = item.provenance
+        tags = ["workbench", item.sku or "no-sku", item.preset]
+        if prov.get("ai_generated"):
+            tags.append("ai-generated")
+        elif prov.get("ai_edited"):
+            tags.append("ai-edited")
+        replacing = item.previous is not None and item.previous.sha256 != item.sha256
+        params: dict[str, Any] = {
+            "timestamp": str(int(time.time())),
+            "public_id": self.public_id(item),
+            "folder": str(self.config.get("folder", "") or ""),
+            "tags": ",".join(tags),
+            "context": self._context(item),
+            "overwrite": "true" if replacing else "false",
+        }
+        params = {k: v for k, v in params.items() if v != ""}
+        params["signature"] = sign(params, secret, str(self.config.get("signature_algorithm", "sha1")))
+        params["api_key"] = key
+        url = f"{self.api_base()}/v1_1/{cloud}/image/upload"
+        resp = request(self.http, "POST", url, provider="cloudinary", data=params,
+                       files={"file": (item.filename, item.data(), item.mime)})
+        body = resp.json()
+        return Delivery(body.get("public_id"), body.get("secure_url"),
+                        replaced_remote_id=body.get("public_id") if replacing else None,
+                        details={"version": body.get("version"), "asset_id": body.get("asset_id")})
