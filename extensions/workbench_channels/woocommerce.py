@@ -1,0 +1,158 @@
+"""WooCommerce: WordPress media upload, then the product's image set.
+
+Per item:
+
+1. ``POST /wp-json/wp/v2/media`` (multipart ``file`` + ``alt_text`` + ``title``) with HTTP Basic
+   ``WORDPRESS_USER`` : ``WORDPRESS_APP_PASSWORD`` (WooCommerce keys do not authenticate WordPress routes).
+   An attachment whose file name carries the item's content tag is reused rather than uploaded twice.
+2. ``GET`` then ``PUT /wp-json/wc/v3/products/{id}`` with Basic ``WOOCOMMERCE_CONSUMER_KEY`` :
+   ``WOOCOMMERCE_CONSUMER_SECRET``. ``images`` REPLACES the whole set, so the current images are read,
+   the others kept in place, ours replaced at its position (or appended). Updates of one product are
+   serialised in this process so two items of one product never overwrite each other's change.
+3. A replaced attachment is deleted from the media library (``DELETE ...?force=true``).
+
+The product is the catalog's ``woocommerce_product_id``, else ``GET /products?sku=``. Settings
+``[channels.woocommerce]``: ``base_url`` (the site), ``timeout_s``, ``presets``. Over plain HTTP real
+WooCommerce wants OAuth 1.0a; this channel uses Basic and expects HTTPS (the fake accepts loopback HTTP).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar
+
+import httpx
+
+from workbench.errors import ExportError, ProviderError
+from workbench.export.http import make_client, request
+from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
+
+__all__ = ["WooCommerceChannel"]
+
+
+class WooCommerceChannel(Channel):
+    """Product images on a WooCommerce store."""
+
+    name: ClassVar[str] = "woocommerce"
+    kind: ClassVar[str] = "storefront"
+    secret_names: ClassVar[tuple[str, ...]] = ("WORDPRESS_USER", "WORDPRESS_APP_PASSWORD",
+                                               "WOOCOMMERCE_CONSUMER_KEY", "WOOCOMMERCE_CONSUMER_SECRET")
+    max_workers: ClassVar[int] = 4
+    publishes: ClassVar[bool] = True
+
+    def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
+        super().__init__(config, client)
+        self._owned = client is None
+        self._http: httpx.Client | None = None
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._ids: dict[str, str] = {}
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client (injected, or owned)."""
+        if self._http is None:
+            self._http = make_client(self.client, float(self.config.get("timeout_s", 60)))
+        return self._http
+
+    def close(self) -> None:
+        """Close the client if owned."""
+        if self._owned and self._http is not None:
+            self._http.close()
+
+    def destination(self) -> str:
+        """The site's base URL."""
+        return self.config.base_url
+
+    def _wp(self) -> tuple[str, str]:
+        return self.secret("WORDPRESS_USER"), self.secret("WORDPRESS_APP_PASSWORD")
+
+    def _wc(self) -> tuple[str, str]:
+        return self.secret("WOOCOMMERCE_CONSUMER_KEY"), self.secret("WOOCOMMERCE_CONSUMER_SECRET")
+
+    def _lock_for(self, product_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(product_id, threading.Lock())
+
+    def product_id(self, item: ExportItem) -> str:
+        """Catalog ``woocommerce_product_id``, else the product whose SKU matches."""
+        pid = item.product.get("woocommerce_product_id")
+        if pid:
+            return str(pid)
+        sku = item.sku
+        if not sku:
+            raise ExportError(f"woocommerce: {item.asset_name} has no SKU or catalog product id")
+        if sku not in self._ids:
+            resp = request(self.http, "GET", f"{self.config.base_url}/wp-json/wc/v3/products",
+                           provider="woocommerce", params={"sku": sku}, auth=self._wc())
+            found = resp.json()
+            if not found:
+                raise ExportError(f"woocommerce: no product with SKU {sku!r}")
+            self._ids[sku] = str(found[0]["id"])
+        return self._ids[sku]
+
+    def _product(self, pid: str) -> dict[str, Any]:
+        return request(self.http, "GET", f"{self.config.base_url}/wp-json/wc/v3/products/{pid}",
+                       provider="woocommerce", auth=self._wc()).json()
+
+    @staticmethod
+    def _stem(item: ExportItem) -> str:
+        return item.filename.rsplit(".", 1)[0]
+
+    def _find_media(self, item: ExportItem) -> dict[str, Any] | None:
+        resp = request(self.http, "GET", f"{self.config.base_url}/wp-json/wp/v2/media", provider="wordpress",
+                       params={"search": self._stem(item)}, auth=self._wp())
+        for media in resp.json():
+            if self._stem(item) in str(media.get("source_url", "")):
+                return media
+        return None
+
+    def locate(self, item: ExportItem) -> Delivery | None:
+        """Our image is on the product when one of its images' ``src`` carries the content tag."""
+        pid = self.product_id(item)
+        for img in self._product(pid).get("images") or []:
+            if self._stem(item) in str(img.get("src", "")):
+                return Delivery(str(img["id"]), img.get("src"), details={"product_id": pid})
+        return None
+
+    def remove(self, item: ExportItem, remote_id: str) -> None:
+        """Delete a superseded attachment from the media library (gone already is fine)."""
+        try:
+            request(self.http, "DELETE", f"{self.config.base_url}/wp-json/wp/v2/media/{remote_id}",
+                    provider="wordpress", params={"force": "true"}, auth=self._wp())
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+
+    def deliver(self, item: ExportItem) -> Delivery:
+        """Upload (or reuse) the attachment, then put it into the product's image set."""
+        pid = self.product_id(item)
+        media = self._find_media(item)
+        if media is None:
+            media = request(self.http, "POST", f"{self.config.base_url}/wp-json/wp/v2/media",
+                            provider="wordpress", auth=self._wp(),
+                            data={"alt_text": item.alt, "title": item.title},
+                            files={"file": (item.filename, item.data(), item.mime)}).json()
+        media_id = int(media["id"])
+        old = int(item.previous.remote_id) if item.previous and item.previous.remote_id else None
+        with self._lock_for(pid):
+            current = self._product(pid).get("images") or []
+            images: list[dict[str, Any]] = []
+            placed = False
+            for img in current:
+                if img.get("id") in (old, media_id):
+                    if not placed:
+                        images.append({"id": media_id, "alt": item.alt})
+                        placed = True
+                    continue
+                images.append({"id": img["id"]})  # keep the others as they are
+            if not placed:
+                images.append({"id": media_id, "alt": item.alt})
+            request(self.http, "PUT", f"{self.config.base_url}/wp-json/wc/v3/products/{pid}",
+                    provider="woocommerce", auth=self._wc(), json={"images": images})
+        replaced = None
+        if old is not None and old != media_id:
+            self.remove(item, str(old))
+            replaced = str(old)
+        return Delivery(str(media_id), media.get("source_url"), replaced_remote_id=replaced,
+                        details={"product_id": pid})

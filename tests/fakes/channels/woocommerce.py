@@ -1,0 +1,141 @@
+"""A strict fake of WordPress media + WooCommerce REST v3 products.
+
+- ``/wp-json/wp/v2/media`` only accepts Basic auth with the WordPress user + application password
+  (WooCommerce keys get 401 ``rest_not_logged_in``); an upload without a file is 400
+  ``rest_upload_no_data``; ``DELETE`` needs ``force=true`` (501 ``rest_trash_not_supported``).
+- ``/wp-json/wc/v3/...`` only accepts the consumer key/secret (401 ``woocommerce_rest_authentication_error``);
+  ``PUT /products/{id}`` with ``images`` replaces the whole set, and every ``id`` must be an existing
+  attachment (400 ``woocommerce_product_invalid_image_id``); unknown products are 404
+  ``woocommerce_rest_product_invalid_id``.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+__all__ = ["FakeWooCommerce"]
+
+
+def _wp_error(code: str, message: str, status: int) -> JSONResponse:
+    return JSONResponse({"code": code, "message": message, "data": {"status": status}}, status_code=status)
+
+
+class FakeWooCommerce:
+    """State + Starlette app: ``media`` (id -> attachment) and ``products`` (id -> product)."""
+
+    def __init__(self, wp_user: str = "editor", wp_password: str = "abcd EFGH ijkl MNOP",
+                 ck: str = "ck_fakeconsumerkey000", cs: str = "cs_fakeconsumerSECRET00") -> None:
+        self.wp = (wp_user, wp_password)
+        self.wc = (ck, cs)
+        self.media: dict[int, dict[str, Any]] = {}
+        self.products: dict[int, dict[str, Any]] = {}
+        self.puts: list[dict[str, Any]] = []
+        self.faults: list[int] = []
+        self._ids = itertools.count(100)
+        self.app = Starlette(routes=[
+            Route("/wp-json/wp/v2/media", self.media_collection, methods=["GET", "POST"]),
+            Route("/wp-json/wp/v2/media/{id:int}", self.media_item, methods=["DELETE"]),
+            Route("/wp-json/wc/v3/products", self.product_collection, methods=["GET"]),
+            Route("/wp-json/wc/v3/products/{id:int}", self.product_item, methods=["GET", "PUT"]),
+        ])
+
+    def add_product(self, sku: str, images: list[int] | None = None) -> int:
+        """A product with optional existing attachment ids; returns its id."""
+        pid = next(self._ids)
+        self.products[pid] = {"id": pid, "sku": sku, "name": sku, "images": list(images or [])}
+        return pid
+
+    def add_media(self, name: str) -> int:
+        """An unrelated attachment already in the library."""
+        mid = next(self._ids)
+        self.media[mid] = {"id": mid, "source_url": f"https://shop.fake/wp-content/uploads/{name}",
+                           "alt_text": "", "mime_type": "image/jpeg"}
+        return mid
+
+    def product_view(self, pid: int) -> dict[str, Any]:
+        """The product as the REST API shows it."""
+        p = self.products[pid]
+        imgs = [{"id": m, "src": self.media[m]["source_url"], "name": str(m), "alt": self.media[m]["alt_text"]}
+                for m in p["images"] if m in self.media]
+        return {"id": pid, "sku": p["sku"], "name": p["name"], "images": imgs}
+
+    def _auth(self, request: Request, pair: tuple[str, str]) -> bool:
+        expected = "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
+        return request.headers.get("authorization") == expected
+
+    def _fault(self) -> Response | None:
+        if self.faults:
+            status = self.faults.pop(0)
+            headers = {"Retry-After": "0.05"} if status == 429 else {}
+            return JSONResponse({"code": "fault", "message": "injected", "data": {"status": status}},
+                                status_code=status, headers=headers)
+        return None
+
+    async def media_collection(self, request: Request) -> Response:
+        if (fault := self._fault()) is not None:
+            return fault
+        if not self._auth(request, self.wp):
+            return _wp_error("rest_not_logged_in", "You are not currently logged in.", 401)
+        if request.method == "GET":
+            term = request.query_params.get("search", "")
+            return JSONResponse([m for m in self.media.values() if term and term in m["source_url"]])
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            return _wp_error("rest_upload_no_data", "No data supplied.", 400)
+        data = await upload.read()
+        if not data:
+            return _wp_error("rest_upload_no_data", "No data supplied.", 400)
+        mid = next(self._ids)
+        self.media[mid] = {"id": mid, "source_url": f"https://shop.fake/wp-content/uploads/{upload.filename}",
+                           "alt_text": str(form.get("alt_text") or ""), "mime_type": upload.content_type,
+                           "media_type": "image", "size": len(data)}
+        return JSONResponse(self.media[mid], status_code=201)
+
+    async def media_item(self, request: Request) -> Response:
+        if not self._auth(request, self.wp):
+            return _wp_error("rest_not_logged_in", "You are not currently logged in.", 401)
+        if request.query_params.get("force") != "true":
+            return _wp_error("rest_trash_not_supported", "Attachments do not support trashing.", 501)
+        mid = request.path_params["id"]
+        if mid not in self.media:
+            return _wp_error("rest_post_invalid_id", "Invalid post ID.", 404)
+        previous = self.media.pop(mid)
+        return JSONResponse({"deleted": True, "previous": previous})
+
+    async def product_collection(self, request: Request) -> Response:
+        if not self._auth(request, self.wc):
+            return _wp_error("woocommerce_rest_authentication_error", "Consumer key is invalid.", 401)
+        sku = request.query_params.get("sku")
+        return JSONResponse([self.product_view(pid) for pid, p in self.products.items() if p["sku"] == sku])
+
+    async def product_item(self, request: Request) -> Response:
+        if (fault := self._fault()) is not None:
+            return fault
+        if not self._auth(request, self.wc):
+            return _wp_error("woocommerce_rest_authentication_error", "Consumer key is invalid.", 401)
+        pid = request.path_params["id"]
+        if pid not in self.products:
+            return _wp_error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+        if request.method == "PUT":
+            body = json.loads(await request.body())
+            if "images" in body:
+                ids = []
+                for img in body["images"]:
+                    if "id" not in img or img["id"] not in self.media:
+                        return _wp_error("woocommerce_product_invalid_image_id",
+                                         f"#{img.get('id')} is an invalid image ID.", 400)
+                    if img.get("alt"):
+                        self.media[img["id"]]["alt_text"] = img["alt"]
+                    ids.append(img["id"])
+                self.products[pid]["images"] = ids
+                self.puts.append(body)
+        return JSONResponse(self.product_view(pid))
