@@ -65,3 +65,13 @@ def test_project_cost_model_settings_drive_the_report(wb):
     figures = wb.savings_figures()
     assert figures["savings"]["model"]["shoot_day_rate"] == 3000.0
     assert isinstance(figures["facts"]["totals"]["first_run_at"], str)  # JSON-ready
+
+
+def test_what_if_overrides_do_not_touch_settings(wb):
+    seed(wb)
+    s = wb.savings(cost_model={"shoot_day_rate": 9000.0, "currency": None})
+    assert s.model.shoot_day_rate == 9000.0
+    assert s.model.currency == "USD"  # None means "keep the setting"
+    assert wb.cost_model().shoot_day_rate == 4500.0
+    html = wb.savings_report(cost_model={"currency": "GBP"})
+    assert "GBP" in html

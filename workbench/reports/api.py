@@ -53,26 +53,33 @@ class ReportsAPI:
         """The facts as pandas DataFrames keyed like :meth:`report_facts` (``totals`` is one row)."""
         return facts_frames(self.report_facts())
 
-    def cost_model(self) -> CostModel:
-        """The traditional production model from the project's ``[cost_model]`` settings."""
-        return CostModel.from_settings(self.settings.get("cost_model") or {})
+    def cost_model(self, overrides: dict[str, Any] | None = None) -> CostModel:
+        """The traditional production model: the project's ``[cost_model]`` settings, then ``overrides``."""
+        table = dict(self.settings.get("cost_model") or {})
+        table.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        return CostModel.from_settings(table)
 
-    def savings(self, facts: dict[str, Any] | None = None) -> Savings:
-        """Compare the ledger against the cost model; figures are ``None`` (with notes) when data is thin."""
+    def savings(self, facts: dict[str, Any] | None = None, cost_model: dict[str, Any] | None = None) -> Savings:
+        """Compare the ledger against the cost model; figures are ``None`` (with notes) when data is thin.
+
+        ``cost_model`` overrides settings keys for this call only (what-if figures; nothing is saved).
+        """
         facts = facts if facts is not None else self.report_facts()
-        return compute_savings(facts["totals"], self.cost_model())
+        return compute_savings(facts["totals"], self.cost_model(cost_model))
 
-    def savings_figures(self) -> dict[str, Any]:
-        """Everything the report shows, JSON-ready: ``{"savings": …, "facts": …}``."""
+    def savings_figures(self, cost_model: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Everything the report shows, JSON-ready: ``{"project", "savings", "facts"}``."""
         facts = self.report_facts()
-        return jsonable({"project": self._report_project_name(), "savings": self.savings(facts).to_dict(),
-                         "facts": facts})
+        return jsonable({"project": self._report_project_name(),
+                         "savings": self.savings(facts, cost_model).to_dict(), "facts": facts})
 
-    def savings_report(self, out: str | os.PathLike[str] | None = None, fmt: str | None = None) -> Any:
+    def savings_report(self, out: str | os.PathLike[str] | None = None, fmt: str | None = None,
+                       cost_model: dict[str, Any] | None = None) -> Any:
         """Render the savings report.
 
         With ``out``, write the file (format from ``fmt`` or the suffix: ``.html``/``.pdf``) and return its
-        :class:`~pathlib.Path`; without, return the HTML text or the PDF bytes.
+        :class:`~pathlib.Path`; without, return the HTML text or the PDF bytes. ``cost_model`` overrides
+        ``[cost_model]`` settings for this report only.
         """
         if fmt is None:
             suffix = Path(out).suffix.lower().lstrip(".") if out is not None else ""
@@ -83,7 +90,7 @@ class ReportsAPI:
         from .render import render_html, render_pdf
 
         facts = self.report_facts()
-        savings = self.savings(facts)
+        savings = self.savings(facts, cost_model)
         project = self._report_project_name()
         body: str | bytes = (render_html(facts, savings, project) if fmt == "html"
                              else render_pdf(facts, savings, project))
