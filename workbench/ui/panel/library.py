@@ -61,16 +61,16 @@ class LibraryView(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         s = self.state
-        self.search = pn.widgets.TextInput.from_param(s.param.query, label="Search", placeholder="name, SKU, tag…",
+        self.search = pn.widgets.TextInput.from_param(s.param.query, label="Search", placeholder="name, SKU, tag…", width=220,
                                                       css_classes=["wb-search"])
-        self.sku = pn.widgets.TextInput.from_param(s.param.sku, label="SKU")
-        self.tag = pn.widgets.TextInput.from_param(s.param.tag, label="Tag")
-        self.folder = pn.widgets.Select(label="Folder", options=["", *s.folders()])
-        self.collection = pn.widgets.Select(label="Collection", options=["", *s.collections()])
+        self.sku = pn.widgets.TextInput.from_param(s.param.sku, label="SKU", width=220)
+        self.tag = pn.widgets.TextInput.from_param(s.param.tag, label="Tag", width=220)
+        self.folder = pn.widgets.Select(label="Folder", options=["", *s.folders()], width=220)
+        self.collection = pn.widgets.Select(label="Collection", options=["", *s.collections()], width=220)
         self.folder.link(s, value="folder")
         self.collection.link(s, value="collection")
-        self.review = pn.widgets.Select.from_param(s.param.review_state, label="Review state")
-        self.role = pn.widgets.Select.from_param(s.param.role, label="Role")
+        self.review = pn.widgets.Select.from_param(s.param.review_state, label="Review state", width=220)
+        self.role = pn.widgets.Select.from_param(s.param.role, label="Role", width=220)
         self.prev = pn.widgets.Button(label="◀ Prev", width=80)
         self.next = pn.widgets.Button(label="Next ▶", width=80)
         self.prev.on_click(lambda _e: self._step(-1))
@@ -81,9 +81,9 @@ class LibraryView(pn.viewable.Viewer):
         self.open = pn.widgets.Select(label="Open in Review", options={})
         self.open.link(s, value="selected")
         self.upload = pn.widgets.FileInput(multiple=True, accept="image/*", label="Upload",
-                                           disabled=not s.session.can("ingest"))
+                                           disabled=not s.session.can("ingest"), width=220)
         self.upload_btn = pn.widgets.Button(label="Ingest uploads", color="primary",
-                                            disabled=not s.session.can("ingest"))
+                                            disabled=not s.session.can("ingest"), width=220)
         self.upload_btn.on_click(self._ingest)
         s.param.watch(self._render, ["items", "total", "page"])
         s.refresh()
