@@ -276,7 +276,8 @@ def render_grid(grid: Grid, wb: Any, *, thumb: int = 240) -> Image.Image:
     header_h = 52 + 22 + col_label_lines * line_h + 8
     caption_h = 3 * 15 + 6
     cell_h = thumb + caption_h
-    width = pad * 2 + row_label_w + len(grid.cols) * (thumb + gap)
+    width = max(pad * 2 + row_label_w + len(grid.cols) * (thumb + gap),
+                int(f_title.getlength(grid.target)) + 2 * pad)
     height = pad * 2 + header_h + len(grid.rows) * (cell_h + gap)
     sheet = Image.new("RGB", (width, height), _BG)
     draw = ImageDraw.Draw(sheet)
@@ -310,7 +311,8 @@ def _draw_cell(sheet: Any, draw: Any, cell: GridCell, wb: Any, x: int, y: int, s
     tile = side if len(shown) <= 1 else side // 2
     for k, out in enumerate(shown):
         img = _thumbnail(wb, out.sha256, tile - 4)
-        tx, ty = x + (k % 2) * tile, y + (k // 2) * tile
+        rows_used = (len(shown) + 1) // 2 if len(shown) > 1 else 1
+        tx, ty = x + (k % 2) * tile, y + (side - rows_used * tile) // 2 + (k // 2) * tile
         if img is not None:
             sheet.paste(img, (tx + (tile - img.width) // 2, ty + (tile - img.height) // 2))
         if out.mark in ("pick", "reject"):

@@ -25,8 +25,6 @@ from ..secrets import known_secrets
 from .sweeps import PlannedRun, SweepPlan
 
 if TYPE_CHECKING:
-    import duckdb
-
     from ..project import Workbench
 
 __all__ = ["RunOutcome", "insert_plan", "mark_cancelled", "record_generation"]
@@ -69,19 +67,6 @@ def _probe(data: bytes) -> dict[str, Any]:
     except (UnidentifiedImageError, OSError, ValueError):
         return {"width": None, "height": None, "format": None, "mode": None, "mime": "application/octet-stream",
                 "has_alpha": None}
-
-
-def _ensure_blob(wb: Workbench, con: duckdb.DuckDBPyConnection, data: bytes, facts: dict[str, Any]) -> str:
-    put_blob = getattr(wb, "put_blob", None)
-    if callable(put_blob):
-        return str(put_blob(data, con=con)).removeprefix("sha256:")
-    sha, _ = wb.store.put(data)
-    con.execute(
-        "INSERT OR IGNORE INTO blobs (sha256, size, mime, kind, format, width, height, mode, has_alpha) "
-        "VALUES (?, ?, ?, 'image', ?, ?, ?, ?, ?)",
-        [sha, len(data), facts["mime"], facts["format"], facts["width"], facts["height"], facts["mode"],
-         facts["has_alpha"]])
-    return sha
 
 
 def insert_plan(wb: Workbench, plan: SweepPlan) -> None:
@@ -143,7 +128,7 @@ def record_generation(wb: Workbench, run: PlannedRun, outcome: RunOutcome) -> li
                                  [outcome.cached_from]).fetchall()
             items = [(sha, {"width": w, "height": h, "mime": m}) for sha, w, h, m in source]
         else:
-            items = [(_ensure_blob(wb, con, data, facts), facts) for data, facts in probed]
+            items = [(wb.put_blob(data, con=con), facts) for data, facts in probed]
         for idx, (sha, facts) in enumerate(items):
             out_id = new_id("output")
             con.execute("INSERT INTO run_outputs (id, run_id, idx, sha256, width, height, mime) "

@@ -156,34 +156,12 @@ _REF_SQL = (
 )
 
 
-def _fallback_resolve(wb: Workbench, ref: str) -> list[str]:
-    """Version ids for ``ref`` when the library API is not available (version id, asset id/name, SKU)."""
-    with wb.ledger.connect() as con:
-        if con.execute("SELECT 1 FROM versions WHERE id = ?", [ref]).fetchone():
-            return [ref]
-        rows = con.execute(
-            "SELECT arg_max(v.id, v.number) FROM assets a JOIN versions v ON v.asset_id = a.id "
-            "WHERE (a.id = ? OR a.name = ?) AND a.retired_at IS NULL GROUP BY a.id", [ref, ref]).fetchall()
-        if not rows:
-            rows = con.execute(
-                "SELECT arg_max(v.id, v.number) FROM assets a JOIN versions v ON v.asset_id = a.id "
-                "WHERE a.sku = ? AND a.role = 'reference' AND a.retired_at IS NULL GROUP BY a.id ORDER BY 1",
-                [ref]).fetchall()
-    if not rows:
-        raise NotFound(f"no asset, version or SKU matches {ref!r}")
-    return [r[0] for r in rows]
-
-
 def resolve_reference_set(wb: Workbench, ref: str | Sequence[str]) -> list[Reference]:
     """Resolve one reference axis value (a ref string, or a group of refs used together) to versions."""
     refs = [ref] if isinstance(ref, str) else list(ref)
     version_ids: list[str] = []
     for one in refs:
-        resolver = getattr(wb, "resolve_versions", None)
-        if callable(resolver):
-            found = [str(v.get("id") or v.get("version_id")) for v in resolver(one)]
-        else:
-            found = _fallback_resolve(wb, one)
+        found = [str(v["id"]) for v in wb.resolve_versions(one)]
         if not found:
             raise NotFound(f"no versions found for reference {one!r}")
         version_ids.extend(v for v in found if v not in version_ids)
