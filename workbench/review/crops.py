@@ -77,15 +77,15 @@ def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
-def _components(binary: np.ndarray, min_frac: float) -> np.ndarray:
-    """Keep connected components bigger than ``min_frac`` of the image; fill their holes."""
+def _components(binary: np.ndarray, min_frac: float, fill_holes: bool = True) -> np.ndarray:
+    """Keep connected components bigger than ``min_frac`` of the image; fill their holes unless told not to."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
     keep = np.zeros(binary.shape, np.uint8)
     area_min = binary.size * min_frac
     for i in range(1, n):
         if stats[i, cv2.CC_STAT_AREA] >= area_min:
             keep[labels == i] = 1
-    if keep.any():
+    if keep.any() and fill_holes:
         contours, _ = cv2.findContours(keep, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(keep, contours, -1, 1, thickness=cv2.FILLED)
     return keep
@@ -132,15 +132,16 @@ def detect_subject(image: Image.Image) -> Subject:
         x1 = max(f[2] for f in faces)
         y1 = max(f[3] for f in faces)
         fw, fh = x1 - x0, y1 - y0
-        # a face alone makes a mugshot: widen to head and shoulders
-        box_n = (max(0.0, x0 - 0.5 * fw), max(0.0, y0 - 0.45 * fh), min(1.0, x1 + 0.5 * fw), min(1.0, y1 + 0.9 * fh))
+        # keep the whole head (hair, hat, chin), not just the detector's box; crops centre on it and take in
+        # the shoulders when the aspect leaves room, but a portrait is never padded just to keep shoulders
+        box_n = (max(0.0, x0 - 0.15 * fw), max(0.0, y0 - 0.3 * fh), min(1.0, x1 + 0.15 * fw), min(1.0, y1 + 0.2 * fh))
         sub = Subject(box_n, "faces", 0.8, bg, uniform, None, faces)
         return sub
     if uniform:
         diff = np.abs(rgb.astype(np.int16) - np.array(bg, np.int16)).max(axis=2)
         thresh = max(18.0, 3.0 * spread + 10.0)
         binary = cv2.morphologyEx((diff > thresh).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        keep = _components(binary, 0.0008)
+        keep = _components(binary, 0.0008, fill_holes=False)  # a mug handle's hole is background, not product
         box = _bbox(keep)
         if box and _plausible(box, w, h):
             soft = np.clip((diff.astype(np.float32) - thresh * 0.5) / thresh, 0, 1)
