@@ -131,11 +131,12 @@ def _timeout(engine: Engine) -> float | None:
 
 
 async def send(engine: Engine, method: str, url: str, *, secrets: Iterable[str] = (),
-               **kwargs: Any) -> RawResponse:
+               client: httpx.AsyncClient | None = None, **kwargs: Any) -> RawResponse:
     """Send one request for ``engine`` and read the whole (capped) body; translate transport errors.
 
     ``kwargs`` go to :meth:`httpx.AsyncClient.stream` (``json=``, ``files=``, ``data=``, ``headers=``,
     ``params=``). The status is *not* checked here: the engine reads the provider's error body first.
+    ``client`` overrides the engine's client (an engine making several calls opens one for all of them).
     """
     provider = engine.name
     secrets = tuple(secrets)
@@ -144,7 +145,7 @@ async def send(engine: Engine, method: str, url: str, *, secrets: Iterable[str] 
                             f"or WORKBENCH_{provider.upper()}_BASE_URL)", provider=provider)
     timeout = _timeout(engine)
     cap = _max_bytes(engine)
-    client = engine.client
+    client = client or engine.client
     own = client is None
     if client is None:
         client = httpx.AsyncClient(timeout=timeout if timeout is not None else 120.0)

@@ -39,9 +39,9 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
-__all__ = ["FakeConfig", "FakeStats", "Fault", "FaultGate", "fake_image", "gated"]
+__all__ = ["FakeConfig", "FakeStats", "Fault", "FaultGate", "fake_image", "gated", "oversized_response"]
 
 
 @dataclass
@@ -60,6 +60,7 @@ class FakeConfig:
     oversize_bytes: int = 80 * 1024 * 1024
     image_scale: float = 1.0  # < 1 returns smaller placeholder images (load tests)
     retry_after_s: float = 7.0  # the hint of a scripted 429 without an argument
+    exec_s: float = 0.0  # ComfyUI: how long a queued prompt takes to "run" before /history shows it
 
 
 @dataclass
@@ -198,6 +199,24 @@ async def _hang(request: Request, limit: float) -> None:
         if await request.is_disconnected():
             return
         await asyncio.sleep(0.05)
+
+
+def oversized_response(request: Request, total: int, head: bytes = b"", fill: bytes = b"A",
+                       tail: bytes = b"", media_type: str = "application/json") -> StreamingResponse:
+    """A 200 that streams ``total`` bytes in 1 MiB chunks, stopping as soon as the client hangs up."""
+
+    async def body():  # type: ignore[no-untyped-def]
+        yield head
+        chunk = fill * (1024 * 1024 // len(fill))
+        sent = 0
+        while sent < total:
+            if await request.is_disconnected():
+                return
+            yield chunk
+            sent += len(chunk)
+        yield tail
+
+    return StreamingResponse(body(), media_type=media_type)
 
 
 _PALETTE = {"red": (200, 40, 50), "blue": (40, 90, 190), "green": (50, 140, 70), "navy": (28, 38, 78),

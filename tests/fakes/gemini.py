@@ -25,10 +25,10 @@ from typing import Any
 from PIL import Image
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .faults import FakeConfig, Fault, FaultGate, fake_image, gated
+from .faults import FakeConfig, Fault, FaultGate, fake_image, gated, oversized_response
 
 __all__ = ["ASPECT_SIZES", "MODELS", "make_gemini_app"]
 
@@ -188,17 +188,8 @@ def _fault_response(fault: Fault, request: Request, cfg: FakeConfig) -> Response
         return JSONResponse({"candidates": [{"finishReason": "IMAGE_SAFETY", "index": 0}],
                              "modelVersion": "gemini-2.5-flash-image"})
     if kind == "oversized":
-        return StreamingResponse(_big(cfg.oversize_bytes), media_type="application/json")
+        return oversized_response(request, cfg.oversize_bytes, b'{"candidates": [{"content": {"parts": [{"text": "', b"x", b'"}]}}]}', "application/json")
     if kind == "hang":
         return _error(504, "Deadline expired.")
     return None  # "no_image" and "ok" are handled by the normal path
 
-
-async def _big(total: int):  # type: ignore[no-untyped-def]
-    yield b'{"candidates": [{"content": {"parts": [{"text": "'
-    chunk = b"x" * (1024 * 1024)
-    sent = 0
-    while sent < total:
-        yield chunk
-        sent += len(chunk)
-    yield b'"}]}}]}'

@@ -27,10 +27,10 @@ from PIL import Image
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .faults import FakeConfig, Fault, FaultGate, fake_image, gated
+from .faults import FakeConfig, Fault, FaultGate, fake_image, gated, oversized_response
 
 __all__ = ["MODELS", "make_openai_app"]
 
@@ -195,17 +195,8 @@ def _fault_response(fault: Fault, request: Request, cfg: FakeConfig) -> Response
     if kind == "malformed":
         return Response('{"data": [{"b64_json": "iVBOR', media_type="application/json")
     if kind == "oversized":
-        return StreamingResponse(_big(cfg.oversize_bytes), media_type="application/json")
+        return oversized_response(request, cfg.oversize_bytes, b'{"data": [{"b64_json": "', b"A", b'"}]}', "application/json")
     if kind == "hang":
         return _error(504, "Gateway timeout.")
     return None
 
-
-async def _big(total: int):  # type: ignore[no-untyped-def]
-    yield b'{"data": [{"b64_json": "'
-    chunk = b"A" * (1024 * 1024)
-    sent = 0
-    while sent < total:
-        yield chunk
-        sent += len(chunk)
-    yield b'"}]}'
