@@ -69,7 +69,7 @@ class ExportAPI:
                 continue
             creds = ch.credentials()
             row.update(available=True, kind=ch.kind, destination=ch.destination(), credentials=creds,
-                       ready=all(creds.values()))
+                       ready=ch.ready())
             ch.close()
             out.append(row)
         return out

@@ -161,6 +161,10 @@ class Channel(ABC):
         """Read one credential; :class:`~workbench.errors.NeedsKey` names the variable when unset."""
         return get_secret(name, purpose=f"the {self.name} channel")
 
+    def ready(self) -> bool:
+        """Whether the credentials needed to deliver are present."""
+        return all(self.credentials().values())
+
     def check_credentials(self) -> None:
         """Raise :class:`~workbench.errors.NeedsKey` for the first missing credential."""
         for name in self.secret_names:
