@@ -45,7 +45,8 @@ class AirtableChannel(ToolChannel):
             return request(self.http, "GET", f"{self._url()}/{rid}", provider="airtable",
                            headers=self._headers()).json()
         field = str(self.config.get("sku_field", "SKU"))
-        formula = "{%s}='%s'" % (field, str(item.sku or "").replace("'", "\\'"))
+        sku = str(item.sku or "").replace("'", "\\'")
+        formula = f"{{{field}}}='{sku}'"
         found = request(self.http, "GET", self._url(), provider="airtable", headers=self._headers(),
                         params={"filterByFormula": formula, "maxRecords": 1}).json().get("records") or []
         if not found:

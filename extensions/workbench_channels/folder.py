@@ -18,6 +18,7 @@ relative path. The zip channel builds the same tree inside ``[channels.zip] path
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -46,10 +47,8 @@ def _atomic_write(path: Path, data: bytes) -> None:
             out.write(data)
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 

@@ -38,10 +38,10 @@ _STAGED = """mutation stagedUploadsCreate($input: [StagedUploadInput!]!) {
 _MEDIA_FIELDS = "media(first: 250) { nodes { id alt mediaContentType status ... on MediaImage { image { url } } } }"
 _ATTACH = """mutation productUpdate($product: ProductUpdateInput!, $media: [CreateMediaInput!]) {
   productUpdate(product: $product, media: $media) {
-    product { id %s }
+    product { id MEDIA_FIELDS }
     userErrors { field message }
   }
-}""" % _MEDIA_FIELDS
+}""".replace("MEDIA_FIELDS", _MEDIA_FIELDS)
 _DELETE = """mutation productDeleteMedia($productId: ID!, $mediaIds: [ID!]!) {
   productDeleteMedia(productId: $productId, mediaIds: $mediaIds) {
     deletedMediaIds
@@ -49,7 +49,7 @@ _DELETE = """mutation productDeleteMedia($productId: ID!, $mediaIds: [ID!]!) {
   }
 }"""
 _BY_HANDLE = "query productByHandle($query: String!) { products(first: 1, query: $query) { nodes { id handle } } }"
-_PRODUCT = "query product($id: ID!) { product(id: $id) { id handle %s } }" % _MEDIA_FIELDS
+_PRODUCT = "query product($id: ID!) { product(id: $id) { id handle " + _MEDIA_FIELDS + " } }"
 
 
 class ShopifyChannel(Channel):

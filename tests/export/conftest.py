@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for `fakes`
 
-from export_seed import Seeder  # noqa: E402
+from export_seed import Seeder
 
 
 @pytest.fixture

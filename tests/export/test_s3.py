@@ -64,7 +64,7 @@ def test_objects_with_metadata_idempotent_and_replaced(wb, seed, bucket):
     assert third.counts == {"replaced": 1, "skipped": 1}
     assert len(s3.list_objects_v2(Bucket=name)["Contents"]) == 2
     head2 = s3.head_object(Bucket=name, Key=keys[0])
-    assert head2["Metadata"]["sha256"] == [i for i in third.items if i["action"] == "replaced"][0]["sha256"]
+    assert head2["Metadata"]["sha256"] == next(i for i in third.items if i["action"] == "replaced")["sha256"]
 
 
 def test_reconcile_finds_object_by_metadata(wb, seed, bucket):

@@ -45,7 +45,7 @@ def test_airtable_status_and_attachment_keep_others(wb, seed, tools, monkeypatch
     assert report.ok, report.to_dict()
     fields = tools.records[rec]["fields"]
     assert fields["Status"] == "Approved"
-    assert [a["id"] for a in fields["Images"]][0] == "attKEEP" and fields["Images"][1]["url"] == url
+    assert fields["Images"][0]["id"] == "attKEEP" and fields["Images"][1]["url"] == url
     assert wb.export("airtable").counts == {"skipped": 1}
 
 

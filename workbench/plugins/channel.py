@@ -192,6 +192,7 @@ class Channel(ABC):
 
     def begin(self, entries: Sequence[PlanEntry]) -> None:
         """Called once before deliveries (open sessions, create folders)."""
+        return None
 
     def locate(self, item: ExportItem) -> Delivery | None:
         """Find ``item`` on the remote after an interrupted delivery; ``None`` when it is not there."""
@@ -199,6 +200,7 @@ class Channel(ABC):
 
     def remove(self, item: ExportItem, remote_id: str) -> None:
         """Remove what ``remote_id`` names (media a changed rendition replaced). Default: nothing to do."""
+        return None
 
     @abstractmethod
     def deliver(self, item: ExportItem) -> Delivery:
@@ -210,3 +212,4 @@ class Channel(ABC):
 
     def close(self) -> None:
         """Release resources (an owned HTTP client)."""
+        return None

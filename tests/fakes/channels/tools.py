@@ -177,7 +177,7 @@ class FakeTools:
         if not request.headers.get("api-version"):
             return JSONResponse({"errors": [{"message": "API-Version header required"}]}, status_code=400)
         body = json.loads(await request.body())
-        if "budget" in self.faults and self.faults["budget"]:
+        if self.faults.get("budget"):
             self.faults["budget"].pop(0)
             return JSONResponse({"errors": [{"message": "Complexity budget exhausted", "extensions": {
                 "code": "COMPLEXITY_BUDGET_EXHAUSTED", "retry_in_seconds": 0.05}}]})
