@@ -1,14 +1,15 @@
 """Version history of an asset and the lineage graph of a version.
 
-``history`` is one query: the asset's versions with author, message, review state, the newest mark and
-rating, and blob facts (newest first). ``lineage`` returns a plain graph the UIs render::
+``history`` is one query: the asset's versions with author, message, review state and the newest mark and
+rating (newest first), plus thumbnail paths. ``lineage`` returns a plain graph the UIs render::
 
     {"root": "ver_…", "nodes": {id: {"kind": "version"|"run"|"recipe"|"asset", …}},
      "edges": [{"from": id, "to": id, "kind": "parent"|"version_of"|"generated_by"|"recipe"|"reference"}]}
 
 walking version → parent chain → run (prompt, engine, model, params, seed) → recipe + version → reference
-versions → their assets, recursively. It reads whole asset histories per round trip (one filtered scan),
-so a 1,000-version chain costs a handful of queries, not a thousand.
+versions → their assets, recursively. The root's whole asset history is read in one filtered scan, and
+runs, references and states are fetched a level at a time by joining on id lists, so a 1,000-version chain
+costs a handful of queries, not a thousand.
 """
 
 from __future__ import annotations
@@ -24,10 +25,6 @@ if TYPE_CHECKING:
 
 __all__ = ["history", "lineage"]
 
-_STATE_SQL = (
-    "SELECT version_id, arg_max(to_state, created_at) AS state, arg_max(actor, created_at) AS state_by, "
-    "max(created_at) AS state_at FROM reviews WHERE version_id IN ({ids}) GROUP BY version_id"
-)
 
 
 def _json(value: Any) -> Any:
@@ -51,21 +48,21 @@ def resolve_asset(con: Any, ref: str) -> dict[str, Any]:
 
 
 def history(wb: Workbench, asset: str, *, thumbnails: bool = True) -> list[dict[str, Any]]:
-    """Versions of ``asset`` (id or name), newest first, with state, marks, blob facts and thumbnail paths."""
+    """Versions of ``asset`` (id or name), newest first, with state, marks and thumbnail paths."""
     with wb.ledger.connect() as con:
         row = resolve_asset(con, asset)
+        # one materialised pass over versions; the review/mark lookups semi-join against it (no blob join:
+        # hashing a million blob keys costs more than the rest of the query; wb.version() has blob facts)
         rows = fetch_all(
             con,
-            "WITH v AS (SELECT * FROM versions WHERE asset_id = ?), "
+            "WITH v AS MATERIALIZED (SELECT id, number, parent_id, sha256, message, author, source, run_id, "
+            " output_id, created_at FROM versions WHERE asset_id = ?), "
             "r AS (SELECT version_id, arg_max(to_state, created_at) AS state, arg_max(actor, created_at) AS state_by,"
             " max(created_at) AS state_at FROM reviews WHERE version_id IN (SELECT id FROM v) GROUP BY version_id), "
             "m AS (SELECT version_id, arg_max(mark, created_at) AS mark, arg_max(rating, created_at) AS rating "
             " FROM version_marks WHERE version_id IN (SELECT id FROM v) GROUP BY version_id) "
-            "SELECT v.id, v.number, v.parent_id, v.sha256, v.message, v.author, v.source, v.run_id, v.output_id, "
-            "v.created_at, coalesce(r.state, 'draft') AS state, r.state_by, r.state_at, m.mark, m.rating, "
-            "b.width, b.height, b.mime FROM v LEFT JOIN r ON r.version_id = v.id "
-            "LEFT JOIN m ON m.version_id = v.id "
-            "LEFT JOIN blobs b ON b.sha256 = v.sha256 ORDER BY v.number DESC",
+            "SELECT v.*, coalesce(r.state, 'draft') AS state, r.state_by, r.state_at, m.mark, m.rating "
+            "FROM v LEFT JOIN r ON r.version_id = v.id LEFT JOIN m ON m.version_id = v.id ORDER BY v.number DESC",
             [row["id"]],
         )
     for item in rows:
@@ -74,16 +71,20 @@ def history(wb: Workbench, asset: str, *, thumbnails: bool = True) -> list[dict[
     return rows
 
 
+_VERSION_COLS = ("v.id, v.asset_id, v.number, v.parent_id, v.sha256, v.message, v.author, v.source, v.run_id, "
+                 "v.output_id, v.created_at, a.name AS asset_name, a.sku, a.role")
+
+
+def _fetch_asset_versions(con: Any, version_id: str) -> list[dict[str, Any]]:
+    """Every version of ``version_id``'s asset (a parent chain mostly stays inside one asset)."""
+    return fetch_all(con, f"SELECT {_VERSION_COLS} FROM versions v JOIN assets a ON a.id = v.asset_id "
+                          "WHERE v.asset_id = (SELECT asset_id FROM versions WHERE id = ?)", [version_id])
+
+
 def _fetch_versions(con: Any, ids: set[str]) -> list[dict[str, Any]]:
-    """The versions ``ids`` plus every other version of their assets (parent chains mostly stay inside one)."""
-    marks = ", ".join("?" for _ in ids)
-    return fetch_all(
-        con,
-        "SELECT v.id, v.asset_id, v.number, v.parent_id, v.sha256, v.message, v.author, v.source, v.run_id, "
-        "v.output_id, v.created_at, a.name AS asset_name, a.sku, a.role FROM versions v "
-        f"JOIN assets a ON a.id = v.asset_id WHERE v.asset_id IN (SELECT asset_id FROM versions WHERE id IN ({marks}))",
-        sorted(ids),
-    )
+    """The versions ``ids`` (references, cross-asset parents), by a join on the id list."""
+    return fetch_all(con, f"SELECT {_VERSION_COLS} FROM versions v JOIN assets a ON a.id = v.asset_id "
+                          "JOIN (SELECT unnest(?) AS id) x ON x.id = v.id", [sorted(ids)])
 
 
 def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[str, Any]:
@@ -93,6 +94,8 @@ def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[
     cache: dict[str, dict[str, Any]] = {}
     with wb.ledger.connect() as con:
         pending, done_runs = {version_id}, set()
+        for row in _fetch_asset_versions(con, version_id):
+            cache[row["id"]] = row
         while pending and len(nodes) < max_nodes:
             missing = {v for v in pending if v not in cache}
             if missing:
@@ -134,12 +137,11 @@ def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[
 
 
 def _add_runs(con: Any, run_ids: set[str], nodes: dict[str, Any], edges: list[dict[str, str]]) -> set[str]:
-    marks = ", ".join("?" for _ in run_ids)
     runs = fetch_all(
         con,
         "SELECT id, recipe_id, recipe_name, recipe_version, template, variables, prompt, negative_prompt, engine, "
-        f"model, params, seed, reference_versions, status, cost_usd, created_at FROM runs WHERE id IN ({marks})",
-        sorted(run_ids),
+        "model, params, seed, reference_versions, status, cost_usd, created_at FROM runs r "
+        "JOIN (SELECT unnest(?) AS rid) x ON x.rid = r.id", [sorted(run_ids)],
     )
     refs: set[str] = set()
     found: set[str] = set()
@@ -166,7 +168,6 @@ def _add_states(con: Any, nodes: dict[str, Any]) -> None:
     for n in nodes.values():
         if n["kind"] == "version":
             n["state"] = "draft"
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        for row in fetch_all(con, _STATE_SQL.format(ids=", ".join("?" for _ in chunk)), chunk):
-            nodes[row["version_id"]]["state"] = row["state"]
+    for row in fetch_all(con, "SELECT version_id, arg_max(to_state, created_at) AS state FROM reviews r "
+                              "JOIN (SELECT unnest(?) AS vid) x ON x.vid = r.version_id GROUP BY version_id", [ids]):
+        nodes[row["version_id"]]["state"] = row["state"]
