@@ -230,10 +230,10 @@ def render_scene(scene: str, w: int, h: int, horizon: int, rng: np.random.Genera
 
 
 def shadow_map(alpha: np.ndarray, box: tuple[int, int, int, int], w: int, h: int, light: float,
-               on_floor: bool) -> np.ndarray:
-    """Darkening (float32 HxW, 0..1) under a product placed at ``box`` (x, y, bw, bh): a tight contact
+               on_floor: bool) -> tuple[np.ndarray, tuple[int, int]]:
+    """Darkening (float32, 0..1) under a product placed at ``box`` (x, y, bw, bh): a tight contact
     shadow along the product's footprint plus a broad soft one pushed away from the light (``light`` in
-    -1..1, left..right)."""
+    -1..1, left..right). Returns the map of the region that is darkened at all, and its (x, y) offset."""
     div = 4
     sw, sh = max(8, w // div), max(8, h // div)
     x, y, bw, bh = (v / div for v in box)
@@ -258,8 +258,16 @@ def shadow_map(alpha: np.ndarray, box: tuple[int, int, int, int], w: int, h: int
                     0, 0, 360, 0.4, -1)
     contact = cv2.GaussianBlur(contact, (0, 0), max(0.8, bw * 0.012))
     ambient = cv2.GaussianBlur(ambient, (0, 0), max(1.5, bw * 0.05))
-    out = cv2.resize(np.maximum(contact, ambient), (w, h), interpolation=cv2.INTER_LINEAR)
-    return np.clip(out, 0, 1)
+    small = np.maximum(contact, ambient)
+    ys, xs = np.nonzero(small > 0.002)
+    if len(ys) == 0:
+        return np.zeros((1, 1), np.float32), (0, 0)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    ox, oy = int(x0 * div), int(y0 * div)
+    rw, rh = min(w - ox, int((x1 - x0) * div)), min(h - oy, int((y1 - y0) * div))
+    out = cv2.resize(small[y0:y1, x0:x1], (int((x1 - x0) * div), int((y1 - y0) * div)),
+                     interpolation=cv2.INTER_LINEAR)[:rh, :rw]
+    return np.clip(out, 0, 1), (ox, oy)
 
 
 def _paste_max(dst: np.ndarray, src: np.ndarray, x0: int, y0: int) -> None:
