@@ -182,18 +182,16 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
          reason: str | None, workers: int | None) -> ExportReport:
     destination = channel.destination()
     channel_presets = channel.config.get("presets") or ()
-    with wb.ledger.connect() as con:
-        candidates = select_candidates(wb, con, selection, channel_presets)
     refused, allowed, forced_versions = [], [], set()
-    for cand in candidates:
-        why = rule_refusals(wb, cand)
-        if why and (not force or cand.rendition is None):
-            refused.append({"version_id": cand.version_id, "preset": cand.preset, "reasons": why})
-        else:
-            allowed.append(cand)
-            if why:
-                forced_versions.add((cand.version_id, cand.preset))
     with wb.ledger.connect() as con:
+        for cand in select_candidates(wb, con, selection, channel_presets):
+            why = rule_refusals(wb, cand)
+            if why and (not force or cand.rendition is None):
+                refused.append({"version_id": cand.version_id, "preset": cand.preset, "reasons": why})
+            else:
+                allowed.append(cand)
+                if why:
+                    forced_versions.add((cand.version_id, cand.preset))
         items = build_items(wb, con, channel, allowed)
     forced_slots = {it.slot for it in items if (it.version_id, it.preset) in forced_versions}
     report = ExportReport(None, channel.name, destination, dry_run, refused=refused)
@@ -227,7 +225,7 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
     reconciled, unknown = _reconcile(wb, channel, ctx, items)
     if reconciled:
         report.extra["reconciled"] = reconciled
-    _refresh_priors(wb, channel, items)
+        _refresh_priors(wb, channel, items)
     entries = channel.plan(items)
     channel.begin(entries)
 
