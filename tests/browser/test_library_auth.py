@@ -54,7 +54,7 @@ def test_library_search_and_no_request_leaves_loopback(browser, server):
     assert names and all("mug" in n for n in names)
     shot(page, "02_library_search_mug")
     for tab in ("Studio", "Review", "Export", "Reports", "Library"):
-        page.get_by_role("tab", name=tab).click()
+        page.locator(".bk-tab", has_text=tab).first.click()
         page.wait_for_timeout(300)
     assert not dialogs
     outside = [u for u in page.requests

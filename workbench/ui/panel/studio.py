@@ -104,7 +104,7 @@ class StudioView(pn.viewable.Viewer):
         s = self.state
         self.progress.max = max(1, s.total)
         self.progress.value = min(s.done, self.progress.max)
-        self.progress_text.object = f"{s.done} / {s.total} runs" + (" — running…" if s.running else "")
+        self.progress_text.object = f"{min(s.done, s.total)} / {s.total} runs" + (" — running…" if s.running else "")
 
     def _commit(self) -> None:
         s = self.state
@@ -145,15 +145,16 @@ class StudioView(pn.viewable.Viewer):
         rows: list[Any] = [pn.pane.HTML(
             f'<div class="wb-axis" id="studio-grid-head">sweep {esc(self.state.sweep_id)} · rows: '
             f'{esc(grid.row_axis)} · columns: {esc(grid.col_axis)}</div>', stylesheets=[CARD_CSS])]
+        cards: list[Any] = []
         for i, row in enumerate(grid.cells):
-            cards: list[Any] = [pn.pane.HTML(f'<div class="wb-axis">{esc(grid.row_axis)}<br>'
-                                             f'{esc(grid.row_labels[i])}</div>', stylesheets=[CARD_CSS], width=80)]
             for j, cell in enumerate(row):
+                label = f"{grid.row_axis} {grid.row_labels[i]} · {grid.col_labels[j]}"
                 for out in cell.outputs:
-                    cards.append(self._card(out, grid.col_labels[j]))
+                    cards.append(self._card(out, label))
                 if not cell.outputs and cell.errors:
-                    cards.append(pn.pane.HTML(f'<div class="wb-axis">{esc(cell.errors[0])}</div>', width=160))
-            rows.append(pn.Row(*cards))
+                    cards.append(pn.pane.HTML(f'<div class="wb-axis">{esc(label)}: {esc(cell.errors[0])}</div>',
+                                              width=160))
+        rows.append(pn.FlexBox(*cards, flex_wrap="wrap", sizing_mode="stretch_width"))
         self.grid_box[:] = rows
 
     def __panel__(self) -> pn.viewable.Viewable:

@@ -1,0 +1,89 @@
+"""The whole loop in the served dashboard: sweep in Studio, pick, commit, comment on a region, approve,
+export to a folder, open the report. Screenshots of every step go to artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import login, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _tab(page, name: str) -> None:
+    page.locator(".bk-tab", has_text=name).first.click()
+    page.wait_for_timeout(400)
+
+
+def _status(page, text: str, timeout: float = 60000) -> None:
+    page.locator(".wb-status", has_text=text).first.wait_for(timeout=timeout)
+
+
+def _choose(page, label_placeholder_index: int, text: str) -> None:
+    """Type into the n-th visible Choices (MultiChoice) input and take the first match."""
+    box = page.locator(".choices__input--cloned:visible").nth(label_placeholder_index)
+    box.click()
+    box.press_sequentially(text)
+    page.wait_for_timeout(300)
+    page.locator(".choices__list--dropdown .choices__item--selectable:visible", has_text=text).first.click()
+    page.keyboard.press("Escape")
+
+
+def test_sweep_pick_comment_approve_export_report(browser, server, demo_project):
+    page = login(browser, server, "alice")
+    _tab(page, "Studio")
+    _choose(page, 0, "mug_SKU")
+    page.get_by_role("button", name="Plan").click()
+    page.locator(".wb-plan", has_text="runs").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Run sweep").click()
+    _status(page, "Sweep finished")
+    page.locator("#studio-grid-head").first.wait_for(timeout=30000)
+    shot(page, "10_studio_grid")
+    page.locator(".wb-pick button").first.click()
+    _status(page, "Marked pick")
+    page.get_by_placeholder("e.g. SKU-1001/hero").fill("mug-hero")
+    page.get_by_placeholder("e.g. SKU-1001/hero").press("Enter")
+    page.get_by_role("button", name="Commit picks").click()
+    _status(page, "Committed to mug-hero")
+    shot(page, "11_studio_picked")
+
+    _tab(page, "Review")
+    asset = page.get_by_label("Asset (id or name)")
+    asset.fill("mug-hero")
+    asset.press("Enter")
+    page.locator("#review-stage img").first.wait_for(timeout=30000)
+    page.get_by_placeholder("What should change here?").fill("Handle looks <b>too thin</b> here")
+    page.get_by_role("button", name="Add comment").click()
+    _status(page, "Comment added")
+    page.locator("#review-comments li").first.wait_for(timeout=30000)
+    assert "<b>too thin</b>" in page.locator("#review-comments").inner_text()
+    page.get_by_role("button", name="Submit for review").click()
+    _status(page, "Submit: done")
+    page.get_by_role("button", name="Approve").click()
+    _status(page, "Approve: done")
+    shot(page, "12_review_approved")
+
+    _tab(page, "Export")
+    page.get_by_role("button", name="Reload approved").click()
+    page.wait_for_timeout(500)
+    _choose(page, 0, "mug-hero")
+    _choose(page, 1, "hero_banner")
+    page.get_by_role("button", name="Render renditions").click()
+    _status(page, "Rendered")
+    page.get_by_role("button", name="Plan (dry run)").click()
+    _status(page, "Plan for folder")
+    page.get_by_role("button", name="Export", exact=True).click()
+    _status(page, "Exported to")
+    shot(page, "13_export_done")
+    exported = list((demo_project / "exports" / "folder").rglob("*.jpg"))
+    assert exported, "nothing was written to the folder channel"
+
+    _tab(page, "Reports")
+    page.get_by_role("button", name="Build the savings report").click()
+    page.locator("#savings-report").first.wait_for(timeout=60000)
+    page.wait_for_timeout(1000)
+    shot(page, "14_report")
+    outside = [u for u in page.requests
+               if not u.startswith((server, server.replace("http://", "ws://"), "data:", "blob:", "about:"))]
+    assert outside == [], f"requests left loopback: {outside}"
+    page.context.close()
