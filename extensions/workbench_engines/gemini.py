@@ -48,6 +48,10 @@ class GeminiEngine(Engine):
     max_references = None  # 3 work best per Google; the hard limit is not documented
     deterministic = False
 
+    def estimate_cost(self, request: EngineRequest) -> float:
+        """USD before sending: ``n`` requests, each one image and each carrying every reference."""
+        return cost_for(self, request.n, len(request.references) * request.n)
+
     def body(self, request: EngineRequest, index: int = 0) -> dict[str, Any]:
         """The JSON body of request number ``index`` of ``request``."""
         text = request.prompt

@@ -8,7 +8,12 @@ the requested framing and aspect. The vocabulary is documented in :mod:`workbenc
 Determinism: every random choice of variation ``i`` is drawn from a generator seeded by the sha256 of
 the request's fingerprint (without ``n``, so variation 0 is the same whatever ``n`` is) plus ``i``; the
 PNG is written with fixed settings and no metadata. The same request therefore gives the same bytes, and
-``usage.model_version`` says ``local-procedural-1`` so nobody mistakes these for a model's output.
+``usage.model_version`` says ``local-procedural-1`` so nobody mistakes these for a model's output;
+``usage.raw["variations"]`` describes what was drawn (scene, product box, tilt, props, cut-out method).
+
+Options (``[engines.local]``): ``long_side`` (default 1024) when the request gives an aspect but no size.
+Speed: the cut-out is cached per reference sha256; one 1024² variation is well under 150 ms on one core
+(``benchmarks/local_engine.py``).
 """
 
 from __future__ import annotations

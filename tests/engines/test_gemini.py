@@ -198,18 +198,23 @@ def test_load_knobs(serve, monkeypatch) -> None:  # type: ignore[no-untyped-def]
 
 def test_concurrency_limit(serve, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("GEMINI_API_KEY", KEY)
-    app = make_gemini_app(FakeConfig(api_key=KEY, max_concurrency=1, latency_s=0.5, image_scale=0.1))
+    app = make_gemini_app(FakeConfig(api_key=KEY, max_concurrency=1, latency_s=1.0, image_scale=0.1))
     engine = GeminiEngine(EngineConfig("gemini", {"base_url": serve(app).url, "timeout_s": 5}))
 
     async def go() -> list[object]:
-        reqs = [engine.generate(EngineRequest(prompt=str(i))) for i in range(4)]
+        reqs = [engine.generate(EngineRequest(prompt=str(i))) for i in range(6)]
         return await asyncio.gather(*reqs, return_exceptions=True)
 
     results = asyncio.run(go())
     limited = [r for r in results if isinstance(r, RateLimited)]
     assert limited and app.state.stats.faults["concurrency"] == len(limited)
     assert app.state.stats.max_in_flight == 1
-    assert all(isinstance(r, (RateLimited,)) or not isinstance(r, ConnectorError) for r in results)
+    assert all(isinstance(r, RateLimited) or not isinstance(r, ConnectorError) for r in results)
+
+
+def test_estimate_counts_every_request(fake, mug_png: bytes) -> None:  # type: ignore[no-untyped-def]
+    _, _, engine = fake
+    assert engine.estimate_cost(EngineRequest(prompt="x", references=(ref_of(mug_png),), n=3)) == pytest.approx(0.117)
 
 
 class TestFakeIsStrict:
