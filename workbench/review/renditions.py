@@ -158,10 +158,7 @@ def _whiten(out: Image.Image, subject: Subject, window_det: Sequence[float]) -> 
         return None
     mask_img = Image.fromarray((np.clip(subject.mask, 0, 1) * 255).astype(np.uint8), "L")
     mask = _crop_resize(mask_img, window_det, out.size, 0, Image.Resampling.BILINEAR)
-    alpha = np.asarray(mask, dtype=np.float32)[:, :, None] / 255.0
-    rgb = np.asarray(out.convert("RGB"), dtype=np.float32)
-    composed = rgb * alpha + 255.0 * (1.0 - alpha)
-    return Image.fromarray(np.clip(composed + 0.5, 0, 255).astype(np.uint8), "RGB")
+    return Image.composite(out.convert("RGB"), Image.new("RGB", out.size, (255, 255, 255)), mask)
 
 
 def render_image(
