@@ -106,3 +106,16 @@ def test_sheets_with_service_account_jwt(wb, seed, tools, monkeypatch, tmp_path)
     report = wb.export("sheets")
     assert report.ok, report.to_dict()
     assert len(tools.minted) == 1 and len(tools.rows) == 1
+
+
+def test_storefront_export_notifies_tools(wb, seed, tools, monkeypatch):
+    seed.output("SKU-1001")
+    set_channel(wb, "folder", notify=["sheets", "monday"])
+    set_channel(wb, "sheets", base_url=tools.url, spreadsheet_id="SHEET1")
+    set_channel(wb, "monday", base_url=tools.url, board_id="123", records={"SKU-1001": "456"})
+    monkeypatch.setenv("GOOGLE_OAUTH_ACCESS_TOKEN", tools.sheets_token)
+    report = wb.export("folder")
+    assert report.extra["notify"]["sheets"]["counts"] == {"sent": 1} and len(tools.rows) == 1
+    assert report.extra["notify"]["monday"]["error_type"] == "NeedsKey"  # reported, not raised
+    assert report.ok
+    assert wb.export("folder").extra["notify"] == {}  # nothing new delivered, nobody notified

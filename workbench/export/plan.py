@@ -83,12 +83,16 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) 
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def _pick_version(con: duckdb.DuckDBPyConnection, asset_id: str) -> tuple[str, str] | None:
-    rows = _rows(con, "SELECT v.id, coalesce(s.state, 'draft') AS state FROM versions v "
-                      "LEFT JOIN version_state s ON s.version_id = v.id WHERE v.asset_id = ? "
-                      "ORDER BY (coalesce(s.state, 'draft') IN ('approved', 'published')) DESC, v.number DESC "
-                      "LIMIT 1", [asset_id])
-    return (rows[0]["id"], rows[0]["state"]) if rows else None
+def _pick_versions(con: duckdb.DuckDBPyConnection, asset_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Per asset: its newest approved/published version, else its newest version (one query)."""
+    if not asset_ids:
+        return {}
+    rows = _rows(con, "SELECT asset_id, id, state FROM (SELECT v.asset_id, v.id, coalesce(s.state, 'draft') AS state, "
+                      "row_number() OVER (PARTITION BY v.asset_id ORDER BY "
+                      "(coalesce(s.state, 'draft') IN ('approved', 'published')) DESC, v.number DESC) AS rn "
+                      "FROM versions v LEFT JOIN version_state s ON s.version_id = v.id "
+                      "WHERE list_contains(?, v.asset_id)) WHERE rn = 1", [asset_ids])
+    return {r["asset_id"]: (r["id"], r["state"]) for r in rows}
 
 
 def _collection_assets(con: duckdb.DuckDBPyConnection, ref: str) -> list[str]:
@@ -132,8 +136,9 @@ def select_candidates(wb: Any, con: duckdb.DuckDBPyConnection, sel: Selection,
     if not sel.explicit:
         asset_ids = [r["id"] for r in _rows(con, "SELECT id FROM assets WHERE role <> 'reference' "
                                                  "AND retired_at IS NULL ORDER BY id")]
+    picks = _pick_versions(con, list(dict.fromkeys(asset_ids)))
     for aid in dict.fromkeys(asset_ids):
-        picked = _pick_version(con, aid)
+        picked = picks.get(aid)
         if picked and picked[0] not in versions:
             if not sel.explicit and picked[1] not in ("approved", "published") and \
                     wb.settings.get("review.export_requires_approval", True):
@@ -142,12 +147,23 @@ def select_candidates(wb: Any, con: duckdb.DuckDBPyConnection, sel: Selection,
 
     out: list[Candidate] = []
     presets = list(sel.presets) or list(channel_presets)
+    vids = list(versions)
+    owners = {r["id"]: r["asset_id"] for r in _rows(con, "SELECT id, asset_id FROM versions "
+                                                         "WHERE list_contains(?, id)", [vids])} if vids else {}
+    all_rends: dict[str, dict[str, dict[str, Any]]] = {}
+    if vids:
+        for r in _rows(con, "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY version_id, preset "
+                            "ORDER BY created_at DESC, id DESC) AS rn FROM renditions "
+                            "WHERE list_contains(?, version_id)) WHERE rn = 1", [vids]):
+            all_rends.setdefault(r["version_id"], {})[r["preset"]] = r
+    rids = [r["id"] for by in all_rends.values() for r in by.values()]
+    latest_checks = {r["rendition_id"]: r for r in _rows(
+        con, "SELECT rendition_id, passed, overridden_by, report FROM (SELECT *, row_number() OVER ("
+             "PARTITION BY rendition_id ORDER BY created_at DESC, id DESC) AS rn FROM checks "
+             "WHERE list_contains(?, rendition_id)) WHERE rn = 1", [rids])} if rids else {}
     for vid, state in versions.items():
-        asset_id = _rows(con, "SELECT asset_id FROM versions WHERE id = ?", [vid])[0]["asset_id"]
-        rends = _rows(con, "SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY preset "
-                           "ORDER BY created_at DESC, id DESC) AS rn FROM renditions WHERE version_id = ?) "
-                           "WHERE rn = 1 ORDER BY preset", [vid])
-        by_preset = {r["preset"]: r for r in rends}
+        asset_id = owners[vid]
+        by_preset = all_rends.get(vid, {})
         wanted = presets or sorted(by_preset)
         if not wanted and sel.explicit:
             out.append(Candidate(vid, asset_id, "-", None, state, None, missing="no renditions"))
@@ -158,12 +174,10 @@ def select_candidates(wb: Any, con: duckdb.DuckDBPyConnection, sel: Selection,
                     out.append(Candidate(vid, asset_id, preset, None, state, None,
                                          missing=f"no {preset!r} rendition"))
                 continue
-            checks = _rows(con, "SELECT passed, overridden_by, report FROM checks WHERE rendition_id = ? "
-                                "ORDER BY created_at DESC, id DESC LIMIT 1", [rend["id"]])
-            if not checks:
+            c = latest_checks.get(rend["id"])
+            if c is None:
                 passed, detail = None, "no checks recorded"
             else:
-                c = checks[0]
                 passed = bool(c["passed"]) or bool(c["overridden_by"])
                 detail = "" if passed else _failed_rules(c["report"])
             out.append(Candidate(vid, asset_id, preset, rend, state, passed, detail))
@@ -200,19 +214,34 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
     items: list[ExportItem] = []
     destination = channel.destination()
     prov_cache: dict[str, dict[str, Any]] = {}
+    asset_ids = sorted({c.asset_id for c in candidates if c.rendition is not None})
+    if not asset_ids:
+        return items
+    assets = {r["id"]: r for r in _rows(con, "SELECT * FROM assets WHERE list_contains(?, id)", [asset_ids])}
+    skus = sorted({a["sku"] for a in assets.values() if a.get("sku")})
+    catalog = {r["sku"]: r for r in _rows(
+        con, "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY sku ORDER BY imported_at DESC) "
+             "AS rn FROM catalog WHERE list_contains(?, sku)) WHERE rn = 1", [skus])} if skus else {}
+    priors = {r["slot"]: r for r in _rows(
+        con, "SELECT slot, sha256, remote_id, remote_url, version_id FROM export_current "
+             "WHERE channel = ? AND destination = ?", [channel.name, destination])}
+    other_urls: dict[str, dict[str, str]] = {}
+    for r in _rows(con, "SELECT sha256, channel, remote_url FROM export_current WHERE remote_url IS NOT NULL "
+                        "AND channel <> ? ORDER BY exported_at", [channel.name]):
+        other_urls.setdefault(r["sha256"], {})[r["channel"]] = r["remote_url"]
     for cand in candidates:
         rend = cand.rendition
         if rend is None:
             continue
-        asset = _rows(con, "SELECT * FROM assets WHERE id = ?", [cand.asset_id])[0]
+        asset = assets[cand.asset_id]
         sku = asset.get("sku")
         product: dict[str, Any] = {"sku": sku, "title": asset.get("title")}
         if sku:
-            cat = _rows(con, "SELECT * FROM catalog WHERE sku = ? ORDER BY imported_at DESC LIMIT 1", [sku])
+            cat = catalog.get(sku)
             if cat:
-                product.update({k: v for k, v in cat[0].items() if k in (
+                product.update({k: v for k, v in cat.items() if k in (
                     "title", "handle", "shopify_product_id", "woocommerce_product_id") and v})
-                extra = cat[0].get("extra")
+                extra = cat.get("extra")
                 if extra:
                     product["extra"] = json.loads(extra) if isinstance(extra, str) else extra
             product.setdefault("handle", slug(sku).lower())
@@ -222,13 +251,9 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
         fmt = str(rend.get("format") or "JPEG").upper()
         ext, mime = _FORMAT_EXT.get(fmt, (fmt.lower(), f"image/{fmt.lower()}"))
         slot = channel.slot_for(cand.asset_id, cand.preset, product)
-        prior_rows = _rows(con, "SELECT sha256, remote_id, remote_url, version_id FROM export_current "
-                                "WHERE channel = ? AND destination = ? AND slot = ?",
-                           [channel.name, destination, slot])
-        prior = Prior(**prior_rows[0]) if prior_rows else None
-        urls = {r["channel"]: r["remote_url"] for r in _rows(
-            con, "SELECT channel, remote_url FROM export_current WHERE sha256 = ? AND remote_url IS NOT NULL "
-                 "AND channel <> ?", [rend["sha256"], channel.name])}
+        p = priors.get(slot)
+        prior = Prior(p["sha256"], p["remote_id"], p["remote_url"], p["version_id"]) if p else None
+        urls = dict(other_urls.get(str(rend["sha256"]).removeprefix("sha256:"), {}))
         title = product.get("title") or asset.get("title") or asset["name"]
         sha = str(rend["sha256"]).removeprefix("sha256:")
         items.append(ExportItem(

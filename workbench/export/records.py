@@ -19,7 +19,7 @@ from ..ids import new_id
 from ..plugins.channel import Delivery, ExportItem
 from ..secrets import known_secrets
 
-__all__ = ["open_pending", "write_pending", "write_result"]
+__all__ = ["open_pending", "write_pending", "write_result", "write_skipped"]
 
 _COLS = ("id", "batch_id", "attempt_id", "channel", "destination", "slot", "target", "version_id", "asset_id",
          "rendition_id", "preset", "sha256", "action", "status", "remote_id", "remote_url", "replaced_remote_id",
@@ -46,10 +46,19 @@ def _row(ctx: dict[str, Any], item: ExportItem, attempt_id: str, action: str, st
     return [values[c] for c in _COLS]
 
 
+def _insert_many(con: duckdb.DuckDBPyConnection, rows: Sequence[list[Any]], chunk: int = 100) -> None:
+    """Multi-row INSERTs (much faster in DuckDB than ``executemany``)."""
+    one = "(" + ", ".join("?" for _ in _COLS) + ")"
+    for i in range(0, len(rows), chunk):
+        part = rows[i:i + chunk]
+        con.execute(f"INSERT INTO exports ({', '.join(_COLS)}) VALUES " + ", ".join(one for _ in part),
+                    [v for row in part for v in row])
+
+
 def write_pending(con: duckdb.DuckDBPyConnection, ctx: dict[str, Any], items: Sequence[ExportItem]) -> list[str]:
     """Write one pending row per item; return their attempt ids (same order)."""
     attempts = [new_id("export") for _ in items]
-    con.executemany(_INSERT, [_row(ctx, it, a, "pending", "pending") for it, a in zip(items, attempts, strict=True)])
+    _insert_many(con, [_row(ctx, it, a, "pending", "pending") for it, a in zip(items, attempts, strict=True)])
     return attempts
 
 
@@ -76,7 +85,7 @@ def write_skipped(con: duckdb.DuckDBPyConnection, ctx: dict[str, Any], items: Se
                          remote_id=prior.remote_id if prior else None,
                          remote_url=prior.remote_url if prior else None))
     if rows:
-        con.executemany(_INSERT, rows)
+        _insert_many(con, rows)
 
 
 def open_pending(con: duckdb.DuckDBPyConnection, channel: str, destination: str) -> list[dict[str, Any]]:

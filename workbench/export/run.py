@@ -10,7 +10,10 @@ One call of :func:`run_export` is one batch:
 5. deliver with a small thread pool: per chunk a pending row is committed before sending and the
    result right after, so a crash loses at most the knowledge of in-flight items, which step 3 recovers;
 6. let the channel finish (the folder channel writes its manifest and CSVs), mark fully delivered
-   approved versions ``published`` on storefront channels, and record the batch as an event.
+   approved versions ``published`` on storefront channels, and record the batch as an event;
+7. fire the project tools listed in the channel's ``notify`` setting (e.g. ``[channels.shopify]
+   notify = ["airtable", "sheets"]``) for the versions just delivered; their failures are reported in
+   ``report.extra["notify"]`` and never undo the delivery.
 """
 
 from __future__ import annotations
@@ -173,9 +176,31 @@ def run_export(
         raise InvalidSpec("--force needs --reason: say why the rules are overridden (it is recorded)")
     channel = make_channel(wb, channel_name, client)
     try:
-        return _run(wb, channel, selection, dry_run=dry_run, force=force, reason=reason, workers=workers)
+        report = _run(wb, channel, selection, dry_run=dry_run, force=force, reason=reason, workers=workers)
+        notify = list(channel.config.get("notify") or [])
     finally:
         channel.close()
+    if notify and not dry_run and report.batch_id:
+        report.extra["notify"] = _notify(wb, notify, report, selection, force=force, reason=reason)
+    return report
+
+
+def _notify(wb: Any, tools: Sequence[str], report: ExportReport, selection: Selection, *, force: bool,
+            reason: str | None) -> dict[str, Any]:
+    """Fire the project-tool channels listed in ``[channels.<name>] notify`` for what was delivered."""
+    delivered = sorted({it["version_id"] for it in report.items if it["action"] in ("sent", "replaced")})
+    out: dict[str, Any] = {}
+    if not delivered:
+        return out
+    for tool in tools:
+        try:
+            sub = run_export(wb, tool, Selection(versions=delivered, presets=list(selection.presets)),
+                             force=force, reason=reason)
+            out[tool] = {"status": sub.status, "counts": sub.counts, "batch_id": sub.batch_id}
+        except WorkbenchError as exc:  # a tracker failing must not undo a storefront delivery
+            out[tool] = {"status": "failed", "error": redact(str(exc), known_secrets()),
+                         "error_type": type(exc).__name__}
+    return out
 
 
 def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, force: bool,
