@@ -223,3 +223,28 @@ def test_no_reference_renders_the_scene(mug_png: bytes) -> None:
 def test_n_out_of_range_is_invalid(mug_png: bytes) -> None:
     with pytest.raises(InvalidSpec):
         run(EngineRequest(prompt="x", references=(ref_of(mug_png),), n=0))
+
+
+def _enc(im: Image.Image, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, fmt)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("make", [
+    lambda: _enc(Image.new("RGB", (6, 5), (200, 0, 0))),
+    lambda: _enc(Image.new("RGB", (300, 300), (240, 240, 240))),
+    lambda: _enc(Image.fromarray((np.indices((200, 300)).sum(0) % 255).astype(np.uint8), "L")),
+    lambda: _enc(Image.fromarray((np.indices((200, 300))[1] * 200).astype(np.uint16))),
+    lambda: _enc(Image.new("CMYK", (300, 200), (0, 200, 200, 0)), "JPEG"),
+    lambda: _enc(Image.new("LA", (300, 200), (100, 0))),
+    lambda: _enc(Image.new("P", (300, 200), 3)),
+], ids=["tiny", "uniform", "grey", "16-bit", "cmyk", "transparent", "palette"])
+def test_odd_references_still_render(make) -> None:  # type: ignore[no-untyped-def]
+    res = run(EngineRequest(prompt="marble", references=(ref_of(make()),), size="256x256"))
+    assert pixels(res.images[0].data).shape == (256, 256, 3)
+
+
+def test_undecodable_reference_is_invalid() -> None:
+    with pytest.raises(InvalidSpec, match="decoded"):
+        run(EngineRequest(prompt="marble", references=(ref_of(b"not an image"),)))
