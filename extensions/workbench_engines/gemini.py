@@ -3,8 +3,8 @@
 One image per request (the model has no ``n``): ``n > 1`` sends ``n`` requests concurrently, each with
 ``seed + i`` when a seed is given. References travel as ``inline_data`` parts after the prompt text;
 ``aspect`` becomes ``generationConfig.imageConfig.aspectRatio``. A negative prompt is folded into the
-text ("Avoid: …"), since the API has no such field. The key comes from ``GEMINI_API_KEY`` and goes only
-into the ``x-goog-api-key`` header.
+text ("Avoid: …"), since the API has no such field. The key comes from ``GEMINI_API_KEY`` (or, when that
+is unset, ``GOOGLE_API_KEY`` as Google's SDKs read it) and goes only into the ``x-goog-api-key`` header.
 
 Outcomes: images from every ``inlineData`` part; a response with no image part is a ``BadResponse``
 carrying the model's text; a blocked prompt (``promptFeedback.blockReason``) or a safety stop
@@ -22,7 +22,7 @@ from typing import Any
 
 from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError, redact
 from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
-from workbench.secrets import get_secret
+from workbench.secrets import get_secret, has_secret
 
 from ._http import RawResponse, cost_for, parse_duration, parse_retry_after, send, status_error
 
@@ -77,7 +77,9 @@ class GeminiEngine(Engine):
         """Send ``request.n`` requests (concurrently) and gather their images and token usage."""
         if request.n < 1:
             raise InvalidSpec("n must be at least 1")
-        key = get_secret(self.key_env or "GEMINI_API_KEY", purpose="the gemini engine")
+        # GOOGLE_API_KEY is what Google's own SDKs read; GEMINI_API_KEY wins and is the one we name
+        name = "GOOGLE_API_KEY" if not has_secret("GEMINI_API_KEY") and has_secret("GOOGLE_API_KEY") else "GEMINI_API_KEY"
+        key = get_secret(name, purpose="the gemini engine")
         model = self.model_for(request)
         url = f"{self.config.base_url}/v1beta/models/{model}:generateContent"
         bodies = [self.body(request, i) for i in range(request.n)]

@@ -128,6 +128,13 @@ def test_missing_key_names_the_variable(fake, monkeypatch) -> None:  # type: ign
     assert app.state.stats.requests == 0
 
 
+def test_google_api_key_is_a_fallback(fake, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    _, _, engine = fake
+    monkeypatch.delenv("GEMINI_API_KEY")
+    monkeypatch.setenv("GOOGLE_API_KEY", KEY)
+    assert len(gen(engine, EngineRequest(prompt="mug")).images) == 1
+
+
 def test_key_echoed_by_the_provider_never_reaches_the_error(fake) -> None:  # type: ignore[no-untyped-def]
     app, _, engine = fake
     app.state.gate.push("echo_key")

@@ -44,6 +44,28 @@ def test_same_request_same_bytes_even_after_the_cache_is_dropped(mug_png: bytes)
     assert first.images[0].data != first.images[1].data  # n variations differ
 
 
+@pytest.mark.slow
+def test_same_bytes_in_a_fresh_process(mug_png: bytes, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import hashlib
+    import subprocess
+    import sys
+
+    ref_path = tmp_path / "mug.png"
+    ref_path.write_bytes(mug_png)
+    code = (
+        "import asyncio, hashlib, sys, pathlib\n"
+        "from workbench.plugins.engine import EngineRequest, ReferenceImage\n"
+        "from workbench_engines.local import LocalEngine\n"
+        "d = pathlib.Path(sys.argv[1]).read_bytes()\n"
+        "r = ReferenceImage(hashlib.sha256(d).hexdigest(), d, 'image/png')\n"
+        "res = asyncio.run(LocalEngine().generate(EngineRequest(prompt='kitchen counter, in sage', references=(r,), seed=4, n=2)))\n"
+        "print(','.join(hashlib.sha256(i.data).hexdigest() for i in res.images))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(ref_path)], capture_output=True, text=True, check=True)
+    here = run(EngineRequest(prompt="kitchen counter, in sage", references=(ref_of(mug_png),), seed=4, n=2))
+    assert out.stdout.strip() == ",".join(hashlib.sha256(i.data).hexdigest() for i in here.images)
+
+
 def test_different_seed_gives_different_bytes(mug_png: bytes) -> None:
     ref = ref_of(mug_png)
     a = run(EngineRequest(prompt="mug on wood", references=(ref,), seed=1)).images[0].data
