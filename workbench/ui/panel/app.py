@@ -34,15 +34,24 @@ def build_tabs(session: SessionState) -> tuple[pn.Tabs, dict[str, Any]]:
     review = ReviewState(session)
     export = ExportState(session)
     reports = ReportsState(session)
-    tabs = pn.Tabs(
-        ("Library", LibraryView(state=library)),
-        ("Studio", StudioView(state=studio)),
-        ("Review", ReviewView(state=review)),
-        ("Export", ExportView(state=export)),
-        ("Reports", ReportsView(state=reports)),
-        dynamic=False,
-        sizing_mode="stretch_width",
-    )
+    # Views are built when their tab is first shown, so a new session pays only for the Library grid.
+    makers = [
+        ("Library", lambda: LibraryView(state=library)),
+        ("Studio", lambda: StudioView(state=studio)),
+        ("Review", lambda: ReviewView(state=review)),
+        ("Export", lambda: ExportView(state=export)),
+        ("Reports", lambda: ReportsView(state=reports)),
+    ]
+    slots = [pn.Column(sizing_mode="stretch_width") for _ in makers]
+    tabs = pn.Tabs(*[(name, slot) for (name, _), slot in zip(makers, slots, strict=True)],
+                   sizing_mode="stretch_width")
+
+    def show(index: int) -> None:
+        if not slots[index].objects:
+            slots[index][:] = [makers[index][1]()]
+
+    tabs.param.watch(lambda e: show(e.new), "active")
+    show(0)
 
     def open_in_review(event: Any) -> None:
         if event.new:

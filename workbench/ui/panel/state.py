@@ -213,7 +213,7 @@ class StudioState(param.Parameterized):
     references = param.List(default=[], doc="Reference asset ids.")
     recipe = param.String(default="", doc="Recipe name; empty for an inline prompt.")
     recipe_version = param.Integer(default=0, bounds=(0, None), doc="0 = latest.")
-    prompt = param.String(default="{{ title }} on a white studio background")
+    prompt = param.String(default="{{ sku }} product on a clean white studio background")
     variables = param.String(default="", doc="One axis per line: name = value1, value2")
     engines = param.List(default=["local"])
     seeds = param.String(default="1, 2, 3, 4")
@@ -460,10 +460,10 @@ class ReviewState(param.Parameterized):
             self.session.say(f"unknown review action {action!r}", "error")
             return None
         wb, vid = self.session.wb, self.version_id
-        row = self.session.attempt(role_action, lambda: wb.review_action(vid, action, note or None),
-                                   f"{action.replace('_', ' ').capitalize()}: done")
+        row = self.session.attempt(role_action, lambda: wb.review_action(vid, action, note or None))
         if row is not None:
             self._reload()
+            self.session.say(f"{action.replace('_', ' ').capitalize()}: done", "success")
         return row
 
     def add_tag(self, tag: str) -> Any:

@@ -1,0 +1,192 @@
+"""Dashboard benchmark: time to a rendered Library grid (5,000 assets) and a 16-variation Studio grid in
+headless Chromium, against a static HTML page showing the same thumbnails from a plain http.server.
+
+    python benchmarks/dashboard.py
+
+1. Builds a temp project with 5,000 small drawn images (ingested in bulk) and a 16-run local sweep.
+2. Warms the thumbnails of the first Library page and of the sweep (both sides then read the same files).
+3. Serves the dashboard (``workbench serve`` subprocess, loopback) and, as the baseline, a static page with
+   the same 60 ``<img>`` thumbnails (``http.server`` in a thread).
+4. For each, a new page in a per-side browser context (warm HTTP cache, as for a returning user):
+   navigation start → every grid image decoded.
+   Median of several repeats. The studio figure is printed; the RESULT line uses the library figure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+ROOT = Path(__file__).resolve().parents[1]
+N_ASSETS = int(os.environ.get("BENCH_ASSETS", "5000"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
+PAGE = 60
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+ALL_IMAGES_JS = """([sel, n]) => { const found = []; const walk = (root) => { root.querySelectorAll('*').forEach(el => {
+    if (el.shadowRoot) walk(el.shadowRoot); }); root.querySelectorAll(sel).forEach(i => found.push(i)); };
+  walk(document); return found.length >= n && found.every(i => i.complete && i.naturalWidth > 0); }"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _draw(i: int, path: Path) -> None:
+    img = Image.new("RGB", (128, 128), (250, 250, 248))
+    d = ImageDraw.Draw(img)
+    colour = ((i * 37) % 200 + 30, (i * 91) % 200 + 30, (i * 53) % 200 + 30)
+    shape = i % 3
+    box = (20 + i % 17, 18 + i % 13, 108 - i % 11, 110 - i % 7)
+    (d.ellipse if shape == 0 else d.rectangle if shape == 1 else d.rounded_rectangle)(box, fill=colour)
+    img.save(path, "PNG", compress_level=1)
+
+
+def _load_direct(wb: object, refs: Path) -> None:
+    """Bulk load through the library API in one transaction (fallback when ``wb.ingest`` fails)."""
+    with wb.ledger.connect(write=True) as con:  # type: ignore[attr-defined]
+        for path in sorted(refs.glob("*.png")):
+            sha = wb.put_blob(path.read_bytes(), con=con)  # type: ignore[attr-defined]
+            sku = path.stem.rsplit("_", 1)[-1]
+            asset = wb.create_asset(path.stem, sku=sku, role="reference", con=con)  # type: ignore[attr-defined]
+            wb.add_version(asset, sha, source="ingest", message="benchmark load", con=con)  # type: ignore[attr-defined]
+
+
+def build_project(base: Path) -> tuple[Path, list[str], list[str]]:
+    """The 5,000-asset project; returns (project, first-page shas, sweep shas)."""
+    import workbench
+
+    refs = base / "refs"
+    refs.mkdir()
+    for i in range(N_ASSETS):
+        _draw(i, refs / f"item{i:05d}_SKU-{10000 + i}.png")
+    wb = workbench.init(base / "project")
+    t = time.perf_counter()
+    try:
+        report = wb.ingest([refs], workers=2)
+        print(f"ingested {len(report.ok)} files in {time.perf_counter() - t:.1f} s ({len(report.failed)} failed)")
+    except Exception as exc:  # the bulk path of wb.ingest can fail on large batches; load through the API instead
+        print(f"wb.ingest failed ({type(exc).__name__}: {str(exc)[:80]}); loading with put_blob/create_asset")
+        _load_direct(wb, refs)
+        print(f"loaded {wb.count_assets()} assets in {time.perf_counter() - t:.1f} s")
+    page_shas = [a["sha256"] for a in wb.assets(limit=PAGE)]
+    first = wb.assets(sku="SKU-10000", limit=1)[0]
+    gen = wb.generate(prompt="{{ sku }} on a white studio background", refs=[first["id"]], engines=["local"],
+                      seeds=list(range(1, 17)))
+    sweep_shas = [o["sha256"] for o in gen.outputs()]
+    for sha in page_shas + sweep_shas:
+        wb.thumbnail_path(sha)
+    return base / "project", page_shas, sweep_shas
+
+
+def static_site(base: Path, wb_root: Path, shas: list[str]) -> Path:
+    """A static page with the same thumbnails, as files next to it."""
+    import workbench
+
+    wb = workbench.open(wb_root)
+    site = base / "static"
+    (site / "thumb").mkdir(parents=True)
+    tags = []
+    for sha in shas:
+        src = wb.thumbnail_path(sha)
+        shutil.copyfile(src, site / "thumb" / src.name)
+        tags.append(f'<figure class="card"><img src="thumb/{src.name}" alt=""><figcaption>{sha[:8]}</figcaption></figure>')
+    css = ("#grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}"
+           ".card img{width:100%;height:150px;object-fit:contain}")
+    (site / "index.html").write_text(f"<!doctype html><html><head><style>{css}</style></head><body>"
+                                     f'<div id="grid">{"".join(tags)}</div></body></html>')
+    return site
+
+
+def timed(context: object, url: str, selector: str, n: int, tab: str | None = None) -> float:
+    """Seconds from navigation to every ``selector`` image decoded, in a new page of ``context``."""
+    page = context.new_page()  # type: ignore[attr-defined]
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    if tab:
+        page.locator(".bk-tab", has_text=tab).first.click(timeout=60000)
+    page.wait_for_function(ALL_IMAGES_JS, arg=[selector, n], timeout=120000, polling=50)
+    elapsed = time.perf_counter() - t0
+    page.close()
+    return elapsed
+
+
+def main() -> None:
+    """Run the benchmark and print the RESULT line."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("WORKBENCH_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    base = Path(tempfile.mkdtemp(prefix="wb-bench-dash-"))
+    proc = None
+    httpd = None
+    try:
+        project, page_shas, sweep_shas = build_project(base)
+        site = static_site(base, project, page_shas)
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+        http.server.SimpleHTTPRequestHandler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        static_url = f"http://127.0.0.1:{httpd.server_address[1]}/index.html"
+        port = _free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+        proc = subprocess.Popen([sys.executable, "-c", "from workbench.cli import main; main()", "serve",
+                                 "--project", str(project), "--port", str(port), "--no-show"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=str(ROOT))
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError("workbench serve did not start") from None
+                time.sleep(0.2)
+        url = f"http://127.0.0.1:{port}/"
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=ARGS, headless=True)
+            # One context per side, like a returning user: the HTTP cache holds Bokeh/Panel's JS and, for
+            # both sides alike, the thumbnails; each repeat is a new page (a new Panel session).
+            ctx_ours = browser.new_context(viewport={"width": 1400, "height": 1000})
+            ctx_static = browser.new_context(viewport={"width": 1400, "height": 1000})
+            timed(ctx_ours, url, "#library-grid img", PAGE)  # warm-up: server imports, first session
+            timed(ctx_static, static_url, "#grid img", PAGE)
+            ours, base_t, studio = [], [], []
+            for _ in range(REPEATS):
+                ours.append(timed(ctx_ours, url, "#library-grid img", PAGE))
+                base_t.append(timed(ctx_static, static_url, "#grid img", PAGE))
+                studio.append(timed(ctx_ours, url, ".wb-out img", len(sweep_shas), tab="Studio"))
+            browser.close()
+        lib, stat, stu = statistics.median(ours), statistics.median(base_t), statistics.median(studio)
+        print(f"library grid ({N_ASSETS} assets, {PAGE} thumbnails): median {lib:.3f} s  runs={[round(x, 3) for x in ours]}")
+        print(f"studio grid ({len(sweep_shas)} variations): median {stu:.3f} s  runs={[round(x, 3) for x in studio]}")
+        print(f"static baseline ({PAGE} thumbnails, http.server): median {stat:.3f} s  runs={[round(x, 3) for x in base_t]}")
+        print(f"studio ratio vs static baseline: {stu / stat:.2f}")
+        print(f"RESULT dashboard ours={lib:.3f} baseline={stat:.3f} ratio={lib / stat:.2f} target=3 s")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        if httpd is not None:
+            httpd.shutdown()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
