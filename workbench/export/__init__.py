@@ -1,1 +1,14 @@
-"""Export: channel plans and deliveries, the export ledger."""
+"""Export: channel plans and deliveries, the export ledger.
+
+``wb.export(channel, ...)`` (see :mod:`workbench.export.api`) selects approved versions' renditions with
+passing checks (:mod:`.plan`), asks the channel what it would do, reconciles interrupted deliveries and
+delivers with a pending-then-result record per item (:mod:`.run`, :mod:`.records`), carrying lineage and
+AI-disclosure on the way out (:mod:`.provenance`, :mod:`.manifest`, :mod:`.csvs`). HTTP channels share
+:mod:`.http` for error translation, retries and cost-bucket pacing. Channels are plugins
+(:class:`workbench.plugins.channel.Channel`); the built-ins live in ``extensions/workbench_channels``.
+"""
+
+from .plan import Selection
+from .run import ExportReport, make_channel, run_export
+
+__all__ = ["ExportReport", "Selection", "make_channel", "run_export"]

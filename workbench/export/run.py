@@ -329,16 +329,25 @@ def _publish(wb: Any, channel: Channel, items: Sequence[dict[str, Any]]) -> list
         by_version[it["version_id"]] = by_version.get(it["version_id"], True) and it["action"] != "failed"
     done = [v for v, ok in by_version.items() if ok]
     published = []
-    with wb.ledger.connect(write=True) as con:
-        for vid in done:
-            row = con.execute("SELECT state FROM version_state WHERE version_id = ?", [vid]).fetchone()
-            if not row or row[0] != "approved":
+    with wb.ledger.connect() as con:
+        approved = {r[0] for r in con.execute(
+            "SELECT version_id FROM version_state WHERE state = 'approved' AND list_contains(?, version_id)",
+            [done]).fetchall()} if done else set()
+    note = f"exported to {channel.name}"
+    for vid in done:
+        if vid not in approved:
+            continue
+        if callable(getattr(wb, "publish", None)):
+            try:  # the review area's state machine records the transition and its event
+                wb.publish(vid, note=note)
+            except WorkbenchError:
                 continue
-            con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor, note) "
-                        "VALUES (?, ?, 'approved', 'published', ?, ?)",
-                        [new_id("review"), vid, wb.user, f"exported to {channel.name}"])
-            wb.record_event(con, "review.publish", "version", vid, {"channel": channel.name})
-            published.append(vid)
+        else:
+            with wb.ledger.connect(write=True) as con:
+                con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor, note) "
+                            "VALUES (?, ?, 'approved', 'published', ?, ?)", [new_id("review"), vid, wb.user, note])
+                wb.record_event(con, "review.publish", "version", vid, {"channel": channel.name})
+        published.append(vid)
     return published
 
 
