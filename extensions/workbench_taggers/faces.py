@@ -1,7 +1,8 @@
 """Faces and people with OpenCV's bundled Haar cascades (``cv2.data.haarcascades``; no model download).
 
 Tags: ``face`` once per detected frontal face with its normalised region, ``faces:<n>``, and ``person``
-(``people`` for more than one) when any face is found. Profile faces are tried when no frontal face is.
+(``people`` for more than one) when any face is found. Profile faces are tried when no frontal face is;
+with no face at all, the full-body cascade can still tag a standing ``person`` (lower confidence).
 """
 
 from __future__ import annotations
@@ -51,4 +52,13 @@ class FaceTagger(Tagger):
             n = len(found)
             tags.append(Tag(f"faces:{n}", 0.9))
             tags.append(Tag("people" if n > 1 else "person", 0.85))
+            return tags
+        # no face (turned away, too small): a whole standing figure still means a person in the shot
+        body_side = max(48, int(min(h, w) * 0.25))
+        bodies = _cascade("haarcascade_fullbody.xml").detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5,
+                                                                         minSize=(body_side // 2, body_side))
+        for x, y, bw, bh in bodies if len(bodies) else []:
+            tags.append(Tag("person", 0.6, {"x": x / w, "y": y / h, "w": bw / w, "h": bh / h}))
+        if len(bodies) > 1:
+            tags.append(Tag("people", 0.6))
         return tags
