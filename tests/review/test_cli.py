@@ -37,6 +37,7 @@ def test_cli_commit_review_crop_check(capsys, project_dir, wb, generated, tmp_pa
     code, graph = run(capsys, project_dir, "lineage", v2)
     assert graph["root"] == v2 and any(e["kind"] == "generated_by" for e in graph["edges"])
     code, d = run(capsys, project_dir, "diff", v1, v2, "--out", str(tmp_path / "d.png"))
+    assert d["pixels"]["changed_fraction"] > 0
     assert code == 0 and (tmp_path / "d.png").exists()
     code, rep = run(capsys, project_dir, "reproduce", v1)
     assert rep["match"]

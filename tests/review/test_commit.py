@@ -24,7 +24,7 @@ def test_commit_output_creates_asset_links_run_and_infers_sku(wb, generated, ref
     assert asset["role"] == "output" and asset["sku"] == "SKU-1001"
     assert v["parent_id"] is None and v["number"] == 1
     events = wb.sql("SELECT action FROM events WHERE target_id = ?", [vid])
-    assert {"version.commit", "tag.auto"} <= {e["action"] for e in events}
+    assert {"version.commit", "commit", "tag.auto"} <= {e["action"] for e in events}
 
 
 def test_parent_defaults_to_latest_and_any_version_may_branch(wb, generated, image_version):

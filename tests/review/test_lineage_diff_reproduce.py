@@ -87,3 +87,16 @@ def test_reproduce_needs_a_generated_version(wb, image_version):
     vid = image_version(draw_product())
     with pytest.raises(InvalidSpec, match="not generated"):
         wb.reproduce(vid)
+
+
+def test_lineage_recurses_through_generated_references(wb, generated, reference):
+    hero = wb.commit(generated["output_id"], asset="SKU-1001/hero", autotag=False)
+    run2 = make_run(wb, hero, prompt="red mug on walnut, golden hour", seed=3)
+    life = wb.commit(run2["output_id"], asset="SKU-1001/lifestyle", autotag=False)
+    graph = wb.lineage(life)
+    edges = {(e["from"], e["to"], e["kind"]) for e in graph["edges"]}
+    assert (life, run2["run_id"], "generated_by") in edges
+    assert (run2["run_id"], hero, "reference") in edges
+    assert (hero, generated["run_id"], "generated_by") in edges
+    assert (generated["run_id"], reference, "reference") in edges  # two generations back, to the photo
+    assert wb.asset("SKU-1001/lifestyle")["sku"] == "SKU-1001"  # inferred through the hero's asset

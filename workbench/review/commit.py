@@ -97,7 +97,7 @@ def commit(
             asset_id, sha, parent_id=parent_id, message=message, source="commit",
             run_id=run["id"] if run else None, output_id=output_id, author=author or wb.user, con=con,
         )
-        wb.record_event(con, "version.commit", "version", version_id,
+        wb.record_event(con, "commit", "version", version_id,
                         {"asset_id": asset_id, "asset": asset, "asset_created": created, "parent_id": parent_id,
                          "output_id": output_id, "run_id": run["id"] if run else None, "sha256": sha,
                          "message": message}, actor=author)
@@ -121,6 +121,6 @@ def revert(wb: Workbench, asset: str, to: str, message: str | None = None, autho
             message=message or f"revert to v{target['number']}", source="revert",
             run_id=target["run_id"], output_id=target["output_id"], author=author or wb.user, con=con,
         )
-        wb.record_event(con, "version.revert", "version", version_id,
+        wb.record_event(con, "revert", "version", version_id,
                         {"asset_id": row["id"], "to": to, "to_number": target["number"]}, actor=author)
     return version_id
