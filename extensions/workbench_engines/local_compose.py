@@ -20,11 +20,11 @@ from workbench.errors import InvalidSpec
 
 from .local_cutout import Cutout
 from .local_prompt import SceneSpec
-from .local_scenes import draw_prop, render_scene, shadow_map
+from .local_scenes import draw_prop, drop_shadow, render_scene, shadow_map
 
 __all__ = ["canvas_size", "compose", "encode_png", "grade", "recolour"]
 
-_FILL = {"default": 0.62, "close": 0.86, "wide": 0.4}
+_FILL = {"default": 0.62, "close": 0.86, "wide": 0.4, "flatlay": 0.7}
 _VIGNETTE = {"sunset": 0.14, "outdoor": 0.1, "beach": 0.08, "concrete": 0.12, "dark_studio": 0.2, "wood": 0.08}
 _SIZE_RE = re.compile(r"^\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*$")
 _ASPECT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/x]\s*(\d+(?:\.\d+)?)\s*$")
@@ -179,9 +179,14 @@ def compose(cut: Cutout | None, spec: SceneSpec, w: int, h: int, rng: np.random.
         th, tw = alpha.shape
     cx = w / 2 + float(rng.uniform(-0.04, 0.04)) * w
     x = round(min(max(cx - tw / 2, 0.02 * w), 0.98 * w - tw)) if tw < 0.96 * w else (w - tw) // 2
+    flat = spec.framing == "flatlay" and not cut.touches_bottom
     if cut.touches_bottom:
         y = h - th
         horizon = int(h * 0.72)
+    elif flat:  # seen from above: no horizon, the surface fills the frame
+        cy = h * 0.5 + float(rng.uniform(-0.02, 0.02)) * h
+        y = round(min(max(cy - th / 2, 0.02 * h), 0.98 * h - th)) if th < 0.96 * h else (h - th) // 2
+        horizon = 0
     else:
         cy = h * 0.53 + float(rng.uniform(-0.02, 0.02)) * h
         y = round(min(max(cy - th / 2, 0.02 * h), 0.98 * h - th)) if th < 0.96 * h else (h - th) // 2
@@ -189,7 +194,7 @@ def compose(cut: Cutout | None, spec: SceneSpec, w: int, h: int, rng: np.random.
     info.update(box=[x, y, tw, th], angle=round(angle, 3), cutout=cut.method, horizon=horizon)
     img = render_scene(spec.scene, w, h, horizon, rng, spec.background_colour)
     base = y + th
-    if (spec.props and spec.scene not in ("white_studio", "grey_studio") and spec.framing != "close"
+    if (spec.props and spec.scene not in ("white_studio", "grey_studio") and spec.framing not in ("close", "flatlay")
             and not cut.touches_bottom and rng.random() < 0.65):
         psize = int(min(max(tw, th) * float(rng.uniform(0.3, 0.45)), h * 0.3))
         side = -1 if light > 0 else 1
@@ -199,7 +204,10 @@ def compose(cut: Cutout | None, spec: SceneSpec, w: int, h: int, rng: np.random.
             draw_prop(img, rng, pcx, base - int(th * 0.04), psize)
             info["props"] = "left" if side < 0 else "right"
     if spec.shadow:
-        sm, (sx, sy) = shadow_map(alpha, (x, y, tw, th), w, h, light, on_floor=not cut.touches_bottom)
+        if flat:
+            sm, (sx, sy) = drop_shadow(alpha, (x, y, tw, th), w, h, light)
+        else:
+            sm, (sx, sy) = shadow_map(alpha, (x, y, tw, th), w, h, light, on_floor=not cut.touches_bottom)
         strength = 0.35 if spec.scene == "dark_studio" else 0.55
         f = np.clip((1 - sm * strength) * 255, 0, 255).astype(np.uint8)
         roi = img[sy:sy + f.shape[0], sx:sx + f.shape[1]]

@@ -91,6 +91,7 @@ def _compute(data: bytes, max_side: int) -> Cutout:
         method = "alpha"
     else:
         alpha, method = _grabcut_alpha(rgb)
+        rgb = _defringe(rgb, alpha)
     ys, xs = np.nonzero(alpha > 0.05)
     if len(ys) == 0:  # nothing found: treat the whole image as the product
         alpha = np.ones(alpha.shape, np.float32)
@@ -150,6 +151,22 @@ def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
     # re-sharpen the feathered edge a little so it does not halo
     alpha_f = np.clip((alpha.astype(np.float32) / 255.0 - 0.5) * 1.6 + 0.5, 0.0, 1.0)
     return alpha_f, "grabcut"
+
+
+def _defringe(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Give semi-transparent edge pixels the colour of the nearby solid product (normalised convolution),
+    so the old backdrop does not show as a light or dark halo on a new scene."""
+    k = max(3, round(max(rgb.shape[:2]) / 400) * 2 + 1)
+    # the outermost solid pixels still mix in the old backdrop (anti-aliasing): erode them away too
+    solid = cv2.erode((alpha > 0.97).astype(np.uint8), np.ones((k, k), np.uint8)).astype(np.float32)
+    if solid.sum() == 0:
+        return rgb
+    sigma = max(2.0, max(rgb.shape[:2]) / 300)
+    num = cv2.GaussianBlur(rgb.astype(np.float32) * solid[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(solid, (0, 0), sigma)[..., None]
+    bled = np.where(den > 1e-3, num / np.maximum(den, 1e-3), rgb)
+    edge = (solid < 0.5)[..., None]
+    return np.where(edge, bled, rgb).clip(0, 255).astype(np.uint8)
 
 
 def _clean(fg: np.ndarray, small: np.ndarray, bg: np.ndarray | None) -> np.ndarray:

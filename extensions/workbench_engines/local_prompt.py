@@ -19,7 +19,9 @@ that colour.
 **Light / mood**: ``warm``, ``cool``/``cold``, ``moody``/``dramatic``, ``bright``, ``high key``/``high-key``,
 ``golden hour``, ``soft light`` (neutral).
 
-**Framing**: ``close-up``/``closeup``/``close up``/``macro``/``detail``, ``wide``/``wide shot``/``lifestyle``.
+**Framing**: ``close-up``/``closeup``/``close up``/``macro``/``detail``, ``wide``/``wide shot``/``lifestyle``,
+``flat lay``/``flat-lay``/``flatlay``/``top-down``/``overhead`` (seen from above: the surface fills the frame
+and the product casts an offset drop shadow).
 
 **Aspect**: ``1:1``, ``4:5``, ``16:9`` … anywhere in the prompt (the request's ``aspect`` wins).
 
@@ -75,7 +77,8 @@ _MOODS = {
     "cool": "cool", "cold": "cool", "moody": "moody", "dramatic": "moody", "bright": "bright",
 }
 _FRAMING = {
-    "close-up": "close", "closeup": "close", "close up": "close", "macro": "close", "detail": "close",
+    "flat lay": "flatlay", "flat-lay": "flatlay", "flatlay": "flatlay", "top-down": "flatlay",
+    "overhead": "flatlay", "close-up": "close", "closeup": "close", "close up": "close", "macro": "close", "detail": "close",
     "wide shot": "wide", "wide": "wide", "lifestyle": "wide",
 }
 _REMOVABLE = ("shadow", "props", "vignette")

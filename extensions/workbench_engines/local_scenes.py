@@ -14,7 +14,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-__all__ = ["PASTELS", "draw_prop", "render_scene", "shadow_map"]
+__all__ = ["PASTELS", "draw_prop", "drop_shadow", "render_scene", "shadow_map"]
 
 RGB = tuple[int, int, int]
 #: Pastel backdrops picked by seed for the ``pastel`` scene.
@@ -86,16 +86,18 @@ def _linen(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarray
 
 def _marble(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarray:
     wall = _vgrad(h, w, (238, 236, 233), (226, 224, 221))
-    turb = _noise(rng, h, w, 3, 3)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32) / max(h, w)
     a = float(rng.uniform(0.3, 1.2))
-    phase = float(rng.random() * 6.28)
     u = xx * np.cos(a) + yy * np.sin(a)
-    vein = (1 - np.abs(np.sin((u * 2.5 + turb * 0.6) * np.pi + phase))) ** 14 * 55
-    vein += (1 - np.abs(np.sin((u * 6.0 - turb * 0.9) * np.pi + phase * 2))) ** 22 * 30
-    slab = np.float32((243, 242, 240)) - vein[..., None] * np.float32((1.0, 1.0, 0.96))
-    slab += _noise(rng, h, w, 24, 2)[..., None] * 4
-    return _blend_floor(wall, slab, horizon, h, edge=0.004)
+    slab = np.full((h, w), 243.0, np.float32)
+    for freq, width, depth in ((1.6, 10, 48.0), (3.7, 18, 30.0), (7.3, 26, 16.0)):
+        turb = _noise(rng, h, w, 6, 4) * 0.5 + _noise(rng, h, w, 14, 2) * 0.12
+        line = 1 - np.abs(np.sin((u * freq + turb) * np.pi + float(rng.random() * 6.28)))
+        strength = np.clip(_noise(rng, h, w, 3, 2) * 1.4 + 0.5, 0, 1)  # veins fade in and out
+        slab -= line ** width * depth * strength
+    slab += _noise(rng, h, w, 40, 2) * 3
+    rgb = np.stack([slab, slab, slab * 0.985 + 2], axis=-1)
+    return _blend_floor(wall, rgb, horizon, h, edge=0.004)
 
 
 def _concrete(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarray:
@@ -268,6 +270,27 @@ def shadow_map(alpha: np.ndarray, box: tuple[int, int, int, int], w: int, h: int
     out = cv2.resize(small[y0:y1, x0:x1], (int((x1 - x0) * div), int((y1 - y0) * div)),
                      interpolation=cv2.INTER_LINEAR)[:rh, :rw]
     return np.clip(out, 0, 1), (ox, oy)
+
+
+def drop_shadow(alpha: np.ndarray, box: tuple[int, int, int, int], w: int, h: int,
+                light: float) -> tuple[np.ndarray, tuple[int, int]]:
+    """A flat-lay drop shadow: the product's silhouette, blurred and nudged away from the light (down and to
+    the side), as (float32 darkening map of its region, its (x, y) offset)."""
+    div = 4
+    x, y, bw, bh = box
+    sw, sh = max(2, bw // div), max(2, bh // div)
+    small = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA) * 0.55
+    pad = max(2, int(max(sw, sh) * 0.08))
+    small = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
+    small = cv2.GaussianBlur(small, (0, 0), max(1.0, max(sw, sh) * 0.02))
+    dx, dy = int(-light * bw * 0.015), int(bh * 0.02)
+    ox, oy = x - pad * div + dx, y - pad * div + dy
+    big = cv2.resize(small, (small.shape[1] * div, small.shape[0] * div), interpolation=cv2.INTER_LINEAR)
+    x0, y0 = max(0, ox), max(0, oy)
+    x1, y1 = min(w, ox + big.shape[1]), min(h, oy + big.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return np.zeros((1, 1), np.float32), (0, 0)
+    return np.clip(big[y0 - oy:y1 - oy, x0 - ox:x1 - ox], 0, 1), (x0, y0)
 
 
 def _paste_max(dst: np.ndarray, src: np.ndarray, x0: int, y0: int) -> None:

@@ -270,3 +270,16 @@ def test_odd_references_still_render(make) -> None:  # type: ignore[no-untyped-d
 def test_undecodable_reference_is_invalid() -> None:
     with pytest.raises(InvalidSpec, match="decoded"):
         run(EngineRequest(prompt="marble", references=(ref_of(b"not an image"),)))
+
+
+def test_flat_lay_has_no_horizon_and_a_drop_shadow(tee_png: bytes) -> None:
+    res = run(EngineRequest(prompt="flat lay on a grey studio backdrop", references=(ref_of(tee_png),), seed=3))
+    info = res.usage.raw["variations"][0]
+    assert info["framing"] == "flatlay" and info["horizon"] == 0 and info["props"] is None
+    out = pixels(res.images[0].data)
+    x, y, w, h = info["box"]
+    # the backdrop is one surface: no wall/floor change from top to bottom along the edge
+    assert abs(out[:30, :30].mean() - out[-30:, :30].mean()) < 20
+    # darker just below the product than far away at the same height
+    below = out[y + h + 2:y + h + 8, x + w // 3:x + 2 * w // 3].mean()
+    assert below < out[y + h + 2:y + h + 8, :20].mean() - 8

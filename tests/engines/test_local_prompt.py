@@ -10,6 +10,7 @@ from workbench_engines.local_prompt import COLOURS, parse_prompt
     ("on a white studio backdrop", "white_studio"),
     ("Grey Studio, soft light", "grey_studio"),
     ("on beige linen", "linen"),
+    ("flat lay on linen", "linen"),
     ("MARBLE counter top", "marble"),
     ("raw concrete", "concrete"),
     ("on a wooden table", "wood"),
@@ -44,5 +45,6 @@ def test_moods_framing_aspect_and_removals() -> None:
     assert spec.shadow is False and spec.props is True
     assert parse_prompt("golden hour").moods == ("golden_hour",)
     assert parse_prompt("high-key wide shot").framing == "wide"
+    assert parse_prompt("Top-down flat-lay").framing == "flatlay"
     assert parse_prompt("studio", negative="shadow, props").shadow is False
     assert parse_prompt("studio", negative="shadow, props").props is False
