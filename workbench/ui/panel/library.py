@@ -61,6 +61,10 @@ class LibraryView(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         s = self.state
+        with s.session.wb.ledger.connect():  # one connection for every read of the first render
+            self._build(s)
+
+    def _build(self, s: LibraryState) -> None:
         self.search = pn.widgets.TextInput.from_param(s.param.query, label="Search", placeholder="name, SKU, tag…", width=220,
                                                       css_classes=["wb-search"])
         self.sku = pn.widgets.TextInput.from_param(s.param.sku, label="SKU", width=220)

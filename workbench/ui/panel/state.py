@@ -143,8 +143,9 @@ class LibraryState(param.Parameterized):
         filters = self._filters()
 
         def run() -> tuple[list[dict[str, Any]], int]:
-            total = int(wb.count_assets(**filters))
-            rows = wb.assets(limit=self.page_size, offset=(self.page - 1) * self.page_size, **filters)
+            with wb.ledger.connect():  # one connection for both queries (nested connects reuse it)
+                total = int(wb.count_assets(**filters))
+                rows = wb.assets(limit=self.page_size, offset=(self.page - 1) * self.page_size, **filters)
             return list(rows), total
 
         result = self.session.attempt("view", run)
@@ -233,9 +234,12 @@ class StudioState(param.Parameterized):
         super().__init__(**params)
         self.session = session
         self._recipe_template = ""
-        wb = session.wb
-        if available(wb, "runs", "grid"):
-            latest = session.attempt(None, lambda: wb.runs(limit=1)) or []
+
+    def load_latest(self) -> None:
+        """Show the project's most recent sweep (called when the Studio tab is first shown)."""
+        wb = self.session.wb
+        if available(wb, "runs", "grid") and not self.sweep_id:
+            latest = self.session.attempt(None, lambda: wb.runs(limit=1)) or []
             if latest and latest[0].get("sweep_id"):
                 self.sweep_id = str(latest[0]["sweep_id"])
                 self.refresh_grid()

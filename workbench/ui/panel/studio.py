@@ -68,6 +68,7 @@ class StudioView(pn.viewable.Viewer):
         s.param.watch(lambda _e: self._plan_text(), ["plan_count", "plan_cost", "plan_cached"])
         s.param.watch(lambda _e: s.refresh_grid(), ["rows_axis", "cols_axis"])
         self._poller: Any = None
+        s.load_latest()
         self._render_grid()
 
     # -- actions ---------------------------------------------------------------------------------------

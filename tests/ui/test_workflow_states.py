@@ -1,0 +1,95 @@
+"""Studio, Review, Export and Reports state objects driven like the page would, roles checked server-side."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import make_session
+from workbench.ui.panel.export import ExportView
+from workbench.ui.panel.reports import ReportsView, report_iframe
+from workbench.ui.panel.review import ReviewView, image_with_regions
+from workbench.ui.panel.state import ExportState, ReportsState, ReviewState, StudioState
+from workbench.ui.panel.studio import StudioView
+
+
+def _sweep(wb, role="editor"):
+    session = make_session(wb, role, "ed")
+    studio = StudioState(session)
+    view = StudioView(state=studio)
+    view.refs.value = [studio.reference_options()["mug_SKU-1001"]]
+    view.seeds.value = "1, 2"
+    view.plan_btn.clicks += 1
+    assert studio.plan_count == 2, session.status
+    return session, studio, view
+
+
+def test_studio_plan_run_pick_commit(library_wb):
+    session, studio, view = _sweep(library_wb)
+    report = studio.run()
+    assert report is not None and report.ok, session.status
+    assert studio.done == studio.total == 2 and studio.grid is not None
+    assert "Sweep finished" in session.status
+    first = studio.grid.cells[0][0].outputs[0]
+    studio.mark(first.id, "pick")
+    assert studio.grid.cells[0][0].outputs[0].mark == "pick"
+    view.commit_asset.value = "mug-hero"
+    view.commit_btn.clicks += 1
+    assert "Committed to mug-hero" in session.status
+    assert library_wb.count_assets(query="mug-hero") == 1
+
+
+def test_viewer_cannot_generate_or_mark(library_wb):
+    session, studio, _ = _sweep(library_wb, role="viewer")
+    assert studio.run() is None and "needs the editor role" in session.status
+    assert library_wb.sql("SELECT count(*) AS n FROM runs")[0]["n"] == 0
+
+
+def test_review_comment_region_transitions_and_roles(library_wb):
+    session, studio, _ = _sweep(library_wb)
+    studio.run()
+    out = studio.grid.cells[0][0].outputs[0]
+    version_id = studio.commit(out.id, "mug-hero")
+    review = ReviewState(session)
+    view = ReviewView(state=review)
+    view.asset.value = "mug-hero"
+    assert review.version_id == version_id and review.review["state"] == "draft"
+    review.region_x, review.region_y, review.region_w, review.region_h = 0.1, 0.2, 0.3, 0.4
+    view.comment_text.value = "<script>alert(1)</script> handle"
+    view.comment_btn.clicks += 1
+    assert review.comments[0]["region"] == {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
+    assert "<script>" not in view.comments_html.object and "&lt;script&gt;" in view.comments_html.object
+    view.submit_btn.clicks += 1
+    assert review.review["state"] == "in_review"
+    view.approve_btn.clicks += 1  # an editor: refused on the server side
+    assert review.review["state"] == "in_review" and "approver" in session.status
+    approver = ReviewState(make_session(library_wb, "approver", "al"))
+    approver.asset = "mug-hero"
+    approver.transition("approve", "ok")
+    assert approver.review["state"] == "approved"
+    html = image_with_regions("a" * 64, review.comments, review.region)
+    assert html.count('class="wb-box') == 2
+
+
+def test_export_and_reports(library_wb):
+    session, studio, _ = _sweep(library_wb)
+    studio.run()
+    version_id = studio.commit(studio.grid.cells[0][0].outputs[0].id, "mug-hero")
+    approver = make_session(library_wb, "approver", "al")
+    library_wb.submit(version_id)
+    approver.wb.approve(version_id)
+    editor_export = ExportState(session)
+    editor_export.versions = [version_id]
+    assert editor_export.run() is None and "needs the approver role" in session.status
+    export = ExportState(approver)
+    view = ExportView(state=export)
+    assert version_id in view.versions.options.values()
+    view.versions.value = [version_id]
+    view.presets.value = ["hero_banner"]
+    view.render_btn.clicks += 1
+    view.plan_btn.clicks += 1
+    assert "Plan for folder" in approver.status
+    view.run_btn.clicks += 1
+    assert "Exported to" in approver.status, approver.status
+    reports = ReportsState(approver)
+    rview = ReportsView(state=reports)
+    rview.build_btn.clicks += 1
+    assert reports.html and 'sandbox=""' in rview.frame.object
+    assert "<script>" not in report_iframe("<script>alert(1)</script>")
