@@ -27,9 +27,14 @@ pytestmark = pytest.mark.network
 def fake(serve):  # type: ignore[no-untyped-def]
     app = make_comfyui_app(FakeConfig(exec_s=0.15, image_scale=0.25, oversize_bytes=8 * 1024 * 1024))
     server = serve(app)
-    engine = ComfyUIEngine(EngineConfig("comfyui", {"base_url": server.url, "timeout_s": 1.0, "poll_s": 0.05,
+    engine = ComfyUIEngine(EngineConfig("comfyui", {"base_url": server.url, "timeout_s": 5.0, "poll_s": 0.05,
                                                     "max_response_mb": 1}))
     return app, server, engine
+
+
+def impatient(engine: ComfyUIEngine) -> ComfyUIEngine:
+    """The same engine with a short timeout, for the hang tests."""
+    return ComfyUIEngine(EngineConfig(engine.config.name, {**engine.config.options, "timeout_s": 0.5}, engine.config.prices))
 
 
 def gen(engine: ComfyUIEngine, request: EngineRequest):  # type: ignore[no-untyped-def]
@@ -144,6 +149,8 @@ def test_validation_errors_are_provider_errors_with_the_message(fake, mug_png: b
 def test_faults_map_to_the_error_tree(fake, mug_png: bytes, script: list[str], error: type, match: str) -> None:  # type: ignore[no-untyped-def]
     app, _, engine = fake
     app.state.gate.push(*script)
+    if script[0] in ("hang", "never_finish"):
+        engine = impatient(engine)
     with pytest.raises(error, match=match):
         gen(engine, EngineRequest(prompt="mug", references=(ref_of(mug_png),)))
 

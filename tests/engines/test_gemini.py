@@ -35,9 +35,14 @@ def fake(serve, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("GEMINI_API_KEY", KEY)
     app = make_gemini_app(FakeConfig(api_key=KEY, image_scale=0.25, oversize_bytes=8 * 1024 * 1024))
     server = serve(app)
-    engine = GeminiEngine(EngineConfig("gemini", {"base_url": server.url, "timeout_s": 1.0, "max_response_mb": 1},
+    engine = GeminiEngine(EngineConfig("gemini", {"base_url": server.url, "timeout_s": 5.0, "max_response_mb": 1},
                                        {"per_image": 0.039}))
     return app, server, engine
+
+
+def impatient(engine: GeminiEngine) -> GeminiEngine:
+    """The same engine with a short timeout, for the hang tests."""
+    return GeminiEngine(EngineConfig(engine.config.name, {**engine.config.options, "timeout_s": 0.5}, engine.config.prices))
 
 
 def gen(engine: GeminiEngine, request: EngineRequest):  # type: ignore[no-untyped-def]
@@ -98,6 +103,8 @@ def test_faults_map_to_the_error_tree(fake, mug_png: bytes, script: str, error: 
                                       retry_after: float | None) -> None:
     app, _, engine = fake
     app.state.gate.push(script)
+    if script == "hang":
+        engine = impatient(engine)
     with pytest.raises(error) as info:
         gen(engine, EngineRequest(prompt="mug", references=(ref_of(mug_png),)))
     assert KEY not in str(info.value)

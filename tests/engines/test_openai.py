@@ -34,9 +34,14 @@ def fake(serve, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("OPENAI_API_KEY", KEY)
     app = make_openai_app(FakeConfig(api_key=KEY, image_scale=0.25, oversize_bytes=8 * 1024 * 1024))
     server = serve(app)
-    engine = OpenAIEngine(EngineConfig("openai", {"base_url": server.url + "/v1", "timeout_s": 1.0,
+    engine = OpenAIEngine(EngineConfig("openai", {"base_url": server.url + "/v1", "timeout_s": 5.0,
                                                   "max_response_mb": 1}, {"per_image": 0.042}))
     return app, server, engine
+
+
+def impatient(engine: OpenAIEngine) -> OpenAIEngine:
+    """The same engine with a short timeout, for the hang tests."""
+    return OpenAIEngine(EngineConfig(engine.config.name, {**engine.config.options, "timeout_s": 0.5}, engine.config.prices))
 
 
 def gen(engine: OpenAIEngine, request: EngineRequest):  # type: ignore[no-untyped-def]
@@ -111,6 +116,8 @@ def test_faults_map_to_the_error_tree(fake, mug_png: bytes, script: str, error: 
                                       retry_after: float | None) -> None:
     app, _, engine = fake
     app.state.gate.push(script)
+    if script == "hang":
+        engine = impatient(engine)
     with pytest.raises(error) as info:
         gen(engine, EngineRequest(prompt="mug", references=(ref_of(mug_png),)))
     assert KEY not in str(info.value)
