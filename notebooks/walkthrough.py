@@ -52,10 +52,12 @@ def ensure_recipe(wb: Any) -> Any:
 
 
 def ensure_sweep(wb: Any, ref: str = "mug_SKU-1001", product: str = "stoneware mug") -> str:
-    """A sweep of the ``hero`` recipe for ``ref`` (notebook 02); return its id."""
+    """The newest sweep of the ``hero`` recipe for ``product`` with at least two variations (notebook 02)."""
     ensure_recipe(wb)
-    found = wb.sql("SELECT r.sweep_id FROM runs r WHERE r.recipe_name = ? AND r.status = 'succeeded' AND "
-                   "r.variables::VARCHAR LIKE ? ORDER BY r.created_at DESC LIMIT 1", [RECIPE, f"%{product}%"])
+    found = wb.sql("SELECT r.sweep_id FROM runs r JOIN run_outputs o ON o.run_id = r.id "
+                   "WHERE r.recipe_name = ? AND r.status = 'succeeded' AND r.variables::VARCHAR LIKE ? "
+                   "GROUP BY r.sweep_id HAVING count(*) >= 2 ORDER BY max(r.created_at) DESC LIMIT 1",
+                   [RECIPE, f"%{product}%"])
     if found:
         return str(found[0]["sweep_id"])
     # one seed x the recipe's two backgrounds: enough to pick one and reject one

@@ -1,8 +1,9 @@
 """Execute every walkthrough notebook top to bottom with nbclient on a temp project (local engine).
 
-Each notebook runs on its own fresh project, so each must be self-sufficient (it builds the demo data and
-replays earlier steps it needs). The savings notebook also runs with injected parameters, papermill-style:
-a cell tagged ``injected-parameters`` is inserted after the one tagged ``parameters``.
+Notebooks run on their own fresh project, so each must be self-sufficient (it builds the demo data and
+replays earlier steps it needs); a sequence test runs 02 → 03 → 05 on one project, the savings notebook with
+injected parameters, papermill-style (a cell tagged ``injected-parameters`` after the one tagged
+``parameters``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def _text(book: nbformat.NotebookNode) -> str:
 
 @pytest.mark.notebook
 @pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if not n.startswith("02")])  # 02 runs in the sequence test
 def test_notebook_runs_top_to_bottom(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     book = execute(name, tmp_path / "project", monkeypatch)
     assert (tmp_path / "project" / "ledger.duckdb").exists()
@@ -70,20 +71,27 @@ def test_notebook_runs_top_to_bottom(name: str, tmp_path: Path, monkeypatch: pyt
 
 @pytest.mark.notebook
 @pytest.mark.slow
-def test_savings_notebook_takes_parameters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebooks_in_sequence_then_parameterised_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """02 → 03 on one project (later notebooks reuse earlier work), then 05 with injected parameters."""
+    project = tmp_path / "project"
+    execute("02_prompt_iteration_and_sweeps.ipynb", project, monkeypatch)
+    execute("03_review_commit_and_crops.ipynb", project, monkeypatch)
     out = tmp_path / "out"
-    book = execute("05_savings_report.ipynb", tmp_path / "project", monkeypatch,
-                   params={"shoot_day_rate": 9000.0, "currency": "EUR", "skus": ["SKU-1002"],
+    book = execute("05_savings_report.ipynb", project, monkeypatch,
+                   params={"shoot_day_rate": 9000.0, "currency": "EUR", "skus": ["SKU-1001", "SKU-1002"],
                            "report_dir": str(out)})
-    text = _text(book)
-    assert "EUR" in text
+    assert "EUR" in _text(book)
     html = (out / "savings.html").read_text(encoding="utf-8")
-    assert "EUR" in html and "9,000.00 EUR" in html
+    assert "9,000.00 EUR" in html
+    assert (out / "savings.pdf").read_bytes().startswith(b"%PDF")
     import workbench
 
-    wb = workbench.open(tmp_path / "project")
+    wb = workbench.open(project)
     assert wb.cost_model().shoot_day_rate == 4500.0  # the what-if did not touch the settings
-    assert wb.report_facts()["totals"]["approved_assets"] == 1
+    facts = wb.report_facts()
+    assert facts["totals"]["approved_assets"] == 2
+    assert {r["label"] for r in facts["per_recipe"]} >= {"hero v1", "hero v2"}
+    assert [c["channel"] for c in facts["per_channel"]] == ["folder"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -53,6 +53,8 @@ def fmt_duration(hours: float | None) -> str:
     """Hours as minutes, hours or days, whichever reads best; ``—`` for no value."""
     if hours is None:
         return "—"
+    if 0 < hours < 1 / 60:
+        return "< 1 min"
     if hours < 1:
         return f"{hours * 60:.0f} min"
     if hours < 48:
