@@ -8,8 +8,8 @@ rating (newest first), plus thumbnail paths. ``lineage`` returns a plain graph t
 
 walking version → parent chain → run (prompt, engine, model, params, seed) → recipe + version → reference
 versions → their assets, recursively. The root's whole asset history is read in one filtered scan, and
-runs, references and states are fetched a level at a time by joining on id lists, so a 1,000-version chain
-costs a handful of queries, not a thousand.
+runs and references are fetched a level at a time by primary key (literal id lists, which DuckDB answers
+from the index), so a 1,000-version chain costs a handful of queries, not a thousand, in any size of ledger.
 """
 
 from __future__ import annotations
@@ -71,6 +71,7 @@ def history(wb: Workbench, asset: str, *, thumbnails: bool = True) -> list[dict[
     return rows
 
 
+_CHUNK = 2000
 _VERSION_COLS = ("v.id, v.asset_id, v.number, v.parent_id, v.sha256, v.message, v.author, v.source, v.run_id, "
                  "v.output_id, v.created_at, a.name AS asset_name, a.sku, a.role")
 
@@ -82,9 +83,19 @@ def _fetch_asset_versions(con: Any, version_id: str) -> list[dict[str, Any]]:
 
 
 def _fetch_versions(con: Any, ids: set[str]) -> list[dict[str, Any]]:
-    """The versions ``ids`` (references, cross-asset parents), by a join on the id list."""
-    return fetch_all(con, f"SELECT {_VERSION_COLS} FROM versions v JOIN assets a ON a.id = v.asset_id "
-                          "JOIN (SELECT unnest(?) AS id) x ON x.id = v.id", [sorted(ids)])
+    """The versions ``ids`` (references, cross-asset parents).
+
+    A literal ``IN (?, ?, …)`` list lets DuckDB probe the primary-key index instead of scanning every
+    version (a join on an unnested list scans the whole table), so this stays cheap in a huge ledger.
+    """
+    out: list[dict[str, Any]] = []
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start:start + _CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        out += fetch_all(con, f"WITH v AS MATERIALIZED (SELECT * FROM versions WHERE id IN ({marks})) "
+                              f"SELECT {_VERSION_COLS} FROM v JOIN assets a ON a.id = v.asset_id", chunk)
+    return out
 
 
 def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[str, Any]:
@@ -137,12 +148,16 @@ def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[
 
 
 def _add_runs(con: Any, run_ids: set[str], nodes: dict[str, Any], edges: list[dict[str, str]]) -> set[str]:
-    runs = fetch_all(
-        con,
-        "SELECT id, recipe_id, recipe_name, recipe_version, template, variables, prompt, negative_prompt, engine, "
-        "model, params, seed, reference_versions, status, cost_usd, created_at FROM runs r "
-        "JOIN (SELECT unnest(?) AS rid) x ON x.rid = r.id", [sorted(run_ids)],
-    )
+    runs: list[dict[str, Any]] = []
+    ordered = sorted(run_ids)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start:start + _CHUNK]
+        runs += fetch_all(
+            con,
+            "SELECT id, recipe_id, recipe_name, recipe_version, template, variables, prompt, negative_prompt, engine, "
+            f"model, params, seed, reference_versions, status, cost_usd, created_at FROM runs "
+            f"WHERE id IN ({', '.join('?' for _ in chunk)})", chunk,
+        )
     refs: set[str] = set()
     found: set[str] = set()
     for run in runs:
