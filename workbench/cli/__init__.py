@@ -37,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``workbench`` console script."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        app(args=args, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)  # typer.Exit(n) inside a command comes back as a return value here
     except WorkbenchError as exc:
         print_error(exc, "--json" in args)
         sys.exit(exit_code_for(exc))

@@ -30,6 +30,7 @@ from ..errors import (
     LedgerError,
     PluginError,
     ProjectError,
+    ReadOnlyViolation,
     StoreError,
     WorkbenchError,
     redact,
@@ -81,6 +82,8 @@ def exit_code_for(exc: BaseException) -> int:
         return 5
     if isinstance(exc, ConnectorError):
         return 4
+    if isinstance(exc, ReadOnlyViolation):
+        return 2
     if isinstance(exc, (LedgerError, StoreError)):
         return 3
     if isinstance(exc, (InvalidSpec, PluginError, ProjectError)):

@@ -1,11 +1,257 @@
-"""CLI command group: library."""
+"""CLI command group: the project and its reference library.
+
+``init``, ``demo``, ``ingest``, ``catalog import``, ``assets``, ``folders``, ``collections …``, ``fields``,
+``sql``, ``verify``, ``thumbnails``. Every command takes ``--project``; every reporting command ``--json``.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from ..errors import InvalidSpec
+from .common import JsonOpt, ProjectOpt, console, emit, open_wb
 
 __all__ = ["register"]
+
+catalog_app = typer.Typer(help="Import and list the product catalog (SKU, title, handle, channel ids).",
+                          no_args_is_help=True)
+collections_app = typer.Typer(help="Static and dynamic (saved-filter) collections.", invoke_without_command=True)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    console.print(table)
+
+
+def init(
+    directory: Annotated[Path | None, typer.Argument(help="Project folder to create (default: --project).")] = None,
+    project: ProjectOpt = None,
+    name: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a self-contained project: ledger, object store, cache and settings file."""
+    from ..project import init_project, resolve_project_dir
+
+    wb = init_project(directory or resolve_project_dir(project), name=name)
+    emit({"project": str(wb.root), "schema_version": wb.schema_version()}, as_json,
+         lambda d: console.print(f"project ready at [bold]{d['project']}[/] (schema v{d['schema_version']})"))
+
+
+def demo(project: ProjectOpt = None, as_json: JsonOpt = False,
+         quick: Annotated[bool, typer.Option(help="References only; skip the sample sweep/review/export.")] = False) -> None:
+    """Build the demo project (drawn references, catalog, collections, a sample sweep) if it is missing."""
+    from ..demo import build_demo
+    from ..project import resolve_project_dir
+
+    summary = build_demo(resolve_project_dir(project), full=not quick)
+    emit(summary, as_json, lambda d: console.print(f"demo project ready at [bold]{d['project']}[/]"))
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
+    project: ProjectOpt = None,
+    folder: Annotated[str | None, typer.Option(help="Virtual folder for everything ingested.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes for hashing/decoding.")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ingest references. Exit 0 when every file landed, 1 when some failed (the good ones are committed)."""
+    wb = open_wb(project)
+    report = wb.ingest(paths, folder=folder, workers=workers, progress=not as_json and sys.stderr.isatty())
+
+    def human(d: dict[str, Any]) -> None:
+        c = d["counts"]
+        console.print(f"ingested {c['ingested']}, duplicates {c['duplicate']}, failed {c['failed']} in {d['seconds']}s")
+        for item in d["items"]:
+            if item["status"] == "failed":
+                console.print(f"  [red]failed[/] {item['path']}: {item['error_code']}: {item['error']}", highlight=False)
+
+    emit(report.to_dict(), as_json, human)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def assets(
+    query: Annotated[str | None, typer.Option("--query", "-q", help="Text search.")] = None,
+    sku: Annotated[str | None, typer.Option(help="Exact SKU.")] = None,
+    tag: Annotated[str | None, typer.Option(help="Tag, or tag prefix like 'colour'.")] = None,
+    folder: Annotated[str | None, typer.Option(help="Virtual folder (includes sub-folders).")] = None,
+    collection: Annotated[str | None, typer.Option(help="Collection name.")] = None,
+    role: Annotated[str | None, typer.Option(help="reference | output | document")] = None,
+    kind: Annotated[str | None, typer.Option(help="image | document | video | other")] = None,
+    state: Annotated[str | None, typer.Option(help="Review state of the latest version.")] = None,
+    since: Annotated[str | None, typer.Option(help="Created on/after (ISO date).")] = None,
+    until: Annotated[str | None, typer.Option(help="Created on/before (ISO date).")] = None,
+    min_width: Annotated[int | None, typer.Option(help="Minimum width in px.")] = None,
+    min_height: Annotated[int | None, typer.Option(help="Minimum height in px.")] = None,
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 100,
+    offset: Annotated[int, typer.Option(help="Rows to skip.")] = 0,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the library."""
+    wb = open_wb(project)
+    filters = {"sku": sku, "tag": tag, "folder": folder, "collection": collection, "role": role, "kind": kind,
+               "state": state, "since": since, "until": until, "min_width": min_width, "min_height": min_height}
+    rows = wb.assets(query, limit=limit, offset=offset, **filters)
+    total = wb.count_assets(query, **filters)
+    emit({"total": total, "assets": rows}, as_json,
+         lambda d: _table(d["assets"], ["id", "name", "sku", "role", "folder", "version", "width", "height", "state"],
+                          title=f"{d['total']} assets"))
+
+
+def folders(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """List virtual folders."""
+    rows = open_wb(project).folders()
+    emit(rows, as_json, lambda d: _table(d, ["path", "count", "id"]))
+
+
+def sql(
+    query: Annotated[str, typer.Argument(help="A read-only SQL query over the ledger.")],
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run read-only SQL over the ledger (writes are rejected)."""
+    rows = open_wb(project).sql(query)
+    emit(rows, as_json, lambda d: _table(d, list(d[0]) if d else [], title=f"{len(d)} rows"))
+
+
+def verify(
+    project: ProjectOpt = None,
+    quick: Annotated[bool, typer.Option(help="Check presence only; don't re-hash blobs.")] = False,
+    clean_temp: Annotated[bool, typer.Option(help="Delete temp files left by interrupted writes.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the ledger and the store agree (like git fsck). Exit 0 only when consistent."""
+    wb = open_wb(project)
+    if clean_temp:
+        wb.store.remove_stray_temp_files()
+    report = wb.verify(rehash=not quick)
+
+    def human(d: dict[str, Any]) -> None:
+        console.print(f"{'[green]ok[/]' if d['ok'] else '[red]INCONSISTENT[/]'}: {d['blobs_checked']} blobs checked, "
+                      f"{len(d['errors'])} errors, {len(d['orphans'])} orphan blobs, {len(d['temp_files'])} temp files")
+        for err in d["errors"]:
+            console.print(f"  [red]{err['kind']}[/] {json.dumps(err)}", highlight=False)
+
+    emit(report.to_dict(), as_json, human)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def thumbnails(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """Rebuild every cached thumbnail from the store."""
+    count = open_wb(project).rebuild_thumbnails()
+    emit({"rebuilt": count}, as_json, lambda d: console.print(f"rebuilt {d['rebuilt']} thumbnails"))
+
+
+def fields(
+    asset: Annotated[str, typer.Argument(help="Asset id or name.")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="key=value (repeatable); prefix the value with "
+                                                   "'number:', 'bool:' or 'date:' to type it.")] = None,
+    note: Annotated[str | None, typer.Option(help="Attach a note.")] = None,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show or set custom fields (typed key/values) and notes on an asset."""
+    wb = open_wb(project)
+    for pair in set_ or []:
+        if "=" not in pair:
+            raise InvalidSpec(f"--set takes key=value, got {pair!r}")
+        key, value = pair.split("=", 1)
+        kind = "text"
+        for prefix in ("number", "bool", "date", "text"):
+            if value.startswith(prefix + ":"):
+                kind, value = prefix, value[len(prefix) + 1:]
+        typed: Any = value.lower() in ("1", "true", "yes") if kind == "bool" else value
+        wb.set_field(asset, key.strip(), typed, type=kind)
+    if note:
+        wb.add_note(asset, note)
+    emit({"fields": wb.fields(asset), "notes": wb.notes(asset)}, as_json,
+         lambda d: console.print_json(json.dumps(d, default=str)))
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(help="CSV with sku, title, handle, shopify_product_id, woocommerce_product_id.")],
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a catalog CSV."""
+    result = open_wb(project).import_catalog(file)
+    emit(result, as_json, lambda d: console.print(
+        f"imported {d['imported']} rows, linked {d['linked_assets']} assets, skipped {len(d['skipped'])}"))
+
+
+@catalog_app.command("list")
+def catalog_list(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """List the catalog (newest row per SKU)."""
+    rows = open_wb(project).catalog()
+    emit(rows, as_json, lambda d: _table(d, ["sku", "title", "handle", "shopify_product_id", "woocommerce_product_id"]))
+
+
+@collections_app.callback()
+def collections_list(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """List collections (or use a sub-command to change them)."""
+    if ctx.invoked_subcommand is None:
+        rows = open_wb(project).collections()
+        emit(rows, as_json, lambda d: _table(d, ["name", "kind", "count", "filter", "id"]))
+
+
+@collections_app.command("create")
+def collections_create(
+    name: Annotated[str, typer.Argument(help="Collection name.")],
+    filter_json: Annotated[str | None, typer.Option("--filter", help='Saved filter as JSON, e.g. \'{"tag": "colour:navy"}\' (dynamic).')] = None,
+    asset: Annotated[list[str] | None, typer.Option("--asset", help="Asset id or name to add (static).")] = None,
+    description: Annotated[str | None, typer.Option(help="Description.")] = None,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a static collection, or a dynamic one with --filter."""
+    try:
+        filt = json.loads(filter_json) if filter_json else None
+    except json.JSONDecodeError as exc:
+        raise InvalidSpec(f"--filter is not valid JSON: {exc}") from exc
+    coll_id = open_wb(project).create_collection(name, filter=filt, description=description, assets=asset)
+    emit({"id": coll_id, "name": name}, as_json, lambda d: console.print(f"created collection {d['name']} ({d['id']})"))
+
+
+@collections_app.command("add")
+def collections_add(
+    name: Annotated[str, typer.Argument(help="Collection name.")],
+    assets_: Annotated[list[str], typer.Argument(metavar="ASSET...", help="Asset ids or names.")],
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add assets to a static collection."""
+    added = open_wb(project).add_to_collection(name, assets_)
+    emit({"added": added}, as_json, lambda d: console.print(f"added {d['added']}"))
+
+
+@collections_app.command("remove")
+def collections_remove(
+    name: Annotated[str, typer.Argument(help="Collection name.")],
+    assets_: Annotated[list[str], typer.Argument(metavar="ASSET...", help="Asset ids or names.")],
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove assets from a static collection (membership is stamped, never deleted)."""
+    removed = open_wb(project).remove_from_collection(name, assets_)
+    emit({"removed": removed}, as_json, lambda d: console.print(f"removed {d['removed']}"))
 
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
+    for fn in (init, demo, ingest, assets, folders, sql, verify, thumbnails, fields):
+        app.command(fn.__name__)(fn)
+    app.add_typer(catalog_app, name="catalog")
+    app.add_typer(collections_app, name="collections")

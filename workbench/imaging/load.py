@@ -55,4 +55,26 @@ def load_image(data: bytes, max_side: int | None = None) -> Image.Image:
             image = image.bandjoin([image, image]).copy(interpretation="srgb")
         return vips_to_pil(image)
     except pyvips.Error as exc:
-        raise InvalidSpec(f"cannot decode image: {str(exc).splitlines()[0]}") from exc
+        try:  # formats libvips has no loader for here (BMP) go through Pillow
+            return pil_load(data, max_side)
+        except (OSError, ValueError, SyntaxError):
+            raise InvalidSpec(f"cannot decode image: {str(exc).splitlines()[0]}") from exc
+
+
+def pil_load(data: bytes, max_side: int | None = None) -> Image.Image:
+    """Pillow fallback of :func:`load_image` (upright, 8-bit, RGB/RGBA; CMYK and 16-bit converted)."""
+    import io
+
+    from PIL import ImageOps
+
+    im = Image.open(io.BytesIO(data))
+    if max_side:
+        im.draft("RGB", (max_side, max_side))
+    im = ImageOps.exif_transpose(im)
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        im = im.point(lambda v: v / 256).convert("L")
+    has_alpha = im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info)
+    im = im.convert("RGBA" if has_alpha else "RGB")
+    if max_side:
+        im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return im

@@ -50,6 +50,8 @@ def probe_image(data: bytes, sniffed: Sniffed, max_pixels: int) -> dict[str, Any
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # our own limit (project.max_pixels) decides, with our own message
+            Image.MAX_IMAGE_PIXELS = max(max_pixels, Image.MAX_IMAGE_PIXELS or 0) * 2
             im = Image.open(io.BytesIO(data))
             width, height = im.size
             if width * height > max_pixels:

@@ -7,12 +7,13 @@ to sRGB, 16-bit scaled to 8-bit. Opaque thumbnails are JPEG, ones with alpha are
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pyvips
 
 from ..errors import IngestError
-from .load import to_srgb8
+from .load import pil_load, to_srgb8
 
 __all__ = ["make_thumbnail", "thumbnail_file"]
 
@@ -28,7 +29,16 @@ def make_thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
             image = image[0]
         return image.jpegsave_buffer(Q=82, strip=True, optimize_coding=False), ".jpg"
     except pyvips.Error as exc:
-        raise IngestError("corrupt", f"cannot decode the image: {str(exc).splitlines()[0]}") from exc
+        try:  # formats libvips has no loader for here (BMP) go through Pillow
+            pil = pil_load(data, size)
+        except (OSError, ValueError, SyntaxError):
+            raise IngestError("corrupt", f"cannot decode the image: {str(exc).splitlines()[0]}") from exc
+        buf = io.BytesIO()
+        if pil.mode == "RGBA":
+            pil.save(buf, "WEBP", quality=80)
+            return buf.getvalue(), ".webp"
+        pil.save(buf, "JPEG", quality=82)
+        return buf.getvalue(), ".jpg"
 
 
 def thumbnail_file(cache_dir: Path, sha: str, size: int) -> Path | None:

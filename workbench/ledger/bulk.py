@@ -19,12 +19,9 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[st
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement; return the row count."""
     if not rows:
         return 0
-    frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
-    name = f"_bulk_{table}"
-    con.register(name, frame)
-    try:
-        cols = ", ".join(columns)
-        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
-    finally:
-        con.unregister(name)
+    bulk_frame = pd.DataFrame.from_records(list(rows), columns=list(columns)).astype(object)
+    cols = ", ".join(columns)
+    # DuckDB's replacement scan reads the local DataFrame by name. (``register`` would refuse to run while
+    # the connection still has an unfetched result from a caller's ``fetchone``.)
+    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM bulk_frame")
     return len(rows)

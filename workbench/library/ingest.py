@@ -14,6 +14,7 @@ that the next ingest of the same files picks up; ``verify`` lists them as orphan
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import stat
@@ -368,7 +369,8 @@ def ingest(
                     fail(accepted[0], exc)
                 flush()
         else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
+            # spawn, not fork: libvips keeps worker threads that a forked child would inherit mid-lock
+            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
                 inflight: dict[Future[_Prepared], str] = {}
                 for entry in walk(paths):
                     accepted = accept(entry)

@@ -1,0 +1,70 @@
+"""The ledger: migrations, read-only SQL, bounded lock waits naming the holder, bulk writes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+import workbench
+from workbench import Workbench
+from workbench.errors import LedgerLocked, ReadOnlyViolation
+from workbench.ledger.bulk import bulk_insert
+from workbench.ledger.migrations import available
+
+
+def test_migrations_are_recorded_and_reapplied_never(wb: Workbench, project_dir: Path) -> None:
+    applied = [r["version"] for r in wb.sql("SELECT version FROM schema_migrations ORDER BY version")]
+    assert applied == [m.version for m in available()]
+    assert wb.schema_version() == applied[-1]
+    again = workbench.open(project_dir)
+    assert again.schema_version() == wb.schema_version()
+
+
+def test_sql_surface_is_read_only(wb: Workbench) -> None:
+    assert wb.sql("SELECT 42 AS answer") == [{"answer": 42}]
+    for stmt in ("DELETE FROM assets", "DROP TABLE versions", "INSERT INTO notes VALUES ('a','b','c','d', now())",
+                 "UPDATE assets SET name = 'x'"):
+        with pytest.raises(ReadOnlyViolation, match="read-only"):
+            wb.sql(stmt)
+
+
+def test_lock_conflict_is_retried_then_names_the_holder(wb: Workbench, project_dir: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys, time
+        con = duckdb.connect({str(project_dir / 'ledger.duckdb')!r})
+        print('holding', flush=True)
+        time.sleep(float(sys.argv[1]))
+        con.close()
+    """), "2.5"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "holding"
+        wb.ledger.lock_timeout = 0.3
+        with pytest.raises(LedgerLocked) as info:
+            wb.sql("SELECT 1")
+        assert f"PID {holder.pid}" in str(info.value) and "WORKBENCH_LOCK_TIMEOUT" in str(info.value)
+        # with a longer bound the same call waits for the holder to finish and succeeds
+        wb.ledger.lock_timeout = 30
+        started = time.monotonic()
+        assert wb.sql("SELECT 1 AS one") == [{"one": 1}]
+        assert time.monotonic() - started > 0.5
+    finally:
+        holder.wait(timeout=30)
+
+
+def test_bulk_insert_of_ten_thousand_rows(wb: Workbench) -> None:
+    rows = [(f"nte_{i:06d}", "ast_x", f"note {i}", "tester") for i in range(10_000)]
+    with wb.ledger.connect(write=True) as con:
+        assert bulk_insert(con, "notes", ("id", "asset_id", "body", "author"), rows) == 10_000
+    assert wb.sql("SELECT count(*) AS n FROM notes")[0]["n"] == 10_000
+
+
+def test_failed_unit_of_work_rolls_back(wb: Workbench) -> None:
+    with pytest.raises(RuntimeError), wb.ledger.connect(write=True) as con:
+        con.execute("INSERT INTO notes (id, asset_id, body, author) VALUES ('n1', 'a', 'b', 'c')")
+        raise RuntimeError("crash mid-write")
+    assert wb.sql("SELECT count(*) AS n FROM notes")[0]["n"] == 0
