@@ -20,42 +20,61 @@ from fakes.harness import LoopbackServer
 WORKBENCH = str(Path(sys.executable).with_name("workbench"))
 
 
-def _cli(project, *args, env=None):
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run([WORKBENCH, *args, "--project", str(project)], capture_output=True, text=True,
-                          env=full_env, timeout=120)
+def _main(capsys, *args):
+    """Run the real CLI entry point in-process; return (exit code, stdout, stderr)."""
+    from workbench.cli import main
+
+    try:
+        main(list(args))
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
-@pytest.mark.slow
-def test_cli_export_dry_run_channels_and_exports(wb, seed):
+def test_cli_export_dry_run_channels_and_exports(wb, seed, capsys, monkeypatch):
     seed.output("SKU-1001", presets=("shopify_square", "carousel"))
-    plan = _cli(wb.root, "export", "folder", "--dry-run", "--json")
-    assert plan.returncode == 0, plan.stderr
-    assert json.loads(plan.stdout)["counts"] == {"send": 2}
-    done = _cli(wb.root, "export", "folder", "--sku", "SKU-1001", "--preset", "carousel", "--json")
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["counts"] == {"sent": 1}
-    chans = _cli(wb.root, "channels", "--json", env={"SHOPIFY_ACCESS_TOKEN": "shpat_CANARYchannels0001"})
-    rows = {r["name"]: r for r in json.loads(chans.stdout)}
+    p = ("--project", str(wb.root))
+    code, out, err = _main(capsys, "export", "folder", "--dry-run", "--json", *p)
+    assert code == 0, err
+    assert json.loads(out)["counts"] == {"send": 2}
+    code, out, err = _main(capsys, "export", "folder", "--sku", "SKU-1001", "--preset", "carousel", "--json", *p)
+    assert code == 0, err
+    assert json.loads(out)["counts"] == {"sent": 1}
+    monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", "shpat_CANARYchannels0001")
+    code, out, err = _main(capsys, "channels", "--json", *p)
+    rows = {r["name"]: r for r in json.loads(out)}
     assert rows["shopify"]["credentials"] == {"SHOPIFY_ACCESS_TOKEN": True}
     assert rows["cloudinary"]["credentials"] == {"CLOUDINARY_URL": False}
-    assert "CANARY" not in chans.stdout + chans.stderr
-    ledger = _cli(wb.root, "exports", "--current", "--json")
-    assert [r["preset"] for r in json.loads(ledger.stdout)] == ["carousel"]
+    assert "CANARY" not in out + err
+    code, out, err = _main(capsys, "channels", *p)  # the human table too
+    assert code == 0 and "shopify" in err + out and "CANARY" not in out + err
+    code, out, err = _main(capsys, "exports", "--current", "--json", *p)
+    assert [r["preset"] for r in json.loads(out)] == ["carousel"]
+    code, out, err = _main(capsys, "export", "folder", *p)  # human output of a re-run
+    assert code == 0 and "skipped" in out + err
 
 
-@pytest.mark.slow
-def test_cli_refusal_and_missing_key_exit_codes(wb, seed):
+def test_cli_refusal_partial_and_missing_key_exit_codes(wb, seed, capsys):
+    p = ("--project", str(wb.root))
     bad = seed.output("SKU-1001", checks=False)
-    refused = _cli(wb.root, "export", "folder", "--version", bad["version_id"], "--json")
-    assert refused.returncode == 5 and json.loads(refused.stdout)["error"]["type"] == "ExportError"
-    forced = _cli(wb.root, "export", "folder", "--version", bad["version_id"], "--force", "--reason", "art director OK",
-                  "--json")
-    assert forced.returncode == 0, forced.stderr
-    set_channel(wb, "shopify", base_url="http://127.0.0.1:9")
+    code, out, _ = _main(capsys, "export", "folder", "--version", bad["version_id"], "--json", *p)
+    assert code == 5 and json.loads(out)["error"]["type"] == "ExportError"
+    code, out, err = _main(capsys, "export", "folder", "--version", bad["version_id"], "--force", "--reason",
+                           "art director OK", "--json", *p)
+    assert code == 0, err
+    set_channel(wb, "shopify", base_url="http://127.0.0.1:9", attempts=2)
     seed.output("SKU-2002")
-    nokey = _cli(wb.root, "export", "shopify", "--json")
-    assert nokey.returncode == 4 and "SHOPIFY_ACCESS_TOKEN is not set" in nokey.stdout
+    code, out, _ = _main(capsys, "export", "shopify", "--json", *p)
+    assert code == 4 and "SHOPIFY_ACCESS_TOKEN is not set" in out
+    os.environ["SHOPIFY_ACCESS_TOKEN"] = "shpat_PARTIAL000000001"
+    try:  # connection refused on every item: reported per item, exit 1
+        code, out, _ = _main(capsys, "export", "shopify", "--version", bad["version_id"], "--force", "--reason",
+                             "x", "--json", *p)
+    finally:
+        del os.environ["SHOPIFY_ACCESS_TOKEN"]
+    assert code == 1 and json.loads(out)["counts"] == {"failed": 1}
 
 
 @pytest.mark.slow
