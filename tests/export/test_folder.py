@@ -112,3 +112,16 @@ def test_zip_channel(wb, seed):
     assert any(n.endswith("carousel.jpg") for n in names) and any(n.endswith("carousel.xmp") for n in names)
     again = wb.export("zip")
     assert again.counts == {"skipped": 2} and again.extra["rewritten"] is False
+
+
+def test_collection_selector_uses_the_library(wb, seed):
+    a = seed.output("SKU-1001")
+    seed.output("SKU-2002")
+    wb.create_collection("Spring hero")
+    wb.add_to_collection("Spring hero", [a["asset_id"]])
+    report = wb.export("folder", collections=["Spring hero"])
+    assert [it["version_id"] for it in report.items] == [a["version_id"]]
+    from workbench.errors import NotFound
+
+    with pytest.raises(NotFound):
+        wb.export("folder", collections=["nope"])

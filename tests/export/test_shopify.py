@@ -133,3 +133,25 @@ def test_injected_client_is_used(wb, seed, shop):
     with httpx.Client(event_hooks={"request": [lambda r: seen.append(r.url.path)]}) as client:
         assert wb.export("shopify", client=client).ok
     assert "/staged-uploads/" in seen and any(p.endswith("graphql.json") for p in seen)
+
+
+def test_fake_is_strict_about_staged_upload_form_and_token(shop):
+    """The staged target refuses the access token header and fields out of order, as the real bucket does."""
+    shop.add_product("red-mug")
+    with httpx.Client() as c:
+        gql = f"{shop.base}/admin/api/2025-01/graphql.json"
+        assert c.post(gql, json={"query": "query { shop { name } }"}).status_code == 401
+        out = c.post(gql, headers={"X-Shopify-Access-Token": TOKEN}, json={
+            "query": "mutation stagedUploadsCreate($input: [StagedUploadInput!]!) { stagedUploadsCreate(input: $input) "
+                     "{ stagedTargets { url resourceUrl parameters { name value } } userErrors { field message } } }",
+            "variables": {"input": [{"filename": "a.jpg", "mimeType": "image/jpeg", "resource": "IMAGE",
+                                     "httpMethod": "POST"}]}}).json()
+        assert "throttleStatus" in out["extensions"]["cost"]
+        target = out["data"]["stagedUploadsCreate"]["stagedTargets"][0]
+        fields = {p["name"]: p["value"] for p in target["parameters"]}
+        file = {"file": ("a.jpg", b"\xff\xd8data", "image/jpeg")}
+        assert c.post(target["url"], data=fields, files=file,
+                      headers={"X-Shopify-Access-Token": TOKEN}).status_code == 403
+        shuffled = dict(reversed(list(fields.items())))
+        assert c.post(target["url"], data=shuffled, files=file).status_code == 400
+        assert c.post(target["url"], data=fields, files=file).status_code == 201
