@@ -212,6 +212,8 @@ def compose(cut: Cutout | None, spec: SceneSpec, w: int, h: int, rng: np.random.
         f = np.clip((1 - sm * strength) * 255, 0, 255).astype(np.uint8)
         roi = img[sy:sy + f.shape[0], sx:sx + f.shape[1]]
         roi[:] = cv2.multiply(roi, cv2.merge([f, f, f]), scale=1 / 255)
+    if spec.reflection > 0 and not flat and not cut.touches_bottom and not angle:
+        _reflect(img, prem, alpha, x, y + th, spec.reflection)
     _paste(img, prem, alpha, x, y)
     return grade(img, spec.moods, _VIGNETTE.get(spec.scene, 0.0) if spec.vignette else 0.0, rng), info
 
@@ -226,6 +228,15 @@ def _paste(img: np.ndarray, prem: np.ndarray, alpha: np.ndarray, x: int, y: int)
     p = prem[ya - y:yb - y, xa - x:xb - x].astype(np.float32)
     roi = img[ya:yb, xa:xb]
     roi[:] = np.clip(roi * (1 - a) + p, 0, 255).astype(np.uint8)
+
+
+def _reflect(img: np.ndarray, prem: np.ndarray, alpha: np.ndarray, x: int, base: int, strength: float) -> None:
+    """A mirrored, fading copy of the product below its base, as on a glossy floor."""
+    rh = min(int(alpha.shape[0] * 0.35), img.shape[0] - base)
+    if rh < 4:
+        return
+    fade = np.linspace(strength, 0.0, rh, dtype=np.float32)[:, None] ** 1.3 / strength ** 0.3
+    _paste(img, prem[::-1][:rh].astype(np.float32) * fade[..., None], alpha[::-1][:rh] * fade, x, base)
 
 
 def encode_png(img: np.ndarray) -> bytes:

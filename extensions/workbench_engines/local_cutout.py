@@ -150,7 +150,25 @@ def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
     alpha = cv2.GaussianBlur(alpha, (k, k), 0)
     # re-sharpen the feathered edge a little so it does not halo
     alpha_f = np.clip((alpha.astype(np.float32) / 255.0 - 0.5) * 1.6 + 0.5, 0.0, 1.0)
+    if uniform and scale < 1.0:
+        alpha_f = _refine_edge(rgb, alpha_f, bg, max(10.0, spread * 3.0), scale)
     return alpha_f, "grabcut"
+
+
+def _refine_edge(rgb: np.ndarray, alpha: np.ndarray, bg: np.ndarray, thr: float, scale: float) -> np.ndarray:
+    """On a plain backdrop, redraw the mask's edge band at full resolution from each pixel's colour distance
+    to the backdrop, so an edge upscaled from the small GrabCut mask does not show stair-steps."""
+    k = int(np.ceil(1.5 / scale)) * 2 + 1
+    solid = (alpha > 0.5).astype(np.uint8)
+    kernel = np.ones((k, k), np.uint8)
+    band = (cv2.dilate(solid, kernel) > 0) & (cv2.erode(solid, kernel) == 0)
+    if not band.any():
+        return alpha
+    dist = np.linalg.norm(rgb[band].astype(np.float32) - bg, axis=1)
+    out = alpha.copy()
+    out[band] = np.clip((dist - thr * 0.5) / thr, 0.0, 1.0)
+    # keep the band's decision local: isolated specks far from the product stay background
+    return cv2.GaussianBlur(out, (3, 3), 0) * (cv2.dilate(solid, kernel) > 0) + 0.0
 
 
 def _defringe(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:

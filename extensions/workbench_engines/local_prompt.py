@@ -25,8 +25,11 @@ and the product casts an offset drop shadow).
 
 **Aspect**: ``1:1``, ``4:5``, ``16:9`` … anywhere in the prompt (the request's ``aspect`` wins).
 
+**Reflection**: ``reflection``/``reflective``/``glossy``/``mirror`` gives a floor reflection (a faint one is
+on by default on ``marble`` and ``dark studio``).
+
 **Removals**: ``no <thing>``/``without <thing>`` in the prompt, or ``<thing>`` in the negative prompt, for
-``shadow``, ``props``, ``vignette``.
+``shadow``, ``props``, ``vignette``, ``reflection``.
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ _FRAMING = {
     "overhead": "flatlay", "close-up": "close", "closeup": "close", "close up": "close", "macro": "close", "detail": "close",
     "wide shot": "wide", "wide": "wide", "lifestyle": "wide",
 }
-_REMOVABLE = ("shadow", "props", "vignette")
+_REMOVABLE = ("shadow", "props", "vignette", "reflection")
+_REFLECT_WORDS = ("reflection", "reflective", "glossy", "mirror")
 _COLOUR_ALT = "|".join(re.escape(c) for c in sorted(COLOURS, key=len, reverse=True))
 _COLOURWAY_RES = (
     re.compile(rf"\b(?:colou?rway|in)\s+(?:a\s+|an\s+)?({_COLOUR_ALT})\b"),
@@ -107,6 +111,7 @@ class SceneSpec:
     shadow: bool = True
     props: bool = True
     vignette: bool = True
+    reflection: float = 0.0  # opacity of the floor reflection at the product's base (0 = none)
 
     @property
     def colourway_rgb(self) -> tuple[int, int, int] | None:
@@ -157,7 +162,14 @@ def parse_prompt(prompt: str, negative: str | None = None) -> SceneSpec:
     }
     if _has(neg, "prop"):
         removed.add("props")
+    reflection = 0.0
+    if "reflection" not in removed:
+        if any(_has(text, w) for w in _REFLECT_WORDS) and not re.search(r"\b(?:no|without)\s+reflections?\b", text):
+            reflection = 0.28
+        elif scene in ("marble", "dark_studio"):
+            reflection = 0.12
     return SceneSpec(
+        reflection=reflection,
         scene=scene, background_colour=bg_colour, colourway=colourway, moods=moods, framing=framing,
         aspect=aspect, shadow="shadow" not in removed, props="props" not in removed,
         vignette="vignette" not in removed,

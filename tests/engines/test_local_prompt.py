@@ -48,3 +48,11 @@ def test_moods_framing_aspect_and_removals() -> None:
     assert parse_prompt("Top-down flat-lay").framing == "flatlay"
     assert parse_prompt("studio", negative="shadow, props").shadow is False
     assert parse_prompt("studio", negative="shadow, props").props is False
+
+
+def test_reflection_words() -> None:
+    assert parse_prompt("glossy white studio").reflection > 0.2
+    assert 0 < parse_prompt("marble").reflection < 0.2
+    assert parse_prompt("marble, no reflection").reflection == 0
+    assert parse_prompt("mirror floor", negative="reflection").reflection == 0
+    assert parse_prompt("wood").reflection == 0
