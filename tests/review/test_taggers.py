@@ -15,6 +15,7 @@ from starlette.routing import Route
 from tests.fakes.harness import LoopbackServer
 from workbench.errors import ProviderError, RateLimited
 from workbench.plugins import load, names
+from workbench.plugins.tagger import Tag as Tag_
 from workbench.plugins.tagger import TagContext, Tagger
 
 from .conftest import draw_product
@@ -83,3 +84,30 @@ def test_gemini_vision_against_a_loopback_fake(monkeypatch, wb, image_version):
         with pytest.raises(ProviderError) as info:
             tagger.tag(draw_product(), TagContext())
         assert "wrong-key" not in str(info.value)
+
+
+class _Broken(Tagger):
+    name = "broken"
+
+    def tag(self, image, context):
+        raise RuntimeError("boom")
+
+
+class _Counting(Tagger):
+    name = "counting"
+
+    def tag(self, image, context):
+        return [Tag_("thing", 0.5, {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2})]
+
+
+def test_a_failing_tagger_is_recorded_and_the_others_still_run(wb, image_version):
+    vid = image_version(draw_product())
+    result = wb.autotag(vid, taggers=[_Broken(), _Counting(), "basic"])
+    assert "RuntimeError: boom" in result["errors"]["broken"]
+    tags = wb.tags_of("version", vid)
+    assert {"counting", "basic"} == {t["source"] for t in tags}
+    thing = next(t for t in tags if t["tag"] == "thing")
+    assert thing["confidence"] == 0.5 and "0.2" in str(thing["region"])
+    assert wb.sql("SELECT count(*) AS n FROM events WHERE action = 'tag.error'")[0]["n"] == 1
+    batch = wb.autotag_many([vid, "ver_missing"], taggers=["prompt"])
+    assert batch[0]["errors"] == {} and "ver_missing" in batch[1]["errors"]["*"]

@@ -169,11 +169,25 @@ class ReviewAPI:
         return row
 
     # -- tagging --------------------------------------------------------------------------------------------
-    def autotag(self, version_id: str, taggers: list[str] | None = None) -> dict[str, Any]:
-        """Run the tagger plugins on a version and record their tags (source = tagger name)."""
+    def autotag(self, version_id: str, taggers: list[Any] | None = None) -> dict[str, Any]:
+        """Run the tagger plugins on a version and record their tags (source = tagger name).
+
+        ``taggers`` names registered taggers or passes tagger instances; default: settings
+        ``[tagging] taggers``, else every registered one. This is the hook ingest and commit call.
+        """
         from .tagging import autotag
 
         return autotag(self, version_id, taggers)
+
+    def autotag_many(self, version_ids: list[str], taggers: list[Any] | None = None) -> list[dict[str, Any]]:
+        """:meth:`autotag` for a batch (e.g. after an ingest); one result per version, failures recorded."""
+        out = []
+        for vid in version_ids:
+            try:
+                out.append(self.autotag(vid, taggers))
+            except WorkbenchError as exc:
+                out.append({"version_id": vid, "tags": [], "skipped": {}, "errors": {"*": str(exc)}})
+        return out
 
     def _autotag_quietly(self, version_id: str) -> None:
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkbenchError, redact
@@ -27,13 +28,19 @@ __all__ = ["autotag", "load_taggers"]
 _log = logging.getLogger("workbench.review.tagging")
 
 
-def load_taggers(wb: Workbench, names: list[str] | None = None) -> list[Tagger]:
-    """Instantiate the taggers ``names`` (default: settings ``tagging.taggers``, else all registered)."""
+def load_taggers(wb: Workbench, names: Sequence[str | Tagger] | None = None) -> list[Tagger]:
+    """Instantiate the taggers ``names`` (default: settings ``tagging.taggers``, else all registered).
+
+    Items may also be tagger instances (a notebook's own tagger, or a test's), used as they are.
+    """
     wanted = names or wb.settings.get("tagging.taggers") or registry.names("tagger")
     out = []
-    for name in wanted:
-        cls = registry.load("tagger", name)
-        out.append(cls(wb.settings.get(f"tagging.{name}") or {}))
+    for item in wanted:
+        if isinstance(item, Tagger):
+            out.append(item)
+            continue
+        cls = registry.load("tagger", item)
+        out.append(cls(wb.settings.get(f"tagging.{item}") or {}))
     return out
 
 
@@ -53,7 +60,7 @@ def _context(con: Any, version: dict[str, Any]) -> TagContext:
     )
 
 
-def autotag(wb: Workbench, version_id: str, taggers: list[str] | None = None) -> dict[str, Any]:
+def autotag(wb: Workbench, version_id: str, taggers: Sequence[str | Tagger] | None = None) -> dict[str, Any]:
     """Tag ``version_id`` with every available tagger; return ``{"tags": [...], "skipped": {...}, "errors": {...}}``."""
     from ..imaging.load import load_image
 
