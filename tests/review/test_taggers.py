@@ -15,8 +15,7 @@ from starlette.routing import Route
 from tests.fakes.harness import LoopbackServer
 from workbench.errors import ProviderError, RateLimited
 from workbench.plugins import load, names
-from workbench.plugins.tagger import Tag as Tag_
-from workbench.plugins.tagger import TagContext, Tagger
+from workbench.plugins.tagger import Tag, TagContext, Tagger
 
 from .conftest import draw_product
 
@@ -97,7 +96,7 @@ class _Counting(Tagger):
     name = "counting"
 
     def tag(self, image, context):
-        return [Tag_("thing", 0.5, {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2})]
+        return [Tag("thing", 0.5, {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2})]
 
 
 def test_a_failing_tagger_is_recorded_and_the_others_still_run(wb, image_version):
