@@ -53,6 +53,8 @@ def decode_rgba(data: bytes, max_side: int | None = None) -> np.ndarray:
     """Decode image bytes to an upright RGBA uint8 array (8-bit sRGB-ish), optionally downscaled."""
     try:
         with Image.open(io.BytesIO(data)) as im:
+            if max_side and im.format == "JPEG":  # decode a big JPEG at a reduced scale straight away
+                im.draft("RGB", (max_side, max_side))
             im = ImageOps.exif_transpose(im)
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 im = im.point(lambda v: v / 256).convert("L")

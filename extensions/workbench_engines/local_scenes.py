@@ -293,16 +293,6 @@ def drop_shadow(alpha: np.ndarray, box: tuple[int, int, int, int], w: int, h: in
     return np.clip(big[y0 - oy:y1 - oy, x0 - ox:x1 - ox], 0, 1), (x0, y0)
 
 
-def _paste_max(dst: np.ndarray, src: np.ndarray, x0: int, y0: int) -> None:
-    h, w = dst.shape
-    sh, sw = src.shape
-    xa, ya, xb, yb = max(0, x0), max(0, y0), min(w, x0 + sw), min(h, y0 + sh)
-    if xb <= xa or yb <= ya:
-        return
-    region = dst[ya:yb, xa:xb]
-    np.maximum(region, src[ya - y0:yb - y0, xa - x0:xb - x0], out=region)
-
-
 def draw_prop(img: np.ndarray, rng: np.random.Generator, cx: int, base: int, size: int) -> None:
     """Draw a simple styling prop (sphere, block, cylinder or potted leaves) standing on the floor at
     (``cx``, ``base``), ``size`` pixels tall, with its own contact shadow. Modifies ``img`` in place."""
