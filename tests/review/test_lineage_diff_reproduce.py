@@ -47,7 +47,8 @@ def test_diff_writes_a_sheet_and_diffs_prompt_and_params(wb, reference, tmp_path
     assert sheet.width > sheet.height  # A | B | difference, side by side
     rec = result["recipe"]
     assert "-red mug on marble" in rec["prompt_diff"] and "+red mug on walnut" in rec["prompt_diff"]
-    assert rec["prompt_changes"] == [{"op": "replace", "a": "marble,", "b": "walnut,"}]
+    assert [c for c in rec["prompt_changes"] if c["op"] != "equal"] == [{"op": "replace", "a": "marble,", "b": "walnut,"}]
+    assert " ".join(c["a"] for c in rec["prompt_changes"]) == "red mug on marble, soft daylight"
     assert rec["fields"]["seed"] == {"a": 7, "b": 8}
     assert rec["params"]["aspect"] == {"a": "1:1", "b": "4:5"}
     assert rec["variables"]["scene"] == {"a": "marble", "b": "walnut"}

@@ -4,7 +4,8 @@ The pixel part compares the two images at a common size (the second resized to t
 differ), reports the mean absolute difference, the share of pixels that changed by more than a small
 threshold, the bounding box of the change and a perceptual-hash distance. ``out`` gets a PNG sheet:
 A | B | difference heat map (changed pixels in red over a dimmed A). The recipe part diffs what made the
-versions: prompt (unified diff lines, difflib), negative prompt, engine, model, seed, params and variables
+versions: prompt (unified diff lines, and word-level ``prompt_changes`` opcodes — equal runs included — for
+inline rendering), negative prompt, engine, model, seed, params and variables
 (key by key).
 """
 
@@ -97,7 +98,7 @@ def _recipe_diff(ra: dict[str, Any] | None, rb: dict[str, Any] | None) -> dict[s
                                        "A", "B", lineterm="", n=1))
     words_a, words_b = (ra.get("prompt") or "").split(), (rb.get("prompt") or "").split()
     changes = [{"op": op, "a": " ".join(words_a[i1:i2]), "b": " ".join(words_b[j1:j2])}
-               for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b).get_opcodes() if op != "equal"]
+               for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b).get_opcodes()]
     fields = {k: {"a": ra.get(k), "b": rb.get(k)} for k in
               ("engine", "model", "seed", "negative_prompt", "recipe_name", "recipe_version")
               if ra.get(k) != rb.get(k)}
