@@ -1,7 +1,7 @@
 """Ledger facts behind the savings report: runs, costs, picks, approvals, time to approval, exports.
 
-Design: a handful of read-only queries pull the few columns we need, then plain Python attributes runs
-to SKUs and aggregates. Everything comes back as plain dicts/lists (JSON-friendly apart from datetimes) so
+Design: a handful of read-only queries pull the few columns we need (one row per run, its variations
+already counted in SQL), then plain Python attributes runs to SKUs and aggregates. Everything comes back as plain dicts/lists (JSON-friendly apart from datetimes) so
 that the CLI can print it, notebooks can wrap it in DataFrames (:func:`facts_frames`) and the renderer can
 template it. The functions take an open DuckDB connection, so one read-only unit of work answers all.
 
@@ -9,8 +9,9 @@ Definitions (stated again in the report):
 
 * **approved asset**: an asset with at least one version whose current review state is ``approved`` or
   ``published``; its approval time is the first ``approved`` transition of such a version.
-* **SKU of a run**: the SKU of the assets its reference versions belong to; when the references carry no
-  SKU, the SKU of the asset a version was committed to from that run; otherwise ``(no SKU)``.
+* **SKU of a run**: the SKU of the assets its reference versions belong to (alphabetically first when they
+  differ); when the references carry no SKU, the SKU of the asset a version was committed to from that
+  run; otherwise ``(no SKU)``.
 * **time to approval**: from the first run for the asset's SKU (or the run in the asset's own lineage,
   whichever is earlier) to the asset's approval.
 * **cost per approved asset**: all recorded generation cost for the SKU (failed runs and rejected
@@ -21,7 +22,6 @@ Definitions (stated again in the report):
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from datetime import datetime
@@ -52,18 +52,6 @@ def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None =
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
-def _json_list(value: Any) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    try:
-        parsed = json.loads(value)
-    except (TypeError, ValueError):
-        return []
-    return [str(v) for v in parsed] if isinstance(parsed, list) else []
-
-
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
@@ -82,11 +70,27 @@ def _median(values: list[float]) -> float | None:
 def _load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Pull the columns the report needs from each table."""
     data = {
+        # Outputs are aggregated per run in SQL: a ledger holds far more variations than anything here needs.
         "runs": _rows(con, """
-            SELECT id, created_at, status, engine, recipe_name, recipe_version, sweep_id,
-                   coalesce(cost_usd, 0.0) AS cost_usd, estimated_cost_usd, reference_versions, cached_from
-            FROM runs ORDER BY created_at"""),
-        "outputs": _rows(con, "SELECT id, run_id, mark, rating FROM output_state"),
+            WITH refs AS (
+                SELECT id, unnest(from_json(reference_versions, '["VARCHAR"]')) AS version_id FROM runs
+                WHERE reference_versions IS NOT NULL
+            ), ref_sku AS (
+                SELECT refs.id, min(a.sku) AS sku FROM refs
+                JOIN versions v ON v.id = refs.version_id JOIN assets a ON a.id = v.asset_id
+                WHERE a.sku IS NOT NULL GROUP BY refs.id
+            ), outs AS (
+                SELECT run_id, count(*) AS n_outputs, count(*) FILTER (WHERE mark = 'pick') AS picks,
+                       count(*) FILTER (WHERE mark = 'reject') AS rejects,
+                       count(*) FILTER (WHERE rating IS NOT NULL) AS rated
+                FROM output_state GROUP BY run_id
+            )
+            SELECT r.id, r.created_at, r.status, r.engine, r.recipe_name, r.recipe_version, r.sweep_id,
+                   coalesce(r.cost_usd, 0.0) AS cost_usd, r.cached_from, s.sku AS ref_sku,
+                   coalesce(o.n_outputs, 0) AS n_outputs, coalesce(o.picks, 0) AS picks,
+                   coalesce(o.rejects, 0) AS rejects, coalesce(o.rated, 0) AS rated
+            FROM runs r LEFT JOIN ref_sku s ON s.id = r.id LEFT JOIN outs o ON o.run_id = r.id
+            ORDER BY r.created_at, r.id"""),
         "versions": _rows(con, """
             SELECT v.id, v.asset_id, v.run_id, v.output_id, v.source, v.created_at,
                    a.name, a.sku, a.role, a.retired_at, s.state
@@ -115,7 +119,7 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     ``per_engine`` (lists of dicts) and ``has_exports_table``.
     """
     data = _load(con)
-    runs, outputs, versions = data["runs"], data["outputs"], data["versions"]
+    runs, versions = data["runs"], data["versions"]
     version_by_id = {v["id"]: v for v in versions}
 
     # SKU of each run: from its references, else from what was committed out of it.
@@ -123,15 +127,7 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for v in versions:
         if v["run_id"] and v["sku"]:
             committed_sku.setdefault(v["run_id"], v["sku"])
-    run_sku: dict[str, str] = {}
-    for r in runs:
-        skus = [version_by_id[vid]["sku"] for vid in _json_list(r["reference_versions"])
-                if vid in version_by_id and version_by_id[vid]["sku"]]
-        run_sku[r["id"]] = skus[0] if skus else committed_sku.get(r["id"], NO_SKU)
-
-    outputs_by_run: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for o in outputs:
-        outputs_by_run[o["run_id"]].append(o)
+    run_sku = {r["id"]: r["ref_sku"] or committed_sku.get(r["id"], NO_SKU) for r in runs}
 
     # Approved assets and their first approval among currently approved versions.
     approved_at_by_version = {a["version_id"]: a["approved_at"] for a in data["approvals"]}
@@ -184,11 +180,13 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for key, assets in sorted(approved_by_key.items()):
         key_runs = sku_runs.get(key, [])
         key_cost = sum(r["cost_usd"] for r in key_runs)
-        key_outputs = sum(len(outputs_by_run.get(r["id"], [])) for r in key_runs)
+        key_outputs = sum(r["n_outputs"] for r in key_runs)
+        key_start = min((r["created_at"] for r in key_runs), default=None) if key != NO_SKU else None
         for asset in sorted(assets, key=lambda a: a["approved_at"]):
-            starts = [r["created_at"] for r in key_runs] if key != NO_SKU else []
-            starts += [run_by_id[rid]["created_at"] for rid in lineage_runs.get(asset["asset_id"], [])
-                       if rid in run_by_id]
+            starts = [run_by_id[rid]["created_at"] for rid in lineage_runs.get(asset["asset_id"], [])
+                      if rid in run_by_id]
+            if key_start is not None:
+                starts.append(key_start)
             first_run = min(starts) if starts else None
             per_asset.append({
                 "asset_id": asset["asset_id"], "name": asset["name"], "sku": key,
@@ -201,17 +199,20 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                 "channels": channels_of_asset.get(asset["asset_id"], []),
             })
     cost_of_asset = {a["asset_id"]: a for a in per_asset}
+    asset_rows_by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in per_asset:
+        asset_rows_by_key[row["sku"]].append(row)
 
     per_sku: list[dict[str, Any]] = []
     for key in sorted(set(sku_runs) | set(approved_by_key)):
         key_runs = sku_runs.get(key, [])
-        n_outputs = sum(len(outputs_by_run.get(r["id"], [])) for r in key_runs)
+        n_outputs = sum(r["n_outputs"] for r in key_runs)
         approved = len(approved_by_key.get(key, []))
         cost = sum(r["cost_usd"] for r in key_runs)
-        hours = [a["hours_to_approval"] for a in per_asset if a["sku"] == key and a["hours_to_approval"] is not None]
+        hours = [a["hours_to_approval"] for a in asset_rows_by_key.get(key, []) if a["hours_to_approval"] is not None]
         per_sku.append({
             "sku": key, "runs": len(key_runs), "outputs": n_outputs,
-            "picks": sum(1 for r in key_runs for o in outputs_by_run.get(r["id"], []) if o["mark"] == "pick"),
+            "picks": sum(r["picks"] for r in key_runs),
             "approved_assets": approved, "cost_usd": cost,
             "cost_per_approved_usd": _ratio(cost, approved),
             "runs_per_approved": _ratio(len(key_runs), approved),
@@ -233,22 +234,26 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     for v in versions:
         if v["run_id"]:
             committed_by_run[v["run_id"]] += 1
+    approved_by_run: dict[str, int] = defaultdict(int)
+    for asset in approved_assets.values():
+        if asset["run_id"]:
+            approved_by_run[asset["run_id"]] += 1
     recipe_groups: dict[tuple[str, int | None], list[dict[str, Any]]] = defaultdict(list)
     for r in runs:
         recipe_groups[(r["recipe_name"] or INLINE_RECIPE, r["recipe_version"])].append(r)
     per_recipe: list[dict[str, Any]] = []
     for (name, version), group in sorted(recipe_groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        outs = [o for r in group for o in outputs_by_run.get(r["id"], [])]
-        approved = sum(1 for a in approved_assets.values() if a["run_id"] in {r["id"] for r in group})
-        picks = sum(1 for o in outs if o["mark"] == "pick")
+        n_outputs = sum(r["n_outputs"] for r in group)
+        approved = sum(approved_by_run.get(r["id"], 0) for r in group)
+        picks = sum(r["picks"] for r in group)
         per_recipe.append({
             "recipe": name, "version": version,
             "label": name if version is None else f"{name} v{version}",
-            "runs": len(group), "outputs": len(outs), "picks": picks,
-            "rejects": sum(1 for o in outs if o["mark"] == "reject"),
+            "runs": len(group), "outputs": n_outputs, "picks": picks,
+            "rejects": sum(r["rejects"] for r in group),
             "committed": sum(committed_by_run.get(r["id"], 0) for r in group),
             "approved": approved, "cost_usd": sum(r["cost_usd"] for r in group),
-            "pick_rate": _ratio(picks, len(outs)), "approval_rate": _ratio(approved, len(outs)),
+            "pick_rate": _ratio(picks, n_outputs), "approval_rate": _ratio(approved, n_outputs),
         })
 
     engine_groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -259,11 +264,12 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "failed": sum(1 for r in group if r["status"] == "failed"),
         "cached": sum(1 for r in group if r["cached_from"]),
         "cost_usd": sum(r["cost_usd"] for r in group),
-        "outputs": sum(len(outputs_by_run.get(r["id"], [])) for r in group),
+        "outputs": sum(r["n_outputs"] for r in group),
     } for engine, group in sorted(engine_groups.items())]
 
     hours_all = [a["hours_to_approval"] for a in per_asset if a["hours_to_approval"] is not None]
     total_cost = sum(r["cost_usd"] for r in runs)
+    n_outputs_all = sum(r["n_outputs"] for r in runs)
     n_approved = len(approved_assets)
     exported_assets = set().union(*exported_by_channel.values()) if exported_by_channel else set()
     totals = {
@@ -271,10 +277,10 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "runs_succeeded": sum(1 for r in runs if r["status"] == "succeeded"),
         "runs_failed": sum(1 for r in runs if r["status"] == "failed"),
         "runs_cached": sum(1 for r in runs if r["cached_from"]),
-        "outputs": len(outputs),
-        "picks": sum(1 for o in outputs if o["mark"] == "pick"),
-        "rejects": sum(1 for o in outputs if o["mark"] == "reject"),
-        "rated": sum(1 for o in outputs if o["rating"] is not None),
+        "outputs": n_outputs_all,
+        "picks": sum(r["picks"] for r in runs),
+        "rejects": sum(r["rejects"] for r in runs),
+        "rated": sum(r["rated"] for r in runs),
         "committed_versions": sum(1 for v in versions if v["run_id"] or v["source"] == "commit"),
         "approved_assets": n_approved,
         "exported_assets": len(exported_assets),
@@ -284,7 +290,7 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                                            if k not in approved_by_key for r in rs),
         "cost_per_approved_usd": _ratio(total_cost, n_approved),
         "runs_per_approved": _ratio(len(runs), n_approved),
-        "outputs_per_approved": _ratio(len(outputs), n_approved),
+        "outputs_per_approved": _ratio(n_outputs_all, n_approved),
         "median_hours_to_approval": _median(hours_all),
         "mean_hours_to_approval": statistics.fmean(hours_all) if hours_all else None,
         "first_run_at": runs[0]["created_at"] if runs else None,
