@@ -7,7 +7,7 @@ with no face at all, the full-body cascade can still tag a standing ``person`` (
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import ClassVar
 
 import cv2
@@ -19,9 +19,15 @@ from workbench.plugins.tagger import Tag, TagContext, Tagger
 __all__ = ["FaceTagger"]
 
 
-@lru_cache(maxsize=4)
+_local = threading.local()
+
+
 def _cascade(name: str) -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    # one classifier per thread and file: OpenCV does not promise that detectMultiScale is re-entrant
+    cache = _local.__dict__.setdefault("cascades", {})
+    if name not in cache:
+        cache[name] = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    return cache[name]
 
 
 class FaceTagger(Tagger):

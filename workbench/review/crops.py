@@ -14,8 +14,8 @@ with the background colour) rather than cutting the product when the aspect dema
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -47,10 +47,15 @@ class Subject:
                 "faces": [[round(float(v), 4) for v in f] for f in self.faces]}
 
 
-@lru_cache(maxsize=1)
+_local = threading.local()
+
+
 def _face_cascade() -> cv2.CascadeClassifier:
-    path = cv2.data.haarcascades + "haarcascade_frontalface_default.xml"
-    return cv2.CascadeClassifier(path)
+    # one classifier per thread: OpenCV does not promise that detectMultiScale is re-entrant
+    cascade = getattr(_local, "face", None)
+    if cascade is None:
+        cascade = _local.face = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    return cascade
 
 
 def detect_faces(rgb: np.ndarray) -> list[tuple[float, float, float, float]]:
