@@ -125,3 +125,22 @@ def test_collection_selector_uses_the_library(wb, seed):
 
     with pytest.raises(NotFound):
         wb.export("folder", collections=["nope"])
+
+
+def test_two_versions_of_one_asset_newest_wins(wb, seed):
+    from workbench.ids import new_id
+
+    a = seed.output("SKU-1001")
+    v2 = new_id("version")
+    sha = wb.sql("SELECT sha256 FROM versions WHERE id = ?", [a["version_id"]])[0]["sha256"]
+    with wb.ledger.connect(write=True) as con:
+        con.execute("INSERT INTO versions (id, asset_id, number, parent_id, sha256, author, source) "
+                    "VALUES (?, ?, 2, ?, ?, 'tester', 'edit')", [v2, a["asset_id"], a["version_id"], sha])
+        con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) "
+                    "VALUES (?, ?, 'in_review', 'approved', 'boss')", [new_id("review"), v2])
+    seed.rendition(v2, "shopify_square")
+    report = wb.export("folder", versions=[a["version_id"], v2])
+    assert [it["version_id"] for it in report.items] == [v2]
+    assert "superseded" in report.extra["superseded"][0]["reasons"][0] and report.ok
+    side = next((wb.root / "exports" / "folder").rglob("shopify_square.json"))
+    assert json.loads(side.read_text())["provenance"]["ai_edited"] is True  # an edit of generated media

@@ -218,8 +218,11 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
                 if why:
                     forced_versions.add((cand.version_id, cand.preset))
         items = build_items(wb, con, channel, allowed)
+    items, superseded = _one_per_slot(items)
     forced_slots = {it.slot for it in items if (it.version_id, it.preset) in forced_versions}
     report = ExportReport(None, channel.name, destination, dry_run, refused=refused)
+    if superseded:
+        report.extra["superseded"] = superseded
 
     if dry_run:
         report.items = [_entry_dict(e, e.action) for e in channel.plan(items)]
@@ -349,6 +352,20 @@ def _publish(wb: Any, channel: Channel, items: Sequence[dict[str, Any]]) -> list
                 wb.record_event(con, "review.publish", "version", vid, {"channel": channel.name})
         published.append(vid)
     return published
+
+
+def _one_per_slot(items: Sequence[ExportItem]) -> tuple[list[ExportItem], list[dict[str, Any]]]:
+    """Two versions of one asset for one slot: the newer version wins; the other is reported."""
+    best: dict[str, ExportItem] = {}
+    for it in items:
+        cur = best.get(it.slot)
+        if cur is None or it.version_id > cur.version_id:  # ids are time-sortable
+            best[it.slot] = it
+    keep = [it for it in items if best[it.slot] is it]
+    dropped = [{"version_id": it.version_id, "preset": it.preset,
+                "reasons": [f"superseded by {best[it.slot].version_id} for the same destination slot"]}
+               for it in items if best[it.slot] is not it]
+    return keep, dropped
 
 
 def _refusal_message(refused: Sequence[dict[str, Any]]) -> str:
