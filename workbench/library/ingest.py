@@ -13,6 +13,8 @@ that the next ingest of the same files picks up; ``verify`` lists them as orphan
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import multiprocessing
 import os
@@ -105,6 +107,7 @@ class _Prepared:
     kind: str
     mime: str
     facts: dict[str, Any]
+    staged: str | None = None  # temp file awaiting publish (local stores)
 
 
 # -- walking ----------------------------------------------------------------------------------------------
@@ -185,8 +188,7 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
             check_extension(os.path.basename(path), found)
             if found.kind != "image" and size > _MAX_READ:
                 fh.seek(0)
-                store = ObjectStore(store_url)
-                sha, _created, size = store.put_stream(fh)  # type: ignore[arg-type]
+                sha, _created, size = _store(store_url).put_stream(fh)  # type: ignore[arg-type]
                 return _Prepared(path, folder, sha, size, found.kind, found.mime, probe_document(head, found))
             fh.seek(0)
             data = fh.read()
@@ -208,12 +210,17 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
             found = found
         facts = probe_document(data, found)
         thumb, ext = b"", ""
-    store = ObjectStore(store_url)
-    sha, _created = store.put(data)
+    sha = hashlib.sha256(data).hexdigest()
+    staged = _store(store_url).stage(data, sha)
     if thumb:
         _write_thumb(Path(cache_dir), sha, thumb_size, thumb, ext)
     kind = "image" if found.kind == "image" else ("video" if found.kind == "video" else "document" if found.kind in ("document", "text") else "other")
-    return _Prepared(path, folder, sha, len(data), kind, found.mime, facts)
+    return _Prepared(path, folder, sha, len(data), kind, found.mime, facts, staged)
+
+
+@functools.lru_cache(maxsize=4)
+def _store(url: str) -> ObjectStore:
+    return ObjectStore(url)
 
 
 def _write_thumb(cache_dir: Path, sha: str, size: int, data: bytes, ext: str) -> Path:
@@ -245,6 +252,8 @@ def _record_batch(wb: Workbench, batch: list[_Prepared], report_items: dict[str,
         return
     from .folders import ensure_folder
 
+    # blobs become durable and visible before any row names them
+    wb.store.publish([(p.staged, p.sha) for p in batch if p.staged])
     with wb.ledger.connect(write=True) as con:
         catalog_skus = [r[0] for r in con.execute("SELECT DISTINCT sku FROM catalog").fetchall()]
         shas = sorted({p.sha for p in batch})
