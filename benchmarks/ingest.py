@@ -23,8 +23,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import workbench  # noqa: E402
-from workbench.ledger.bulk import bulk_insert  # noqa: E402
+import workbench
+from workbench.ledger.bulk import bulk_insert
 
 COUNT = int(os.environ.get("BENCH_INGEST_FILES", "40"))
 W, H = 5472, 3648
@@ -37,7 +37,7 @@ def make_sources(directory: Path) -> list[Path]:
     texture = pyvips.Image.new_from_array(base).copy(interpretation="srgb").resize(8, kernel="linear")
     paths = []
     for i in range(COUNT):
-        shade = pyvips.Image.black(W, H, bands=3) + [40 + i * 3 % 200, 90, 140]
+        shade = [*pyvips.Image.black(W, H, bands=3), 40 + i * 3 % 200, 90, 140]
         img = (texture * 0.6 + shade * 0.4).cast("uchar").copy(interpretation="srgb")
         path = directory / f"shot{i:03d}_SKU-{7000 + i}.jpg"
         img.jpegsave(str(path), Q=88)
