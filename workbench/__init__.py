@@ -18,7 +18,7 @@ from .project import Workbench, init_project, open_project
 
 __version__ = "0.1.0"
 
-open = open_project  # noqa: A001 - `workbench.open(DIR)` is the documented entry point
+open = open_project
 init = init_project
 
 __all__ = ["Workbench", "WorkbenchError", "__version__", "errors", "init", "init_project", "open", "open_project"]

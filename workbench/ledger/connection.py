@@ -20,7 +20,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -111,10 +111,8 @@ class Ledger:
                     con.execute("COMMIT")
             except BaseException:
                 if write:
-                    try:
+                    with suppress(duckdb.Error):
                         con.execute("ROLLBACK")
-                    except duckdb.Error:
-                        pass
                 raise
             finally:
                 local.con = None
