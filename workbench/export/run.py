@@ -337,20 +337,21 @@ def _publish(wb: Any, channel: Channel, items: Sequence[dict[str, Any]]) -> list
             "SELECT version_id FROM version_state WHERE state = 'approved' AND list_contains(?, version_id)",
             [done]).fetchall()} if done else set()
     note = f"exported to {channel.name}"
-    for vid in done:
-        if vid not in approved:
-            continue
-        if callable(getattr(wb, "publish", None)):
-            try:  # the review area's state machine records the transition and its event
-                wb.publish(vid, note=note)
-            except WorkbenchError:
+    # one transaction for all: nested ledger connections on this thread reuse it
+    with wb.ledger.connect(write=True) as con:
+        for vid in done:
+            if vid not in approved:
                 continue
-        else:
-            with wb.ledger.connect(write=True) as con:
+            if callable(getattr(wb, "publish", None)):
+                try:  # the review area's state machine checks the move and records its event
+                    wb.publish(vid, note=note)
+                except WorkbenchError:
+                    continue
+            else:
                 con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor, note) "
                             "VALUES (?, ?, 'approved', 'published', ?, ?)", [new_id("review"), vid, wb.user, note])
                 wb.record_event(con, "review.publish", "version", vid, {"channel": channel.name})
-        published.append(vid)
+            published.append(vid)
     return published
 
 
