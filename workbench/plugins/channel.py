@@ -16,6 +16,26 @@ Capabilities are class attributes (``kind``, ``secret_names``, ``replaces``, ``m
 from the project's ``[channels.<name>]`` settings as a :class:`ChannelConfig`. Channels raise only
 :mod:`workbench.errors` errors; HTTP channels take an injectable ``httpx.Client`` so tests point them at
 loopback fakes. Retries and pacing for HTTP live in :mod:`workbench.export.http`.
+
+A third-party channel is a class plus an entry point, exactly like the built-ins::
+
+    # my_pkg/dam.py
+    class MyDamChannel(Channel):
+        name = "mydam"
+        kind = "dam"
+        secret_names = ("MYDAM_TOKEN",)
+
+        def deliver(self, item: ExportItem) -> Delivery:
+            resp = request(self.client or httpx.Client(), "PUT", f"{self.config.base_url}/assets/{item.slot}",
+                           provider="mydam", headers={"Authorization": f"Bearer {self.secret('MYDAM_TOKEN')}"},
+                           content=item.data())
+            return Delivery(resp.json()["id"], resp.json()["url"])
+
+    # pyproject.toml
+    [project.entry-points."workbench.channels"]
+    mydam = "my_pkg.dam:MyDamChannel"
+
+Then ``workbench export mydam`` works, with the same rules, ledger, idempotency and resume.
 """
 
 from __future__ import annotations
