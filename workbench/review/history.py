@@ -8,8 +8,8 @@ rating (newest first), plus thumbnail paths. ``lineage`` returns a plain graph t
 
 walking version → parent chain → run (prompt, engine, model, params, seed) → recipe + version → reference
 versions → their assets, recursively. The root's whole asset history is read in one filtered scan, and
-runs and references are fetched a level at a time by primary key (literal id lists, which DuckDB answers
-from the index), so a 1,000-version chain costs a handful of queries, not a thousand, in any size of ledger.
+runs and references are fetched a level at a time (by primary-key index for a few ids, by one semi-join
+scan for many), so a 1,000-version chain costs a handful of queries, not a thousand, in any size of ledger.
 """
 
 from __future__ import annotations
@@ -82,20 +82,28 @@ def _fetch_asset_versions(con: Any, version_id: str) -> list[dict[str, Any]]:
                           "WHERE v.asset_id = (SELECT asset_id FROM versions WHERE id = ?)", [version_id])
 
 
-def _fetch_versions(con: Any, ids: set[str]) -> list[dict[str, Any]]:
-    """The versions ``ids`` (references, cross-asset parents).
+def _by_ids(con: Any, table: str, query: str, ids: set[str]) -> list[dict[str, Any]]:
+    """Rows of ``query`` whose ``{where}`` selects ``table.id IN ids``, by the cheaper of two plans.
 
-    A literal ``IN (?, ?, …)`` list lets DuckDB probe the primary-key index instead of scanning every
-    version (a join on an unnested list scans the whole table), so this stays cheap in a huge ledger.
+    A few ids in a big table: a literal ``IN (?, ?, …)`` list, which DuckDB answers from the primary-key
+    index (chunks stay under its index-scan limit). Many ids relative to the table: a semi-join on the
+    unnested list, one scan — random index fetches would cost more than reading the table.
     """
-    out: list[dict[str, Any]] = []
     ordered = sorted(ids)
+    size = fetch_one(con, "SELECT estimated_size AS n FROM duckdb_tables() WHERE table_name = ?", [table])
+    if len(ordered) * 200 > int((size or {}).get("n") or 0):
+        return fetch_all(con, query.format(where="id IN (SELECT unnest(?))"), [ordered])
+    out: list[dict[str, Any]] = []
     for start in range(0, len(ordered), _CHUNK):
         chunk = ordered[start:start + _CHUNK]
-        marks = ", ".join("?" for _ in chunk)
-        out += fetch_all(con, f"WITH v AS MATERIALIZED (SELECT * FROM versions WHERE id IN ({marks})) "
-                              f"SELECT {_VERSION_COLS} FROM v JOIN assets a ON a.id = v.asset_id", chunk)
+        out += fetch_all(con, query.format(where=f"id IN ({', '.join('?' for _ in chunk)})"), chunk)
     return out
+
+
+def _fetch_versions(con: Any, ids: set[str]) -> list[dict[str, Any]]:
+    """The versions ``ids`` (references, cross-asset parents) with their asset's name, SKU and role."""
+    return _by_ids(con, "versions", "WITH v AS MATERIALIZED (SELECT * FROM versions WHERE {where}) "
+                                    f"SELECT {_VERSION_COLS} FROM v JOIN assets a ON a.id = v.asset_id", ids)
 
 
 def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[str, Any]:
@@ -148,16 +156,9 @@ def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[
 
 
 def _add_runs(con: Any, run_ids: set[str], nodes: dict[str, Any], edges: list[dict[str, str]]) -> set[str]:
-    runs: list[dict[str, Any]] = []
-    ordered = sorted(run_ids)
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start:start + _CHUNK]
-        runs += fetch_all(
-            con,
-            "SELECT id, recipe_id, recipe_name, recipe_version, template, variables, prompt, negative_prompt, engine, "
-            f"model, params, seed, reference_versions, status, cost_usd, created_at FROM runs "
-            f"WHERE id IN ({', '.join('?' for _ in chunk)})", chunk,
-        )
+    runs = _by_ids(con, "runs", "SELECT id, recipe_id, recipe_name, recipe_version, template, variables, prompt, "
+                                "negative_prompt, engine, model, params, seed, reference_versions, status, cost_usd, "
+                                "created_at FROM runs WHERE {where}", run_ids)
     refs: set[str] = set()
     found: set[str] = set()
     for run in runs:
