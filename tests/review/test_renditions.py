@@ -39,12 +39,14 @@ def test_all_presets_from_a_studio_product(wb, image_version):
     assert (frame == 255).all()  # composited on pure white, not the source's (247, 247, 247)
     rules = {c["rule"]: c for c in rows["amazon_main"]["check"]["report"]}
     assert rules["amazon_fill"]["passed"] and rules["amazon_white_border"]["passed"]
+    rechecked = wb.recheck(rows["hero_banner"]["id"])  # the stored crop geometry gives the same verdict
+    assert rechecked["passed"] and rechecked["report"] == rows["hero_banner"]["check"]["report"]
     # hero banner: the product is taller than a 1920x600 slice of the source, so the frame is padded, not cut
     hero = rows["hero_banner"]
     assert sum(hero["crop"]["padding"].values()) > 0
     assert {c["rule"]: c["passed"] for c in hero["check"]["report"]}["subject_not_cut"]
     assert wb.sql("SELECT count(*) AS n FROM renditions WHERE version_id = ?", [vid])[0]["n"] == 7
-    assert wb.sql("SELECT count(*) AS n FROM checks")[0]["n"] == 7
+    assert wb.sql("SELECT count(*) AS n FROM checks")[0]["n"] == 8  # 7 + the recheck (append-only)
 
 
 def test_provenance_metadata_only_and_srgb(wb, image_version):
@@ -190,6 +192,9 @@ def test_override_a_failed_check(wb, image_version):
     assert stored["ok"] and stored["checks"][0]["overridden_by"] == "tester"
     assert stored["checks"][0]["override_reason"] == "secondary image, lifestyle shot"
     assert wb.sql("SELECT count(*) AS n FROM events WHERE action = 'check.override'")[0]["n"] == 1
+    again = wb.recheck(r["id"])  # a fresh check supersedes the overridden one
+    assert not again["passed"] and not wb.rendition_ok(r["id"])
+    assert {c["rule"] for c in again["report"] if not c["passed"]} == failed
     with pytest.raises(NotFound):
         wb.override_check("chk_nope", "x")
     with pytest.raises(NotFound):

@@ -211,11 +211,14 @@ def crop(
 def check(
     rendition: Annotated[str, typer.Argument(help="Rendition id.")],
     override: Annotated[str | None, typer.Option("--override", help="Accept a failed check, with this reason.")] = None,
+    rerun: Annotated[bool, typer.Option("--rerun", help="Run the channel checks again first.")] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show a rendition's check report, or override its failed check with a recorded reason."""
+    """Show a rendition's check report (``--rerun`` checks again), or override a failed check with a reason."""
     wb = open_wb(project)
+    if rerun:
+        wb.recheck(rendition)
     row = wb.rendition(rendition)
     if override is not None:
         if not row["checks"]:

@@ -248,6 +248,34 @@ class ReviewAPI:
                               {"rendition_id": row["rendition_id"], "reason": reason.strip(), "passed": row["passed"]})
         return {**_loads(row, "report"), "overridden_by": self.user, "override_reason": reason.strip()}
 
+    def recheck(self, rendition_id: str) -> dict[str, Any]:
+        """Run the channel checks again on a stored rendition (e.g. after the rules changed); appends a check row."""
+        from ..ids import new_id
+        from .checks import check_rendition
+
+        row = self.rendition(rendition_id)
+        crop, spec = row["crop"] or {}, row["preset_spec"] or {}
+        subject_out, touches = None, {}
+        box = (crop.get("subject") or {}).get("box")
+        if box and crop.get("window") and crop.get("source_size"):
+            sw, sh = crop["source_size"]
+            x0, y0 = crop["window"][0], crop["window"][1]
+            scale = float(crop["scale"])
+            subject_out = ((box[0] * sw - x0) * scale, (box[1] * sh - y0) * scale,
+                           (box[2] * sw - x0) * scale, (box[3] * sh - y0) * scale)
+            eps = 0.004
+            touches = {"left": box[0] <= eps, "top": box[1] <= eps, "right": box[2] >= 1 - eps,
+                       "bottom": box[3] >= 1 - eps}
+        passed, report = check_rendition(self.store.get(row["sha256"]), spec, subject_out=subject_out,
+                                         source_touches=touches)
+        check_id = new_id("check")
+        channel = str(spec.get("channel") or "web")
+        with self.ledger.connect(write=True) as con:
+            con.execute("INSERT INTO checks (id, rendition_id, channel, passed, report) VALUES (?, ?, ?, ?, ?)",
+                        [check_id, rendition_id, channel, passed, json.dumps(report)])
+            self.record_event(con, "check.rerun", "rendition", rendition_id, {"check_id": check_id, "passed": passed})
+        return {"id": check_id, "rendition_id": rendition_id, "channel": channel, "passed": passed, "report": report}
+
     def rendition_ok(self, rendition_id: str) -> bool:
         """Whether the rendition's latest check passed or was overridden (what export asks)."""
         with self.ledger.connect() as con:
