@@ -79,3 +79,13 @@ def test_cli_help_exists():
     result = CliRunner().invoke(app, ["report", "savings", "--help"])
     assert result.exit_code == 0
     assert "--out" in result.stdout
+
+
+def test_reports_core_imports_no_ui_toolkit():
+    import subprocess
+    import sys
+
+    code = ("import sys, workbench.reports.api, workbench.reports.render, workbench.cli.reports; "
+            "bad = [m for m in ('ipywidgets', 'panel', 'bokeh') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -51,3 +51,13 @@ def test_version_history_of_unknown_asset_is_a_status(refs_wb):
     history = VersionHistory(refs_wb, "nope")
     assert history.rows == []
     assert "nope" in history.status.value
+
+
+def test_tiles_show_real_thumbnails(refs_wb):
+    import ipywidgets as w
+
+    picker = ReferencePicker(refs_wb, query="mug")
+    image = picker.tiles.children[0].children[0]
+    assert isinstance(image, w.Image)
+    assert image.format in ("jpeg", "webp", "png")
+    assert len(image.value) > 500
