@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 N_ASSETS = int(os.environ.get("BENCH_ASSETS", "5000"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
 PAGE = 60
+CHUNK = 400
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 ALL_IMAGES_JS = """([sel, n]) => { const found = []; const walk = (root) => { root.querySelectorAll('*').forEach(el => {
@@ -56,10 +57,13 @@ def _draw(i: int, path: Path) -> None:
     img.save(path, "PNG", compress_level=1)
 
 
-def _load_direct(wb: object, refs: Path) -> None:
-    """Bulk load through the library API in one transaction (fallback when ``wb.ingest`` fails)."""
+def _load_direct(wb: object, files: list[Path]) -> None:
+    """Load through the library API in one transaction (fallback when ``wb.ingest`` fails)."""
+    existing = {a["name"] for a in wb.assets(limit=None)}  # type: ignore[attr-defined]
     with wb.ledger.connect(write=True) as con:  # type: ignore[attr-defined]
-        for path in sorted(refs.glob("*.png")):
+        for path in files:
+            if path.stem in existing:
+                continue
             sha = wb.put_blob(path.read_bytes(), con=con)  # type: ignore[attr-defined]
             sku = path.stem.rsplit("_", 1)[-1]
             asset = wb.create_asset(path.stem, sku=sku, role="reference", con=con)  # type: ignore[attr-defined]
@@ -76,13 +80,16 @@ def build_project(base: Path) -> tuple[Path, list[str], list[str]]:
         _draw(i, refs / f"item{i:05d}_SKU-{10000 + i}.png")
     wb = workbench.init(base / "project")
     t = time.perf_counter()
-    try:
-        report = wb.ingest([refs], workers=2)
-        print(f"ingested {len(report.ok)} files in {time.perf_counter() - t:.1f} s ({len(report.failed)} failed)")
-    except Exception as exc:  # the bulk path of wb.ingest can fail on large batches; load through the API instead
-        print(f"wb.ingest failed ({type(exc).__name__}: {str(exc)[:80]}); loading with put_blob/create_asset")
-        _load_direct(wb, refs)
-        print(f"loaded {wb.count_assets()} assets in {time.perf_counter() - t:.1f} s")
+    files = sorted(refs.glob("*.png"))
+    ok = 0
+    for start in range(0, len(files), CHUNK):
+        chunk = files[start:start + CHUNK]
+        try:
+            ok += len(wb.ingest(chunk).ok)
+        except Exception as exc:  # seen: wb.ingest's bulk insert failing on big batches; load through the API
+            print(f"wb.ingest failed ({type(exc).__name__}); loading this chunk with put_blob/create_asset")
+            _load_direct(wb, chunk)
+    print(f"ingested {wb.count_assets()} assets in {time.perf_counter() - t:.1f} s")
     page_shas = [a["sha256"] for a in wb.assets(limit=PAGE)]
     first = wb.assets(sku="SKU-10000", limit=1)[0]
     gen = wb.generate(prompt="{{ sku }} on a white studio background", refs=[first["id"]], engines=["local"],

@@ -13,10 +13,11 @@ from typing import Any
 
 import panel as pn
 import param
+from panel.custom import JSComponent
 
 from .state import StudioState, esc
 
-__all__ = ["StudioView"]
+__all__ = ["StudioView", "VariationGrid"]
 
 CARD_CSS = """
 .wb-out{font-size:11px;text-align:center} .wb-out img{width:150px;height:150px;object-fit:contain;
@@ -24,6 +25,64 @@ CARD_CSS = """
 .wb-out.pick img{border-color:#2e8b57} .wb-out.reject img{opacity:.35;border-color:#b00020}
 .wb-axis{font-size:12px;font-weight:600;color:#444}
 """
+
+
+class VariationGrid(JSComponent):
+    """The variation grid as ONE browser component: cards with thumbnails by URL and Pick/Reject buttons.
+
+    One model instead of five per card keeps a 16-output grid quick to render. Labels go in with
+    ``textContent`` (never markup). A click sets ``action`` ({id, mark, nonce}); the Studio state applies it
+    after its own role check on the server, so ``allowed`` only decides whether buttons are drawn.
+    """
+
+    cards = param.List(default=[], doc="[{id, sha, label, mark}]")
+    allowed = param.Boolean(default=False)
+    action = param.Dict(default={})
+
+    _esm = """
+export function render({ model, el }) {
+  const draw = () => {
+    el.innerHTML = "";
+    const wrap = document.createElement("div");
+    wrap.className = "wb-vgrid";
+    wrap.id = "studio-grid";
+    for (const c of model.cards) {
+      const card = document.createElement("div");
+      card.className = "wb-out" + (c.mark ? " " + c.mark : "");
+      card.dataset.output = c.id;
+      const img = document.createElement("img");
+      img.src = "/thumb/" + encodeURIComponent(c.sha);
+      img.alt = c.label;
+      const cap = document.createElement("div");
+      cap.textContent = c.label + (c.mark ? " · " + c.mark : "");
+      card.append(img, cap);
+      if (model.allowed) {
+        for (const m of ["pick", "reject"]) {
+          const b = document.createElement("button");
+          b.className = "wb-" + m;
+          b.textContent = m === "pick" ? "Pick" : "Reject";
+          b.onclick = () => { model.action = {id: c.id, mark: m, nonce: Date.now()}; };
+          card.append(b);
+        }
+      }
+      wrap.append(card);
+    }
+    el.append(wrap);
+  };
+  draw();
+  model.on("cards", draw);
+  model.on("allowed", draw);
+}
+"""
+    _stylesheets = ["""
+.wb-vgrid{display:flex;flex-wrap:wrap;gap:10px}
+.wb-out{font-size:11px;text-align:center;width:160px}
+.wb-out img{width:150px;height:150px;object-fit:contain;background:#f7f6f3;border:2px solid transparent;
+ border-radius:6px;display:block;margin:0 auto 2px}
+.wb-out.pick img{border-color:#2e8b57} .wb-out.reject img{opacity:.35;border-color:#b00020}
+.wb-out button{margin:3px 2px;padding:3px 10px;border:1px solid #ccc;border-radius:4px;background:#f4f4f4;
+ cursor:pointer}
+"""]
 
 
 class StudioView(pn.viewable.Viewer):
@@ -34,6 +93,10 @@ class StudioView(pn.viewable.Viewer):
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         s = self.state
+        with s.session.wb.ledger.connect():  # one connection for every read of the first render
+            self._build(s)
+
+    def _build(self, s: StudioState) -> None:
         editor = s.session.can("generate")
         self.refs = pn.widgets.MultiChoice(label="References", options=s.reference_options(), width=300)
         self.refs.link(s, value="references")
@@ -60,15 +123,18 @@ class StudioView(pn.viewable.Viewer):
         self.commit_asset = pn.widgets.TextInput(label="Commit picks to asset", placeholder="e.g. SKU-1001/hero",
                                                  width=240, disabled=not s.session.can("commit"))
         self.commit_btn = pn.widgets.Button(label="Commit picks", width=140, disabled=not s.session.can("commit"))
-        self.grid_box = pn.Column(sizing_mode="stretch_width")
+        self.grid_head = pn.pane.HTML("", stylesheets=[CARD_CSS], sizing_mode="stretch_width")
+        self.grid_errors = pn.pane.HTML("")
+        self.variations = VariationGrid(allowed=s.session.can("mark"), sizing_mode="stretch_width")
+        self.variations.param.watch(self._on_action, "action")
         self.plan_btn.on_click(lambda _e: self._plan())
         self.run_btn.on_click(self._run)
         self.commit_btn.on_click(lambda _e: self._commit())
+        s.load_latest()
         s.param.watch(lambda _e: self._render_grid(), ["grid"])
         s.param.watch(lambda _e: self._plan_text(), ["plan_count", "plan_cost", "plan_cached"])
         s.param.watch(lambda _e: s.refresh_grid(), ["rows_axis", "cols_axis"])
         self._poller: Any = None
-        s.load_latest()
         self._render_grid()
 
     # -- actions ---------------------------------------------------------------------------------------
@@ -122,47 +188,38 @@ class StudioView(pn.viewable.Viewer):
             s.commit(out.id, asset, message=f"picked from sweep {s.sweep_id}")
 
     # -- grid ------------------------------------------------------------------------------------------
-    def _card(self, out: Any, label: str) -> pn.viewable.Viewable:
-        s = self.state
-        mark = esc(out.mark or "")
-        img = pn.pane.HTML(f'<div class="wb-out {mark}" data-output="{esc(out.id)}">'
-                           f'<img src="/thumb/{esc(out.sha256)}" alt="{esc(label)}"><br>{esc(label)}'
-                           f'{" · " + mark if mark else ""}</div>', stylesheets=[CARD_CSS], width=160)
-        allowed = s.session.can("mark")
-        pick = pn.widgets.Button(label="Pick", width=70, disabled=not allowed, css_classes=["wb-pick"])
-        reject = pn.widgets.Button(label="Reject", width=70, disabled=not allowed, css_classes=["wb-reject"])
-        pick.on_click(lambda _e, oid=out.id: s.mark(oid, "pick"))
-        reject.on_click(lambda _e, oid=out.id: s.mark(oid, "reject"))
-        return pn.Column(img, pn.Row(pick, reject), width=170)
+    def _on_action(self, event: Any) -> None:
+        action = event.new or {}
+        if action.get("id") and action.get("mark") in ("pick", "reject", "clear"):
+            self.state.mark(str(action["id"]), str(action["mark"]))
 
     def _render_grid(self) -> None:
         grid = self.state.grid
         if not self.state.supported:
-            self.grid_box[:] = [pn.pane.Markdown("Generation is not available in this build yet.")]
+            self.grid_head.object = "<p>Generation is not available in this build yet.</p>"
             return
         if grid is None:
-            self.grid_box[:] = [pn.pane.Markdown("No sweep yet: pick references, plan, then run.")]
+            self.grid_head.object = "<p>No sweep yet: pick references, plan, then run.</p>"
+            self.variations.cards = []
             return
-        rows: list[Any] = [pn.pane.HTML(
-            f'<div class="wb-axis" id="studio-grid-head">sweep {esc(self.state.sweep_id)} · rows: '
-            f'{esc(grid.row_axis)} · columns: {esc(grid.col_axis)}</div>', stylesheets=[CARD_CSS])]
-        cards: list[Any] = []
+        self.grid_head.object = (f'<div class="wb-axis" id="studio-grid-head">sweep {esc(self.state.sweep_id)} · '
+                                 f'rows: {esc(grid.row_axis)} · columns: {esc(grid.col_axis)}</div>')
+        cards, errors = [], []
         for i, row in enumerate(grid.cells):
             for j, cell in enumerate(row):
                 label = f"{grid.row_axis} {grid.row_labels[i]} · {grid.col_labels[j]}"
-                for out in cell.outputs:
-                    cards.append(self._card(out, label))
+                cards += [{"id": o.id, "sha": o.sha256, "label": label, "mark": o.mark or ""} for o in cell.outputs]
                 if not cell.outputs and cell.errors:
-                    cards.append(pn.pane.HTML(f'<div class="wb-axis">{esc(label)}: {esc(cell.errors[0])}</div>',
-                                              width=160))
-        rows.append(pn.FlexBox(*cards, flex_wrap="wrap", sizing_mode="stretch_width"))
-        self.grid_box[:] = rows
+                    errors.append(f"<li>{esc(label)}: {esc(cell.errors[0])}</li>")
+        self.variations.cards = cards
+        self.grid_errors.object = f"<ul>{''.join(errors)}</ul>" if errors else ""
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
         left = pn.Column(self.refs, self.recipe, self.version, self.prompt, self.variables, self.engines,
                          self.seeds, self.aspect, pn.Row(self.plan_btn, self.run_btn), self.plan_info,
                          self.progress, self.progress_text, width=320)
-        right = pn.Column(pn.Row(self.rows, self.cols, self.commit_asset, self.commit_btn), self.grid_box,
+        right = pn.Column(pn.Row(self.rows, self.cols, self.commit_asset, self.commit_btn), self.grid_head,
+                          self.variations, self.grid_errors,
                           sizing_mode="stretch_width")
         return pn.Row(left, right, sizing_mode="stretch_width")

@@ -2,7 +2,9 @@
 
 Design: rows come from ``wb.history(asset)`` (the review area: state, marks, thumbnails) and fall back to
 ``wb.versions(asset)`` plus the ``version_state`` view when that method is absent, so the widget works on
-any build. It only displays; review actions belong to the review API and the dashboard.
+any build. Each version offers the review actions its state allows (the graph in
+:mod:`workbench.review.states`); a click calls ``wb.review_action`` (which applies the project's rules)
+and the list is re-read from the ledger.
 """
 
 from __future__ import annotations
@@ -35,17 +37,22 @@ def version_rows(wb: Any, asset: str) -> list[dict[str, Any]]:
 class VersionHistory(w.VBox):
     """The history of one asset (id or name). Call :meth:`refresh` after committing or reviewing."""
 
-    def __init__(self, wb: Any, asset: str, thumb: int = 112) -> None:
+    def __init__(self, wb: Any, asset: str, thumb: int = 112, actions: bool = True) -> None:
         self.wb = wb
         self.asset = asset
         self.thumb = thumb
+        self.with_actions = actions and callable(getattr(wb, "review_action", None))
         self.rows: list[dict[str, Any]] = []
+        #: version number → {action name → Button}, for the versions shown
+        self.actions: dict[int, dict[str, w.Button]] = {}
+        self.note = w.Text(placeholder="note for the next review action (optional)", description="Note")
         self.title = w.HTML()
         self.list = w.VBox()
         self.status = Status()
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.refresh())
-        super().__init__([w.HBox([self.title, self.refresh_button]), self.list, self.status])
+        header = [self.title, self.refresh_button] + ([self.note] if self.with_actions else [])
+        super().__init__([w.HBox(header), self.list, self.status])
         self.refresh()
 
     def refresh(self) -> None:
@@ -56,6 +63,7 @@ class VersionHistory(w.VBox):
         self.rows = rows
         self.title.value = f"<b>{esc(self.asset)}</b> · {len(rows)} version{'s' if len(rows) != 1 else ''}"
         items = []
+        self.actions = {}
         for row in rows:
             state = str(row.get("state") or "draft")
             colour = STATE_COLOURS.get(state, "#7b8794")
@@ -68,10 +76,39 @@ class VersionHistory(w.VBox):
                     f"<small>{esc(row.get('author'))} · {esc(when)} · {esc(row.get('source'))}"
                     f"{' · from run ' + esc(row.get('run_id')) if row.get('run_id') else ''}"
                     f"{' · parent ' + esc(parent) if parent else ''}</small>")
+            body: list[w.Widget] = [w.HTML(text)]
+            if self.with_actions:
+                buttons = self._action_buttons(row["id"], state)
+                self.actions[int(row["number"])] = buttons
+                if buttons:
+                    body.append(w.HBox(list(buttons.values())))
             items.append(w.HBox([thumbnail(self.wb, row.get("sha256"), self.thumb),
-                                 w.HTML(text, layout=w.Layout(margin="0 0 0 10px"))],
+                                 w.VBox(body, layout=w.Layout(margin="0 0 0 10px"))],
                                 layout=w.Layout(border_bottom="1px solid #e4e7eb", padding="4px")))
         self.list.children = items
+
+    def act(self, version_id: str, action: str) -> dict[str, Any] | None:
+        """Apply a review action through the core (rules enforced there), then re-read the history."""
+        note = self.note.value.strip() or None
+        row = self.status.attempt(lambda: self.wb.review_action(version_id, action, note=note),
+                                  done=lambda r: f"{action.replace('_', ' ')}: {r['from_state']} → {r['to_state']}")
+        if row is not None:
+            self.note.value = ""
+            message = self.status.value
+            self.refresh()
+            self.status.value = message
+        return row
+
+    def _action_buttons(self, version_id: str, state: str) -> dict[str, w.Button]:
+        from ...review.states import allowed_actions
+
+        buttons = {}
+        for action in allowed_actions(state):
+            button = w.Button(description=action.replace("_", " "), layout=w.Layout(width="auto"),
+                              button_style="success" if action in ("approve", "publish") else "")
+            button.on_click(lambda _b, a=action: self.act(version_id, a))
+            buttons[action] = button
+        return buttons
 
     @property
     def states(self) -> dict[int, str]:
