@@ -21,11 +21,16 @@ def cli(capsys, *args: str) -> tuple[int, dict | list]:
     return code, (json.loads(out) if out.strip() else {})
 
 
+@pytest.fixture(scope="module")
+def mug_reference(tmp_path_factory) -> Path:
+    """The drawn mug reference (drawn once per module: drawing the whole sample set is slow)."""
+    paths = make_sample_references(tmp_path_factory.mktemp("refs"))
+    return next(p for p in paths if p.name.startswith("mug_"))
+
+
 @pytest.fixture
-def proj(wb, tmp_path) -> str:
-    paths = make_sample_references(tmp_path / "refs")
-    mug = [p for p in paths if p.name.startswith("mug_")]
-    assert wb.ingest(mug).ok
+def proj(wb, mug_reference) -> str:
+    assert wb.ingest([mug_reference]).ok
     return str(wb.root)
 
 

@@ -29,15 +29,18 @@ DEFAULT_CONCURRENCY = 4
 
 
 class EngineLimits:
-    """Per-engine runner limits read from settings: ``concurrency``, ``rpm`` (None = unlimited), ``timeout_s``."""
+    """Per-engine runner limits read from settings: ``concurrency``, ``rpm`` (None = unlimited), ``timeout_s``,
+    ``burst`` (request starts the pacer may release back to back to catch up after a late wake-up)."""
 
-    def __init__(self, concurrency: int, rpm: float | None, timeout_s: float | None) -> None:
+    def __init__(self, concurrency: int, rpm: float | None, timeout_s: float | None, burst: int = 2) -> None:
         self.concurrency = max(1, int(concurrency))
         self.rpm = float(rpm) if rpm else None
         self.timeout_s = float(timeout_s) if timeout_s else None
+        self.burst = max(1, int(burst))
 
     def __repr__(self) -> str:
-        return f"EngineLimits(concurrency={self.concurrency}, rpm={self.rpm}, timeout_s={self.timeout_s})"
+        return (f"EngineLimits(concurrency={self.concurrency}, rpm={self.rpm}, timeout_s={self.timeout_s}, "
+                f"burst={self.burst})")
 
 
 class EnginePool:
@@ -65,7 +68,7 @@ class EnginePool:
         """Concurrency, requests-per-minute and timeout for ``name``."""
         cfg = self.config(name)
         return EngineLimits(cfg.get("concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY,
-                            cfg.get("rpm"), cfg.get("timeout_s"))
+                            cfg.get("rpm"), cfg.get("timeout_s"), cfg.get("burst", 2) or 1)
 
     def engine_class(self, name: str) -> type[Engine]:
         """The class behind ``name`` (injected or registered); unknown names suggest a close match."""

@@ -1,9 +1,11 @@
 """Per-engine limits for the async runner: a concurrency cap and a requests-per-minute pacer.
 
-:class:`RatePacer` spaces request *starts* evenly (one every ``60 / rpm`` seconds, with an optional burst),
-the way providers meter quotas, instead of firing a minute's budget at once and then idling: at the
-provider's limit, paced requests keep every concurrency slot busy without tripping 429s. Retries take a slot
-like any request, because the provider counts them too.
+:class:`RatePacer` spaces request *starts* evenly (one every ``60 / rpm`` seconds), the way providers meter
+quotas, instead of firing a minute's budget at once and then idling: at the provider's limit, paced requests
+keep every concurrency slot busy without tripping 429s. Retries take a slot like any request, because the
+provider counts them too. It is a GCRA: ``burst`` (default 2 from settings) lets up to that many starts go
+back to back, so a waiter woken late by a busy event loop catches up instead of losing its slot for good;
+the long-run rate never exceeds ``rpm``.
 
 :class:`EngineGate` combines both for one engine: ``async with gate:`` waits for a concurrency slot, then
 for the pacer, then lets the request go.

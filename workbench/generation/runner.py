@@ -39,7 +39,7 @@ from ..errors import BadResponse, ProviderUnavailable, WorkbenchError
 from ..plugins.engine import EngineResult
 from .engines import EnginePool
 from .limits import EngineGate
-from .record import RunOutcome, insert_plan, mark_cancelled, now, record_generation
+from .record import RunOutcome, insert_plan, mark_cancelled, now, record_generation, record_generations
 from .retry import RetryPolicy, is_no_image
 from .sweeps import PlannedRun, SweepPlan
 
@@ -127,6 +127,7 @@ class Runner:
         self._total = 0
         self._bar: Any = None
         self._refs: dict[str, bytes] = {}
+        self._writer = _GroupWriter(wb)
 
     # -- public ------------------------------------------------------------------------------------------
     def cancelled(self) -> bool:
@@ -151,6 +152,7 @@ class Runner:
                 watcher.cancel()
             for task in tasks:
                 task.cancel()
+            await self._writer.close()
             leftover = [r.id for r in plan.runs if r.id not in self._recorded]
             # recorded synchronously: this may run while the task itself is being cancelled
             mark_cancelled(self.wb, leftover)
@@ -171,7 +173,7 @@ class Runner:
     def _gate(self, engine: str) -> EngineGate:
         if engine not in self._gates:
             limits = self.pool.limits(engine)
-            self._gates[engine] = EngineGate(limits.concurrency, limits.rpm)
+            self._gates[engine] = EngineGate(limits.concurrency, limits.rpm, limits.burst)
         return self._gates[engine]
 
     def _emit(self, event: str, run: PlannedRun, **extra: Any) -> None:
@@ -191,7 +193,7 @@ class Runner:
 
     async def _finish(self, run: PlannedRun, outcome: RunOutcome) -> None:
         outcome.finished_at = outcome.finished_at or now()
-        write = asyncio.ensure_future(asyncio.to_thread(record_generation, self.wb, run, outcome))
+        write = self._writer.submit(run, outcome)
         try:
             await asyncio.shield(write)
         except asyncio.CancelledError:
@@ -256,6 +258,8 @@ class Runner:
             error: BaseException | None = None
             result: EngineResult | None = None
             async with gate:
+                if self.cancelled():  # the wait for a slot may have outlasted the sweep
+                    raise _Cancelled
                 t0 = time.monotonic()
                 try:
                     async with asyncio.timeout(timeout):
@@ -305,6 +309,78 @@ class Runner:
             if self.cancelled():
                 raise _Cancelled
             await asyncio.sleep(min(left, 0.25))
+
+
+class _GroupWriter:
+    """Group commit: one writer records every run that ended since its last transaction, in one transaction.
+
+    Writes run in a worker thread; each submitter gets a future that resolves once its run is committed.
+    """
+
+    def __init__(self, wb: Workbench) -> None:
+        self.wb = wb
+        self._pending: list[tuple[PlannedRun, RunOutcome, asyncio.Future[None]]] = []
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._busy = False
+
+    def submit(self, run: PlannedRun, outcome: RunOutcome) -> asyncio.Future[None]:
+        """Queue ``run`` for the next transaction; the future resolves when it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._pending.append((run, outcome, future))
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._loop())
+        self._wake.set()
+        return future
+
+    async def _loop(self) -> None:
+        assert self._wake is not None
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if not batch:
+                continue
+            self._busy = True
+            work = asyncio.to_thread(record_generations, self.wb, [(r, o) for r, o, _ in batch])
+            inner = asyncio.ensure_future(work)
+            cancelled = False
+            # a transaction that is committing is never abandoned, even when the writer is cancelled
+            while not inner.done():
+                try:
+                    await asyncio.shield(inner)
+                except asyncio.CancelledError:
+                    cancelled = True
+                except Exception:
+                    break
+            self._busy = False
+            error = inner.exception()
+            for _, _, future in batch:
+                if not future.done():
+                    if error is not None:
+                        future.set_exception(error)
+                    else:
+                        future.set_result(None)
+            if cancelled:
+                raise asyncio.CancelledError
+
+    async def close(self) -> None:
+        """Stop the writer once every submitted run is committed (even if this task is being cancelled)."""
+        if self._task is None:
+            return
+        futures = [f for _, _, f in self._pending]
+        while any(not f.done() for f in futures) and not self._task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.01)
+        while self._busy and not self._task.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.sleep(0.01)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self._task
 
 
 _RUN_COLUMNS = ("id, sweep_id, status, engine, model, seed, prompt, variables, recipe_name, recipe_version, "
