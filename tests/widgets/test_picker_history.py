@@ -44,7 +44,7 @@ def test_version_history_shows_states(refs_wb):
     refs_wb.approve(v2)
     history.refresh_button.click()
     assert history.states[2] == "approved"
-    assert "same again" in history.list.children[0].children[1].value
+    assert "same again" in history.list.children[0].children[1].children[0].value
 
 
 def test_version_history_of_unknown_asset_is_a_status(refs_wb):
@@ -61,3 +61,28 @@ def test_tiles_show_real_thumbnails(refs_wb):
     assert isinstance(image, w.Image)
     assert image.format in ("jpeg", "webp", "png")
     assert len(image.value) > 500
+
+
+def test_version_history_review_buttons_apply_the_rules(refs_wb):
+    asset = refs_wb.asset("tee_SKU-1002")
+    sha = refs_wb.versions(asset["id"])[0]["sha256"]
+    v2 = refs_wb.commit(asset="tee_SKU-1002", data=refs_wb.store.get(sha), message="for review")
+    history = VersionHistory(refs_wb, "tee_SKU-1002")
+    assert set(history.actions[2]) == {"submit"}
+    history.actions[2]["submit"].click()
+    assert refs_wb.review_state(v2)["state"] == "in_review"
+    assert set(history.actions[2]) >= {"approve", "request_changes", "withdraw"}
+    history.note.value = "looks right"
+    history.actions[2]["approve"].click()
+    state = refs_wb.review_state(v2)
+    assert state["state"] == "approved" and state["log"][-1]["note"] == "looks right"
+    assert "approved" in history.status.value
+    assert history.states[2] == "approved"
+    # a rule violation from the core becomes a status message, not an exception
+    refs_wb.settings.update_file({"review": {"approvers": ["someone-else"]}})
+    v3 = refs_wb.commit(asset="tee_SKU-1002", data=refs_wb.store.get(sha), message="again")
+    refs_wb.submit(v3)
+    history.refresh()
+    history.actions[3]["approve"].click()
+    assert "⚠" in history.status.value
+    assert refs_wb.review_state(v3)["state"] == "in_review"
