@@ -23,7 +23,7 @@ import duckdb
 
 from ..errors import NotFound
 from ..plugins.channel import Channel, ExportItem, Prior
-from .provenance import alt_text, lineage
+from .provenance import alt_text, lineages
 
 __all__ = ["Candidate", "Selection", "build_items", "rule_refusals", "select_candidates", "slug"]
 
@@ -213,7 +213,6 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
     """Turn exportable candidates into channel items, with lineage, product facts and ledger priors."""
     items: list[ExportItem] = []
     destination = channel.destination()
-    prov_cache: dict[str, dict[str, Any]] = {}
     asset_ids = sorted({c.asset_id for c in candidates if c.rendition is not None})
     if not asset_ids:
         return items
@@ -229,6 +228,7 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
     for r in _rows(con, "SELECT sha256, channel, remote_url FROM export_current WHERE remote_url IS NOT NULL "
                         "AND channel <> ? ORDER BY exported_at", [channel.name]):
         other_urls.setdefault(r["sha256"], {})[r["channel"]] = r["remote_url"]
+    provs = lineages(con, sorted({c.version_id for c in candidates if c.rendition is not None}))
     for cand in candidates:
         rend = cand.rendition
         if rend is None:
@@ -245,9 +245,7 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
                 if extra:
                     product["extra"] = json.loads(extra) if isinstance(extra, str) else extra
             product.setdefault("handle", slug(sku).lower())
-        if cand.version_id not in prov_cache:
-            prov_cache[cand.version_id] = lineage(con, cand.version_id)
-        prov = prov_cache[cand.version_id]
+        prov = provs[cand.version_id]
         fmt = str(rend.get("format") or "JPEG").upper()
         ext, mime = _FORMAT_EXT.get(fmt, (fmt.lower(), f"image/{fmt.lower()}"))
         slot = channel.slot_for(cand.asset_id, cand.preset, product)

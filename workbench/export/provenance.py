@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 
 import duckdb
 
-__all__ = ["IPTC_SOURCE", "alt_text", "lineage", "sidecar", "xmp_packet"]
+__all__ = ["IPTC_SOURCE", "alt_text", "lineage", "lineages", "sidecar", "xmp_packet"]
 
 IPTC_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
@@ -42,27 +42,32 @@ def _json(value: Any) -> Any:
     return value
 
 
-def lineage(con: duckdb.DuckDBPyConnection, version_id: str) -> dict[str, Any]:
-    """Lineage and AI-disclosure facts of one version, as plain JSON-able values."""
-    ver = _row(con, "SELECT v.*, a.name AS asset_name, a.sku, a.role, a.title FROM versions v "
-                    "JOIN assets a ON a.id = v.asset_id WHERE v.id = ?", [version_id]) or {}
-    run = None
-    if ver.get("run_id"):
-        run = _row(con, "SELECT id, recipe_id, recipe_name, recipe_version, prompt, negative_prompt, engine, "
-                        "model, model_version, seed, params, reference_versions FROM runs WHERE id = ?",
-                   [ver["run_id"]])
-    # walk parents until a run is found: an edit of generated media is still AI-touched
-    ancestor_run = None
-    parent, hops = ver.get("parent_id"), 0
-    while run is None and parent and hops < 50:
+_VERSION_SQL = (
+    "SELECT v.id, v.asset_id, v.number, v.parent_id, v.source, v.author, v.created_at, v.run_id, "
+    "a.name AS asset_name, a.sku, r.id AS r_id, r.recipe_id, r.recipe_name, r.recipe_version, r.prompt, "
+    "r.negative_prompt, r.engine, r.model, r.model_version, r.seed, r.reference_versions "
+    "FROM versions v JOIN assets a ON a.id = v.asset_id LEFT JOIN runs r ON r.id = v.run_id "
+)
+
+
+def _ancestor_run(con: duckdb.DuckDBPyConnection, parent: str | None) -> str | None:
+    hops = 0
+    while parent and hops < 50:
         prow = _row(con, "SELECT parent_id, run_id FROM versions WHERE id = ?", [parent])
         if prow is None:
-            break
+            return None
         if prow["run_id"]:
-            ancestor_run = prow["run_id"]
-            break
+            return str(prow["run_id"])
         parent, hops = prow["parent_id"], hops + 1
-    if run is not None:
+    return None
+
+
+def _shape(con: duckdb.DuckDBPyConnection, ver: dict[str, Any]) -> dict[str, Any]:
+    version_id = ver["id"]
+    has_run = ver.get("r_id") is not None
+    # an edit of generated media is still AI-touched: walk parents until a run is found
+    ancestor_run = None if has_run else _ancestor_run(con, ver.get("parent_id"))
+    if has_run:
         source_type, ai_generated, ai_edited = "trainedAlgorithmicMedia", True, False
     elif ancestor_run is not None:
         source_type, ai_generated, ai_edited = "compositeWithTrainedAlgorithmicMedia", False, True
@@ -84,23 +89,39 @@ def lineage(con: duckdb.DuckDBPyConnection, version_id: str) -> dict[str, Any]:
         "digital_source_type": (IPTC_SOURCE + source_type) if source_type else None,
         "run": None,
     }
-    if run is not None:
+    if has_run:
         out["run"] = {
-            "run_id": run["id"],
-            "recipe": run["recipe_name"],
-            "recipe_id": run["recipe_id"],
-            "recipe_version": run["recipe_version"],
-            "prompt": run["prompt"],
-            "negative_prompt": run["negative_prompt"],
-            "engine": run["engine"],
-            "model": run["model"],
-            "model_version": run["model_version"],
-            "seed": run["seed"],
-            "references": _json(run["reference_versions"]) or [],
+            "run_id": ver["r_id"],
+            "recipe": ver["recipe_name"],
+            "recipe_id": ver["recipe_id"],
+            "recipe_version": ver["recipe_version"],
+            "prompt": ver["prompt"],
+            "negative_prompt": ver["negative_prompt"],
+            "engine": ver["engine"],
+            "model": ver["model"],
+            "model_version": ver["model_version"],
+            "seed": ver["seed"],
+            "references": _json(ver["reference_versions"]) or [],
         }
     elif ancestor_run is not None:
         out["run"] = {"run_id": ancestor_run, "inherited": True}
     return out
+
+
+def lineage(con: duckdb.DuckDBPyConnection, version_id: str) -> dict[str, Any]:
+    """Lineage and AI-disclosure facts of one version, as plain JSON-able values."""
+    ver = _row(con, _VERSION_SQL + "WHERE v.id = ?", [version_id])
+    return _shape(con, ver or {"id": version_id})
+
+
+def lineages(con: duckdb.DuckDBPyConnection, version_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """:func:`lineage` for many versions with one query (plus a parent walk for edits)."""
+    if not version_ids:
+        return {}
+    cur = con.execute(_VERSION_SQL + "WHERE list_contains(?, v.id)", [version_ids])
+    cols = [d[0] for d in cur.description]
+    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return {r["id"]: _shape(con, r) for r in rows}
 
 
 def alt_text(title: str | None, asset_name: str, preset: str, prov: dict[str, Any], limit: int = 512) -> str:
