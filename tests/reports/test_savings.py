@@ -75,3 +75,21 @@ def test_what_if_overrides_do_not_touch_settings(wb):
     assert wb.cost_model().shoot_day_rate == 4500.0
     html = wb.savings_report(cost_model={"currency": "GBP"})
     assert "GBP" in html
+
+
+def test_approval_without_any_run_is_explained(wb):
+    with wb.ledger.connect(write=True) as con:
+        con.execute("INSERT INTO assets (id, name, role, kind, created_by) VALUES ('a1', 'photo', 'output', "
+                    "'image', 'tester')")
+        con.execute("INSERT INTO versions (id, asset_id, number, sha256, author, source) VALUES ('v1', 'a1', 1, "
+                    "'s', 'tester', 'ingest')")
+        con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) VALUES ('r1', 'v1', "
+                    "'in_review', 'approved', 'tester')")
+    facts = wb.report_facts()
+    assert facts["totals"]["approved_assets"] == 1
+    assert facts["per_asset"][0]["hours_to_approval"] is None
+    s = wb.savings(facts)
+    assert s.ai_days is None
+    assert any("traced back" in n for n in s.notes)
+    assert any("No generation runs" in n for n in s.notes)
+    assert "data:image/png" in wb.savings_report()  # the cost chart still draws; time chart says why not
