@@ -63,7 +63,7 @@ def test_library_search_and_no_request_leaves_loopback(browser, server):
     page.context.close()
 
 
-def test_hostile_names_render_as_text(browser, server, hostile_asset):
+def test_hostile_names_render_as_text(browser, server, hostile_asset, demo_project):
     page = login(browser, server, "alice")
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -74,7 +74,24 @@ def test_hostile_names_render_as_text(browser, server, hostile_asset):
     text = " ".join(page.locator("#library-grid figcaption").all_inner_texts())
     assert "<script>alert(1)</script>" in text
     shot(page, "03_library_hostile")
+    # Approved, its name reaches the Export tab's MultiChoice (Choices.js renders labels as HTML).
+    import workbench
+
+    wb = workbench.open(demo_project, user="mallory")
+    if wb.review_state(hostile_asset["version_id"])["state"] == "draft":
+        wb.submit(hostile_asset["version_id"])
+        wb.approve(hostile_asset["version_id"])
+    page.locator(".bk-tab", has_text="Export").first.click()
+    page.get_by_role("button", name="Reload approved").click()
+    page.wait_for_timeout(800)
+    page.locator(".choices__input--cloned:visible").first.click()
+    page.wait_for_timeout(500)
+    listed = " ".join(page.locator(".choices__list--dropdown:visible").all_inner_texts())
+    assert "<script>alert(1)</script>" in listed
+    shot(page, "04_export_hostile_choices")
+    page.wait_for_timeout(500)
     assert not dialogs
+    assert page.evaluate("() => document.querySelectorAll('img[src=x]').length") == 0
     page.context.close()
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import panel as pn
 import param
 
-from .state import ExportState
+from .state import ExportState, choice_labels
 
 __all__ = ["ExportView"]
 
@@ -40,11 +40,13 @@ class ExportView(pn.viewable.Viewer):
         self.channel = pn.widgets.Select(label="Channel", options=channels, value=s.channel if channels else None,
                                          width=260)
         self.channel.link(s, value="channel")
-        self.versions = pn.widgets.MultiChoice(label="Approved versions", options=s.approved_options(), width=420)
+        self.versions = pn.widgets.MultiChoice(label="Approved versions", options=choice_labels(s.approved_options()),
+                                               width=420)
         self.versions.link(s, value="versions")
         self.skus = pn.widgets.TextInput.from_param(s.param.skus, label="…or SKUs (comma-separated)", width=260)
         self.reload_btn = pn.widgets.Button(label="Reload approved", width=140)
-        self.presets = pn.widgets.MultiChoice(label="Rendition presets", options=s.preset_options(), width=420)
+        self.presets = pn.widgets.MultiChoice(label="Rendition presets", options=choice_labels(s.preset_options()),
+                                              width=420)
         self.render_btn = pn.widgets.Button(label="Render renditions", width=160,
                                             disabled=not s.session.can("commit"))
         self.render_btn.on_click(lambda _e: s.render(self.presets.value))
@@ -64,7 +66,7 @@ class ExportView(pn.viewable.Viewer):
         self._render()
 
     def _reload(self) -> None:
-        self.versions.options = self.state.approved_options()
+        self.versions.options = choice_labels(self.state.approved_options())
 
     def _render(self) -> None:
         s = self.state

@@ -25,12 +25,24 @@ import param
 from ...errors import WorkbenchError
 from ..auth import User, require
 
-__all__ = ["LibraryState", "SessionState", "available", "esc"]
+__all__ = ["ExportState", "LibraryState", "ReportsState", "ReviewState", "SessionState", "StudioState", "available",
+           "choice_labels", "esc"]
 
 
 def esc(text: Any) -> str:
     """HTML-escape any user text (names, prompts, comments, titles) before it goes into markup."""
     return html.escape("" if text is None else str(text), quote=True)
+
+
+def choice_labels(options: dict[str, str] | list[str]) -> dict[str, str]:
+    """Options for a MultiChoice with escaped labels.
+
+    Bokeh's MultiChoice hands labels to Choices.js, which inserts them as HTML, so a hostile asset name
+    would run as markup there; escaping them makes Choices.js show the literal text.
+    """
+    if isinstance(options, dict):
+        return {esc(label): value for label, value in options.items()}
+    return {esc(value): value for value in options}
 
 
 def available(wb: Any, *names: str) -> bool:

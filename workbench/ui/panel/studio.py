@@ -15,7 +15,7 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from .state import StudioState, esc
+from .state import StudioState, choice_labels, esc
 
 __all__ = ["StudioView", "VariationGrid"]
 
@@ -98,7 +98,8 @@ class StudioView(pn.viewable.Viewer):
 
     def _build(self, s: StudioState) -> None:
         editor = s.session.can("generate")
-        self.refs = pn.widgets.MultiChoice(label="References", options=s.reference_options(), width=300)
+        self.refs = pn.widgets.MultiChoice(label="References", options=choice_labels(s.reference_options()),
+                                          width=300)
         self.refs.link(s, value="references")
         self.recipe = pn.widgets.Select(label="Recipe", options=["", *s.recipe_options()], width=300)
         self.recipe.link(s, value="recipe")
@@ -108,7 +109,7 @@ class StudioView(pn.viewable.Viewer):
                                                           height=90, width=300)
         self.variables = pn.widgets.TextAreaInput.from_param(s.param.variables, label="Variables (name = a, b)",
                                                              height=70, width=300)
-        self.engines = pn.widgets.MultiChoice(label="Engines", options=s.engine_options(), value=list(s.engines),
+        self.engines = pn.widgets.MultiChoice(label="Engines", options=choice_labels(s.engine_options()), value=list(s.engines),
                                               width=300)
         self.engines.link(s, value="engines")
         self.seeds = pn.widgets.TextInput.from_param(s.param.seeds, label="Seeds", width=300)
