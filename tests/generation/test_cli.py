@@ -107,3 +107,15 @@ def test_missing_key_recorded_via_cli(capsys, proj) -> None:
     assert code == 1
     (run,) = data["runs"]
     assert run["status"] == "failed" and run["error_type"] == "NeedsKey" and "GEMINI_API_KEY" in run["error"]
+
+
+@pytest.mark.parametrize("command", [["generate"], ["runs"], ["grid"], ["pick"], ["recipe"], ["recipe", "add"],
+                                     ["recipe", "list"], ["recipe", "show"], ["recipe", "export"]])
+def test_every_command_has_help(capsys, command: list[str]) -> None:
+    code, _ = 0, None
+    try:
+        main([*command, "--help"])
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out = capsys.readouterr().out
+    assert code == 0 and "Usage" in out and len(out) > 200

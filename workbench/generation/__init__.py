@@ -1,1 +1,36 @@
-"""Generation: recipes, sweeps, the runner and the run ledger (issue: generate and iterate)."""
+"""Generation: recipes, sweeps, the async runner, the run ledger and variation grids.
+
+Modules, one job each:
+
+* :mod:`.templates` — sandboxed Jinja2 rendering with strict undefined variables;
+* :mod:`.recipes` — versioned recipes in the ledger, TOML/YAML import and export;
+* :mod:`.sweeps` — expanding a sweep into planned runs (hash, cost, cache hits) before anything is sent;
+* :mod:`.engines` — engine instances from settings, prices and the plugin registry (or injected);
+* :mod:`.limits` / :mod:`.retry` — per-engine concurrency + rpm pacing; bounded backoff with full jitter;
+* :mod:`.runner` — the asyncio runner (cache, retries, cancellation, progress, group-commit recording);
+* :mod:`.record` — THE place a generation is written to the ledger, failures included;
+* :mod:`.grid` — the variation grid model and its PNG contact sheet;
+* :mod:`.api` — the ``Workbench`` mixin (``wb.plan``, ``wb.generate``, ``wb.runs``, ``wb.grid`` …).
+"""
+
+from .engines import EngineLimits, EnginePool
+from .grid import Grid, GridCell, GridOutput
+from .recipes import Recipe
+from .retry import RetryPolicy
+from .runner import Runner, RunReport
+from .sweeps import PlannedRun, Reference, SweepPlan
+
+__all__ = [
+    "EngineLimits",
+    "EnginePool",
+    "Grid",
+    "GridCell",
+    "GridOutput",
+    "PlannedRun",
+    "Recipe",
+    "Reference",
+    "RetryPolicy",
+    "RunReport",
+    "Runner",
+    "SweepPlan",
+]
