@@ -178,11 +178,39 @@ def test_cancellation_keeps_finished_outputs(wb) -> None:
     for run in report.runs:
         assert (len(run["outputs"]) == 1) == (run["status"] == "succeeded")
     assert events[-1]["done"] == 8
+    in_flight = [r for r in report.runs if r["attempts"] == 1 and r["status"] == "cancelled"]
+    assert len(in_flight) == 1 and "in flight" in in_flight[0]["error"]
     # resuming the sweep runs only what did not succeed
     resumed = wb.generate(resume=report.sweep_id, engines_override={"scripted": eng})
     assert resumed.count == 6 and len(eng.calls) == 9
     after = wb.runs(sweep=report.sweep_id)
     assert {r["status"] for r in after} == {"succeeded"} and all(len(r["outputs"]) == 1 for r in after)
+
+
+def test_cancelling_the_task_marks_runs_cancelled(wb) -> None:
+    import asyncio
+
+    wb.settings.update_file({"engines": {"scripted": {"concurrency": 1}}})
+    eng = ScriptedEngine(["ok", "hang"])
+
+    async def main():
+        first = asyncio.Event()
+
+        def hook(event):
+            if event["event"] == "finish" and event["succeeded"] >= 1:
+                first.set()
+
+        task = asyncio.create_task(wb.agenerate(prompt="p", engines=["scripted"], seeds=list(range(5)),
+                                                engines_override={"scripted": eng}, on_progress=hook))
+        await first.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    statuses = sorted(r["status"] for r in wb.runs())
+    assert statuses == ["cancelled"] * 4 + ["succeeded"]
+    assert len(wb.outputs(wb.runs(status="succeeded")[0]["id"])) == 1
 
 
 def test_max_cost_refuses(wb) -> None:

@@ -182,6 +182,6 @@ def mark_cancelled(wb: Workbench, run_ids: list[str], reason: str = "cancelled b
     with wb.ledger.connect(write=True) as con:
         con.execute(
             "UPDATE runs SET status = 'cancelled', error = ?, finished_at = ? "
-            "WHERE id IN (SELECT unnest(?)) AND status IN ('planned', 'running')", [reason, stamp, run_ids])
+            "WHERE id IN (SELECT unnest(?)) AND status <> 'succeeded'", [reason, stamp, run_ids])
         for run_id in run_ids:
             wb.record_event(con, "run.finish", "run", run_id, {"status": "cancelled"})

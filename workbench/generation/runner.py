@@ -39,7 +39,7 @@ from ..errors import BadResponse, ProviderUnavailable, WorkbenchError
 from ..plugins.engine import EngineResult
 from .engines import EnginePool
 from .limits import EngineGate
-from .record import RunOutcome, insert_plan, mark_cancelled, now, record_generation, record_generations
+from .record import RunOutcome, insert_plan, mark_cancelled, now, record_generations
 from .retry import RetryPolicy, is_no_image
 from .sweeps import PlannedRun, SweepPlan
 
@@ -153,9 +153,13 @@ class Runner:
             for task in tasks:
                 task.cancel()
             await self._writer.close()
-            leftover = [r.id for r in plan.runs if r.id not in self._recorded]
-            # recorded synchronously: this may run while the task itself is being cancelled
-            mark_cancelled(self.wb, leftover)
+            leftover = [r for r in plan.runs if r.id not in self._recorded]
+            # synchronous on purpose: this may run while the task itself is being cancelled
+            mark_cancelled(self.wb, [r.id for r in leftover])
+            for run in leftover:
+                self._recorded.add(run.id)
+                self._counts["cancelled"] += 1
+                self._emit("finish", run, status="cancelled", cached_from=None)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.pool.aclose())
             if self._bar is not None:
@@ -177,7 +181,7 @@ class Runner:
         return self._gates[engine]
 
     def _emit(self, event: str, run: PlannedRun, **extra: Any) -> None:
-        done = sum(self._counts.values())
+        done = self._counts["succeeded"] + self._counts["failed"] + self._counts["cancelled"]
         payload = {"event": event, "run_id": run.id, "engine": run.engine, "done": done, "total": self._total,
                    "succeeded": self._counts["succeeded"], "failed": self._counts["failed"],
                    "cancelled": self._counts["cancelled"], "cached": self._counts["cached"],
@@ -237,11 +241,17 @@ class Runner:
                 # recorded under the hash lock, so an identical request waiting on it becomes a cache hit
                 await self._finish(run, outcome)
         except (asyncio.CancelledError, _Cancelled):
-            if run.id not in self._recorded:
-                outcome.status, outcome.images = "cancelled", []
-                outcome.error = "cancelled" + (f" after: {outcome.error}" if outcome.error else "")
-                outcome.finished_at = now()
-                record_generation(self.wb, run, outcome)
+            if run.id in self._recorded or outcome.attempts == 0:
+                return  # never sent: run() marks those cancelled in one transaction
+            # sent at least once: record it with its attempts and retry log
+            outcome.status, outcome.images = "cancelled", []
+            outcome.error = "cancelled" + (f" after: {outcome.error}" if outcome.error else " while in flight")
+            outcome.finished_at = now()
+            write = self._writer.submit(run, outcome)
+            while not write.done():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(write)
+            if write.exception() is None:
                 self._finalise(run, outcome)
 
     async def _attempts(self, run: PlannedRun, outcome: RunOutcome) -> None:
@@ -254,12 +264,12 @@ class Runner:
         while True:
             if self.cancelled():
                 raise _Cancelled
-            outcome.attempts += 1
             error: BaseException | None = None
             result: EngineResult | None = None
             async with gate:
                 if self.cancelled():  # the wait for a slot may have outlasted the sweep
                     raise _Cancelled
+                outcome.attempts += 1  # counted when sent, so "attempts == 0" means nothing went out
                 t0 = time.monotonic()
                 try:
                     async with asyncio.timeout(timeout):
