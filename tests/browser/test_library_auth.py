@@ -53,6 +53,10 @@ def test_library_search_and_no_request_leaves_loopback(browser, server):
     names = [n.lower() for n in page.locator("#library-grid figcaption").all_inner_texts()]
     assert names and all("mug" in n for n in names)
     shot(page, "02_library_search_mug")
+    page.locator("#library-grid img").first.click()  # opens the asset in the Review tab
+    page.locator("#review-stage img").first.wait_for(timeout=30000)
+    page.locator("#review-history figure").first.wait_for(timeout=30000)
+    shot(page, "05_review_from_library")
     for tab in ("Studio", "Review", "Export", "Reports", "Library"):
         page.locator(".bk-tab", has_text=tab).first.click()
         page.wait_for_timeout(300)

@@ -11,10 +11,11 @@ from typing import Any
 
 import panel as pn
 import param
+from panel.custom import JSComponent
 
-from .state import LibraryState, esc
+from .state import LibraryState
 
-__all__ = ["LibraryView", "grid_html"]
+__all__ = ["LibraryGrid", "LibraryView"]
 
 GRID_CSS = """
 .wb-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
@@ -23,7 +24,7 @@ GRID_CSS = """
 .wb-card figcaption{font-size:12px;padding:4px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .wb-card .sku{color:#6b6b6b}.wb-state{float:right;font-size:10px;padding:0 4px;border-radius:3px;background:#eee}
 .wb-state.approved{background:#d8f0d8}.wb-state.changes_requested{background:#f7dede}
-.wb-empty{color:#777;padding:2em}
+.wb-empty{color:#777;padding:2em}\n.wb-card img{cursor:pointer}.wb-card.sel{outline:2px solid #2d4a6b}.wb-tick{margin:0 4px 0 0;vertical-align:middle}
 """
 
 
@@ -34,23 +35,70 @@ def _sha(item: dict[str, Any]) -> str | None:
     return None
 
 
-def grid_html(items: list[dict[str, Any]], empty: str = "No assets match.") -> str:
-    """The grid markup for ``items`` (asset dicts); user text escaped, thumbnails by URL."""
-    if not items:
-        return f'<div class="wb-empty">{esc(empty)}</div>'
-    cards = []
-    for item in items:
-        sha = _sha(item)
-        img = f'<img src="/thumb/{esc(sha)}" alt="{esc(item.get("name"))}">' if sha else "<img alt=''>"
-        state = item.get("state") or item.get("review_state")
-        badge = f'<span class="wb-state {esc(state)}">{esc(state)}</span>' if state else ""
-        title = item.get("title") or item.get("name")
-        cards.append(
-            f'<figure class="wb-card" data-asset="{esc(item.get("id"))}" title="{esc(title)}">{img}'
-            f'<figcaption>{badge}{esc(item.get("name"))}<br><span class="sku">{esc(item.get("sku") or "")}'
-            f'</span></figcaption></figure>'
-        )
-    return f'<div class="wb-grid" id="library-grid">{"".join(cards)}</div>'
+class LibraryGrid(JSComponent):
+    """The thumbnail grid as one browser component: click a thumbnail to open it in Review, tick to select.
+
+    Markup is built with DOM calls and ``textContent`` (names and SKUs never become HTML); images are
+    ``/thumb/<sha>`` URLs served with immutable caching.
+    """
+
+    cards = param.List(default=[], doc="[{id, sha, name, sku, state, title}]")
+    selected = param.List(default=[], doc="Ticked asset ids.")
+    opened = param.Dict(default={}, doc="{id, nonce} of the last thumbnail clicked.")
+
+    _esm = """
+export function render({ model, el }) {
+  const draw = () => {
+    el.innerHTML = "";
+    const grid = document.createElement("div");
+    grid.className = "wb-grid";
+    grid.id = "library-grid";
+    if (!model.cards.length) {
+      const empty = document.createElement("div");
+      empty.className = "wb-empty";
+      empty.textContent = "No assets match.";
+      grid.append(empty);
+    }
+    const chosen = new Set(model.selected);
+    for (const c of model.cards) {
+      const fig = document.createElement("figure");
+      fig.className = "wb-card" + (chosen.has(c.id) ? " sel" : "");
+      fig.dataset.asset = c.id;
+      fig.title = c.title || c.name;
+      const img = document.createElement("img");
+      if (c.sha) img.src = "/thumb/" + encodeURIComponent(c.sha);
+      img.alt = c.name;
+      img.onclick = () => { model.opened = {id: c.id, nonce: Date.now()}; };
+      const cap = document.createElement("figcaption");
+      const tick = document.createElement("input");
+      tick.type = "checkbox";
+      tick.className = "wb-tick";
+      tick.checked = chosen.has(c.id);
+      tick.onchange = () => {
+        const now = new Set(model.selected);
+        if (tick.checked) now.add(c.id); else now.delete(c.id);
+        model.selected = [...now];
+      };
+      const state = document.createElement("span");
+      state.className = "wb-state " + (c.state || "");
+      state.textContent = c.state || "";
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = c.name;
+      const sku = document.createElement("span");
+      sku.className = "sku";
+      sku.textContent = c.sku || "";
+      cap.append(state, tick, name, document.createElement("br"), sku);
+      fig.append(img, cap);
+      grid.append(fig);
+    }
+    el.append(grid);
+  };
+  draw();
+  model.on("cards", draw);
+}
+"""
+    _stylesheets = [GRID_CSS]
 
 
 class LibraryView(pn.viewable.Viewer):
@@ -80,8 +128,17 @@ class LibraryView(pn.viewable.Viewer):
         self.prev.on_click(lambda _e: self._step(-1))
         self.next.on_click(lambda _e: self._step(1))
         self.info = pn.pane.Markdown("", css_classes=["wb-page-info"])
-        self.grid = pn.pane.HTML("", stylesheets=[GRID_CSS], sizing_mode="stretch_width",
-                                 css_classes=["wb-grid-pane"])
+        self.grid = LibraryGrid(sizing_mode="stretch_width")
+        self.grid.param.watch(self._open, "opened")
+        editor = s.session.can("collection")
+        self.folder_to = pn.widgets.TextInput(label="Move ticked to folder", placeholder="Spring 2026/Shoes",
+                                              width=220, disabled=not editor)
+        self.folder_btn = pn.widgets.Button(label="Move", width=80, disabled=not editor)
+        self.folder_btn.on_click(lambda _e: self._organise("folder"))
+        self.coll_to = pn.widgets.TextInput(label="Add ticked to collection", placeholder="Hero picks", width=220,
+                                            disabled=not editor)
+        self.coll_btn = pn.widgets.Button(label="Add", width=80, disabled=not editor)
+        self.coll_btn.on_click(lambda _e: self._organise("collection"))
         self.open = pn.widgets.Select(label="Open in Review", options={})
         self.open.link(s, value="selected")
         self.upload = pn.widgets.FileInput(multiple=True, accept="image/*", label="Upload",
@@ -108,9 +165,28 @@ class LibraryView(pn.viewable.Viewer):
         self.state.ingest_uploads(files, folder=self.state.folder or None)
         self.folder.options = ["", *self.state.folders()]
 
+    def _open(self, event: Any) -> None:
+        asset_id = str((event.new or {}).get("id") or "")
+        if asset_id:
+            self.state.selected = ""  # re-opening the same asset must fire again
+            self.state.selected = asset_id
+
+    def _organise(self, what: str) -> None:
+        s, ids = self.state, list(self.grid.selected)
+        if what == "folder":
+            done = s.move_to_folder(ids, self.folder_to.value or "")
+        else:
+            done = s.add_to_collection(ids, self.coll_to.value or "")
+        if done is not None:
+            self.folder.options = ["", *s.folders()]
+            self.collection.options = ["", *s.collections()]
+            self.grid.selected = []
+
     def _render(self, *_: Any) -> None:
         s = self.state
-        self.grid.object = grid_html(s.items)
+        self.grid.cards = [{"id": str(i.get("id")), "sha": _sha(i) or "", "name": str(i.get("name") or ""),
+                            "sku": str(i.get("sku") or ""), "state": str(i.get("state") or ""),
+                            "title": str(i.get("title") or "")} for i in s.items]
         self.info.object = f"**{s.total}** assets · page {s.page} of {s.pages}"
         self.prev.disabled = s.page <= 1
         self.next.disabled = s.page >= s.pages
@@ -122,5 +198,8 @@ class LibraryView(pn.viewable.Viewer):
             self.search, self.sku, self.tag, self.folder, self.collection, self.review, self.role,
             pn.layout.Divider(), "**Ingest**", self.upload, self.upload_btn, width=240,
         )
-        body = pn.Column(pn.Row(self.prev, self.next, self.info), self.grid, self.open, sizing_mode="stretch_width")
+        organise = pn.Row(self.folder_to, pn.Column(pn.Spacer(height=18), self.folder_btn), self.coll_to,
+                          pn.Column(pn.Spacer(height=18), self.coll_btn))
+        body = pn.Column(pn.Row(self.prev, self.next, self.info), self.grid, pn.Row(self.open), organise,
+                         sizing_mode="stretch_width")
         return pn.Row(filters, body, sizing_mode="stretch_width")

@@ -178,6 +178,36 @@ class LibraryState(param.Parameterized):
             return []
         return [str(c["name"]) for c in self.session.attempt(None, wb.collections) or []]
 
+    def move_to_folder(self, asset_ids: list[str], path: str) -> Any:
+        """Put assets in the virtual folder ``path`` (editors and up)."""
+        wb = self.session.wb
+        if not asset_ids or not path.strip():
+            self.session.say("Select assets and name a folder first.", "warning")
+            return None
+        done = self.session.attempt("collection", lambda: wb.move_to_folder(list(asset_ids), path.strip()),
+                                    f"Moved {len(asset_ids)} asset(s) to {path.strip()}")
+        if done is not None:
+            self.refresh()
+        return done
+
+    def add_to_collection(self, asset_ids: list[str], name: str) -> Any:
+        """Add assets to a static collection, creating it when new (editors and up)."""
+        wb = self.session.wb
+        name = name.strip()
+        if not asset_ids or not name:
+            self.session.say("Select assets and name a collection first.", "warning")
+            return None
+
+        def run() -> Any:
+            if name in self.collections():
+                return wb.add_to_collection(name, list(asset_ids))
+            return wb.create_collection(name, assets=list(asset_ids))
+
+        done = self.session.attempt("collection", run, f"Added {len(asset_ids)} asset(s) to {name}")
+        if done is not None:
+            self.refresh()
+        return done
+
     def ingest_uploads(self, files: list[tuple[str, bytes]], folder: str | None = None) -> Any:
         """Ingest uploaded files (name, bytes) through temp files; editors and up."""
         wb = self.session.wb
