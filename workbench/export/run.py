@@ -32,6 +32,7 @@ from ..plugins import load
 from ..plugins.channel import Channel, ChannelConfig, Delivery, ExportItem, PlanEntry
 from ..secrets import known_secrets
 from . import records
+from .journal import Journal
 from .plan import Selection, build_items, rule_refusals, select_candidates
 
 __all__ = ["ExportReport", "make_channel", "run_export"]
@@ -293,6 +294,7 @@ def _deliver_all(wb: Any, channel: Channel, ctx: dict[str, Any], sends: Sequence
         work.put(list(sends[i:i + chunk]))
     results: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
+    journal = Journal(wb, ctx)
 
     def worker() -> None:
         while True:
@@ -300,28 +302,30 @@ def _deliver_all(wb: Any, channel: Channel, ctx: dict[str, Any], sends: Sequence
                 group = work.get_nowait()
             except queue.Empty:
                 return
-            with wb.ledger.connect(write=True) as con:
-                attempts = records.write_pending(con, ctx, [e.item for e in group])
-            outcomes = []
-            for entry in group:
+            try:
+                attempts = journal.pending([e.item for e in group])
+            except WorkbenchError as exc:  # nothing is sent without its pending row
+                with lock:
+                    for entry in group:
+                        results[entry.item.slot] = _entry_dict(entry, "failed", error=exc)
+                continue
+            for entry, attempt in zip(group, attempts, strict=True):
                 action = "replaced" if entry.action == "replace" else "sent"
+                delivery, error = None, None
                 try:
                     delivery = channel.deliver(entry.item)
-                    outcomes.append((entry, action, delivery, None))
                 except WorkbenchError as exc:
-                    outcomes.append((entry, "failed", None, exc))
-            with wb.ledger.connect(write=True) as con:
-                for (entry, action, delivery, exc), attempt in zip(outcomes, attempts, strict=True):
-                    records.write_result(con, ctx, entry.item, attempt, action, delivery, error=exc)
-            with lock:
-                for entry, action, delivery, exc in outcomes:
-                    results[entry.item.slot] = _entry_dict(entry, action, delivery, exc)
+                    action, error = "failed", exc
+                journal.result(entry.item, attempt, action, delivery, error)
+                with lock:
+                    results[entry.item.slot] = _entry_dict(entry, action, delivery, error)
 
     threads = [threading.Thread(target=worker, name=f"export-{i}", daemon=True) for i in range(n_workers)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    journal.close()
     return results
 
 
