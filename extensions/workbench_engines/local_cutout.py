@@ -114,6 +114,64 @@ def _border(img: np.ndarray, width: int) -> np.ndarray:
                            img[:, :width].reshape(-1, 3), img[:, -width:].reshape(-1, 3)]).astype(np.float32)
 
 
+def _backdrop_model(rgb: np.ndarray, small: np.ndarray, bg: np.ndarray, thr: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smooth per-pixel estimate of a plain backdrop (light falloff, soft shadows included) at the size of
+    ``small``, the mask of where the backdrop was actually seen, and the mask of the unseen regions that
+    border it across an edge (the product's outer parts, as opposed to holes enclosed by the product).
+
+    The backdrop is grown from the border by a flood fill on a copy of up to 640 px (floating range, and
+    never across a pixel whose local gradient marks an edge), so it follows gradual light falloff and soft
+    shadows but stops at the product's edges; normalised Gaussian convolution then spreads it under the
+    product."""
+    sh, sw = small.shape[:2]
+    h, w = rgb.shape[:2]
+    f = min(1.0, 640 / max(h, w))
+    mid = cv2.resize(rgb, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
+    mid = cv2.medianBlur(mid, 3)
+    mh, mw = mid.shape[:2]
+    m = mid.astype(np.float32)
+    grad = np.zeros((mh, mw), np.float32)
+    grad[:, 1:-1] = np.abs(m[:, 2:] - m[:, :-2]).max(axis=2) / 2
+    grad[1:-1] = np.maximum(grad[1:-1], np.abs(m[2:] - m[:-2]).max(axis=2) / 2)
+    ff = np.zeros((mh + 2, mw + 2), np.uint8)
+    barrier = cv2.dilate((grad > 3.0).astype(np.uint8), np.ones((3, 3), np.uint8))
+    ff[1:-1, 1:-1] = barrier
+    tol = (3, 3, 3)
+    flags = 4 | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    step = max(1, min(mh, mw) // 60)
+    border = [(x, 0) for x in range(0, mw, step)] + [(x, mh - 1) for x in range(0, mw, step)]
+    border += [(0, y) for y in range(0, mh, step)] + [(mw - 1, y) for y in range(0, mh, step)]
+    for x, y in border:
+        if ff[y + 1, x + 1] == 0 and np.linalg.norm(m[y, x] - bg) < thr * 3:
+            cv2.floodFill(mid, ff, (x, y), (0, 0, 0), tol, tol, flags)
+    seen = (ff[1:-1, 1:-1] == 255).astype(np.uint8) * 255
+    known = (cv2.resize(seen, (sw, sh), interpolation=cv2.INTER_AREA) > 127).astype(np.float32)
+    cand = ((seen == 0) & (barrier == 0)).astype(np.uint8)
+    _, labels = cv2.connectedComponents(cand, connectivity=4)
+    near = (cv2.dilate(seen, np.ones((9, 9), np.uint8)) > 0) & (cand > 0)
+    outer_ids = np.unique(labels[near])
+    outer = np.isin(labels, outer_ids[outer_ids > 0]).astype(np.uint8) * 255
+    outer_small = cv2.resize(outer, (sw, sh), interpolation=cv2.INTER_AREA) > 127
+    if known.sum() < 0.05 * sh * sw:
+        return np.broadcast_to(bg.astype(np.float32), small.shape).copy(), known > 0, outer_small
+    sigma = max(sw, sh) / 12
+    num = cv2.GaussianBlur(small.astype(np.float32) * known[..., None], (0, 0), sigma)
+    den = cv2.GaussianBlur(known, (0, 0), sigma)[..., None]
+    model = np.where(den > 1e-4, num / np.maximum(den, 1e-4), bg.astype(np.float32))
+    # where the backdrop was seen, it is its own best model
+    return np.where(known[..., None] > 0, small.astype(np.float32), model), known > 0, outer_small
+
+
+def _backdrop_like(small: np.ndarray, model: np.ndarray) -> np.ndarray:
+    """Pixels that look like the backdrop, possibly in shadow: same chromaticity, same or lower lightness."""
+    px = small.astype(np.float32) + 1.0
+    lum_p, lum_m = px.sum(axis=2), model.sum(axis=2) + 3.0
+    ratio = lum_p / lum_m
+    chroma = np.abs(px / lum_p[..., None] - (model + 1.0) / lum_m[..., None]).max(axis=2)
+    return (ratio > 0.72) & (ratio < 1.015) & (chroma < 0.015)
+
+
 def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
     h, w = rgb.shape[:2]
     scale = min(1.0, _WORK_SIDE / max(h, w))
@@ -123,14 +181,17 @@ def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
     ring = _border(small, bw)
     bg = np.median(ring, axis=0)
     spread = float(np.median(np.linalg.norm(ring - bg, axis=1)))
-    lab = small.astype(np.float32)
-    dist = np.linalg.norm(lab - bg, axis=2)
     mask = np.full((sh, sw), cv2.GC_PR_BGD, np.uint8)
     uniform = spread < 12.0
-    if uniform:  # a studio-like backdrop: colour distance is a good first guess
-        thr = max(10.0, spread * 3.0)
+    thr = max(10.0, spread * 3.0)
+    model = like = None
+    if uniform:  # a studio-like backdrop: distance to the backdrop model is a good first guess
+        model, known, outer = _backdrop_model(rgb, small, bg, thr)
+        like = _backdrop_like(small, model)
+        dist = np.linalg.norm(small.astype(np.float32) - model, axis=2)
         mask[dist > thr] = cv2.GC_PR_FGD
-        mask[dist > thr * 2.5] = cv2.GC_FGD
+        mask[(dist > thr * 2.5) & ~like] = cv2.GC_FGD
+        mask[known & (dist < thr)] = cv2.GC_BGD
     else:  # a busy photo: assume the subject is roughly central
         my, mx = round(sh * 0.08), round(sw * 0.12)
         mask[my:, mx:sw - mx] = cv2.GC_PR_FGD
@@ -146,31 +207,34 @@ def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
     with contextlib.suppress(cv2.error):  # degenerate colour models: keep the initial guess
         cv2.grabCut(small, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
     fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
-    fg = _clean(fg, small, bg if uniform else None)
+    firm = (outer & (dist > thr)) if model is not None else None
+    seen = (known & (dist < thr)) if model is not None else None
+    fg = _clean(fg, like, firm, seen)
     alpha = cv2.resize(fg, (w, h), interpolation=cv2.INTER_LINEAR)
     k = max(3, round(max(h, w) / 400) * 2 + 1)
     alpha = cv2.GaussianBlur(alpha, (k, k), 0)
     # re-sharpen the feathered edge a little so it does not halo
     alpha_f = np.clip((alpha.astype(np.float32) / 255.0 - 0.5) * 1.6 + 0.5, 0.0, 1.0)
-    if uniform and scale < 1.0:
-        alpha_f = _refine_edge(rgb, alpha_f, bg, max(10.0, spread * 3.0), scale)
+    if model is not None and scale < 1.0:
+        alpha_f = _refine_edge(rgb, alpha_f, model, thr, scale)
     return alpha_f, "grabcut"
 
 
-def _refine_edge(rgb: np.ndarray, alpha: np.ndarray, bg: np.ndarray, thr: float, scale: float) -> np.ndarray:
+def _refine_edge(rgb: np.ndarray, alpha: np.ndarray, model: np.ndarray, thr: float, scale: float) -> np.ndarray:
     """On a plain backdrop, redraw the mask's edge band at full resolution from each pixel's colour distance
-    to the backdrop, so an edge upscaled from the small GrabCut mask does not show stair-steps."""
+    to the backdrop, so an edge upscaled from the small GrabCut mask does not show stair-steps. The band
+    reaches deep inside the mask but only one pixel outside it (JPEG ringing there is not product)."""
     k = int(np.ceil(1.5 / scale)) * 2 + 1
     solid = (alpha > 0.5).astype(np.uint8)
-    kernel = np.ones((k, k), np.uint8)
-    band = (cv2.dilate(solid, kernel) > 0) & (cv2.erode(solid, kernel) == 0)
+    grown = cv2.dilate(solid, np.ones((3, 3), np.uint8)) > 0
+    band = grown & (cv2.erode(solid, np.ones((k, k), np.uint8)) == 0)
     if not band.any():
         return alpha
-    dist = np.linalg.norm(rgb[band].astype(np.float32) - bg, axis=1)
+    bg = cv2.resize(model, (rgb.shape[1], rgb.shape[0]), interpolation=cv2.INTER_LINEAR)
+    dist = np.linalg.norm(rgb[band].astype(np.float32) - bg[band], axis=1)
     out = alpha.copy()
     out[band] = np.clip((dist - thr * 0.5) / thr, 0.0, 1.0)
-    # keep the band's decision local: isolated specks far from the product stay background
-    return cv2.GaussianBlur(out, (3, 3), 0) * (cv2.dilate(solid, kernel) > 0) + 0.0
+    return cv2.GaussianBlur(out, (3, 3), 0) * grown
 
 
 def _defringe(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -189,28 +253,47 @@ def _defringe(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return np.where(edge, bled, rgb).clip(0, 255).astype(np.uint8)
 
 
-def _clean(fg: np.ndarray, small: np.ndarray, bg: np.ndarray | None) -> np.ndarray:
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
-    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
-    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, kernel)
+def _largest(fg: np.ndarray) -> np.ndarray:
     count, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     if count > 1:
         areas = stats[1:, cv2.CC_STAT_AREA]
         keep = 1 + np.nonzero(areas >= max(areas.max() * 0.08, 12))[0]
         fg = np.isin(labels, keep).astype(np.uint8) * 255
-    # fill holes that are small or not backdrop-coloured (a mug handle's hole stays open)
-    inv = 255 - fg
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(inv, connectivity=4)
+    return fg
+
+
+def _clean(fg: np.ndarray, like: np.ndarray | None, firm: np.ndarray | None,
+           seen: np.ndarray | None = None) -> np.ndarray:
+    """Open/close, keep the large components, then settle the background regions around the product:
+    what the backdrop flood never reached and that differs from the backdrop is product (``firm``: a grey
+    rim GrabCut took for shadow); an enclosed hole stays open when it looks like the backdrop (a mug
+    handle), else it is filled (a print); a band of backdrop colour cutting across the product from
+    outside (a label) is closed vertically."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+    if firm is not None:
+        fg = np.where(firm, 255, fg).astype(np.uint8)
+    fg = cv2.morphologyEx(fg, cv2.MORPH_OPEN, kernel)
+    fg = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, kernel)
+    if seen is not None:  # the closing must not bridge narrow wedges of backdrop the flood actually saw
+        fg[seen] = 0
+    fg = _largest(fg)
     sh, sw = fg.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(255 - fg, connectivity=4)
+    outside = np.zeros_like(fg, dtype=bool)
     for i in range(1, count):
         x, y, ww, hh, area = stats[i]
-        touches = x == 0 or y == 0 or x + ww >= sw or y + hh >= sh
-        if touches:
-            continue
         hole = labels == i
-        small_hole = area < 0.002 * sh * sw
-        if small_hole or bg is None or np.linalg.norm(small[hole].mean(axis=0) - bg) > 8:
+        if x == 0 or y == 0 or x + ww >= sw or y + hh >= sh:
+            outside |= hole
+        elif area < 0.002 * sh * sw or like is None or like[hole].mean() < 0.5:
             fg[hole] = 255
+    ys = np.nonzero(fg.any(axis=1))[0]
+    if like is not None and len(ys):
+        k = max(3, int((ys[-1] - ys[0]) * 0.25) | 1)
+        # a zero border: OpenCV's default would let the erosion treat outside the image as product
+        closed = cv2.morphologyEx(fg, cv2.MORPH_CLOSE, np.ones((k, 1), np.uint8),
+                                  borderType=cv2.BORDER_CONSTANT, borderValue=0)
+        fg[(closed > 0) & outside] = 255
     return fg
 
 
