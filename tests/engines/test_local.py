@@ -283,3 +283,26 @@ def test_flat_lay_has_no_horizon_and_a_drop_shadow(tee_png: bytes) -> None:
     # darker just below the product than far away at the same height
     below = out[y + h + 2:y + h + 8, x + w // 3:x + 2 * w // 3].mean()
     assert below < out[y + h + 2:y + h + 8, :20].mean() - 8
+
+
+@pytest.mark.slow
+def test_demo_references_cut_cleanly(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The demo's layflats (light falloff, soft drop shadow, labels, handles) cut close to their drawing."""
+    demo = pytest.importorskip("workbench.demo")
+    products = getattr(demo, "PRODUCTS", None)
+    if not products:
+        pytest.skip("workbench.demo has no PRODUCTS table")
+    from PIL import ImageDraw
+
+    paths = demo.make_sample_references(tmp_path, size=512, views=1)
+    for (stem, _sku, *_rest, draw, _colour), path in zip(products, sorted(paths, key=lambda p: [
+            s[0] for s in products].index(p.name.split("_")[0])), strict=True):
+        truth_im = Image.new("RGB", (512, 512), (0, 0, 0))
+        draw(ImageDraw.Draw(truth_im), 512, (255, 255, 255))
+        truth = np.asarray(truth_im).max(axis=2) > 0
+        cut = local_cutout.cutout_for(f"demo-{stem}", path.read_bytes())
+        sx, sy, sw, sh = cut.source_box
+        mask = np.zeros_like(truth)
+        mask[sy:sy + sh, sx:sx + sw] = cut.alpha > 0.5
+        iou = (mask & truth).sum() / (mask | truth).sum()
+        assert iou > 0.9, (stem, iou)
