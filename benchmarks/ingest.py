@@ -68,7 +68,7 @@ def bare_pillow(paths: list[Path], draft: bool) -> float:
 def ours(paths: list[Path], root: Path, workers: int) -> float:
     wb = workbench.init(root / f"project-w{workers}")
     start = time.perf_counter()
-    report = wb.ingest(paths, workers=workers)
+    report = wb.ingest(paths, workers=workers, autotag=False)  # tagging is measured by review benchmarks
     elapsed = time.perf_counter() - start
     assert not report.failed and report.counts()["ingested"] == len(paths), report.counts()
     return len(paths) / elapsed

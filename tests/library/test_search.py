@@ -17,7 +17,7 @@ def library(wb: Workbench, tmp_path: Path) -> Workbench:
     samples.save(samples.product(320, seed=1), tmp_path / "shoes" / "runner_SKU-3001.jpg", "JPEG")
     samples.save(samples.product(640, seed=2), tmp_path / "shoes" / "trail" / "trail_SKU-3002.jpg", "JPEG")
     samples.save(samples.product(320, seed=3), tmp_path / "bags" / "tote_SKU-4001.png", "PNG")
-    report = wb.ingest([tmp_path / "shoes", tmp_path / "bags"])
+    report = wb.ingest([tmp_path / "shoes", tmp_path / "bags"], autotag=False)
     assert not report.failed
     return wb
 
@@ -36,6 +36,14 @@ def test_folders_include_subfolders(library: Workbench) -> None:
     assert library.count_assets(folder="shoes/trail") == 1
     library.move_to_folder(["tote_SKU-4001"], "Archive/2025")
     assert [a["folder"] for a in library.assets(sku="SKU-4001")] == ["Archive/2025"]
+
+
+def test_ingest_autotags_new_images(wb: Workbench, tmp_path: Path) -> None:
+    samples.save(samples.product(seed=5, colour=(30, 40, 140)), tmp_path / "navy.png", "PNG")
+    report = wb.ingest([tmp_path / "navy.png"])
+    tags = {t["tag"] for t in wb.tags_of("version", report.items[0].version_id)}
+    assert any(t.startswith("colour:") for t in tags) and any(t.startswith("background:") for t in tags)
+    assert wb.count_assets(tag="colour") == 1
 
 
 def test_tags_notes_and_fields_are_searchable(library: Workbench) -> None:

@@ -62,11 +62,13 @@ def ingest(
     project: ProjectOpt = None,
     folder: Annotated[str | None, typer.Option(help="Virtual folder for everything ingested.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes for hashing/decoding.")] = 1,
+    autotag: Annotated[bool, typer.Option(help="Run the tagger plugins on new images.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest references. Exit 0 when every file landed, 1 when some failed (the good ones are committed)."""
     wb = open_wb(project)
-    report = wb.ingest(paths, folder=folder, workers=workers, progress=not as_json and sys.stderr.isatty())
+    report = wb.ingest(paths, folder=folder, workers=workers, autotag=autotag,
+                       progress=not as_json and sys.stderr.isatty())
 
     def human(d: dict[str, Any]) -> None:
         c = d["counts"]

@@ -65,14 +65,22 @@ class LibraryAPI:
 
     # -- ingest & catalog -------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], *, folder: str | None = None,
-               workers: int = 1, progress: Any = False,
+               workers: int = 1, progress: Any = False, autotag: bool = True,
                on_item: Callable[[IngestItem], None] | None = None) -> IngestReport:
-        """Ingest files and folders (recursively); a bad file fails alone. See :mod:`workbench.library.ingest`."""
+        """Ingest files and folders (recursively); a bad file fails alone. See :mod:`workbench.library.ingest`.
+
+        With ``autotag`` (the default) the tagger plugins run on every newly ingested image afterwards
+        ("auto-tagging on save"), so references are searchable by colour, background, faces and so on.
+        """
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         if folder:
             folder = normalise_path(folder)
-        return ingest(self, paths, folder=folder, workers=workers, progress=progress, on_item=on_item)  # type: ignore[arg-type]
+        report = ingest(self, paths, folder=folder, workers=workers, progress=progress, on_item=on_item)  # type: ignore[arg-type]
+        tagger = getattr(self, "autotag_many", None)
+        if autotag and callable(tagger):
+            tagger([i.version_id for i in report.items if i.status == "ingested" and i.kind == "image"])
+        return report
 
     def import_catalog(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Import a catalog CSV (sku, title, handle, optional channel product ids)."""
