@@ -66,7 +66,7 @@ def test_two_concurrent_ingest_processes_both_finish(project_dir: Path, tmp_path
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for d in (tmp_path / "a", tmp_path / "b")]
     outs = [p.communicate(timeout=180) for p in procs]
-    for proc, (out, err) in zip(procs, outs, strict=True):
+    for proc, (_out, err) in zip(procs, outs, strict=True):
         assert proc.returncode == 0, err
     wb = workbench.open(project_dir)
     assert wb.count_assets() == len(a) + len(b)
