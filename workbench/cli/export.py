@@ -65,11 +65,12 @@ def channels(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
 
     def human(data: list[dict[str, Any]]) -> None:
         table = Table(title="channels")
-        for col in ("name", "kind", "ready", "credentials", "destination"):
+        for col in ("name", "kind", "configured", "ready", "credentials", "destination"):
             table.add_column(col)
         for r in data:
-            creds = ", ".join(f"{k} {'✓' if v else '✗'}" for k, v in (r.get("credentials") or {}).items())
-            table.add_row(r["name"], r.get("kind", "?"), "yes" if r.get("ready") else "no", creds or "-",
+            creds = "\n".join(f"{'✓' if v else '✗'} {k}" for k, v in (r.get("credentials") or {}).items())
+            table.add_row(r["name"], r.get("kind", "?"), "yes" if r.get("configured") else "no",
+                          "yes" if r.get("ready") else "no", creds or "-",
                           r.get("destination") or r.get("error") or "")
         console.print(table)
 
