@@ -20,6 +20,10 @@ __all__ = ["register"]
 
 
 def _items_table(data: dict[str, Any]) -> None:
+    if not data["items"] and not data["refused"]:
+        console.print(f"nothing to export to {data['channel']}: no approved versions with renditions "
+                      "(select with --version/--sku/--collection, render presets first)")
+        return
     title = (f"{'plan' if data['dry_run'] else 'export'} → {data['channel']} ({data['destination']}): "
              + ", ".join(f"{k} {v}" for k, v in data["counts"].items()))
     table = Table(title=title)
