@@ -15,7 +15,8 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
-__all__ = ["PRODUCTS", "build_demo", "make_sample_references", "write_catalog"]
+__all__ = ["PRODUCTS", "RECIPE", "SIZE", "build_demo", "ensure_approved", "ensure_exported", "ensure_recipe",
+           "ensure_sweep", "make_sample_references", "write_catalog"]
 
 Draw = Callable[[ImageDraw.ImageDraw, int, tuple[int, int, int]], None]
 
@@ -130,9 +131,9 @@ def write_catalog(path: str | Path) -> Path:
 
 
 def build_demo(project_dir: str | Path, refs_dir: str | Path | None = None, *, full: bool = True) -> dict[str, Any]:
-    """Create a demo project with references, a catalog, folders and collections (and, when the generation,
-    review and export parts are present and ``full``, a small sweep, a committed and approved version and a
-    folder export, so that every dashboard tab has something to show). Idempotent."""
+    """Create a demo project with references, a catalog, folders and collections; with ``full``, also the
+    story after them (a recipe, a local sweep per product, picks, a committed and approved version with
+    renditions, and a folder export), so that every dashboard tab has something to show. Idempotent."""
     import workbench
 
     project_dir = Path(project_dir)
@@ -151,10 +152,79 @@ def build_demo(project_dir: str | Path, refs_dir: str | Path | None = None, *, f
     return summary
 
 
+RECIPE = "hero"
+#: big enough for the 2048 px Shopify preset within the project's upscale limit (x1.25)
+SIZE = "1664x1664"
+#: the demo story: (reference asset, SKU, product words, committed asset name)
+STORY = [("mug_SKU-1001", "SKU-1001", "stoneware mug", "SKU-1001/hero"),
+         ("tee_SKU-1002", "SKU-1002", "organic cotton tee", "SKU-1002/hero")]
+
+
+def ensure_recipe(wb: Any) -> Any:
+    """The ``hero`` recipe (saving identical content returns the existing version)."""
+    from .errors import NotFound
+
+    try:
+        return wb.recipe(RECIPE)
+    except NotFound:
+        return wb.add_recipe(
+            RECIPE, "{{ product }} on a {{ background }} background, soft daylight, e-commerce hero shot",
+            variables={"product": "stoneware mug", "background": ["white", "warm oak"]},
+            defaults={"engine": "local", "aspect": "1:1", "size": SIZE},
+            description="Hero shots for the product page",
+        )
+
+
+def ensure_sweep(wb: Any, ref: str = "mug_SKU-1001", product: str = "stoneware mug") -> str:
+    """The newest sweep of the ``hero`` recipe for ``product`` with at least two variations; run one if none."""
+    ensure_recipe(wb)
+    found = wb.sql("SELECT r.sweep_id FROM runs r JOIN run_outputs o ON o.run_id = r.id "
+                   "WHERE r.recipe_name = ? AND r.status = 'succeeded' AND r.variables::VARCHAR LIKE ? "
+                   "GROUP BY r.sweep_id HAVING count(*) >= 2 ORDER BY max(r.created_at) DESC LIMIT 1",
+                   [RECIPE, f"%{product}%"])
+    if found:
+        return str(found[0]["sweep_id"])
+    # one seed x the recipe's two backgrounds: enough to pick one and reject one
+    report = wb.generate(recipe=RECIPE, refs=[ref], seeds=[1], variables={"product": product})
+    return str(report.sweep_id)
+
+
+def ensure_approved(wb: Any, asset: str = "SKU-1001/hero", ref: str = "mug_SKU-1001",
+                    product: str = "stoneware mug") -> str:
+    """An approved version of ``asset`` with renditions (pick, commit, submit, approve, render); its id."""
+    from .errors import NotFound
+
+    try:
+        history = wb.history(asset, thumbnails=False)
+    except NotFound:
+        history = []
+    for row in history:
+        if row["state"] in ("approved", "published"):
+            return str(row["id"])
+    sweep = ensure_sweep(wb, ref, product)
+    outputs = wb.outputs(sweep)
+    best = next((o for o in outputs if o.get("mark") == "pick"), outputs[0])
+    wb.mark_output(best["id"], "pick", rating=5)
+    for other in outputs:
+        if other["id"] != best["id"] and other.get("mark") is None:
+            wb.mark_output(other["id"], "reject")
+    version = wb.commit(best["id"], asset=asset, message=f"{product}: picked from sweep {sweep}")
+    wb.submit(version)
+    wb.approve(version, note="on brand")
+    wb.render(version, ["shopify_square", "pdp_portrait"])
+    return str(version)
+
+
+def ensure_exported(wb: Any, versions: list[str]) -> Any:
+    """Deliver ``versions`` to the folder channel; a no-op when they are already there."""
+    return wb.export("folder", versions=versions, presets=["shopify_square", "pdp_portrait"])
+
+
 def _demo_generation(wb: Any, summary: dict[str, Any], full: bool) -> None:
-    """Run the later stages when their APIs exist (they are added by the generation/review/export areas)."""
+    """The rest of the story, so that every dashboard tab has something real to show."""
     if not full:
         return
-    hook = getattr(wb, "build_demo_story", None)
-    if callable(hook):
-        summary["story"] = hook()
+    versions = [ensure_approved(wb, asset, ref, product) for ref, _sku, product, asset in STORY]
+    report = ensure_exported(wb, versions)
+    summary["approved_versions"] = versions
+    summary["exported"] = len(getattr(report, "items", []) or [])
