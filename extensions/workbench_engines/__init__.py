@@ -8,6 +8,21 @@
 HTTP engines do exactly one provider request per image batch and no retries (the runner retries);
 status codes and httpx errors become :mod:`workbench.errors` connector errors in one place,
 :mod:`workbench_engines._http`.
+
+Direct use (the runner normally does this, recording every call in the ledger)::
+
+    import asyncio
+    from workbench.plugins import load
+    from workbench.plugins.engine import EngineConfig, EngineRequest, ReferenceImage
+
+    Local = load("engine", "local")
+    ref = ReferenceImage(sha256=digest, data=png_bytes, mime="image/png")
+    result = asyncio.run(Local(EngineConfig("local")).generate(
+        EngineRequest(prompt="mug on a marble counter, warm, in navy", references=(ref,), aspect="4:5", n=4)))
+    result.images[0].data, result.usage.model_version, result.usage.raw["variations"]
+
+HTTP engines take ``EngineConfig("gemini", {"base_url": ..., "timeout_s": 60}, {"per_image": 0.039})`` and
+an optional ``httpx.AsyncClient``; keys come from ``GEMINI_API_KEY`` / ``OPENAI_API_KEY``.
 """
 
 __all__: list[str] = []
