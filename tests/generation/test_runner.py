@@ -213,6 +213,30 @@ def test_cancelling_the_task_marks_runs_cancelled(wb) -> None:
     assert len(wb.outputs(wb.runs(status="succeeded")[0]["id"])) == 1
 
 
+def test_runs_in_flight_are_visible_as_running(wb) -> None:
+    import asyncio
+
+    eng = ScriptedEngine(["hang"])
+
+    async def main():
+        task = asyncio.create_task(wb.agenerate(prompt="p", engines=["scripted"],
+                                                engines_override={"scripted": eng}))
+        for _ in range(400):  # bounded wait for the writer's next transaction
+            rows = await asyncio.to_thread(wb.sql, "SELECT status, started_at FROM runs")
+            if rows and rows[0]["status"] == "running":
+                break
+            await asyncio.sleep(0.025)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return rows
+
+    rows = asyncio.run(main())
+    assert rows[0]["status"] == "running" and rows[0]["started_at"] is not None
+    (run,) = wb.runs()
+    assert run["status"] == "cancelled" and run["attempts"] == 1
+
+
 def test_max_cost_refuses(wb) -> None:
     from workbench.errors import InvalidSpec
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -123,11 +124,14 @@ def record_generation(wb: Workbench, run: PlannedRun, outcome: RunOutcome) -> li
     return record_generations(wb, [(run, outcome)])[0]
 
 
-def record_generations(wb: Workbench, items: list[tuple[PlannedRun, RunOutcome]]) -> list[list[dict[str, Any]]]:
+def record_generations(wb: Workbench, items: list[tuple[PlannedRun, RunOutcome]],
+                       running: Sequence[tuple[str, Any]] = ()) -> list[list[dict[str, Any]]]:
     """Record several ended runs in ONE transaction (group commit); outputs per run, in order.
 
     The runner's writer hands over every run that ended while the previous transaction was committing, so
-    the ledger open/commit cost is shared instead of queueing up behind a fast provider.
+    the ledger open/commit cost is shared instead of queueing up behind a fast provider. ``running`` lists
+    ``(run_id, started_at)`` of runs just sent, marked ``running`` first (so another process watching the
+    ledger sees them in flight).
     """
     probed = [[(img.data, _probe(img.data)) for img in outcome.images] for _, outcome in items]
     for per_run in probed:
@@ -135,6 +139,12 @@ def record_generations(wb: Workbench, items: list[tuple[PlannedRun, RunOutcome]]
             wb.store.put(data)  # bytes are durable before the transaction that points at them
     results: list[list[dict[str, Any]]] = []
     with wb.ledger.connect(write=True) as con:
+        if running:
+            con.execute(
+                "UPDATE runs SET status = 'running', started_at = coalesce(s.started_at, now()) "
+                "FROM (SELECT unnest(?) AS id, unnest(?)::TIMESTAMPTZ AS started_at) s "
+                "WHERE runs.id = s.id AND runs.status <> 'succeeded'",
+                [[r for r, _ in running], [t for _, t in running]])
         for (run, outcome), per_run in zip(items, probed, strict=True):
             results.append(_record_one(wb, con, run, outcome, per_run))
     return results

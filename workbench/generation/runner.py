@@ -261,6 +261,7 @@ class Runner:
         request = run.engine_request(await asyncio.to_thread(self._reference_bytes, run))
         no_image = 0
         self._emit("start", run)
+        self._writer.mark_running(run.id, outcome.started_at)
         while True:
             if self.cancelled():
                 raise _Cancelled
@@ -333,16 +334,28 @@ class _GroupWriter:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._busy = False
+        self._running: list[tuple[str, Any]] = []
+
+    def mark_running(self, run_id: str, started_at: Any) -> None:
+        """Note that ``run_id`` was sent; written (status ``running``) with the next transaction, unawaited."""
+        self._running.append((run_id, started_at))
+        self._ensure_task()
+        assert self._wake is not None
+        self._wake.set()
+
+    def _ensure_task(self) -> None:
+        if self._wake is None:
+            self._wake = asyncio.Event()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._loop())
 
     def submit(self, run: PlannedRun, outcome: RunOutcome) -> asyncio.Future[None]:
         """Queue ``run`` for the next transaction; the future resolves when it is committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         self._pending.append((run, outcome, future))
-        if self._wake is None:
-            self._wake = asyncio.Event()
-        if self._task is None or self._task.done():
-            self._task = loop.create_task(self._loop())
+        self._ensure_task()
+        assert self._wake is not None
         self._wake.set()
         return future
 
@@ -352,10 +365,12 @@ class _GroupWriter:
             await self._wake.wait()
             self._wake.clear()
             batch, self._pending = self._pending, []
-            if not batch:
+            running, self._running = self._running, []
+            if not batch and not running:
                 continue
             self._busy = True
-            work = asyncio.to_thread(record_generations, self.wb, [(r, o) for r, o, _ in batch])
+            # a run's "running" mark is always queued before its final record, so FIFO keeps them in order
+            work = asyncio.to_thread(record_generations, self.wb, [(r, o) for r, o, _ in batch], running)
             inner = asyncio.ensure_future(work)
             cancelled = False
             # a transaction that is committing is never abandoned, even when the writer is cancelled
