@@ -41,6 +41,7 @@ class ExportView(pn.viewable.Viewer):
                                          width=260)
         self.channel.link(s, value="channel")
         self.versions = pn.widgets.MultiChoice(label="Approved versions", options=choice_labels(s.approved_options()),
+                                               search_option_limit=12,
                                                width=420)
         self.versions.link(s, value="versions")
         self.skus = pn.widgets.TextInput.from_param(s.param.skus, label="…or SKUs (comma-separated)", width=260)

@@ -117,8 +117,12 @@ class LibraryView(pn.viewable.Viewer):
                                                       css_classes=["wb-search"])
         self.sku = pn.widgets.TextInput.from_param(s.param.sku, label="SKU", width=220)
         self.tag = pn.widgets.TextInput.from_param(s.param.tag, label="Tag", width=220)
-        self.folder = pn.widgets.Select(label="Folder", options=["", *s.folders()], width=220)
-        self.collection = pn.widgets.Select(label="Collection", options=["", *s.collections()], width=220)
+        self.folder = pn.widgets.Select(label="Folder", options=[""], width=220)
+        self.collection = pn.widgets.Select(label="Collection", options=[""], width=220)
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.onload(self._load_menus)  # after the first paint: the grid matters more than menus
+        else:
+            self._load_menus()
         self.folder.link(s, value="folder")
         self.collection.link(s, value="collection")
         self.review = pn.widgets.Select.from_param(s.param.review_state, label="Review state", width=220)
@@ -163,7 +167,11 @@ class LibraryView(pn.viewable.Viewer):
             self.state.session.say("Choose files to upload first.", "warning")
             return
         self.state.ingest_uploads(files, folder=self.state.folder or None)
+        self._load_menus()
+
+    def _load_menus(self) -> None:
         self.folder.options = ["", *self.state.folders()]
+        self.collection.options = ["", *self.state.collections()]
 
     def _open(self, event: Any) -> None:
         asset_id = str((event.new or {}).get("id") or "")
@@ -178,8 +186,7 @@ class LibraryView(pn.viewable.Viewer):
         else:
             done = s.add_to_collection(ids, self.coll_to.value or "")
         if done is not None:
-            self.folder.options = ["", *s.folders()]
-            self.collection.options = ["", *s.collections()]
+            self._load_menus()
             self.grid.selected = []
 
     def _render(self, *_: Any) -> None:
