@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/ for `fakes`
-
-from export_seed import Seeder
+from .export_seed import Seeder
 
 
 @pytest.fixture

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from export_seed import set_channel
 from fakes.channels.cloudinary import FakeCloudinary
 from fakes.channels.shopify import FakeShopify
 from fakes.harness import LoopbackServer
+
+from .export_seed import set_channel
 
 WORKBENCH = str(Path(sys.executable).with_name("workbench"))
 

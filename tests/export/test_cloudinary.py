@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from export_seed import set_channel
 from fakes.channels.cloudinary import FakeCloudinary
 from fakes.harness import LoopbackServer
 from workbench_channels.cloudinary import sign, string_to_sign
+
+from .export_seed import set_channel
 
 pytestmark = pytest.mark.network
 

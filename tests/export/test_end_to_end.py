@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from export_seed import image_bytes, set_channel
 from fakes.channels.shopify import FakeShopify
 from fakes.harness import LoopbackServer
+
+from .export_seed import image_bytes, set_channel
 
 
 @pytest.mark.network

@@ -8,9 +8,10 @@ import json
 import zipfile
 
 import pytest
-from export_seed import set_channel
 
 from workbench.errors import ExportError, InvalidSpec
+
+from .export_seed import set_channel
 
 
 def test_folder_export_tree_manifest_and_csvs(wb, seed):

@@ -9,8 +9,9 @@ import time
 import boto3
 import httpx
 import pytest
-from export_seed import set_channel
 from fakes.harness import free_port
+
+from .export_seed import set_channel
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 KEY, SECRET = "AKIAFAKEFAKEFAKE", "s3SECRETsecretSECRET0000"

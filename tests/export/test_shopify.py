@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from export_seed import set_channel
 from fakes.channels.shopify import FakeShopify
 from fakes.harness import LoopbackServer
 
 from workbench.errors import NeedsKey
+
+from .export_seed import set_channel
 
 pytestmark = pytest.mark.network
 TOKEN = "shpat_SECRETshopify0000001"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from export_seed import set_channel
 from fakes.channels.tools import FakeTools, service_account
 from fakes.harness import LoopbackServer
 
 from workbench.errors import NeedsKey
 from workbench.ids import new_id
+
+from .export_seed import set_channel
 
 pytestmark = pytest.mark.network
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from export_seed import set_channel
 from fakes.channels.woocommerce import FakeWooCommerce
 from fakes.harness import LoopbackServer
 
 from workbench.errors import NeedsKey
+
+from .export_seed import set_channel
 
 pytestmark = pytest.mark.network
 

@@ -1,0 +1,1 @@
+"""Tests of the export area: channels, rules, ledger, resume, CLI."""
