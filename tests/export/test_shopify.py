@@ -156,3 +156,16 @@ def test_fake_is_strict_about_staged_upload_form_and_token(shop):
         shuffled = dict(reversed(list(fields.items())))
         assert c.post(target["url"], data=shuffled, files=file).status_code == 400
         assert c.post(target["url"], data=fields, files=file).status_code == 201
+
+
+def test_verify_resends_media_deleted_by_hand(wb, seed, shop):
+    shop.add_product("red-mug")
+    seed.output("SKU-1001", presets=("shopify_square", "carousel"))
+    seed.catalog("SKU-1001", "red-mug")
+    assert wb.export("shopify").counts == {"sent": 2}
+    media = shop.media_of("red-mug")
+    media.pop(0)  # someone deleted one image in the Shopify admin
+    assert wb.export("shopify", dry_run=True).counts == {"skip": 2}  # the ledger alone cannot know
+    assert wb.export("shopify", dry_run=True, verify=True).counts == {"send": 1, "skip": 1}
+    report = wb.export("shopify", verify=True)
+    assert report.counts == {"sent": 1, "skipped": 1} and len(shop.media_of("red-mug")) == 2

@@ -50,12 +50,15 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Export items the rules refuse (needs --reason).")] = False,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the rules are overridden (recorded).")] = None,
     workers: Annotated[int | None, typer.Option(help="Concurrent deliveries (capped by the channel).")] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="Ask the channel whether items recorded as delivered "
+                                                          "are still there; re-send what is missing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Export approved renditions with passing checks to CHANNEL; idempotent and resumable."""
     wb = open_wb(project)
     report = wb.export(channel, collections=collection or [], skus=sku or [], versions=version or [],
-                       presets=preset or [], dry_run=dry_run, force=force, reason=reason, workers=workers)
+                       presets=preset or [], dry_run=dry_run, force=force, reason=reason, workers=workers,
+                       verify=verify)
     data = report.to_dict()
     emit(data, as_json, _items_table)
     if not dry_run and not report.ok:

@@ -37,16 +37,18 @@ class ExportAPI:
         reason: str | None = None,
         client: httpx.Client | None = None,
         workers: int | None = None,
+        verify: bool = False,
     ) -> ExportReport:
         """Export approved renditions to ``channel``; idempotent by content, resumable after a crash.
 
         Raises :class:`~workbench.errors.ExportError` when the rules refuse everything selected,
         :class:`~workbench.errors.NeedsKey` when a credential is missing; per-item channel failures are
         reported in the returned :class:`ExportReport` (``.failed``) and recorded in the ledger.
+        ``verify=True`` checks with the channel that skipped items are really still there.
         """
         selection = Selection(list(versions), list(skus), list(collections), list(presets))
         return run_export(self, channel, selection, dry_run=dry_run, force=force, reason=reason,
-                          client=client, workers=workers)
+                          client=client, workers=workers, verify=verify)
 
     def export_plan(self, channel: str, **selectors: Any) -> ExportReport:
         """What :meth:`export` would do (send / replace / skip, refused items), without writing anything."""

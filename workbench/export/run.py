@@ -6,7 +6,8 @@ One call of :func:`run_export` is one batch:
 2. build the channel's items, each knowing what the export ledger says its slot holds now;
 3. reconcile pending rows left by a killed run: ask the channel (:meth:`Channel.locate`) whether the
    item arrived; record it if so, close the attempt as failed if not (then it is sent again);
-4. plan (send / replace / skip); ``dry_run`` stops here and writes nothing;
+4. plan (send / replace / skip) from the ledger — with ``verify`` the channel is asked whether skipped
+   items are really there; ``dry_run`` stops here and writes nothing;
 5. deliver with a small thread pool: per chunk a pending row is committed before sending and the
    result right after, so a crash loses at most the knowledge of in-flight items, which step 3 recovers;
 6. let the channel finish (the folder channel writes its manifest and CSVs), mark fully delivered
@@ -170,14 +171,20 @@ def run_export(
     reason: str | None = None,
     client: httpx.Client | None = None,
     workers: int | None = None,
+    verify: bool = False,
 ) -> ExportReport:
-    """Export the selection to ``channel_name``; see the module docstring for the steps."""
+    """Export the selection to ``channel_name``; see the module docstring for the steps.
+
+    ``verify=True`` asks the channel (:meth:`Channel.locate`) about every item the ledger says is already
+    there, and sends again what has gone missing (media deleted by hand, a bucket emptied).
+    """
     selection = selection or Selection()
     if force and not (reason and reason.strip()):
         raise InvalidSpec("--force needs --reason: say why the rules are overridden (it is recorded)")
     channel = make_channel(wb, channel_name, client)
     try:
-        report = _run(wb, channel, selection, dry_run=dry_run, force=force, reason=reason, workers=workers)
+        report = _run(wb, channel, selection, dry_run=dry_run, force=force, reason=reason, workers=workers,
+                      verify=verify)
         notify = list(channel.config.get("notify") or [])
     finally:
         channel.close()
@@ -205,7 +212,7 @@ def _notify(wb: Any, tools: Sequence[str], report: ExportReport, selection: Sele
 
 
 def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, force: bool,
-         reason: str | None, workers: int | None) -> ExportReport:
+         reason: str | None, workers: int | None, verify: bool = False) -> ExportReport:
     destination = channel.destination()
     channel_presets = channel.config.get("presets") or ()
     refused, allowed, forced_versions = [], [], set()
@@ -226,7 +233,11 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
         report.extra["superseded"] = superseded
 
     if dry_run:
-        report.items = [_entry_dict(e, e.action) for e in channel.plan(items)]
+        entries = channel.plan(items)
+        if verify:
+            channel.check_credentials()
+            entries = _verify(channel, entries)
+        report.items = [_entry_dict(e, e.action) for e in entries]
         return report
     if not items:
         if refused:
@@ -256,6 +267,8 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
         report.extra["reconciled"] = reconciled
         _refresh_priors(wb, channel, items)
     entries = channel.plan(items)
+    if verify:
+        entries = _verify(channel, entries)
     channel.begin(entries)
 
     skips = [e for e in entries if e.action == "skip"]
@@ -357,6 +370,16 @@ def _publish(wb: Any, channel: Channel, items: Sequence[dict[str, Any]]) -> list
                 wb.record_event(con, "review.publish", "version", vid, {"channel": channel.name})
             published.append(vid)
     return published
+
+
+def _verify(channel: Channel, entries: Sequence[PlanEntry]) -> list[PlanEntry]:
+    """Turn ``skip`` into ``send`` for items the channel no longer holds."""
+    out = []
+    for entry in entries:
+        if entry.action == "skip" and channel.locate(entry.item) is None:
+            entry = PlanEntry(entry.item, "send", "recorded as delivered but missing on the destination")
+        out.append(entry)
+    return out
 
 
 def _one_per_slot(items: Sequence[ExportItem]) -> tuple[list[ExportItem], list[dict[str, Any]]]:
