@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 
 import httpx
 
-from workbench.errors import ExportError
-from workbench.export.http import make_client
+from workbench.errors import ExportError, RateLimited
+from workbench.export.http import RateGate, make_client, request, retrying
 from workbench.plugins.channel import Channel, ChannelConfig, ExportItem
 
 __all__ = ["ToolChannel"]
@@ -27,11 +27,31 @@ class ToolChannel(Channel):
     max_workers: ClassVar[int] = 2
     #: the key of this tool's record id in the catalog ``extra`` JSON
     record_key: ClassVar[str] = ""
+    #: the provider's request-rate limit (requests/s; settings ``rate_per_s`` overrides; 0 = none)
+    rate_per_s: ClassVar[float] = 0.0
+    #: how long to wait after a 429 that carries no Retry-After (Airtable: 30 s)
+    rate_limit_wait_s: ClassVar[float] = 5.0
 
     def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
         super().__init__(config, client)
         self._owned = client is None
         self._http: httpx.Client | None = None
+        self.gate = RateGate(float(self.config.get("rate_per_s", self.rate_per_s)))
+
+    def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One paced request with retries; a 429 without Retry-After waits ``rate_limit_wait_s``."""
+        wait = float(self.config.get("rate_limit_wait_s", self.rate_limit_wait_s))
+
+        def once() -> httpx.Response:
+            self.gate.acquire()
+            try:
+                return request(self.http, method, url, provider=self.name, attempts=1, **kwargs)
+            except RateLimited as exc:
+                if exc.retry_after is None:
+                    exc.retry_after = wait
+                raise
+
+        return retrying(once, attempts=int(self.config.get("attempts", 5)), max_delay=max(60.0, wait))
 
     @property
     def http(self) -> httpx.Client:

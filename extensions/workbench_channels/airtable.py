@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from workbench.errors import ExportError
-from workbench.export.http import request
 from workbench.plugins.channel import Delivery, ExportItem
 
 from ._http import ToolChannel
@@ -30,6 +29,8 @@ class AirtableChannel(ToolChannel):
     name: ClassVar[str] = "airtable"
     secret_names: ClassVar[tuple[str, ...]] = ("AIRTABLE_TOKEN",)
     record_key: ClassVar[str] = "airtable_record"
+    rate_per_s: ClassVar[float] = 5.0  # per base; over it Airtable answers 429 and wants 30 s of quiet
+    rate_limit_wait_s: ClassVar[float] = 30.0
 
     def _url(self) -> str:
         base = self.config.base_url or "https://api.airtable.com"
@@ -42,12 +43,11 @@ class AirtableChannel(ToolChannel):
     def _record(self, item: ExportItem) -> dict[str, Any]:
         rid = self.record_for(item, required=False)
         if rid:
-            return request(self.http, "GET", f"{self._url()}/{rid}", provider="airtable",
-                           headers=self._headers()).json()
+            return self.call("GET", f"{self._url()}/{rid}", headers=self._headers()).json()
         field = str(self.config.get("sku_field", "SKU"))
         sku = str(item.sku or "").replace("'", "\\'")
         formula = f"{{{field}}}='{sku}'"
-        found = request(self.http, "GET", self._url(), provider="airtable", headers=self._headers(),
+        found = self.call("GET", self._url(), headers=self._headers(),
                         params={"filterByFormula": formula, "maxRecords": 1}).json().get("records") or []
         if not found:
             raise ExportError(f"airtable: no record with {field} = {item.sku!r}")
@@ -64,6 +64,6 @@ class AirtableChannel(ToolChannel):
             kept = [{"id": a["id"]} for a in (record.get("fields") or {}).get(att_field) or []
                     if not str(a.get("filename", "")).startswith(stem)]
             fields[att_field] = [*kept, {"url": url, "filename": item.filename}]
-        out = request(self.http, "PATCH", f"{self._url()}/{record['id']}", provider="airtable",
-                      headers=self._headers(), json={"fields": fields, "typecast": True}).json()
+        out = self.call("PATCH", f"{self._url()}/{record['id']}", headers=self._headers(),
+                        json={"fields": fields, "typecast": True}).json()
         return Delivery(out.get("id") or record["id"], url, details={"fields": sorted(fields)})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from workbench.export.http import request
 from workbench.plugins.channel import Delivery, ExportItem
 
 from ._http import ToolChannel
@@ -24,15 +23,16 @@ class AsanaChannel(ToolChannel):
     name: ClassVar[str] = "asana"
     secret_names: ClassVar[tuple[str, ...]] = ("ASANA_TOKEN",)
     record_key: ClassVar[str] = "asana_task"
+    rate_per_s: ClassVar[float] = 2.5  # 150 requests/min on free plans; 429 carries Retry-After
 
     def deliver(self, item: ExportItem) -> Delivery:
         """Post the story; complete the task when configured."""
         base = self.config.base_url or "https://app.asana.com/api/1.0"
         task = self.record_for(item)
         headers = {"Authorization": f"Bearer {self.secret('ASANA_TOKEN')}"}
-        story = request(self.http, "POST", f"{base}/tasks/{task}/stories", provider="asana", headers=headers,
+        story = self.call("POST", f"{base}/tasks/{task}/stories", headers=headers,
                         json={"data": {"text": self.note(item)}}).json()["data"]
         if self.config.get("complete", False):
-            request(self.http, "PUT", f"{base}/tasks/{task}", provider="asana", headers=headers,
+            self.call("PUT", f"{base}/tasks/{task}", headers=headers,
                     json={"data": {"completed": True}})
         return Delivery(str(story.get("gid")), self.public_url(item), details={"task": task})

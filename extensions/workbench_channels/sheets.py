@@ -49,6 +49,7 @@ class SheetsChannel(ToolChannel):
     secret_names: ClassVar[tuple[str, ...]] = ("GOOGLE_OAUTH_ACCESS_TOKEN", "GOOGLE_APPLICATION_CREDENTIALS")
     replaces: ClassVar[bool] = False
     max_workers: ClassVar[int] = 1  # appends keep the export's order
+    rate_per_s: ClassVar[float] = 1.0  # 60 write requests/min per user
 
     _token: str | None = None
     _token_lock = threading.Lock()
@@ -110,8 +111,8 @@ class SheetsChannel(ToolChannel):
         base = self.config.base_url or "https://sheets.googleapis.com"
         sheet = self._check(self.config.get("spreadsheet_id"), "spreadsheet_id")
         rng = quote(str(self.config.get("range", "Sheet1!A1")), safe="")
-        out = request(self.http, "POST", f"{base}/v4/spreadsheets/{sheet}/values/{rng}:append",
-                      provider="sheets", headers={"Authorization": f"Bearer {self.access_token()}"},
+        out = self.call("POST", f"{base}/v4/spreadsheets/{sheet}/values/{rng}:append",
+                        headers={"Authorization": f"Bearer {self.access_token()}"},
                       params={"valueInputOption": "USER_ENTERED", "insertDataOption": "INSERT_ROWS"},
                       json={"majorDimension": "ROWS", "values": [self.row(item)]}).json()
         return Delivery(str((out.get("updates") or {}).get("updatedRange")), self.public_url(item))

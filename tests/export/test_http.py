@@ -89,3 +89,18 @@ def test_leaky_bucket_waits_for_points_and_follows_the_server():
     assert bucket.capacity == 1000 and bucket.restore_rate == 50
     bucket.acquire(10)
     assert slept[-1] == pytest.approx(0.2)
+
+
+def test_rate_gate_spaces_calls():
+    from workbench.export.http import RateGate
+
+    now, slept = [0.0], []
+
+    def sleep(s):
+        slept.append(s)
+        now[0] += s
+
+    gate = RateGate(5, clock=lambda: now[0], sleep=sleep)
+    for _ in range(3):
+        gate.acquire()
+    assert slept == [pytest.approx(0.2), pytest.approx(0.2)]

@@ -120,3 +120,13 @@ def test_storefront_export_notifies_tools(wb, seed, tools, monkeypatch):
     assert report.extra["notify"]["monday"]["error_type"] == "NeedsKey"  # reported, not raised
     assert report.ok
     assert wb.export("folder").extra["notify"] == {}  # nothing new delivered, nobody notified
+
+
+def test_airtable_429_waits_its_quiet_period(wb, seed, tools, monkeypatch):
+    tools.add_record("SKU-1001")
+    seed.output("SKU-1001")
+    set_channel(wb, "airtable", base_url=tools.url, base_id="appBASE", table="Products", rate_limit_wait_s=0.05)
+    monkeypatch.setenv("AIRTABLE_TOKEN", tools.airtable_token)
+    tools.faults["airtable"] = [429, 429]
+    report = wb.export("airtable")
+    assert report.ok and tools.faults["airtable"] == []

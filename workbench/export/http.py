@@ -28,7 +28,7 @@ import httpx
 from ..errors import BadResponse, ConnectorError, ProviderError, ProviderUnavailable, RateLimited, redact
 from ..secrets import known_secrets
 
-__all__ = ["LeakyBucket", "error_message", "make_client", "request", "retrying", "translate"]
+__all__ = ["LeakyBucket", "RateGate", "error_message", "make_client", "request", "retrying", "translate"]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 
@@ -193,3 +193,26 @@ class LeakyBucket:
                 # the server's figure already includes this request; keep any lower local figure,
                 # which accounts for reservations still in flight
                 self._available = min(self._available, float(server))
+
+
+class RateGate:
+    """Spaces calls to at most ``rate`` per second across threads (for request-count limits such as
+    Airtable's 5 requests/s per base). ``rate <= 0`` disables it."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.interval = 1.0 / rate if rate > 0 else 0.0
+        self._next = 0.0
+        self._clock, self._sleep = clock, sleep
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Wait for this call's slot."""
+        if not self.interval:
+            return
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)

@@ -85,8 +85,10 @@ class FakeTools:
         queue = self.faults.get(tool) or []
         if queue:
             status = queue.pop(0)
-            return JSONResponse({"errors": [{"message": "injected"}]}, status_code=status,
-                                headers={"Retry-After": "0.05"} if status == 429 else {})
+            # Airtable's 429 carries no Retry-After (clients must wait 30 s); the others send one
+            retry = {"Retry-After": "0.05"} if status == 429 and tool != "airtable" else {}
+            return JSONResponse({"errors": [{"error": "RATE_LIMIT_REACHED", "message": "injected"}]},
+                                status_code=status, headers=retry)
         return None
 
     @staticmethod
