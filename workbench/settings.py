@@ -34,7 +34,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "engines": {
         "default": "local",
-        "local": {"model": "procedural-v1"},
+        "local": {"model": "local-procedural-1"},
         "gemini": {
             "base_url": "https://generativelanguage.googleapis.com",
             "model": "gemini-2.5-flash-image",
@@ -102,6 +102,7 @@ DEFAULTS: dict[str, Any] = {
         "turnaround_days": 14,
         "team_hourly_rate": 55.0,
         "review_minutes_per_asset": 6,
+        "triage_seconds_per_output": 15,
     },
 }
 

@@ -10,10 +10,16 @@ names the holder (its PID and command line, as DuckDB reports them).
 Inside one process, connections to the same file are serialised by a re-entrant lock (DuckDB refuses to
 open one file twice with different configurations in one process), and a nested ``connect`` on the same
 thread reuses the open connection, so helpers can call each other freely inside one transaction.
+
+A read-only connection lingers for ``WORKBENCH_LEDGER_LINGER`` seconds (default 0.25) after its unit of work,
+so a burst of reads (a dashboard page, a lineage walk) pays the ~20–35 ms open once; then it is closed by a
+timer. Any write in this process closes it first, so reads never see stale data, and another process waits at
+most that long (plus its retry backoff) for the file.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
 import re
@@ -37,6 +43,65 @@ _HOLDER_RE = re.compile(r"held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
 def _process_lock(path: str) -> threading.RLock:
     with _PROCESS_LOCKS_GUARD:
         return _PROCESS_LOCKS.setdefault(path, threading.RLock())
+
+
+class _Parked:
+    """A read-only connection kept open briefly after use, per ledger path."""
+
+    def __init__(self) -> None:
+        self.con: duckdb.DuckDBPyConnection | None = None
+        self.generation = 0
+        self.timer: threading.Timer | None = None
+
+
+_PARKED: dict[str, _Parked] = {}
+
+
+def _parked(path: str) -> _Parked:
+    with _PROCESS_LOCKS_GUARD:
+        return _PARKED.setdefault(path, _Parked())
+
+
+def _take_reader(path: str) -> duckdb.DuckDBPyConnection | None:
+    """The parked reader of ``path`` (caller holds the path's lock), removing it from the park."""
+    slot = _parked(path)
+    con, slot.con = slot.con, None
+    slot.generation += 1
+    if slot.timer is not None:
+        slot.timer.cancel()
+        slot.timer = None
+    return con
+
+
+def _drop_reader(path: str) -> None:
+    con = _take_reader(path)
+    if con is not None:
+        with suppress(duckdb.Error):
+            con.close()
+
+
+def _park_reader(path: str, con: duckdb.DuckDBPyConnection, linger: float, lock: threading.RLock) -> None:
+    slot = _parked(path)
+    _drop_reader(path)
+    slot.con = con
+    generation = slot.generation
+
+    def expire() -> None:
+        with lock:
+            if slot.generation == generation:
+                _drop_reader(path)
+
+    slot.timer = threading.Timer(linger, expire)
+    slot.timer.daemon = True
+    slot.timer.start()
+
+
+@atexit.register
+def _close_parked_readers() -> None:
+    """Close lingering readers before interpreter shutdown (a daemon timer must not close one mid-exit)."""
+    for path in list(_PARKED):
+        with _process_lock(path):
+            _drop_reader(path)
 
 
 def _is_lock_conflict(exc: Exception) -> bool:
@@ -64,6 +129,7 @@ class Ledger:
     def __init__(self, path: str | os.PathLike[str], lock_timeout: float = 30.0) -> None:
         self.path = str(Path(path).resolve())
         self.lock_timeout = float(os.environ.get("WORKBENCH_LOCK_TIMEOUT", lock_timeout))
+        self.linger = float(os.environ.get("WORKBENCH_LEDGER_LINGER", 0.25))
         self._local = threading.local()
         self._lock = _process_lock(self.path)
 
@@ -101,14 +167,20 @@ class Ledger:
             yield active
             return
         with self._lock:
-            con = self._open(write)
+            if write:
+                _drop_reader(self.path)
+                con = self._open(True)
+            else:
+                con = _take_reader(self.path) or self._open(False)
             local.con, local.write = con, write
+            healthy = False
             try:
                 if write:
                     con.execute("BEGIN TRANSACTION")
                 yield con
                 if write:
                     con.execute("COMMIT")
+                healthy = True
             except BaseException:
                 if write:
                     with suppress(duckdb.Error):
@@ -116,12 +188,21 @@ class Ledger:
                 raise
             finally:
                 local.con = None
-                con.close()
+                if healthy and not write and self.linger > 0:
+                    _park_reader(self.path, con, self.linger, self._lock)
+                else:
+                    con.close()
+
+    def release(self) -> None:
+        """Close this ledger's lingering read connection now (e.g. before handing the file to another process)."""
+        with self._lock:
+            _drop_reader(self.path)
 
     @contextmanager
     def raw(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection without an enclosing transaction (for migrations and bulk loads that manage their own)."""
         with self._lock:
+            _drop_reader(self.path)
             con = self._open(write)
             local = self._local
             local.con, local.write = con, write
