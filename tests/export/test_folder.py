@@ -145,3 +145,12 @@ def test_two_versions_of_one_asset_newest_wins(wb, seed):
     assert "superseded" in report.extra["superseded"][0]["reasons"][0] and report.ok
     side = next((wb.root / "exports" / "folder").rglob("shopify_square.json"))
     assert json.loads(side.read_text())["provenance"]["ai_edited"] is True  # an edit of generated media
+
+
+def test_approval_not_required_and_channel_presets(wb, seed):
+    draft = seed.output("SKU-1001", state="draft", presets=("shopify_square", "carousel"))
+    with pytest.raises(ExportError, match="not approved"):
+        wb.export("folder", versions=[draft["version_id"]])
+    wb.settings.update_file({"review": {"export_requires_approval": False}, "channels": {"folder": {"presets": ["carousel"]}}})
+    report = wb.export("folder")
+    assert [(it["version_id"], it["preset"]) for it in report.items] == [(draft["version_id"], "carousel")]
