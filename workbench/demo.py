@@ -25,7 +25,7 @@ def _mug(d: ImageDraw.ImageDraw, s: int, c: tuple[int, int, int]) -> None:
     d.rounded_rectangle((s * 0.28, s * 0.30, s * 0.66, s * 0.78), radius=int(s * 0.04), fill=c)
     d.ellipse((s * 0.28, s * 0.26, s * 0.66, s * 0.34), fill=tuple(min(255, v + 40) for v in c))
     d.ellipse((s * 0.31, s * 0.275, s * 0.63, s * 0.325), fill=(60, 40, 30))
-    d.arc((s * 0.58, s * 0.40, s * 0.80, s * 0.66), start=-80, end=80, fill=c, width=int(s * 0.045))
+    d.arc((s * 0.50, s * 0.40, s * 0.78, s * 0.68), start=-90, end=90, fill=c, width=int(s * 0.045))
 
 
 def _tee(d: ImageDraw.ImageDraw, s: int, c: tuple[int, int, int]) -> None:

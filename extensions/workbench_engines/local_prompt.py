@@ -6,7 +6,7 @@ prompt is ignored. The vocabulary:
 
 **Scenes / backgrounds** (first match wins, longest phrase first):
 ``white studio`` (also ``studio``, ``white background``, ``seamless``), ``grey studio``/``gray studio``,
-``black studio``/``dark studio``, ``beige linen``/``linen``, ``marble``, ``concrete``, ``wood``/``wooden``,
+``black studio``/``dark studio``, ``beige linen``/``linen``, ``marble``, ``concrete``, ``wood``/``wooden``/``oak``/``walnut``,
 ``sunset``, ``pastel``, ``gradient``, ``outdoor``/``park``/``garden``, ``kitchen counter``/``kitchen``,
 ``beach``. A colour word followed by ``background``/``backdrop`` (or ``on <colour>``) gives a plain studio of
 that colour.
@@ -66,7 +66,7 @@ SCENES: dict[str, tuple[str, ...]] = {
     "linen": ("beige linen", "linen"),
     "marble": ("marble",),
     "concrete": ("concrete",),
-    "wood": ("wooden", "wood"),
+    "wood": ("wooden", "wood", "oak", "walnut", "timber"),
     "sunset": ("sunset",),
     "pastel": ("pastel",),
     "gradient": ("gradient",),
