@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
@@ -23,7 +24,7 @@ __all__ = ["open_pending", "write_pending", "write_result", "write_skipped"]
 
 _COLS = ("id", "batch_id", "attempt_id", "channel", "destination", "slot", "target", "version_id", "asset_id",
          "rendition_id", "preset", "sha256", "action", "status", "remote_id", "remote_url", "replaced_remote_id",
-         "reconciled", "error", "error_type", "forced_reason", "actor", "details")
+         "reconciled", "error", "error_type", "forced_reason", "actor", "details", "created_at")
 _INSERT = f"INSERT INTO exports ({', '.join(_COLS)}) VALUES ({', '.join('?' for _ in _COLS)})"
 
 
@@ -37,6 +38,8 @@ def _row(ctx: dict[str, Any], item: ExportItem, attempt_id: str, action: str, st
         "replaced_remote_id": None, "reconciled": False, "error": None, "error_type": None,
         "forced_reason": ctx.get("forced_reason") if item.slot in ctx.get("forced_slots", ()) else None,
         "actor": ctx["actor"], "details": None,
+        # explicit: now() is the transaction's start, which would tie every row of a group commit
+        "created_at": datetime.now(UTC),
     }
     values.update(kw)
     if values["error"]:
