@@ -17,7 +17,8 @@ pytestmark = pytest.mark.network
 
 
 @pytest.fixture
-def tools(wb):
+def tools(wb, monkeypatch):
+    monkeypatch.delenv("GOOGLE_OAUTH_ACCESS_TOKEN", raising=False)  # not in the root conftest's clean list
     fake = FakeTools()
     with LoopbackServer(fake.app) as server:
         fake.url = server.url
