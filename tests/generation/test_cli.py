@@ -11,6 +11,12 @@ from workbench.cli import main
 from workbench.demo import make_sample_references
 
 
+def _sql(project: str, query: str) -> list[dict]:
+    import workbench
+
+    return workbench.open(project).sql(query)
+
+
 def cli(capsys, *args: str) -> tuple[int, dict | list]:
     code = 0
     try:
@@ -79,6 +85,11 @@ def test_generate_runs_grid_pick(capsys, proj, tmp_path: Path) -> None:
     code, grid = cli(capsys, "grid", sweep, "--rows", "surface", "--cols", "seed", "--out", str(png), "-p", proj,
                      "--json")
     assert code == 0 and png.exists() and grid["row_labels"] == ["marble", "oak"]
+
+    code, resumed = cli(capsys, "generate", "--resume", sweep, "-p", proj, "--json")
+    assert code == 0 and resumed["count"] == 0  # nothing left to do
+    finish = [json.loads(e["details"]) for e in _sql(proj, "SELECT details FROM events WHERE action = 'sweep.finish'")]
+    assert {"runs": 2, "counts": {"succeeded": 2}} .items() <= finish[0].items()
 
     out_id = data["runs"][0]["outputs"][0]["id"]
     code, mark = cli(capsys, "pick", out_id, "--rating", "5", "--note", "hero", "-p", proj, "--json")

@@ -165,7 +165,9 @@ class Runner:
             if self._bar is not None:
                 self._bar.close()
         runs = await asyncio.to_thread(load_runs, self.wb, [r.id for r in plan.runs])
-        return RunReport(plan.id, runs, plan.estimated_cost_usd, plan.count)
+        report = RunReport(plan.id, runs, plan.estimated_cost_usd, plan.count)
+        await asyncio.to_thread(_record_sweep_finish, self.wb, report)
+        return report
 
     # -- internals ---------------------------------------------------------------------------------------
     async def _watch_cancel(self, tasks: list[asyncio.Task[Any]]) -> None:
@@ -320,6 +322,13 @@ class Runner:
             if self.cancelled():
                 raise _Cancelled
             await asyncio.sleep(min(left, 0.25))
+
+
+def _record_sweep_finish(wb: Workbench, report: RunReport) -> None:
+    with wb.ledger.connect(write=True) as con:
+        wb.record_event(con, "sweep.finish", "sweep", report.sweep_id,
+                        {"runs": report.count, "counts": report.counts, "cost_usd": report.cost_usd,
+                         "estimated_cost_usd": report.estimated_cost_usd})
 
 
 class _GroupWriter:
