@@ -2,7 +2,9 @@
 
 The grid is one HTML pane of ``<img src="/thumb/<sha>">`` tags (served and cached by
 :mod:`workbench.ui.api_routes`), 60 per page, so a 5,000-asset library costs the page what 60 images do.
-Every name, SKU and title is escaped before it goes into the markup.
+Every name, SKU and title is escaped before it goes into the markup. (No ``pn.layout.Divider`` here or
+elsewhere in the app: outside a template its stylesheet URL points at Panel's CDN, which the offline browser
+test catches; an ``<hr>`` does the same job.)
 """
 
 from __future__ import annotations
@@ -203,7 +205,7 @@ class LibraryView(pn.viewable.Viewer):
         """Layout."""
         filters = pn.Column(
             self.search, self.sku, self.tag, self.folder, self.collection, self.review, self.role,
-            pn.layout.Divider(), "**Ingest**", self.upload, self.upload_btn, width=240,
+            pn.pane.HTML("<hr>", sizing_mode="stretch_width"), "**Ingest**", self.upload, self.upload_btn, width=240,
         )
         organise = pn.Row(self.folder_to, pn.Column(pn.Spacer(height=18), self.folder_btn), self.coll_to,
                           pn.Column(pn.Spacer(height=18), self.coll_btn))

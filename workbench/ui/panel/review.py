@@ -189,7 +189,7 @@ class ReviewView(pn.viewable.Viewer):
         """Layout."""
         controls = pn.Column(self.asset, self.version, self.state_md, self.note,
                              pn.Row(self.submit_btn), pn.Row(self.approve_btn, self.changes_btn),
-                             pn.layout.Divider(), pn.Row(self.tag_input, self.tag_btn), self.tags_html, width=300)
+                             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), pn.Row(self.tag_input, self.tag_btn), self.tags_html, width=300)
         comments = pn.Column(self.stage, pn.Row(*self.sliders[:2]), pn.Row(*self.sliders[2:]), self.pin,
                              self.comment_text, self.comment_btn, self.comments_html)
         diff = pn.Column(pn.Row(self.compare, self.diff_btn), self.diff_stats, self.diff_side, self.diff_img,
