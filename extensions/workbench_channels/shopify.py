@@ -48,7 +48,8 @@ _DELETE = """mutation productDeleteMedia($productId: ID!, $mediaIds: [ID!]!) {
     mediaUserErrors { field message code }
   }
 }"""
-_BY_HANDLE = "query productByHandle($query: String!) { products(first: 1, query: $query) { nodes { id handle } } }"
+_BY_HANDLE = ("query productByHandle($query: String!) { products(first: 1, query: $query) { nodes { id handle "
+              + _MEDIA_FIELDS + " } } }")
 _PRODUCT = "query product($id: ID!) { product(id: $id) { id handle " + _MEDIA_FIELDS + " } }"
 
 
@@ -70,6 +71,8 @@ class ShopifyChannel(Channel):
         self.bucket = LeakyBucket(float(self.config.get("bucket_size", 1000)),
                                   float(self.config.get("restore_rate", 50)))
         self._products: dict[str, str | None] = {}
+        self._known_media: dict[str, set[str]] = {}  # product -> media ids this channel has seen there
+        self._product_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self.stats = {"requests": 0, "throttled": 0, "uploads": 0}
 
@@ -132,7 +135,11 @@ class ShopifyChannel(Channel):
         pid = item.product.get("shopify_product_id")
         if pid:
             pid = str(pid)
-            return pid if pid.startswith("gid://") else f"gid://shopify/Product/{pid}"
+            pid = pid if pid.startswith("gid://") else f"gid://shopify/Product/{pid}"
+            if pid not in self._known_media:
+                data = self.graphql(_PRODUCT, {"id": pid}, mutation=False)
+                self._remember(pid, (((data.get("product") or {}).get("media") or {}).get("nodes")) or [])
+            return pid
         handle = item.product.get("handle")
         if not handle:
             raise ExportError(f"shopify: no product handle or id for {item.asset_name} (import a catalog)")
@@ -143,11 +150,21 @@ class ShopifyChannel(Channel):
             data = self.graphql(_BY_HANDLE, {"query": f"handle:{handle}"}, mutation=False)
             nodes = ((data.get("products") or {}).get("nodes")) or []
             cached = nodes[0]["id"] if nodes else None
+            if cached:
+                self._remember(cached, ((nodes[0].get("media") or {}).get("nodes")) or [])
             with self._lock:
                 self._products[handle] = cached
         if cached is None:
             raise ExportError(f"shopify: unknown product handle {handle!r}")
         return cached
+
+    def _remember(self, product_id: str, nodes: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._known_media[product_id] = {n["id"] for n in nodes}
+
+    def _product_lock(self, product_id: str) -> threading.Lock:
+        with self._lock:
+            return self._product_locks.setdefault(product_id, threading.Lock())
 
     def media(self, product_id: str) -> list[dict[str, Any]]:
         """The product's media nodes."""
@@ -199,14 +216,23 @@ class ShopifyChannel(Channel):
                 data=fields, files={"file": (item.filename, item.data(), item.mime)})
         with self._lock:
             self.stats["uploads"] += 1
-        data = self.graphql(_ATTACH, {"product": {"id": pid}, "media": [
-            {"originalSource": target["resourceUrl"], "alt": item.alt, "mediaContentType": "IMAGE"}]})
-        result = data.get("productUpdate") or {}
-        if result.get("userErrors"):
-            raise ProviderError(f"shopify: productUpdate: {result['userErrors'][0].get('message')}",
-                                provider="shopify")
-        nodes = (((result.get("product") or {}).get("media") or {}).get("nodes")) or []
-        node = self._match(nodes, item.filename)
+        # Attaches to one product are serialised so the new media can be told apart even while Shopify
+        # is still processing it (image.url stays null until READY): it is the one id we had not seen.
+        with self._product_lock(pid):
+            data = self.graphql(_ATTACH, {"product": {"id": pid}, "media": [
+                {"originalSource": target["resourceUrl"], "alt": item.alt, "mediaContentType": "IMAGE"}]})
+            result = data.get("productUpdate") or {}
+            if result.get("userErrors"):
+                raise ProviderError(f"shopify: productUpdate: {result['userErrors'][0].get('message')}",
+                                    provider="shopify")
+            nodes = (((result.get("product") or {}).get("media") or {}).get("nodes")) or []
+            node = self._match(nodes, item.filename)
+            if node is None:
+                with self._lock:
+                    seen = self._known_media.get(pid, set())
+                new = [n for n in nodes if n["id"] not in seen]
+                node = new[0] if len(new) == 1 else None
+            self._remember(pid, nodes)
         if node is None:
             raise ExportError("shopify: attached media not found on the product")
         replaced = None

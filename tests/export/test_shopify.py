@@ -169,3 +169,18 @@ def test_verify_resends_media_deleted_by_hand(wb, seed, shop):
     assert wb.export("shopify", dry_run=True, verify=True).counts == {"send": 1, "skip": 1}
     report = wb.export("shopify", verify=True)
     assert report.counts == {"sent": 1, "skipped": 1} and len(shop.media_of("red-mug")) == 2
+
+
+def test_media_still_processing_is_identified_without_a_url(wb, seed, shop):
+    """Real Shopify returns image: null until processing finishes; the new media id is still recorded."""
+    shop.processing = True
+    shop.add_product("red-mug")
+    seed.output("SKU-1001", presets=("shopify_square", "carousel", "pdp_portrait"))
+    seed.catalog("SKU-1001", "red-mug")
+    report = wb.export("shopify")
+    assert report.ok, report.to_dict()
+    media = shop.media_of("red-mug")
+    assert sorted(it["remote_id"] for it in report.items) == sorted(m["id"] for m in media)
+    by_id = {m["id"]: m["sha256"] for m in media}
+    assert all(by_id[it["remote_id"]] == it["sha256"] for it in report.items)
+    assert wb.export("shopify", verify=True).counts == {"skipped": 3}  # processed by now, found by filename

@@ -59,6 +59,8 @@ class FakeShopify:
         self.calls: list[dict[str, Any]] = []
         self.faults: list[tuple[str, str]] = []
         self.throttled = 0
+        #: when True, new media is PROCESSING with ``image: null`` until the product is next queried
+        self.processing = False
         self.points_spent = 0
         self._ids = itertools.count(1001)
         self.base = ""  # set by the test: the server URL (targets point back at /staged-uploads/)
@@ -151,16 +153,26 @@ class FakeShopify:
             return {"productUpdate": self._product_update(v)}
         if re.search(r"\bproducts\s*\(", query):
             m = re.search(r"handle:['\"]?([^'\"\s]+)", str(v.get("query", "")))
-            nodes = [self._product_view(p) for p in self.products.values() if m and p["handle"] == m.group(1)]
+            found = [p for p in self.products.values() if m and p["handle"] == m.group(1)]
+            for p in found:
+                self._finish_processing(p)
+            nodes = [self._product_view(p) for p in found]
             return {"products": {"nodes": nodes[:1]}}
         if re.search(r"\bproduct\s*\(", query):
             p = self.products.get(str(v.get("id")))
+            self._finish_processing(p)
             return {"product": self._product_view(p) if p else None}
         raise _GraphQLError("Field does not exist on QueryRoot")
 
     def _product_view(self, p: dict[str, Any]) -> dict[str, Any]:
-        return {"id": p["id"], "handle": p["handle"], "title": p["title"],
-                "media": {"nodes": [dict(m) for m in p["media"]]}}
+        nodes = [{k: v for k, v in m.items() if not k.startswith("_")} for m in p["media"]]
+        return {"id": p["id"], "handle": p["handle"], "title": p["title"], "media": {"nodes": nodes}}
+
+    @staticmethod
+    def _finish_processing(p: dict[str, Any] | None) -> None:
+        for m in (p or {}).get("media", []):
+            if m["status"] == "PROCESSING":
+                m["status"], m["image"] = "READY", {"url": m["_url"]}
 
     def _staged(self, inputs: Any) -> dict[str, Any]:
         if not isinstance(inputs, list) or not inputs:
@@ -204,10 +216,11 @@ class FakeShopify:
                 errors.append({"field": ["media", str(i), "originalSource"],
                                "message": "Media failed to process because the image could not be processed"})
             else:
+                url = f"https://cdn.shopify.fake/s/files/1/{target['filename']}?v=1"
                 media = {"id": f"gid://shopify/MediaImage/{next(self._ids)}", "alt": m.get("alt") or "",
-                         "mediaContentType": "IMAGE", "status": "READY",
-                         "image": {"url": f"https://cdn.shopify.fake/s/files/1/{target['filename']}?v=1"},
-                         "sha256": target["sha256"]}
+                         "mediaContentType": "IMAGE", "status": "PROCESSING" if self.processing else "READY",
+                         "image": None if self.processing else {"url": url}, "sha256": target["sha256"],
+                         "_url": url}
                 added.append(media)
         if errors:
             return {"product": self._product_view(p), "userErrors": errors}
