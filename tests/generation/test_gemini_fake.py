@@ -113,3 +113,15 @@ def test_cache_means_no_new_paid_call(wb, fake) -> None:
     assert again[0]["cached_from"] == first[0]["id"] and again[0]["cost_usd"] == 0
     _run(wb, seeds=[9], force=True)
     assert fake.state.stats.images_billed == 2
+
+
+def test_n_images_count_against_the_limits(wb, fake) -> None:
+    # the gemini engine fans n=2 out into 2 HTTP calls; with 2 slots only one such run may be in flight
+    fake.state.config.max_concurrency = 2
+    fake.state.config.latency_s = 0.2
+    wb.settings.update_file({"engines": {"gemini": {"concurrency": 2}}})
+    runs = _run(wb, seeds=[1, 2, 3], n=2)
+    assert {r["status"] for r in runs} == {"succeeded"} and all(len(r["outputs"]) == 2 for r in runs)
+    stats = fake.state.stats
+    assert stats.faults.get("concurrency", 0) == 0 and stats.max_in_flight <= 2
+    assert stats.images_billed == 6 and all(r["attempts"] == 1 for r in runs)

@@ -7,13 +7,15 @@ provider counts them too. It is a GCRA: ``burst`` (default 2 from settings) lets
 back to back, so a waiter woken late by a busy event loop catches up instead of losing its slot for good;
 the long-run rate never exceeds ``rpm``.
 
-:class:`EngineGate` combines both for one engine: ``async with gate:`` waits for a concurrency slot, then
-for the pacer, then lets the request go.
+:class:`EngineGate` combines both for one engine: ``async with gate.slot(n):`` waits for concurrency slots,
+then for the pacer, then lets the request go. A request for ``n`` images weighs ``n``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 __all__ = ["EngineGate", "RatePacer"]
 
@@ -27,8 +29,8 @@ class RatePacer:
         self._tat = 0.0  # theoretical arrival time of the next request (GCRA)
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait until one more request may start."""
+    async def acquire(self, weight: int = 1) -> None:
+        """Wait until ``weight`` more requests may start (they then go together)."""
         if not self.interval:
             return
         loop = asyncio.get_running_loop()
@@ -36,18 +38,45 @@ class RatePacer:
             now = loop.time()
             tat = max(self._tat, now)
             allowed_at = tat - (self.burst - 1) * self.interval
-            self._tat = tat + self.interval
+            self._tat = tat + self.interval * max(1, weight)
         if allowed_at > now:
             await asyncio.sleep(allowed_at - now)
 
 
 class EngineGate:
-    """Concurrency semaphore + rate pacer of one engine."""
+    """Concurrency semaphore + rate pacer of one engine.
+
+    ``async with gate.slot(weight):`` takes ``weight`` concurrency slots and ``weight`` pacer slots: a request
+    for ``n`` images counts as ``n`` requests, because engines such as ``gemini`` fan it out into ``n`` HTTP
+    calls (and image-per-minute quotas count images). ``async with gate:`` is ``slot(1)``.
+    """
 
     def __init__(self, concurrency: int, rpm: float | None, burst: int = 1) -> None:
         self.concurrency = max(1, int(concurrency))
         self.semaphore = asyncio.Semaphore(self.concurrency)
         self.pacer = RatePacer(rpm, burst)
+        # only one multi-slot request gathers slots at a time, so two of them can never deadlock
+        self._gathering = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def slot(self, weight: int = 1) -> AsyncIterator[EngineGate]:
+        """Hold ``weight`` slots (capped at the engine's concurrency) for one request."""
+        weight = max(1, min(int(weight), self.concurrency))
+        taken = 0
+        try:
+            if weight == 1:
+                await self.semaphore.acquire()
+                taken = 1
+            else:
+                async with self._gathering:
+                    while taken < weight:
+                        await self.semaphore.acquire()
+                        taken += 1
+            await self.pacer.acquire(weight)
+            yield self
+        finally:
+            for _ in range(taken):
+                self.semaphore.release()
 
     async def __aenter__(self) -> EngineGate:
         await self.semaphore.acquire()

@@ -269,7 +269,7 @@ class Runner:
                 raise _Cancelled
             error: BaseException | None = None
             result: EngineResult | None = None
-            async with gate:
+            async with gate.slot(request.n):
                 if self.cancelled():  # the wait for a slot may have outlasted the sweep
                     raise _Cancelled
                 outcome.attempts += 1  # counted when sent, so "attempts == 0" means nothing went out
