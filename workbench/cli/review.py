@@ -51,7 +51,7 @@ def commit(
 def revert(
     asset: Annotated[str, typer.Argument(help="Asset id or name.")],
     to: Annotated[str, typer.Option("--to", help="The version whose bytes to restore.")],
-    message: Annotated[str | None, typer.Option("--message", "-m")] = None,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="Commit message for the new version.")] = None,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
