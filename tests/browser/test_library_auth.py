@@ -112,3 +112,20 @@ def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset
     form = page.request.post(server + "/api/actions/approve", form={"version_id": version_id})
     assert form.status == 415  # a cross-site form post cannot use the approver's cookie
     page.context.close()
+
+
+def test_upload_ingest_as_editor_and_not_as_viewer(browser, server):
+    from tests.ui.conftest import draw_png
+
+    page = login(browser, server, "ed")
+    _cards(page, 2)
+    page.locator("input[type=file]").first.set_input_files(
+        files=[{"name": "upload_SKU-7777.png", "mimeType": "image/png", "buffer": draw_png((20, 120, 220))}])
+    page.wait_for_timeout(800)
+    page.get_by_role("button", name="Ingest uploads").click()
+    page.locator(".wb-status", has_text="Ingested 1 file(s)").first.wait_for(timeout=60000)
+    shot(page, "06_library_uploaded")
+    page.context.close()
+    page = login(browser, server, "vic")
+    assert page.get_by_role("button", name="Ingest uploads").is_disabled()
+    page.context.close()
