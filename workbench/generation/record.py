@@ -29,7 +29,7 @@ from .sweeps import PlannedRun, SweepPlan
 if TYPE_CHECKING:
     from ..project import Workbench
 
-__all__ = ["RunOutcome", "insert_plan", "mark_cancelled", "record_generation", "record_generations"]
+__all__ = ["RunOutcome", "finish_sweep", "insert_plan", "record_generation", "record_generations"]
 
 _CHUNK = 50
 _ROW = "(" + ", ".join(["?"] * 19) + ")"
@@ -184,14 +184,16 @@ def _record_one(wb: Workbench, con: Any, run: PlannedRun, outcome: RunOutcome,
     return outputs
 
 
-def mark_cancelled(wb: Workbench, run_ids: list[str], reason: str = "cancelled before it was sent") -> None:
-    """Mark runs that never reached a final state as ``cancelled`` (one transaction)."""
-    if not run_ids:
-        return
+def finish_sweep(wb: Workbench, sweep_id: str, cancelled_ids: list[str], summary: dict[str, Any],
+                 reason: str = "cancelled before it was sent") -> None:
+    """One transaction at the end of an execution: runs never sent become ``cancelled``; a ``sweep.finish``
+    event carries ``summary`` (counts, cost)."""
     stamp = now()
     with wb.ledger.connect(write=True) as con:
-        con.execute(
-            "UPDATE runs SET status = 'cancelled', error = ?, finished_at = ? "
-            "WHERE id IN (SELECT unnest(?)) AND status <> 'succeeded'", [reason, stamp, run_ids])
-        for run_id in run_ids:
-            wb.record_event(con, "run.finish", "run", run_id, {"status": "cancelled"})
+        if cancelled_ids:
+            con.execute(
+                "UPDATE runs SET status = 'cancelled', error = ?, finished_at = ? "
+                "WHERE id IN (SELECT unnest(?)) AND status <> 'succeeded'", [reason, stamp, cancelled_ids])
+            for run_id in cancelled_ids:
+                wb.record_event(con, "run.finish", "run", run_id, {"status": "cancelled"})
+        wb.record_event(con, "sweep.finish", "sweep", sweep_id, summary)

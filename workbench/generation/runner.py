@@ -39,7 +39,7 @@ from ..errors import BadResponse, ProviderUnavailable, WorkbenchError
 from ..plugins.engine import EngineResult
 from .engines import EnginePool
 from .limits import EngineGate
-from .record import RunOutcome, insert_plan, mark_cancelled, now, record_generations
+from .record import RunOutcome, finish_sweep, insert_plan, now, record_generations
 from .retry import RetryPolicy, is_no_image
 from .sweeps import PlannedRun, SweepPlan
 
@@ -154,20 +154,21 @@ class Runner:
                 task.cancel()
             await self._writer.close()
             leftover = [r for r in plan.runs if r.id not in self._recorded]
-            # synchronous on purpose: this may run while the task itself is being cancelled
-            mark_cancelled(self.wb, [r.id for r in leftover])
             for run in leftover:
                 self._recorded.add(run.id)
                 self._counts["cancelled"] += 1
+            summary = {"runs": plan.count, "counts": {k: v for k, v in self._counts.items() if v},
+                       "cost_usd": round(self._spent, 6), "estimated_cost_usd": plan.estimated_cost_usd}
+            # synchronous on purpose: this may run while the task itself is being cancelled
+            finish_sweep(self.wb, plan.id, [r.id for r in leftover], summary)
+            for run in leftover:
                 self._emit("finish", run, status="cancelled", cached_from=None)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.pool.aclose())
             if self._bar is not None:
                 self._bar.close()
         runs = await asyncio.to_thread(load_runs, self.wb, [r.id for r in plan.runs])
-        report = RunReport(plan.id, runs, plan.estimated_cost_usd, plan.count)
-        await asyncio.to_thread(_record_sweep_finish, self.wb, report)
-        return report
+        return RunReport(plan.id, runs, plan.estimated_cost_usd, plan.count)
 
     # -- internals ---------------------------------------------------------------------------------------
     async def _watch_cancel(self, tasks: list[asyncio.Task[Any]]) -> None:
@@ -322,13 +323,6 @@ class Runner:
             if self.cancelled():
                 raise _Cancelled
             await asyncio.sleep(min(left, 0.25))
-
-
-def _record_sweep_finish(wb: Workbench, report: RunReport) -> None:
-    with wb.ledger.connect(write=True) as con:
-        wb.record_event(con, "sweep.finish", "sweep", report.sweep_id,
-                        {"runs": report.count, "counts": report.counts, "cost_usd": report.cost_usd,
-                         "estimated_cost_usd": report.estimated_cost_usd})
 
 
 class _GroupWriter:
