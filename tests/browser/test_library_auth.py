@@ -129,3 +129,21 @@ def test_upload_ingest_as_editor_and_not_as_viewer(browser, server):
     page = login(browser, server, "vic")
     assert page.get_by_role("button", name="Ingest uploads").is_disabled()
     page.context.close()
+
+
+def test_thumbnail_route_caches_and_checks(browser, server, hostile_asset, demo_project):
+    import workbench
+
+    sha = workbench.open(demo_project).version(hostile_asset["version_id"])["sha256"]
+    anonymous = browser.new_context()
+    assert anonymous.request.get(f"{server}/thumb/{sha}").status == 401
+    anonymous.close()
+    page = login(browser, server, "vic")
+    first = page.request.get(f"{server}/thumb/{sha}")
+    assert first.status == 200 and first.headers["content-type"].startswith("image/")
+    assert "immutable" in first.headers["cache-control"] and first.headers["etag"] == f'"{sha}"'
+    again = page.request.get(f"{server}/thumb/{sha}", headers={"If-None-Match": f'"{sha}"'})
+    assert again.status == 304
+    assert page.request.get(f"{server}/thumb/{'0' * 64}").status == 404
+    assert page.request.get(f"{server}/thumb/abc").status == 400
+    page.context.close()

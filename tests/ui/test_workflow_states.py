@@ -93,3 +93,20 @@ def test_export_and_reports(library_wb):
     rview.build_btn.clicks += 1
     assert reports.html and 'sandbox=""' in rview.frame.object
     assert "<script>" not in report_iframe("<script>alert(1)</script>")
+
+
+def test_recipe_loads_into_the_editor_and_plans(library_wb):
+    library_wb.add_recipe("hero", "{{ sku }} on {{ background }}", variables={"background": ["white", "oak"]})
+    session = make_session(library_wb, "editor", "ed")
+    studio = StudioState(session)
+    view = StudioView(state=studio)
+    assert "hero" in view.recipe.options
+    view.recipe.value = "hero"
+    assert studio.prompt == "{{ sku }} on {{ background }}" and "background = white, oak" in studio.variables
+    view.refs.value = [studio.reference_options()["mug_SKU-1001"]]
+    view.seeds.value = "1"
+    view.plan_btn.clicks += 1
+    assert studio.plan_count == 2, session.status  # the background axis has two values
+    view.prompt.value = "{{ sku }} on {{ background }}, soft light"  # edited: an inline prompt now
+    studio.make_plan()
+    assert studio.plan_count == 2 and "soft light" in studio._plan_args()["prompt"]
