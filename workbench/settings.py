@@ -68,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
         "approvers": [],  # empty: any user may approve
         "export_requires_approval": True,
         "allow_self_approval": True,
+        "notify": [],  # project tools (airtable, asana, monday, sheets) fired on approve/publish
     },
     "renditions": {
         "max_upscale": 1.25,

@@ -131,3 +131,20 @@ def test_airtable_429_waits_its_quiet_period(wb, seed, tools, monkeypatch):
     tools.faults["airtable"] = [429, 429]
     report = wb.export("airtable")
     assert report.ok and tools.faults["airtable"] == []
+
+
+def test_review_approval_notifies_configured_tools(wb, seed, tools, monkeypatch):
+    tools.tasks["1200002"] = {"completed": False}
+    out = seed.output("SKU-1001", state="in_review")
+    seed.catalog("SKU-1001", "red-mug", extra={"asana_task": "1200002"})
+    set_channel(wb, "asana", base_url=f"{tools.url}/api/1.0", complete=False)
+    wb.settings.update_file({"review": {"notify": ["asana"]}})
+    monkeypatch.setenv("ASANA_TOKEN", tools.asana_token)
+    wb.approve(out["version_id"])
+    assert out["version_id"] in tools.stories["1200002"][0]
+    # a tool that cannot be reached is recorded, and the approval still stands
+    monkeypatch.delenv("ASANA_TOKEN")
+    other = seed.output("SKU-1001", state="in_review")
+    assert wb.approve(other["version_id"])["to_state"] == "approved"
+    failed = wb.sql("SELECT details FROM events WHERE action = 'review.notify_failed'")
+    assert len(failed) == 1 and "ASANA_TOKEN" in failed[0]["details"]

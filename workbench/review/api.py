@@ -89,7 +89,21 @@ class ReviewAPI:
             row = _states.transition(con, version_id, action, self.user, rules, note)
             self.record_event(con, f"review.{action.replace('-', '_')}", "version", version_id,
                               {"from": row["from_state"], "to": row["to_state"], "note": note})
+        if row["to_state"] in ("approved", "published"):
+            self._notify_tools(version_id, rules.get("notify") or [])
         return row
+
+    def _notify_tools(self, version_id: str, tools: list[str]) -> None:
+        """Fire the project tools named in ``[review] notify`` (airtable, asana, monday, sheets) for a version
+        that was just approved or published. A tool failure is recorded as an event; the transition stands."""
+        export = getattr(self, "export", None)
+        for tool in tools:
+            try:
+                export(tool, versions=[version_id])  # type: ignore[misc]
+            except WorkbenchError as exc:
+                with self.ledger.connect(write=True) as con:
+                    self.record_event(con, "review.notify_failed", "version", version_id,
+                                      {"tool": tool, "error": str(exc)})
 
     def submit(self, version_id: str, note: str | None = None) -> dict[str, Any]:
         """draft/changes_requested → in_review."""
