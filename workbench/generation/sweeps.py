@@ -292,15 +292,14 @@ def build_plan(
             for (eng, model), seed in itertools.product(pairs, seed_list):
                 engine = pool.for_planning(eng)
                 run = PlannedRun(
-                    id=new_id("run"), sweep_id=sweep_id, engine=eng, model=None, prompt=rendered,
-                    negative_prompt=rendered_neg, template=template, variables=values, seed=seed,
+                    id=new_id("run"), sweep_id=sweep_id, engine=eng, model=model, prompt=rendered,
+                    negative_prompt=rendered_neg, template=template, variables=dict(values), seed=seed,
                     params=dict(params), references=list(ref_set), request_hash="", estimated_cost_usd=0.0,
                     recipe_id=rec.id if rec else None, recipe_name=rec.name if rec else None,
                     recipe_version=rec.version if rec else None,
                 )
-                run.model = model
-                request = run.engine_request()
-                run.model = engine.model_for(request) or None
+                # the hash covers the model the engine will really use, so a default-model change is a miss
+                run.model = engine.model_for(run.engine_request()) or None
                 request = run.engine_request()
                 run.request_hash = request_hash(request.fingerprint(eng))
                 run.estimated_cost_usd = float(engine.estimate_cost(request))
