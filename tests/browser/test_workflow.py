@@ -52,11 +52,22 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     asset.fill("mug-hero")
     asset.press("Enter")
     page.locator("#review-stage img").first.wait_for(timeout=30000)
+    stage = page.locator("#review-stage img").first
+    box = stage.bounding_box()
+    page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + 0.3 * box["height"])  # two corners: a region
+    page.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + 0.7 * box["height"])
+    page.locator("#review-stage .wb-box.new").first.wait_for(timeout=30000)
+    page.wait_for_timeout(500)
     page.get_by_placeholder("What should change here?").fill("Handle looks <b>too thin</b> here")
     page.get_by_role("button", name="Add comment").click()
     _status(page, "Comment added")
     page.locator("#review-comments li").first.wait_for(timeout=30000)
     assert "<b>too thin</b>" in page.locator("#review-comments").inner_text()
+    import workbench
+
+    wb = workbench.open(demo_project)
+    region = wb.comments(wb.history("mug-hero")[0]["id"])[0]["region"]
+    assert abs(region["x"] - 0.6) < 0.03 and abs(region["w"] - 0.3) < 0.03 and abs(region["h"] - 0.4) < 0.03
     page.get_by_role("button", name="Submit for review").click()
     _status(page, "Submit: done")
     page.get_by_role("button", name="Approve").click()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.ui.conftest import make_session
 from workbench.ui.panel.export import ExportView
 from workbench.ui.panel.reports import ReportsView, report_iframe
-from workbench.ui.panel.review import ReviewView, image_with_regions
+from workbench.ui.panel.review import ReviewView
 from workbench.ui.panel.state import ExportState, ReportsState, ReviewState, StudioState
 from workbench.ui.panel.studio import StudioView
 
@@ -64,8 +64,9 @@ def test_review_comment_region_transitions_and_roles(library_wb):
     approver.asset = "mug-hero"
     approver.transition("approve", "ok")
     assert approver.review["state"] == "approved"
-    html = image_with_regions("a" * 64, review.comments, review.region)
-    assert html.count('class="wb-box') == 2
+    assert view.stage.boxes[0] == review.comments[0]["region"] and view.stage.draft == review.region
+    view.stage.draft = {"x": 0.5, "y": 0.5, "w": 0.2, "h": 0.1}  # two clicks on the image in the browser
+    assert (review.region_x, review.region_w) == (0.5, 0.2) and review.region["h"] == 0.1
 
 
 def test_export_and_reports(library_wb):

@@ -202,6 +202,9 @@ class UsersFileAuth(AuthProvider):
         return LogoutHandler
 
 
+_PAGE_CSS = "body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
+
+
 def _origins(address: str, port: int) -> list[str]:
     if address in ("0.0.0.0", "::", ""):
         return ["*"]
@@ -240,7 +243,7 @@ def build_server(
     context = ServeContext(wb.root, users, local_user or current_user(),
                            os.environ.get("WORKBENCH_COOKIE_SECRET") or secrets.token_urlsafe(32))
     _CONTEXT = context
-    pn.extension(notifications=True)
+    pn.extension(notifications=True, raw_css=[_PAGE_CSS])
     kwargs: dict[str, Any] = {}
     if users is not None:
         kwargs["auth_provider"] = UsersFileAuth(context)

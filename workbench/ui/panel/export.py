@@ -60,9 +60,9 @@ class ExportView(pn.viewable.Viewer):
         self.reload_btn.on_click(lambda _e: self._reload())
         self.plan_btn.on_click(lambda _e: s.plan())
         self.run_btn.on_click(lambda _e: s.run())
-        s.param.watch(lambda _e: self._render(), ["plan_items", "result_items", "refused", "status_rows",
+        s.param.watch(lambda *_e: self._render(), ["plan_items", "result_items", "refused", "status_rows",
                                                   "destination"])
-        s.param.watch(lambda _e: s.refresh_status(), ["channel"])
+        s.param.watch(lambda *_e: s.refresh_status(), ["channel"])
         s.refresh_status()
         self._render()
 

@@ -37,7 +37,7 @@ class ReportsView(pn.viewable.Viewer):
                                                 label="Download HTML", width=220, embed=False)
         self.frame = pn.pane.HTML("", sizing_mode="stretch_width")
         self.build_btn.on_click(lambda _e: s.build())
-        s.param.watch(lambda _e: self._render(), ["html"])
+        s.param.watch(lambda *_e: self._render(), ["html"])
 
     def _file(self) -> io.BytesIO:
         html = self.state.html or self.state.build()

@@ -12,40 +12,83 @@ from typing import Any
 
 import panel as pn
 import param
+from panel.custom import JSComponent
 
 from .state import ReviewState, esc
 
-__all__ = ["ReviewView", "image_with_regions"]
+__all__ = ["RegionPicker", "ReviewView"]
 
 CSS = """
 .wb-stage{position:relative;display:inline-block;line-height:0}
-.wb-stage img{max-width:420px;max-height:420px;background:#f7f6f3}
+.wb-stage img{max-width:420px;max-height:420px;background:#f7f6f3;cursor:crosshair;display:block}
+.wb-stage.picking img{outline:2px dashed #2d4a6b}
 .wb-box{position:absolute;border:2px solid #e0a100;box-sizing:border-box;pointer-events:none}
 .wb-box.new{border:2px dashed #2d4a6b;background:rgba(45,74,107,.12)}
 .wb-box span{position:absolute;top:-2px;left:-2px;background:#e0a100;color:#fff;font:11px/14px sans-serif;padding:0 3px}
 .wb-hist{display:flex;gap:8px;flex-wrap:wrap} .wb-hist figure{margin:0;font-size:11px;width:110px}
 .wb-hist img{width:110px;height:110px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
 .wb-hist figure.sel img{border-color:#2d4a6b}
-.wb-comments{font-size:13px} .wb-comments li{margin-bottom:4px} .wb-muted{color:#777}
+.wb-comments{font-size:13px;list-style:none;padding-left:0} .wb-comments li{margin-bottom:4px} .wb-muted{color:#777}
 .wb-pdiff del{background:#f7dede;text-decoration:line-through} .wb-pdiff ins{background:#d8f0d8;text-decoration:none}
 .wb-side{display:flex;gap:8px} .wb-side img{width:260px;height:260px;object-fit:contain;background:#f7f6f3}
 """
 
 
-def _box(region: dict[str, Any] | None, cls: str, label: str = "") -> str:
-    if not region or "w" not in region:
-        return ""
-    style = (f"left:{float(region['x']) * 100:.2f}%;top:{float(region['y']) * 100:.2f}%;"
-             f"width:{float(region['w']) * 100:.2f}%;height:{float(region['h']) * 100:.2f}%")
-    tag = f"<span>{esc(label)}</span>" if label else ""
-    return f'<div class="wb-box {cls}" style="{style}">{tag}</div>'
+class RegionPicker(JSComponent):
+    """The version image with comment regions (numbered boxes) and the region being drawn.
 
+    Click two corners on the image to draw a region (``draft``, normalised 0..1); the x/y/w/h sliders set
+    the same region. Labels are set with ``textContent``.
+    """
 
-def image_with_regions(sha: str, comments: list[dict[str, Any]], draft: dict[str, float] | None) -> str:
-    """The version image with comment regions (numbered) and the region being drawn."""
-    boxes = "".join(_box(c.get("region"), "", str(i + 1)) for i, c in enumerate(comments))
-    return (f'<div class="wb-stage" id="review-stage"><img src="/thumb/{esc(sha)}" alt="version">{boxes}'
-            f'{_box(draft, "new")}</div>')
+    sha = param.String(default="")
+    boxes = param.List(default=[], doc="Regions of existing comments, in comment order.")
+    draft = param.Dict(default=None, allow_None=True, doc="The region being drawn {x, y, w, h}.")
+
+    _esm = """
+export function render({ model, el }) {
+  let first = null;
+  const stage = document.createElement("div");
+  stage.className = "wb-stage";
+  stage.id = "review-stage";
+  const img = document.createElement("img");
+  img.alt = "version";
+  img.title = "Click two corners to draw a region";
+  stage.append(img);
+  el.append(stage);
+  const add = (r, cls, label) => {
+    if (!r || r.w === undefined || r.w === null) return;
+    const d = document.createElement("div");
+    d.className = "wb-box " + cls;
+    d.style.left = (r.x * 100) + "%";
+    d.style.top = (r.y * 100) + "%";
+    d.style.width = (r.w * 100) + "%";
+    d.style.height = (r.h * 100) + "%";
+    if (label) { const s = document.createElement("span"); s.textContent = label; d.append(s); }
+    stage.append(d);
+  };
+  const draw = () => {
+    if (model.sha) img.src = "/thumb/" + encodeURIComponent(model.sha); else img.removeAttribute("src");
+    stage.querySelectorAll(".wb-box").forEach((b) => b.remove());
+    model.boxes.forEach((b, i) => add(b, "", String(i + 1)));
+    add(model.draft, "new", "");
+  };
+  img.addEventListener("click", (e) => {
+    const r = img.getBoundingClientRect();
+    const x = Math.min(Math.max((e.clientX - r.left) / r.width, 0), 1);
+    const y = Math.min(Math.max((e.clientY - r.top) / r.height, 0), 1);
+    if (first === null) { first = {x, y}; stage.classList.add("picking"); return; }
+    model.draft = {x: Math.min(first.x, x), y: Math.min(first.y, y), w: Math.abs(x - first.x), h: Math.abs(y - first.y)};
+    first = null;
+    stage.classList.remove("picking");
+  });
+  draw();
+  model.on("sha", draw);
+  model.on("boxes", draw);
+  model.on("draft", draw);
+}
+"""
+    _stylesheets = [CSS]
 
 
 def prompt_diff_html(recipe: dict[str, Any]) -> str:
@@ -81,7 +124,8 @@ class ReviewView(pn.viewable.Viewer):
         self.compare = pn.widgets.Select(label="Compare with", options={}, width=260)
         self.compare.link(s, value="compare_id")
         self.history_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
-        self.stage = pn.pane.HTML("", stylesheets=[CSS])
+        self.stage = RegionPicker()
+        self.stage.param.watch(self._drawn, "draft")
         self.sliders = [pn.widgets.FloatSlider.from_param(getattr(s.param, f"region_{k}"), label=k, step=0.01,
                                                           width=200) for k in "xywh"]
         self.pin = pn.widgets.Checkbox.from_param(s.param.pin_region, label="Pin to region")
@@ -111,12 +155,12 @@ class ReviewView(pn.viewable.Viewer):
         self.changes_btn.on_click(lambda _e: s.transition("request_changes", self.note.value))
         self.tag_btn.on_click(lambda _e: self._tag())
         self.diff_btn.on_click(lambda _e: s.run_diff())
-        s.param.watch(lambda _e: self._render_history(), ["history", "version_id", "compare_id"])
-        s.param.watch(lambda _e: self._render_stage(),
+        s.param.watch(lambda *_e: self._render_history(), ["history", "version_id", "compare_id"])
+        s.param.watch(lambda *_e: self._render_stage(),
                       ["comments", "version_id", "history", "region_x", "region_y", "region_w", "region_h",
                        "pin_region"])
-        s.param.watch(lambda _e: self._render_review(), ["review", "tags"])
-        s.param.watch(lambda _e: self._render_diff(), ["diff"])
+        s.param.watch(lambda *_e: self._render_review(), ["review", "tags"])
+        s.param.watch(lambda *_e: self._render_diff(), ["diff"])
         self._render_history()
         self._render_stage()
         self._render_review()
@@ -151,10 +195,19 @@ class ReviewView(pn.viewable.Viewer):
                         f'<br><span class="wb-muted">{esc(v.get("message") or "")}</span></figcaption></figure>')
         self.history_html.object = f'<div class="wb-hist" id="review-history">{"".join(figs)}</div>'
 
+    def _drawn(self, event: Any) -> None:
+        box = event.new
+        s = self.state
+        if not box or box == s.region:
+            return
+        s.param.update(region_x=float(box["x"]), region_y=float(box["y"]), region_w=float(box["w"]),
+                       region_h=float(box["h"]), pin_region=True)
+
     def _render_stage(self) -> None:
         s = self.state
         cur = s.current()
-        self.stage.object = image_with_regions(str(cur["sha256"]), s.comments, s.region) if cur else ""
+        self.stage.param.update(sha=str(cur["sha256"]) if cur else "",
+                                boxes=[c.get("region") or {} for c in s.comments], draft=s.region)
         items = []
         for i, c in enumerate(s.comments):
             where = " · region" if c.get("region") else ""

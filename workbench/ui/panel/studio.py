@@ -132,9 +132,9 @@ class StudioView(pn.viewable.Viewer):
         self.run_btn.on_click(self._run)
         self.commit_btn.on_click(lambda _e: self._commit())
         s.load_latest()
-        s.param.watch(lambda _e: self._render_grid(), ["grid"])
-        s.param.watch(lambda _e: self._plan_text(), ["plan_count", "plan_cost", "plan_cached"])
-        s.param.watch(lambda _e: s.refresh_grid(), ["rows_axis", "cols_axis"])
+        s.param.watch(lambda *_e: self._render_grid(), ["grid"])
+        s.param.watch(lambda *_e: self._plan_text(), ["plan_count", "plan_cost", "plan_cached"])
+        s.param.watch(lambda *_e: s.refresh_grid(), ["rows_axis", "cols_axis"])
         self._poller: Any = None
         self._render_grid()
 
