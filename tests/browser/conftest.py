@@ -26,9 +26,11 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking
 
 def chromium_path() -> str | None:
     """The Chromium binary to drive, or None."""
-    candidate = os.environ.get("WORKBENCH_CHROMIUM") or "/usr/bin/chromium"
-    if Path(candidate).exists():
-        return candidate
+    override = os.environ.get("WORKBENCH_CHROMIUM")
+    if override:  # an explicit choice is respected: missing means missing
+        return override if Path(override).exists() else None
+    if Path("/usr/bin/chromium").exists():
+        return "/usr/bin/chromium"
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 

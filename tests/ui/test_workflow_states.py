@@ -111,3 +111,19 @@ def test_recipe_loads_into_the_editor_and_plans(library_wb):
     view.prompt.value = "{{ sku }} on {{ background }}, soft light"  # edited: an inline prompt now
     studio.make_plan()
     assert studio.plan_count == 2 and "soft light" in studio._plan_args()["prompt"]
+
+
+def test_review_diff_of_two_versions(library_wb):
+    session, studio, _ = _sweep(library_wb)
+    studio.run()
+    outs = [c.outputs[0] for row in studio.grid.cells for c in row]
+    first = studio.commit(outs[0].id, "mug-hero")
+    second = studio.commit(outs[1].id, "mug-hero")
+    review = ReviewState(session)
+    view = ReviewView(state=review)
+    view.asset.value = "mug-hero"
+    assert (review.version_id, review.compare_id) == (second, first)
+    view.diff_btn.clicks += 1
+    assert review.diff["pixels"]["changed_fraction"] >= 0 and review.diff_png
+    assert "/thumb/" in view.diff_side.object and view.diff_img.object == review.diff_png
+    assert "prompt" not in view.prompt_html.object.lower() or "wb-muted" in view.prompt_html.object

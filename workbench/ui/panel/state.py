@@ -532,8 +532,7 @@ class ReviewState(param.Parameterized):
         out = Path(wb.cache_dir) / "diffs" / f"{a}_{b}.png"
         result = self.session.attempt("view", lambda: wb.diff(a, b, out=out))
         if result is not None:
-            self.diff = result
-            self.diff_png = result.get("out")
+            self.param.update(diff_png=result.get("out"), diff=result)
         return result
 
 
