@@ -41,6 +41,12 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     shot(page, "10_studio_grid")
     page.locator("button.wb-pick").first.click()
     _status(page, "Marked pick")
+    page.locator(".wb-out.pick").first.wait_for(timeout=30000)
+    page.locator("button.wb-pick").nth(1).click()
+    page.wait_for_function(
+        """() => { let n = 0; const walk = (root) => { n += root.querySelectorAll('.wb-out.pick').length;
+             root.querySelectorAll('*').forEach(el => { if (el.shadowRoot) walk(el.shadowRoot); }); };
+           walk(document); return n >= 2; }""", timeout=30000)
     page.get_by_placeholder("e.g. SKU-1001/hero").fill("mug-hero")
     page.get_by_placeholder("e.g. SKU-1001/hero").press("Enter")
     page.get_by_role("button", name="Commit picks").click()
@@ -52,6 +58,11 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     asset.fill("mug-hero")
     asset.press("Enter")
     page.locator("#review-stage img").first.wait_for(timeout=30000)
+    page.locator("#review-history figure").nth(1).wait_for(timeout=30000)
+    page.get_by_role("button", name="Diff").click()
+    page.get_by_text("of pixels").first.wait_for(timeout=60000)
+    page.get_by_text("Prompt diff").first.scroll_into_view_if_needed()
+    shot(page, "12a_review_diff")
     stage = page.locator("#review-stage img").first
     box = stage.bounding_box()
     page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + 0.3 * box["height"])  # two corners: a region

@@ -26,6 +26,7 @@ CSS = """
 .wb-box.new{border:2px dashed #2d4a6b;background:rgba(45,74,107,.12)}
 .wb-box span{position:absolute;top:-2px;left:-2px;background:#e0a100;color:#fff;font:11px/14px sans-serif;padding:0 3px}
 .wb-hist{display:flex;gap:8px;flex-wrap:wrap} .wb-hist figure{margin:0;font-size:11px;width:110px}
+.wb-hist figcaption{overflow-wrap:anywhere}
 .wb-hist img{width:110px;height:110px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
 .wb-hist figure.sel img{border-color:#2d4a6b}
 .wb-comments{font-size:13px;list-style:none;padding-left:0} .wb-comments li{margin-bottom:4px} .wb-muted{color:#777}
