@@ -99,7 +99,7 @@ def test_hostile_names_render_as_text(browser, server, hostile_asset, demo_proje
     page.context.close()
 
 
-def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset):
+def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset, demo_project):
     version_id = hostile_asset["version_id"]
     page = login(browser, server, "vic")
     me = page.request.get(server + "/api/me").json()
@@ -111,6 +111,14 @@ def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset
     page = login(browser, server, "alice")
     form = page.request.post(server + "/api/actions/approve", form={"version_id": version_id})
     assert form.status == 415  # a cross-site form post cannot use the approver's cookie
+    posted = page.request.post(server + "/api/actions/comment", headers={"Content-Type": "application/json"},
+                               data=json.dumps({"version_id": version_id, "body": "via the API",
+                                                "region": {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}}))
+    assert posted.status == 200 and posted.json()["ok"] is True
+    import workbench
+
+    comments = workbench.open(demo_project).comments(version_id)
+    assert any(c["body"] == "via the API" and c["author"] == "alice" for c in comments)
     page.context.close()
 
 
