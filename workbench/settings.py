@@ -64,6 +64,9 @@ DEFAULTS: dict[str, Any] = {
         "openai": {"per_image": 0.042, "per_input_image": 0.0},
         "comfyui": {"per_image": 0.0},
     },
+    "generation": {
+        "cost_cap_usd": 5.0,  # sweeps estimated above this need --yes / max_cost_usd
+    },
     "review": {
         "approvers": [],  # empty: any user may approve
         "export_requires_approval": True,

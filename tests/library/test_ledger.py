@@ -68,3 +68,34 @@ def test_failed_unit_of_work_rolls_back(wb: Workbench) -> None:
         con.execute("INSERT INTO notes (id, asset_id, body, author) VALUES ('n1', 'a', 'b', 'c')")
         raise RuntimeError("crash mid-write")
     assert wb.sql("SELECT count(*) AS n FROM notes")[0]["n"] == 0
+
+
+@pytest.mark.slow
+def test_a_polling_reader_does_not_starve_another_process_writer(wb: Workbench, project_dir: Path) -> None:
+    """A dashboard polling every 50 ms (with lingering readers) must not lock a notebook's writes out."""
+    import threading
+
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            wb.sql("SELECT count(*) FROM assets")
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        writer = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+            import os, workbench
+            os.environ["WORKBENCH_LOCK_TIMEOUT"] = "20"
+            wb = workbench.open({str(project_dir)!r})
+            for i in range(5):
+                wb.create_asset(f"written-{{i}}")
+            print("ok")
+        """)], capture_output=True, text=True, timeout=120)
+    finally:
+        stop.set()
+        poller.join(timeout=10)
+    assert writer.returncode == 0 and writer.stdout.strip() == "ok", writer.stderr[-2000:]
+    assert wb.count_assets(query="written-") == 0  # outputs without versions are not listed...
+    assert wb.sql("SELECT count(*) AS n FROM assets WHERE name LIKE 'written-%'")[0]["n"] == 5

@@ -13,8 +13,9 @@ thread reuses the open connection, so helpers can call each other freely inside 
 
 A read-only connection lingers for ``WORKBENCH_LEDGER_LINGER`` seconds (default 0.25) after its unit of work,
 so a burst of reads (a dashboard page, a lineage walk) pays the ~20–35 ms open once; then it is closed by a
-timer. Any write in this process closes it first, so reads never see stale data, and another process waits at
-most that long (plus its retry backoff) for the file.
+timer. Any write in this process closes it first, so reads never see stale data. A writer in another process
+that finds the file locked touches ``<ledger>.want-write``; while that mark is fresh no process parks readers,
+so a dashboard polling the ledger cannot starve a notebook's writes.
 """
 
 from __future__ import annotations
@@ -133,6 +134,16 @@ class Ledger:
         self._local = threading.local()
         self._lock = _process_lock(self.path)
 
+    @property
+    def _want_write_mark(self) -> str:
+        return self.path + ".want-write"
+
+    def _writer_waiting(self) -> bool:
+        try:
+            return os.stat(self._want_write_mark).st_mtime > time.time() - 2.0
+        except OSError:
+            return False
+
     def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.005
@@ -142,6 +153,9 @@ class Ledger:
             except (duckdb.IOException, duckdb.ConnectionException) as exc:
                 if not _is_lock_conflict(exc):
                     raise LedgerError(f"cannot open ledger {self.path}: {exc}") from exc
+                if write:  # ask other processes not to keep readers parked while we wait
+                    with suppress(OSError), open(self._want_write_mark, "a"):
+                        os.utime(self._want_write_mark)
                 if time.monotonic() + delay > deadline:
                     holder = _describe_holder(str(exc))
                     raise LedgerLocked(
@@ -188,7 +202,7 @@ class Ledger:
                 raise
             finally:
                 local.con = None
-                if healthy and not write and self.linger > 0:
+                if healthy and not write and self.linger > 0 and not self._writer_waiting():
                     _park_reader(self.path, con, self.linger, self._lock)
                 else:
                     con.close()

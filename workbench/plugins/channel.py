@@ -40,7 +40,6 @@ Then ``workbench export mydam`` works, with the same rules, ledger, idempotency 
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,29 +48,16 @@ from typing import Any, ClassVar
 import httpx
 
 from ..secrets import get_secret, has_secret
+from .options import PluginOptions
 
 __all__ = ["Channel", "ChannelConfig", "Delivery", "ExportItem", "PlanEntry", "Prior"]
 
 
 @dataclass(frozen=True)
-class ChannelConfig:
+class ChannelConfig(PluginOptions):
     """A channel's options: the ``[channels.<name>]`` settings table plus the project root."""
 
-    name: str
-    options: Mapping[str, Any] = field(default_factory=dict)
     project_root: str = "."
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Option ``key``; ``WORKBENCH_<CHANNEL>_<KEY>`` in the environment overrides the settings file."""
-        env = os.environ.get(f"WORKBENCH_{self.name.upper()}_{key.upper()}")
-        if env is not None:
-            return env
-        return self.options.get(key, default)
-
-    @property
-    def base_url(self) -> str:
-        """The provider base URL (settings ``base_url``), without a trailing slash."""
-        return str(self.get("base_url", "") or "").rstrip("/")
 
 
 @dataclass(frozen=True)

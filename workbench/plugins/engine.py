@@ -11,13 +11,14 @@ server or an ``httpx.MockTransport``.
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
+
+from .options import PluginOptions
 
 __all__ = [
     "Engine",
@@ -107,24 +108,10 @@ class EngineResult:
 
 
 @dataclass(frozen=True)
-class EngineConfig:
+class EngineConfig(PluginOptions):
     """An engine's options: the ``[engines.<name>]`` settings table plus its price row."""
 
-    name: str
-    options: Mapping[str, Any] = field(default_factory=dict)
     prices: Mapping[str, float] = field(default_factory=dict)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Option ``key``; ``WORKBENCH_<ENGINE>_<KEY>`` in the environment overrides the settings file."""
-        env = os.environ.get(f"WORKBENCH_{self.name.upper()}_{key.upper()}")
-        if env is not None:
-            return env
-        return self.options.get(key, default)
-
-    @property
-    def base_url(self) -> str:
-        """The provider base URL (settings ``base_url`` or ``WORKBENCH_<ENGINE>_BASE_URL``)."""
-        return str(self.get("base_url", "")).rstrip("/")
 
 
 class Engine(ABC):
