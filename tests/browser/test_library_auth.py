@@ -33,6 +33,11 @@ def test_login_is_required(browser, server):
     response = page.request.get(server + "/api/me")
     assert response.status == 401
     page.close()
+    page = login(browser, server, "vic")
+    assert page.request.get(server + "/api/me").status == 200
+    page.goto(server + "/logout")
+    assert "/login" in page.url and page.request.get(server + "/api/me").status == 401
+    page.context.close()
 
 
 def test_library_search_and_no_request_leaves_loopback(browser, server):
@@ -111,6 +116,10 @@ def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset
     page = login(browser, server, "alice")
     form = page.request.post(server + "/api/actions/approve", form={"version_id": version_id})
     assert form.status == 415  # a cross-site form post cannot use the approver's cookie
+    foreign = page.request.post(server + "/api/actions/comment", data=json.dumps({"version_id": version_id,
+                                                                                  "body": "x"}),
+                                headers={"Content-Type": "application/json", "Origin": "http://evil.example"})
+    assert foreign.status == 403
     posted = page.request.post(server + "/api/actions/comment", headers={"Content-Type": "application/json"},
                                data=json.dumps({"version_id": version_id, "body": "via the API",
                                                 "region": {"x": 0.1, "y": 0.1, "w": 0.2, "h": 0.2}}))

@@ -6,8 +6,8 @@
 - ``GET /api/me``: who the server thinks you are (name, role).
 - ``POST /api/actions/<action>``: JSON body; runs one review action (approve, request_changes, comment) as the
   signed-in user after checking the role ON THE SERVER. Requests must be ``application/json`` (a cross-site
-  form cannot send that without a CORS preflight, which we never grant), so the cookie alone cannot be
-  replayed by another site.
+  form cannot send that without a CORS preflight, which we never grant) and a foreign ``Origin`` is refused,
+  so the cookie alone cannot be replayed by another site.
 
 Every route checks the same signed cookie as the app when login is required.
 """
@@ -18,6 +18,7 @@ import asyncio
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import tornado.web
 
@@ -118,6 +119,9 @@ class ActionHandler(_Base):
             return self.fail(404, f"unknown action {action!r}")
         if not self.request.headers.get("Content-Type", "").startswith("application/json"):
             return self.fail(415, "send application/json")
+        origin = self.request.headers.get("Origin")
+        if origin and urlsplit(origin).netloc != self.request.host:
+            return self.fail(403, "cross-origin request refused")
         role_action, call = ACTIONS[action]
         try:
             require(user, role_action)
