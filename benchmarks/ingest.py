@@ -37,7 +37,7 @@ def make_sources(directory: Path) -> list[Path]:
     texture = pyvips.Image.new_from_array(base).copy(interpretation="srgb").resize(8, kernel="linear")
     paths = []
     for i in range(COUNT):
-        shade = [*pyvips.Image.black(W, H, bands=3), 40 + i * 3 % 200, 90, 140]
+        shade = pyvips.Image.black(W, H, bands=3).linear([1, 1, 1], [40 + i * 3 % 200, 90, 140])
         img = (texture * 0.6 + shade * 0.4).cast("uchar").copy(interpretation="srgb")
         path = directory / f"shot{i:03d}_SKU-{7000 + i}.jpg"
         img.jpegsave(str(path), Q=88)

@@ -22,7 +22,7 @@ import re
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ __all__ = ["IngestItem", "IngestReport", "ingest", "prepare_file", "walk"]
 
 _MAX_READ = 1 << 30  # files above 1 GiB are streamed into the store without decoding
 _BATCH = 200
-_BATCH_SECONDS = 1.0
+_BATCH_SECONDS = 3.0  # rows land at least this often, so other processes see progress
 _BLOB_COLUMNS = ("sha256", "size", "mime", "kind", "format", "width", "height", "mode", "bit_depth", "has_alpha",
                  "orientation", "icc", "meta")
 
@@ -199,19 +199,23 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
     except OSError as exc:
         raise IngestError("unreadable", exc.strerror or str(exc)) from exc
 
-    if found.kind == "image":
-        if found.format not in ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"):
-            raise IngestError("unsupported_format", f"{found.format} images are not supported")
-        facts = probe_image(data, found, max_pixels)
-        thumb, ext = make_thumbnail(data, thumb_size)
-    else:
-        if found.kind == "other" and found.format is None:
-            # bytes with no known signature and no image extension: keep, but say what it is
-            found = found
-        facts = probe_document(data, found)
-        thumb, ext = b"", ""
-    sha = hashlib.sha256(data).hexdigest()
-    staged = _store(store_url).stage(data, sha)
+    # hashing and the blob write (both release the GIL) overlap the decode on another core
+    hashed = _hash_pool().submit(_hash_and_stage, data, store_url)
+    try:
+        if found.kind == "image":
+            if found.format not in ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"):
+                raise IngestError("unsupported_format", f"{found.format} images are not supported")
+            facts = probe_image(data, found, max_pixels)
+            thumb, ext = make_thumbnail(data, thumb_size)
+        else:
+            facts = probe_document(data, found)
+            thumb, ext = b"", ""
+    except BaseException:
+        _, staged = hashed.result()
+        if staged:  # a bad file leaves nothing behind
+            Path(staged).unlink(missing_ok=True)
+        raise
+    sha, staged = hashed.result()
     if thumb:
         _write_thumb(Path(cache_dir), sha, thumb_size, thumb, ext)
     kind = "image" if found.kind == "image" else ("video" if found.kind == "video" else "document" if found.kind in ("document", "text") else "other")
@@ -221,6 +225,16 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
 @functools.lru_cache(maxsize=4)
 def _store(url: str) -> ObjectStore:
     return ObjectStore(url)
+
+
+@functools.lru_cache(maxsize=1)
+def _hash_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
+
+
+def _hash_and_stage(data: bytes, store_url: str) -> tuple[str, str | None]:
+    sha = hashlib.sha256(data).hexdigest()
+    return sha, _store(store_url).stage(data, sha)
 
 
 def _write_thumb(cache_dir: Path, sha: str, size: int, data: bytes, ext: str) -> Path:
