@@ -41,16 +41,18 @@ class ExportView(pn.viewable.Viewer):
                                          width=260)
         self.channel.link(s, value="channel")
         self.versions = pn.widgets.MultiChoice(label="Approved versions", options=choice_labels(s.approved_options()),
-                                               search_option_limit=12,
+                                               search_option_limit=12, placeholder="Choose approved versions…",
                                                width=420)
         self.versions.link(s, value="versions")
         self.skus = pn.widgets.TextInput.from_param(s.param.skus, label="…or SKUs (comma-separated)", width=260)
         self.reload_btn = pn.widgets.Button(label="Reload approved", width=140)
         self.presets = pn.widgets.MultiChoice(label="Rendition presets", options=choice_labels(s.preset_options()),
+                                              placeholder="All presets when empty",
                                               width=420)
         self.render_btn = pn.widgets.Button(label="Render renditions", width=160,
                                             disabled=not s.session.can("commit"))
-        self.render_btn.on_click(lambda _e: s.render(self.presets.value))
+        self.presets.link(s, value="presets")
+        self.render_btn.on_click(lambda _e: s.render())
         self.plan_btn = pn.widgets.Button(label="Plan (dry run)", width=140)
         self.run_btn = pn.widgets.Button(label="Export", color="primary", width=140, disabled=not s.session.can("export"))
         self.dest = pn.pane.Markdown("")

@@ -542,6 +542,7 @@ class ExportState(param.Parameterized):
     channel = param.String(default="folder")
     versions = param.List(default=[], doc="Version ids to export (approved ones are offered).")
     skus = param.String(default="", doc="Comma-separated SKUs (their approved versions).")
+    presets = param.List(default=[], doc="Rendition presets to render and export (empty = all).")
     plan_items = param.List(default=[])
     refused = param.List(default=[])
     result_items = param.List(default=[])
@@ -575,7 +576,7 @@ class ExportState(param.Parameterized):
 
     def _selectors(self) -> dict[str, Any]:
         skus = [s.strip() for s in self.skus.split(",") if s.strip()]
-        return {"versions": list(self.versions), "skus": skus}
+        return {"versions": list(self.versions), "skus": skus, "presets": list(self.presets)}
 
     def preset_options(self) -> list[str]:
         """Rendition presets from the project settings."""
@@ -583,8 +584,10 @@ class ExportState(param.Parameterized):
         return sorted(presets)
 
     def render(self, presets: list[str] | None = None) -> Any:
-        """Make (and check) renditions of the selected versions for ``presets`` (editors and up)."""
+        """Make (and check) renditions of the selected versions for ``presets`` (default: :attr:`presets`;
+        empty = every preset). Editors and up."""
         wb = self.session.wb
+        presets = list(presets if presets is not None else self.presets)
         if not self.versions:
             self.session.say("Choose versions to render first.", "warning")
             return None

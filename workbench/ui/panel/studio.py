@@ -99,7 +99,8 @@ class StudioView(pn.viewable.Viewer):
     def _build(self, s: StudioState) -> None:
         editor = s.session.can("generate")
         self.refs = pn.widgets.MultiChoice(label="References", options=choice_labels(s.reference_options()),
-                                           search_option_limit=12, width=300)
+                                           search_option_limit=12, width=300,
+                                           placeholder="Type to find references…")
         self.refs.link(s, value="references")
         self.recipe = pn.widgets.Select(label="Recipe", options=["", *s.recipe_options()], width=300)
         self.recipe.link(s, value="recipe")
