@@ -1,0 +1,92 @@
+"""Shared pieces of the dashboard's state layer: the per-session :class:`SessionState` and small helpers.
+
+:class:`SessionState` holds one browser session's :class:`~workbench.Workbench` (opened as the signed-in
+user) and :class:`~workbench.ui.auth.User`; every tab's state object goes through
+:meth:`SessionState.attempt`, which checks the role ON THE SERVER before calling the core and turns a
+:class:`~workbench.errors.WorkbenchError` into a status message (the views show it as a notification).
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import param
+
+from ...errors import WorkbenchError
+from ..auth import User, require
+
+__all__ = ["SessionState", "accepts", "available", "choice_labels", "esc"]
+
+
+def esc(text: Any) -> str:
+    """HTML-escape any user text (names, prompts, comments, titles) before it goes into markup."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def choice_labels(options: dict[str, str] | list[str]) -> dict[str, str]:
+    """Options for a MultiChoice with escaped labels.
+
+    Bokeh's MultiChoice hands labels to Choices.js, which inserts them as HTML, so a hostile asset name
+    would run as markup there; escaping them makes Choices.js show the literal text.
+    """
+    if isinstance(options, dict):
+        return {esc(label): value for label, value in options.items()}
+    return {esc(value): value for value in options}
+
+
+def available(wb: Any, *names: str) -> bool:
+    """True when the core API in this build has all of ``names`` (other areas land independently)."""
+    return all(callable(getattr(wb, n, None)) for n in names)
+
+
+def accepts(func: Callable[..., Any], name: str) -> bool:
+    """True when ``func`` takes a keyword argument ``name``."""
+    try:
+        params = inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+
+
+class SessionState(param.Parameterized):
+    """What all tabs of one session share: the project, the user, and the last status message."""
+
+    status = param.String(default="", doc="Last message for the user (set after each action).")
+    status_level = param.Selector(default="info", objects=["info", "success", "warning", "error"])
+
+    def __init__(self, wb: Any, user: User, **params: Any) -> None:
+        super().__init__(**params)
+        self.wb = wb
+        self.user = user
+
+    def can(self, action: str) -> bool:
+        """Whether the page should offer ``action`` (the server checks again when it is done)."""
+        return self.user.can(action)
+
+    def require(self, action: str) -> None:
+        """Raise unless the session user's role allows ``action``."""
+        require(self.user, action)
+
+    def say(self, message: str, level: str = "info") -> None:
+        """Set the status message."""
+        self.status_level = level
+        self.status = message
+
+    def attempt(self, action: str | None, func: Callable[[], Any], done: str | None = None) -> Any:
+        """Check the role for ``action``, run ``func``; turn a :class:`WorkbenchError` into a status message.
+
+        Returns ``func()``'s result, or None when it failed (the status says why).
+        """
+        try:
+            if action is not None:
+                self.require(action)
+            result = func()
+        except WorkbenchError as exc:
+            self.say(str(exc), "error")
+            return None
+        if done:
+            self.say(done, "success")
+        return result
