@@ -64,6 +64,9 @@ def test_review_comment_region_transitions_and_roles(library_wb):
     approver.asset = "mug-hero"
     approver.transition("approve", "ok")
     assert approver.review["state"] == "approved"
+    approver.transition("request_changes", "crop tighter")
+    assert approver.review["state"] == "changes_requested"
+    assert approver.review["log"][-1]["note"] == "crop tighter"
     assert view.stage.boxes[0] == review.comments[0]["region"] and view.stage.draft == review.region
     view.stage.draft = {"x": 0.5, "y": 0.5, "w": 0.2, "h": 0.1}  # two clicks on the image in the browser
     assert (review.region_x, review.region_w) == (0.5, 0.2) and review.region["h"] == 0.1
@@ -93,6 +96,7 @@ def test_export_and_reports(library_wb):
     rview = ReportsView(state=reports)
     rview.build_btn.clicks += 1
     assert reports.html and 'sandbox=""' in rview.frame.object
+    assert rview._file().getvalue().decode("utf-8") == reports.html  # what the Download button serves
     assert "<script>" not in report_iframe("<script>alert(1)</script>")
 
 
