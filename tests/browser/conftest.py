@@ -89,7 +89,7 @@ def demo_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def hostile_asset(demo_project: Path) -> dict[str, str]:
     """An output asset whose name and title are HTML/JS, to check escaping end to end."""
     import workbench
-    from tests.ui.conftest import draw_png
+    from tests.ui.helpers import draw_png
 
     wb = workbench.open(demo_project, user="mallory")
     found = wb.assets(query="hostile", limit=1)

@@ -132,7 +132,7 @@ def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset
 
 
 def test_upload_ingest_as_editor_and_not_as_viewer(browser, server):
-    from tests.ui.conftest import draw_png
+    from tests.ui.helpers import draw_png
 
     page = login(browser, server, "ed")
     _cards(page, 2)

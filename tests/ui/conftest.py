@@ -1,24 +1,12 @@
-"""Fixtures for the dashboard's param-level tests: a small library and sessions per role (no browser)."""
+"""Fixtures for the dashboard's param-level tests: a small library (no browser)."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
 
-from workbench.ui.auth import User
-from workbench.ui.panel.state import SessionState
-
-
-def draw_png(colour: tuple[int, int, int], size: int = 64) -> bytes:
-    """A tiny drawn product-ish image."""
-    img = Image.new("RGB", (size, size), (255, 255, 255))
-    ImageDraw.Draw(img).ellipse((8, 8, size - 8, size - 8), fill=colour)
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
+from tests.ui.helpers import draw_png
 
 
 @pytest.fixture
@@ -39,11 +27,3 @@ def library_wb(wb, refs_dir):
     report = wb.ingest([refs_dir])
     assert not report.failed
     return wb
-
-
-def make_session(wb, role: str, name: str | None = None) -> SessionState:
-    """A session as ``name`` with ``role``, its Workbench opened as that user."""
-    import workbench
-
-    name = name or role
-    return SessionState(workbench.open(wb.root, user=name), User(name, role))

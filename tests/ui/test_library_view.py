@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import draw_png, make_session
+from tests.ui.helpers import draw_png, make_session
 from workbench.ui.panel.library import LibraryView
 from workbench.ui.panel.state import LibraryState
 

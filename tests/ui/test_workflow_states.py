@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.ui.conftest import make_session
+from tests.ui.helpers import make_session
 from workbench.ui.panel.export import ExportView
 from workbench.ui.panel.reports import ReportsView, report_iframe
 from workbench.ui.panel.review import ReviewView
