@@ -131,3 +131,13 @@ def test_review_diff_of_two_versions(library_wb):
     assert review.diff["pixels"]["changed_fraction"] >= 0 and review.diff_png
     assert "/thumb/" in view.diff_side.object and view.diff_img.object == review.diff_png
     assert "prompt" not in view.prompt_html.object.lower() or "wb-muted" in view.prompt_html.object
+
+
+def test_cancel_stops_a_sweep(library_wb):
+    _session, studio, _ = _sweep(library_wb)
+    plan = studio.start_run()
+    studio.cancel()  # pressed before the worker got going: nothing runs
+    outcome = studio.finish(studio.execute(plan))
+    statuses = {r["status"] for r in library_wb.runs()}
+    assert not studio.running and statuses <= {"cancelled", "succeeded"}
+    assert outcome is not None and outcome.counts == {"cancelled": 2}

@@ -17,6 +17,7 @@ helpers) and :mod:`.state_review` (Review, Export, Reports).
 from __future__ import annotations
 
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,7 @@ class StudioState(param.Parameterized):
         super().__init__(**params)
         self.session = session
         self._recipe_template = ""
+        self._cancel = threading.Event()
 
     def load_latest(self) -> None:
         """Show the project's most recent sweep (called when the Studio tab is first shown)."""
@@ -284,7 +286,16 @@ class StudioState(param.Parameterized):
         if plan is not None:
             self.plan_count, self.plan_cost, self.plan_cached = plan.count, plan.estimated_cost_usd, plan.cache_hits
             self.total, self.done, self.running = plan.count, 0, True
+            self._cancel = threading.Event()
         return plan
+
+    def cancel(self) -> None:
+        """Ask the running sweep to stop (runs not finished are marked cancelled; finished outputs stay)."""
+        if self.running:
+            self.session.require("generate")
+            self._cancel.set()
+            self.session.say("Stopping the sweep…", "warning")
+
 
     def execute(self, plan: Any) -> Any:
         """Run a planned sweep (blocking; safe in a worker thread: only ``done``/``total`` change here).
@@ -293,7 +304,7 @@ class StudioState(param.Parameterized):
         """
         self.session.require("generate")
         try:
-            return self.session.wb.generate(plan=plan, on_progress=self._progress)
+            return self.session.wb.generate(plan=plan, on_progress=self._progress, cancel=self._cancel)
         except WorkbenchError as exc:
             return exc
 

@@ -131,6 +131,8 @@ class StudioView(pn.viewable.Viewer):
         self.variations.param.watch(self._on_action, "action")
         self.plan_btn.on_click(lambda _e: self._plan())
         self.run_btn.on_click(self._run)
+        self.stop_btn = pn.widgets.Button(label="Stop", width=80, disabled=True)
+        self.stop_btn.on_click(lambda _e: self.state.cancel())
         self.commit_btn.on_click(lambda _e: self._commit())
         s.load_latest()
         s.param.watch(lambda *_e: self._render_grid(), ["grid"])
@@ -154,6 +156,7 @@ class StudioView(pn.viewable.Viewer):
         if plan is None:
             return
         self.run_btn.disabled = True
+        self.stop_btn.disabled = False
         self.progress.visible = True
         self.progress.max = max(1, s.total)
         self._tick()
@@ -166,6 +169,7 @@ class StudioView(pn.viewable.Viewer):
                 self._poller.stop()
                 self._poller = None
             self.run_btn.disabled = False
+            self.stop_btn.disabled = True
         s.finish(outcome)
         self._tick()
 
@@ -219,7 +223,7 @@ class StudioView(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
         left = pn.Column(self.refs, self.recipe, self.version, self.prompt, self.variables, self.engines,
-                         self.seeds, self.aspect, pn.Row(self.plan_btn, self.run_btn), self.plan_info,
+                         self.seeds, self.aspect, pn.Row(self.plan_btn, self.run_btn), self.plan_info, self.stop_btn,
                          self.progress, self.progress_text, width=320)
         right = pn.Column(pn.Row(self.rows, self.cols, self.commit_asset, self.commit_btn), self.grid_head,
                           self.variations, self.grid_errors,
