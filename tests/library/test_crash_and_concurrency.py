@@ -74,3 +74,42 @@ def test_two_concurrent_ingest_processes_both_finish(project_dir: Path, tmp_path
     statuses = [i["status"] for out, _ in outs for i in json.loads(out)["items"]]
     assert statuses.count("duplicate") == 1
     assert wb.verify().ok
+
+
+def test_a_dead_worker_fails_only_its_files(wb: workbench.Workbench, tmp_path: Path) -> None:
+    """SIGKILL one ingest worker process: its files fail with worker_crashed, every other file lands."""
+    import os
+    import threading
+
+    files = _make_files(tmp_path / "refs", 100, size=2400)
+    result: dict[str, object] = {}
+    thread = threading.Thread(target=lambda: result.update(report=wb.ingest([tmp_path / "refs"], workers=2,
+                                                                             autotag=False)))
+    me = os.getpid()
+    thread.start()
+    victim = None
+    deadline = time.monotonic() + 60
+    while victim is None and time.monotonic() < deadline:
+        for pid in os.listdir("/proc"):
+            if pid.isdigit():
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text().split()
+                    cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+                if int(stat[3]) == me and b"spawn_main" in cmd:
+                    victim = int(pid)
+                    break
+        time.sleep(0.05)
+    assert victim is not None, "no worker process appeared"
+    while time.monotonic() < deadline and len(list(wb.store.iter_shas())) + len(wb.store.stray_temp_files()) < 4:
+        time.sleep(0.02)  # let the workers take some files first
+    os.kill(victim, signal.SIGKILL)
+    thread.join(timeout=180)
+    report = result["report"]
+    counts = report.counts()  # type: ignore[attr-defined]
+    crashed = [i for i in report.failed if i.error_code == "worker_crashed"]  # type: ignore[attr-defined]
+    assert crashed and counts["failed"] == len(crashed) and counts["ingested"] + counts["failed"] == len(files)
+    assert wb.verify().ok
+    again = wb.ingest([tmp_path / "refs"], autotag=False)
+    assert again.counts() == {"ingested": len(crashed), "duplicate": len(files) - len(crashed), "failed": 0}

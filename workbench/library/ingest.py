@@ -23,6 +23,7 @@ import stat
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -376,37 +377,55 @@ def ingest(
             item.error_code, item.error = exc.code, str(exc)
         elif isinstance(exc, MemoryError):
             item.error_code, item.error = "too_large", "not enough memory to decode this file"
+        elif isinstance(exc, BrokenProcessPool):
+            item.error_code = "worker_crashed"
+            item.error = "the worker process handling this file died (e.g. killed for memory); re-run to retry it"
         else:
             item.error_code, item.error = "error", f"{type(exc).__name__}: {exc}"
         finish(item)
 
     try:
+        def serial(accepted: tuple[str, str | None]) -> None:
+            try:
+                pending.append(prepare_file(*accepted, store_url, cache_dir, thumb_size, max_pixels))
+            except Exception as exc:  # one bad file never stops the batch
+                fail(accepted[0], exc)
+
         if workers <= 1:
             for entry in walk(paths):
                 accepted = accept(entry)
-                if accepted is None:
-                    continue
-                try:
-                    pending.append(prepare_file(*accepted, store_url, cache_dir, thumb_size, max_pixels))
-                except Exception as exc:  # one bad file never stops the batch
-                    fail(accepted[0], exc)
-                flush()
+                if accepted is not None:
+                    serial(accepted)
+                    flush()
         else:
             # spawn, not fork: libvips keeps worker threads that a forked child would inherit mid-lock
-            with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-                inflight: dict[Future[_Prepared], str] = {}
+            pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
+                max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+            inflight: dict[Future[_Prepared], str] = {}
+            try:
                 for entry in walk(paths):
                     accepted = accept(entry)
                     if accepted is None:
                         continue
-                    fut = pool.submit(prepare_file, *accepted, store_url, cache_dir, thumb_size, max_pixels)
-                    inflight[fut] = accepted[0]
-                    if len(inflight) >= workers * 4:  # bounded memory: a window of files in flight
-                        _drain(inflight, pending, fail, block=True)
-                        flush()
-                while inflight:
-                    _drain(inflight, pending, fail, block=True)
+                    if pool is not None:
+                        try:
+                            inflight[pool.submit(prepare_file, *accepted, store_url, cache_dir, thumb_size,
+                                                 max_pixels)] = accepted[0]
+                        except BrokenProcessPool:
+                            pool = _abandon(pool, inflight, pending, fail)
+                    if pool is None:  # a worker died: the files it held fail, the rest go on in-process
+                        serial(accepted)
+                    elif len(inflight) >= workers * 4 and _drain(inflight, pending, fail):
+                        # (bounded memory: at most a window of files in flight; a True drain = broken pool)
+                        pool = _abandon(pool, inflight, pending, fail)
                     flush()
+                while inflight and pool is not None:
+                    if _drain(inflight, pending, fail):
+                        pool = _abandon(pool, inflight, pending, fail)
+                    flush()
+            finally:
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
         flush(force=True)
     finally:
         if bar is not None:
@@ -416,14 +435,33 @@ def ingest(
 
 
 def _drain(inflight: dict[Future[_Prepared], str], pending: list[_Prepared],
-           fail: Callable[[str, BaseException], None], block: bool) -> None:
-    done, _ = wait(list(inflight), return_when=FIRST_COMPLETED if block else "ALL_COMPLETED", timeout=None)
+           fail: Callable[[str, BaseException], None]) -> bool:
+    """Collect at least one finished file; return True when the pool broke (a worker process died)."""
+    done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+    broken = False
     for fut in done:
         path = inflight.pop(fut)
         try:
             pending.append(fut.result())
+        except BrokenProcessPool as exc:
+            broken = True
+            fail(path, exc)
         except Exception as exc:
             fail(path, exc)
+    return broken
+
+
+def _abandon(pool: ProcessPoolExecutor, inflight: dict[Future[_Prepared], str], pending: list[_Prepared],
+             fail: Callable[[str, BaseException], None]) -> None:
+    """Fail every file still held by a broken pool and shut it down; the caller continues in-process."""
+    for fut, path in list(inflight.items()):
+        try:
+            pending.append(fut.result(timeout=0))
+        except Exception as exc:
+            fail(path, exc if isinstance(exc, BrokenProcessPool) else BrokenProcessPool(str(exc)))
+    inflight.clear()
+    pool.shutdown(wait=False, cancel_futures=True)
+    return None
 
 
 def _progress_bar(progress: object) -> Any:
