@@ -8,7 +8,8 @@ are translated at the boundary with ``raise ... from exc`` so callers only ever 
     ├── InvalidSpec                  bad user input: unknown ids, bad filters, bad templates, bad presets
     │   ├── NotFound                 an id, SKU, asset name or recipe that does not exist
     │   ├── TemplateError            recipe template errors (undefined variable, sandbox violation)
-    │   └── TransitionForbidden      a review transition the rules do not allow
+    │   ├── TransitionForbidden      a review transition the rules do not allow
+    │   └── PermissionDenied         the user's role does not allow the action (dashboard roles)
     ├── StoreError                   object store failures
     │   └── IntegrityError           a blob whose bytes do not hash to its name
     ├── LedgerError                  DuckDB failures
@@ -46,6 +47,7 @@ __all__ = [
     "MigrationError",
     "NeedsKey",
     "NotFound",
+    "PermissionDenied",
     "PluginError",
     "ProjectError",
     "ProviderError",
@@ -82,6 +84,10 @@ class TemplateError(InvalidSpec):
 
 class TransitionForbidden(InvalidSpec):
     """A review transition that the project's rules forbid."""
+
+
+class PermissionDenied(InvalidSpec):
+    """The acting user's role does not allow the action (viewer / editor / approver)."""
 
 
 class StoreError(WorkbenchError):

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from workbench.errors import InvalidSpec, TransitionForbidden
+from workbench.errors import InvalidSpec, PermissionDenied
 from workbench.ui.auth import User, UsersFile, allowed, require
 
 
@@ -41,5 +41,5 @@ def test_roles_are_ordered():
     assert allowed("editor", "generate") and not allowed("editor", "approve")
     assert allowed("viewer", "view") and not allowed("viewer", "ingest")
     assert not allowed("viewer", "no-such-action")
-    with pytest.raises(TransitionForbidden, match="needs the approver role"):
+    with pytest.raises(PermissionDenied, match="needs the approver role"):
         require(User("vic", "viewer"), "approve")

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 import tornado.web
 
-from ..errors import InvalidSpec, NotFound, TransitionForbidden, WorkbenchError
+from ..errors import InvalidSpec, NotFound, PermissionDenied, TransitionForbidden, WorkbenchError
 from .auth import User, require
 from .server import COOKIE, ServeContext
 
@@ -125,7 +125,7 @@ class ActionHandler(_Base):
         role_action, call = ACTIONS[action]
         try:
             require(user, role_action)
-        except TransitionForbidden as exc:
+        except PermissionDenied as exc:
             return self.fail(403, str(exc))
         try:
             body = json.loads(self.request.body or b"{}")
@@ -140,6 +140,8 @@ class ActionHandler(_Base):
             return self.fail(400, f"missing field {exc}")
         except NotFound as exc:
             return self.fail(404, str(exc))
+        except PermissionDenied as exc:
+            return self.fail(403, str(exc))
         except (InvalidSpec, TransitionForbidden) as exc:
             return self.fail(409, str(exc))
         except AttributeError:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import tomli_w
 
-from ..errors import InvalidSpec, ProjectError, TransitionForbidden
+from ..errors import InvalidSpec, PermissionDenied, ProjectError
 
 __all__ = [
     "ACTION_ROLES",
@@ -83,10 +83,10 @@ def allowed(role: str, action: str) -> bool:
 
 
 def require(user: User, action: str) -> None:
-    """Raise :class:`~workbench.errors.TransitionForbidden` unless ``user`` may perform ``action``."""
+    """Raise :class:`~workbench.errors.PermissionDenied` unless ``user`` may perform ``action``."""
     if not allowed(user.role, action):
         needed = ACTION_ROLES.get(action, "?")
-        raise TransitionForbidden(
+        raise PermissionDenied(
             f"{user.name} ({user.role}) may not {action.replace('_', ' ')}: it needs the {needed} role"
         )
 
