@@ -69,7 +69,8 @@ export function render({ model, el }) {
     stage.append(d);
   };
   const draw = () => {
-    if (model.sha) img.src = "/thumb/" + encodeURIComponent(model.sha); else img.removeAttribute("src");
+    if (model.sha) { img.src = "/thumb/" + encodeURIComponent(model.sha); img.style.display = ""; }
+    else { img.removeAttribute("src"); img.style.display = "none"; }
     stage.querySelectorAll(".wb-box").forEach((b) => b.remove());
     model.boxes.forEach((b, i) => add(b, "", String(i + 1)));
     add(model.draft, "new", "");
@@ -165,6 +166,10 @@ class ReviewView(pn.viewable.Viewer):
         self._render_history()
         self._render_stage()
         self._render_review()
+        if not s.asset and s.supported:  # open on the newest committed output rather than an empty page
+            newest = s.session.attempt("view", lambda: s.session.wb.assets(role="output", limit=1))
+            if newest:
+                s.asset = newest[0]["name"]
 
     def _comment(self) -> None:
         if self.state.add_comment(self.comment_text.value or ""):
