@@ -14,16 +14,17 @@ from typing import Any, ClassVar
 import httpx
 
 from workbench.errors import ExportError, RateLimited
-from workbench.export.http import RateGate, make_client, request, retrying
+from workbench.export.http import OwnedClientMixin, RateGate, request, retrying
 from workbench.plugins.channel import Channel, ChannelConfig, ExportItem
 
 __all__ = ["ToolChannel"]
 
 
-class ToolChannel(Channel):
+class ToolChannel(OwnedClientMixin, Channel):
     """Base of the project-tool channels: an owned-or-injected client and record lookup."""
 
     kind: ClassVar[str] = "project_tool"
+    default_timeout_s = 30.0
     max_workers: ClassVar[int] = 2
     #: the key of this tool's record id in the catalog ``extra`` JSON
     record_key: ClassVar[str] = ""
@@ -34,8 +35,6 @@ class ToolChannel(Channel):
 
     def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
         super().__init__(config, client)
-        self._owned = client is None
-        self._http: httpx.Client | None = None
         self.gate = RateGate(float(self.config.get("rate_per_s", self.rate_per_s)))
 
     def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -53,17 +52,6 @@ class ToolChannel(Channel):
 
         return retrying(once, attempts=int(self.config.get("attempts", 5)), max_delay=max(60.0, wait))
 
-    @property
-    def http(self) -> httpx.Client:
-        """The HTTP client (injected, or owned)."""
-        if self._http is None:
-            self._http = make_client(self.client, float(self.config.get("timeout_s", 30)))
-        return self._http
-
-    def close(self) -> None:
-        """Close the client if owned."""
-        if self._owned and self._http is not None:
-            self._http.close()
 
     def record_for(self, item: ExportItem, required: bool = True) -> str | None:
         """The tracker record of the item's SKU (catalog extra, else settings ``records``)."""

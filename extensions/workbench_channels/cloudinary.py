@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 import httpx
 
 from workbench.errors import InvalidSpec, ProviderError
-from workbench.export.http import make_client, request
+from workbench.export.http import OwnedClientMixin, request
 from workbench.export.plan import slug
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
@@ -63,7 +63,7 @@ def escape_context(value: str) -> str:
     return str(value).replace("\\", "\\\\").replace("=", "\\=").replace("|", "\\|")
 
 
-class CloudinaryChannel(Channel):
+class CloudinaryChannel(OwnedClientMixin, Channel):
     """Images on a Cloudinary cloud, public id per SKU + preset, lineage in the context."""
 
     name: ClassVar[str] = "cloudinary"
@@ -73,20 +73,7 @@ class CloudinaryChannel(Channel):
 
     def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
         super().__init__(config, client)
-        self._owned = client is None
-        self._http: httpx.Client | None = None
 
-    @property
-    def http(self) -> httpx.Client:
-        """The HTTP client (injected, or owned)."""
-        if self._http is None:
-            self._http = make_client(self.client, float(self.config.get("timeout_s", 60)))
-        return self._http
-
-    def close(self) -> None:
-        """Close the client if owned."""
-        if self._owned and self._http is not None:
-            self._http.close()
 
     def api_base(self) -> str:
         """The API base URL."""

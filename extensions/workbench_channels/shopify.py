@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import httpx
 
 from workbench.errors import ExportError, ProviderError, RateLimited
-from workbench.export.http import LeakyBucket, make_client, request, retrying
+from workbench.export.http import LeakyBucket, OwnedClientMixin, request, retrying
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
 __all__ = ["ShopifyChannel"]
@@ -53,7 +53,7 @@ _BY_HANDLE = ("query productByHandle($query: String!) { products(first: 1, query
 _PRODUCT = "query product($id: ID!) { product(id: $id) { id handle " + _MEDIA_FIELDS + " } }"
 
 
-class ShopifyChannel(Channel):
+class ShopifyChannel(OwnedClientMixin, Channel):
     """Product media on a Shopify store."""
 
     name: ClassVar[str] = "shopify"
@@ -66,8 +66,6 @@ class ShopifyChannel(Channel):
 
     def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
         super().__init__(config, client)
-        self._owned = client is None
-        self._http: httpx.Client | None = None
         self.bucket = LeakyBucket(float(self.config.get("bucket_size", 1000)),
                                   float(self.config.get("restore_rate", 50)))
         self._products: dict[str, str | None] = {}
@@ -80,17 +78,6 @@ class ShopifyChannel(Channel):
         """The shop's base URL."""
         return self.config.base_url
 
-    @property
-    def http(self) -> httpx.Client:
-        """The HTTP client (injected, or owned and closed by :meth:`close`)."""
-        if self._http is None:
-            self._http = make_client(self.client, float(self.config.get("timeout_s", 60)))
-        return self._http
-
-    def close(self) -> None:
-        """Close the client if this channel created it."""
-        if self._owned and self._http is not None:
-            self._http.close()
 
     # -- GraphQL --------------------------------------------------------------------------------------
     def graphql(self, query: str, variables: dict[str, Any], *, mutation: bool = True) -> dict[str, Any]:

@@ -24,13 +24,13 @@ from typing import Any, ClassVar
 import httpx
 
 from workbench.errors import ExportError, ProviderError
-from workbench.export.http import make_client, request
+from workbench.export.http import OwnedClientMixin, request
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
 __all__ = ["WooCommerceChannel"]
 
 
-class WooCommerceChannel(Channel):
+class WooCommerceChannel(OwnedClientMixin, Channel):
     """Product images on a WooCommerce store."""
 
     name: ClassVar[str] = "woocommerce"
@@ -42,23 +42,10 @@ class WooCommerceChannel(Channel):
 
     def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
         super().__init__(config, client)
-        self._owned = client is None
-        self._http: httpx.Client | None = None
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._ids: dict[str, str] = {}
 
-    @property
-    def http(self) -> httpx.Client:
-        """The HTTP client (injected, or owned)."""
-        if self._http is None:
-            self._http = make_client(self.client, float(self.config.get("timeout_s", 60)))
-        return self._http
-
-    def close(self) -> None:
-        """Close the client if owned."""
-        if self._owned and self._http is not None:
-            self._http.close()
 
     def destination(self) -> str:
         """The site's base URL."""

@@ -40,6 +40,29 @@ def make_client(client: httpx.Client | None, timeout: float | None = None) -> ht
     return httpx.Client(timeout=httpx.Timeout(timeout, connect=10.0) if timeout else DEFAULT_TIMEOUT)
 
 
+class OwnedClientMixin:
+    """For HTTP channels: the injected ``httpx.Client`` (tests, gateways), or one the channel creates on
+    first use and closes in :meth:`close`. Timeout from ``[channels.<name>] timeout_s``."""
+
+    client: httpx.Client | None
+    config: Any
+    default_timeout_s: float = 60.0
+    _http: httpx.Client | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client (injected, or owned and closed by :meth:`close`)."""
+        if self._http is None:
+            self._http = make_client(self.client, float(self.config.get("timeout_s", self.default_timeout_s)))
+        return self._http
+
+    def close(self) -> None:
+        """Close the client if this channel created it."""
+        if self.client is None and self._http is not None:
+            self._http.close()
+            self._http = None
+
+
 def error_message(resp: httpx.Response) -> str:
     """The provider's own error message from the common JSON error shapes, else the start of the body."""
     try:
