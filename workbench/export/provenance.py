@@ -14,11 +14,12 @@ The ``lineage_id`` is the version id: stable, unique, and resolvable in the ledg
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from xml.sax.saxutils import escape
 
 import duckdb
+
+from ..ledger.values import json_value
 
 __all__ = ["IPTC_SOURCE", "alt_text", "lineage", "lineages", "sidecar", "xmp_packet"]
 
@@ -32,14 +33,6 @@ def _row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> dict[st
         return None
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 _VERSION_SQL = (
@@ -101,7 +94,7 @@ def _shape(con: duckdb.DuckDBPyConnection, ver: dict[str, Any]) -> dict[str, Any
             "model": ver["model"],
             "model_version": ver["model_version"],
             "seed": ver["seed"],
-            "references": _json(ver["reference_versions"]) or [],
+            "references": json_value(ver["reference_versions"]) or [],
         }
     elif ancestor_run is not None:
         out["run"] = {"run_id": ancestor_run, "inherited": True}

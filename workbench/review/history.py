@@ -14,10 +14,10 @@ scan for many), so a 1,000-version chain costs a handful of queries, not a thous
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotFound
+from ..ledger.values import json_value
 from ._rows import fetch_all, fetch_one
 
 if TYPE_CHECKING:
@@ -27,13 +27,6 @@ __all__ = ["history", "lineage"]
 
 
 
-def _json(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
 
 
 def resolve_asset(con: Any, ref: str) -> dict[str, Any]:
@@ -165,7 +158,7 @@ def _add_runs(con: Any, run_ids: set[str], nodes: dict[str, Any], edges: list[di
         run_id = run.pop("id")
         found.add(run_id)
         for key in ("variables", "params", "reference_versions"):
-            run[key] = _json(run[key])
+            run[key] = json_value(run[key])
         nodes[run_id] = {"kind": "run", **run}
         if run["recipe_id"]:
             nodes.setdefault(run["recipe_id"], {"kind": "recipe", "name": run["recipe_name"],

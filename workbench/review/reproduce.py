@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import io
-import json
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,6 +21,7 @@ from PIL import Image
 
 from ..errors import InvalidSpec, NotFound
 from ..ids import sha256_hex
+from ..ledger.values import json_value
 from ..plugins import load
 from ..plugins.engine import Engine, EngineConfig, EngineRequest, ReferenceImage
 from ._rows import fetch_all, fetch_one, require_version
@@ -33,11 +33,6 @@ __all__ = ["build_request", "reproduce"]
 
 T = TypeVar("T")
 
-
-def _json(value: Any, default: Any) -> Any:
-    if isinstance(value, str):
-        return json.loads(value)
-    return default if value is None else value
 
 
 def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
@@ -52,9 +47,9 @@ def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
 
 def build_request(wb: Workbench, run: dict[str, Any]) -> EngineRequest:
     """The :class:`EngineRequest` a recorded ``runs`` row describes (reference bytes from the store)."""
-    params = _json(run.get("params"), {})
-    blobs = _json(run.get("reference_blobs"), [])
-    versions = _json(run.get("reference_versions"), [])
+    params = json_value(run.get("params"), {})
+    blobs = json_value(run.get("reference_blobs"), [])
+    versions = json_value(run.get("reference_versions"), [])
     refs = []
     with wb.ledger.connect() as con:
         facts = {r["sha256"]: r for r in fetch_all(
