@@ -164,3 +164,18 @@ def test_thumbnail_route_caches_and_checks(browser, server, hostile_asset, demo_
     assert page.request.get(f"{server}/thumb/{'0' * 64}").status == 404
     assert page.request.get(f"{server}/thumb/abc").status == 400
     page.context.close()
+
+
+def test_first_paint_is_server_rendered_escaped_and_replaced(browser, server, hostile_asset):
+    """The Library's first page arrives as HTML (painted before any script), escaped, then replaced."""
+    page = login(browser, server, "alice")
+    raw = page.context.request.get(server + "/").text()
+    assert 'id="wb-snapshot-grid"' in raw and raw.count("<figure>") >= 5
+    assert "hostile &lt;script&gt;alert(1)&lt;/script&gt;" in raw and "<script>alert(1)</script>" not in raw
+    # Bokeh's scripts come after the snapshot, so they cannot hold back its paint
+    assert raw.index('id="wb-snapshot-grid"') < raw.index("bokeh.min.js")
+    page.goto(server + "/")
+    page.locator("#library-grid img").first.wait_for(timeout=30000)
+    assert page.evaluate("() => window.wbFirstGrid > 0")
+    assert page.evaluate("() => document.getElementById('wb-snapshot') === null")
+    page.context.close()

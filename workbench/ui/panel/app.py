@@ -79,7 +79,7 @@ def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
     user = user or context.session_user()
     session = SessionState(context.open_wb(user), user)
     session.param.watch(_notify, "status")
-    tabs, _ = build_tabs(session)
+    tabs, parts = build_tabs(session)
     status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
     who = f"{esc(user.name)} · {esc(user.role)}"
     if context.login_required:
@@ -90,5 +90,20 @@ def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
         f'<div class="wb-header"><span class="wb-title">Atelier Workbench</span>'
         f'<span class="wb-user" id="wb-user">{who}</span></div>',
         stylesheets=[APP_CSS], sizing_mode="stretch_width", margin=0)
+    _first_paint(parts["library"], who)
     return pn.Column(header, pn.Column(status, tabs, sizing_mode="stretch_width", margin=(0, 10)),
                      sizing_mode="stretch_width", margin=0)
+
+
+def _first_paint(library: LibraryState, who: str) -> None:
+    """Put the server-rendered Library page into this session's HTML (see :mod:`.snapshot`)."""
+    from .library import card_of
+    from .snapshot import SNAPSHOT_TEMPLATE, snapshot_html
+
+    doc = pn.state.curdoc
+    if doc is None:
+        return
+    cards = [card_of(item) for item in library.items]
+    doc.template = SNAPSHOT_TEMPLATE
+    doc.template_variables["wb_snapshot"] = snapshot_html(
+        cards, who, f"{library.total} assets · page {library.page} of {library.pages}")

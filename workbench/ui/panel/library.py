@@ -17,7 +17,7 @@ from panel.custom import JSComponent
 
 from .state import LibraryState
 
-__all__ = ["LibraryGrid", "LibraryView"]
+__all__ = ["LibraryGrid", "LibraryView", "card_of"]
 
 GRID_CSS = """
 .wb-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
@@ -37,6 +37,13 @@ def _sha(item: dict[str, Any]) -> str | None:
     return None
 
 
+def card_of(item: dict[str, Any]) -> dict[str, str]:
+    """The grid card of one search result row."""
+    return {"id": str(item.get("id")), "sha": _sha(item) or "", "name": str(item.get("name") or ""),
+            "sku": str(item.get("sku") or ""), "state": str(item.get("state") or ""),
+            "title": str(item.get("title") or "")}
+
+
 class LibraryGrid(JSComponent):
     """The thumbnail grid as one browser component: click a thumbnail to open it in Review, tick to select.
 
@@ -50,6 +57,7 @@ class LibraryGrid(JSComponent):
 
     _esm = """
 export function render({ model, el }) {
+  document.getElementById("wb-snapshot")?.remove();  // the server-rendered first paint (snapshot.py)
   const draw = () => {
     el.innerHTML = "";
     const grid = document.createElement("div");
@@ -193,9 +201,7 @@ class LibraryView(pn.viewable.Viewer):
 
     def _render(self, *_: Any) -> None:
         s = self.state
-        self.grid.cards = [{"id": str(i.get("id")), "sha": _sha(i) or "", "name": str(i.get("name") or ""),
-                            "sku": str(i.get("sku") or ""), "state": str(i.get("state") or ""),
-                            "title": str(i.get("title") or "")} for i in s.items]
+        self.grid.cards = [card_of(i) for i in s.items]
         self.info.object = f"**{s.total}** assets · page {s.page} of {s.pages}"
         self.prev.disabled = s.page <= 1
         self.next.disabled = s.page >= s.pages
