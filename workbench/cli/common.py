@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from ..errors import (
     ConnectorError,
@@ -37,7 +38,7 @@ from ..errors import (
 )
 from ..secrets import known_secrets
 
-__all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "exit_code_for", "open_wb", "print_error"]
+__all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "exit_code_for", "open_wb", "print_error", "print_table"]
 
 ProjectOpt = Annotated[
     Path | None,
@@ -66,6 +67,16 @@ def _default(obj: Any) -> Any:
     if isinstance(obj, (set, frozenset)):
         return sorted(obj)
     return str(obj)
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    """Render ``rows`` as a table of ``columns`` on stderr (None shows as empty)."""
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
+    console.print(table)
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..errors import InvalidSpec
-from .common import JsonOpt, ProjectOpt, console, emit, open_wb
+from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 
 __all__ = ["register"]
 
@@ -25,14 +24,6 @@ DEFAULT_COST_CAP_USD = 5.0
 recipe_app = typer.Typer(help="Versioned prompt templates: add from a TOML/YAML file, list, show, export.",
                          no_args_is_help=True)
 
-
-def _table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
-    console.print(table)
 
 
 # -- recipes ---------------------------------------------------------------------------------------------
@@ -52,7 +43,7 @@ def recipe_add(
 def recipe_list(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List recipes (latest version of each)."""
     rows = open_wb(project).recipes()
-    emit(rows, as_json, lambda d: _table(d, ["name", "version", "versions", "description", "author"], "recipes"))
+    emit(rows, as_json, lambda d: print_table(d, ["name", "version", "versions", "description", "author"], "recipes"))
 
 
 @recipe_app.command("show")
@@ -191,7 +182,7 @@ def runs(
     def human(d: list[dict[str, Any]]) -> None:
         view = [dict(r, outputs=len(r["outputs"]), cost=f"{r['cost_usd'] or 0:.3f}",
                      prompt=(r["prompt"][:40] + "…") if len(r["prompt"]) > 40 else r["prompt"]) for r in d]
-        _table(view, ["id", "status", "engine", "seed", "prompt", "cost", "attempts", "outputs"], "runs")
+        print_table(view, ["id", "status", "engine", "seed", "prompt", "cost", "attempts", "outputs"], "runs")
 
     emit(rows, as_json, human)
 

@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..errors import InvalidSpec
-from .common import JsonOpt, ProjectOpt, console, emit, open_wb
+from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 
 __all__ = ["register"]
 
@@ -23,14 +22,6 @@ catalog_app = typer.Typer(help="Import and list the product catalog (SKU, title,
                           no_args_is_help=True)
 collections_app = typer.Typer(help="Static and dynamic (saved-filter) collections.", invoke_without_command=True)
 
-
-def _table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    table = Table(title=title, show_lines=False)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
-    console.print(table)
 
 
 def init(
@@ -107,14 +98,14 @@ def assets(
     rows = wb.assets(query, limit=limit, offset=offset, **filters)
     total = wb.count_assets(query, **filters)
     emit({"total": total, "assets": rows}, as_json,
-         lambda d: _table(d["assets"], ["id", "name", "sku", "role", "folder", "version", "width", "height", "state"],
+         lambda d: print_table(d["assets"], ["id", "name", "sku", "role", "folder", "version", "width", "height", "state"],
                           title=f"{d['total']} assets"))
 
 
 def folders(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List virtual folders."""
     rows = open_wb(project).folders()
-    emit(rows, as_json, lambda d: _table(d, ["path", "count", "id"]))
+    emit(rows, as_json, lambda d: print_table(d, ["path", "count", "id"]))
 
 
 def sql(
@@ -124,7 +115,7 @@ def sql(
 ) -> None:
     """Run read-only SQL over the ledger (writes are rejected)."""
     rows = open_wb(project).sql(query)
-    emit(rows, as_json, lambda d: _table(d, list(d[0]) if d else [], title=f"{len(d)} rows"))
+    emit(rows, as_json, lambda d: print_table(d, list(d[0]) if d else [], title=f"{len(d)} rows"))
 
 
 def verify(
@@ -198,7 +189,7 @@ def catalog_import(
 def catalog_list(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List the catalog (newest row per SKU)."""
     rows = open_wb(project).catalog()
-    emit(rows, as_json, lambda d: _table(d, ["sku", "title", "handle", "shopify_product_id", "woocommerce_product_id"]))
+    emit(rows, as_json, lambda d: print_table(d, ["sku", "title", "handle", "shopify_product_id", "woocommerce_product_id"]))
 
 
 @collections_app.callback()
@@ -206,7 +197,7 @@ def collections_list(ctx: typer.Context, project: ProjectOpt = None, as_json: Js
     """List collections (or use a sub-command to change them)."""
     if ctx.invoked_subcommand is None:
         rows = open_wb(project).collections()
-        emit(rows, as_json, lambda d: _table(d, ["name", "kind", "count", "filter", "id"]))
+        emit(rows, as_json, lambda d: print_table(d, ["name", "kind", "count", "filter", "id"]))
 
 
 @collections_app.command("create")

@@ -9,24 +9,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from ..errors import InvalidSpec
-from .common import JsonOpt, ProjectOpt, console, emit, open_wb
+from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 
 __all__ = ["register"]
 
 _ACTIONS = ("show", "submit", "approve", "request-changes", "publish", "withdraw", "comment", "resolve", "reopen",
             "mark")
 
-
-def _table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
-    console.print(table)
 
 
 def commit(
@@ -67,7 +58,7 @@ def history(
 ) -> None:
     """Versions of an asset, newest first: number, state, author, message, marks."""
     rows = open_wb(project).history(asset)
-    emit(rows, as_json, lambda r: _table(r, ["number", "id", "state", "author", "created_at", "message", "mark",
+    emit(rows, as_json, lambda r: print_table(r, ["number", "id", "state", "author", "created_at", "message", "mark",
                                              "rating", "parent_id"], f"history of {asset}"))
 
 
@@ -179,7 +170,7 @@ def tags(
     if refresh:
         wb.autotag(version)
     rows = wb.tags_of("version", version)
-    emit(rows, as_json, lambda r: _table(r, ["tag", "source", "confidence", "region"], f"tags of {version}"))
+    emit(rows, as_json, lambda r: print_table(r, ["tag", "source", "confidence", "region"], f"tags of {version}"))
 
 
 def crop(
