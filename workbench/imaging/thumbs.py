@@ -8,6 +8,7 @@ to sRGB, 16-bit scaled to 8-bit. Opaque thumbnails are JPEG, ones with alpha are
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import pyvips
@@ -15,7 +16,7 @@ import pyvips
 from ..errors import IngestError
 from .load import pil_load, to_srgb8
 
-__all__ = ["make_thumbnail", "thumbnail_file"]
+__all__ = ["THUMB_EXTENSIONS", "make_thumbnail", "thumbnail_file", "thumbnail_path", "write_thumbnail"]
 
 
 def make_thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
@@ -41,11 +42,30 @@ def make_thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
         return buf.getvalue(), ".jpg"
 
 
+THUMB_EXTENSIONS = (".jpg", ".webp")
+
+
+def thumbnail_path(cache_dir: Path, sha: str, size: int, ext: str) -> Path:
+    """Where the thumbnail of blob ``sha`` at ``size`` with extension ``ext`` lives in the cache."""
+    return cache_dir / "thumbs" / sha[:2] / f"{sha}_{size}{ext}"
+
+
 def thumbnail_file(cache_dir: Path, sha: str, size: int) -> Path | None:
     """The cached thumbnail of blob ``sha`` if it exists (either extension), else ``None``."""
-    base = cache_dir / "thumbs" / sha[:2] / f"{sha}_{size}"
-    for ext in (".jpg", ".webp"):
-        path = base.with_suffix(ext)
+    for ext in THUMB_EXTENSIONS:
+        path = thumbnail_path(cache_dir, sha, size, ext)
         if path.exists():
             return path
     return None
+
+
+def write_thumbnail(cache_dir: Path, sha: str, size: int, data: bytes, ext: str) -> Path:
+    """Put an encoded thumbnail into the cache (atomic rename; derived data, so no fsync)."""
+    final = thumbnail_path(cache_dir, sha, size, ext)
+    if final.exists():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")
+    tmp.write_bytes(data)
+    os.replace(tmp, final)
+    return final

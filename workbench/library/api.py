@@ -18,11 +18,11 @@ from ..errors import InvalidSpec, NotFound
 from ..ids import new_id, sha256_hex
 from ..imaging.probe import probe_image
 from ..imaging.sniff import sniff
-from ..imaging.thumbs import make_thumbnail, thumbnail_file
+from ..imaging.thumbs import THUMB_EXTENSIONS, make_thumbnail, thumbnail_file, thumbnail_path, write_thumbnail
 from . import collections as _coll
 from .catalog import import_catalog
 from .folders import ensure_folder, normalise_path
-from .ingest import IngestItem, IngestReport, _write_thumb, ingest, record_blob
+from .ingest import IngestItem, IngestReport, ingest, record_blob
 from .search import count_assets, search_assets
 from .verify import VerifyReport, verify
 
@@ -219,7 +219,7 @@ class LibraryAPI:
         if found:
             return found
         data, ext = make_thumbnail(self.store.get(sha256), size)
-        return _write_thumb(self.cache_dir, sha256, size, data, ext)
+        return write_thumbnail(self.cache_dir, sha256, size, data, ext)
 
     def rebuild_thumbnails(self) -> int:
         """Rebuild every image thumbnail from the store; return how many were written."""
@@ -227,8 +227,8 @@ class LibraryAPI:
         with self.ledger.connect() as con:
             shas = [r[0] for r in con.execute("SELECT sha256 FROM blobs WHERE kind = 'image'").fetchall()]
         for sha in shas:
-            for ext in (".jpg", ".webp"):
-                (self.cache_dir / "thumbs" / sha[:2] / f"{sha}_{size}{ext}").unlink(missing_ok=True)
+            for ext in THUMB_EXTENSIONS:
+                thumbnail_path(self.cache_dir, sha, size, ext).unlink(missing_ok=True)
             self.thumbnail_path(sha, size)
         return len(shas)
 

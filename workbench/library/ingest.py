@@ -32,7 +32,7 @@ from ..errors import IngestError
 from ..ids import new_id
 from ..imaging.probe import probe_document, probe_image
 from ..imaging.sniff import check_extension, sniff
-from ..imaging.thumbs import make_thumbnail
+from ..imaging.thumbs import make_thumbnail, write_thumbnail
 from ..ledger.bulk import bulk_insert
 from ..store import ObjectStore
 
@@ -218,7 +218,7 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
         raise
     sha, staged = hashed.result()
     if thumb:
-        _write_thumb(Path(cache_dir), sha, thumb_size, thumb, ext)
+        write_thumbnail(Path(cache_dir), sha, thumb_size, thumb, ext)
     kind = "image" if found.kind == "image" else ("video" if found.kind == "video" else "document" if found.kind in ("document", "text") else "other")
     return _Prepared(path, folder, sha, len(data), kind, found.mime, facts, staged)
 
@@ -237,16 +237,6 @@ def _hash_and_stage(data: bytes, store_url: str) -> tuple[str, str | None]:
     sha = hashlib.sha256(data).hexdigest()
     return sha, _store(store_url).stage(data, sha)
 
-
-def _write_thumb(cache_dir: Path, sha: str, size: int, data: bytes, ext: str) -> Path:
-    final = cache_dir / "thumbs" / sha[:2] / f"{sha}_{size}{ext}"
-    if final.exists():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")
-    tmp.write_bytes(data)  # derived data: rebuildable, so no fsync
-    os.replace(tmp, final)
-    return final
 
 
 # -- recording ----------------------------------------------------------------------------------------------
