@@ -179,3 +179,26 @@ def test_first_paint_is_server_rendered_escaped_and_replaced(browser, server, ho
     assert page.evaluate("() => window.wbFirstGrid > 0")
     assert page.evaluate("() => document.getElementById('wb-snapshot') === null")
     page.context.close()
+
+
+def test_studio_link_paints_its_grid_first_and_tabs_follow_the_url(browser, server, demo_project):
+    """``/?tab=studio`` opens Studio with the latest sweep's grid painted from HTML; tab clicks update the URL."""
+    import workbench
+
+    wb = workbench.open(demo_project, user="alice")
+    ref = wb.assets(role="reference", limit=1)[0]
+    wb.generate(prompt="{{ sku }} on linen", refs=[ref["id"]], engines=["local"], seeds=[1, 2, 3, 4])
+    page = login(browser, server, "alice")
+    raw = page.context.request.get(server + "/?tab=studio").text()
+    assert 'id="wb-snapshot-grid"' in raw and raw.count('class="out ') >= 4
+    assert raw.index('id="wb-snapshot-grid"') < raw.index("bokeh.min.js")
+    page.goto(server + "/?tab=studio")
+    page.locator(".wb-out img").first.wait_for(timeout=30000)
+    assert page.evaluate("() => window.wbFirstGrid > 0")
+    assert page.evaluate("() => document.getElementById('wb-snapshot') === null")
+    assert page.locator(".bk-tab.bk-active", has_text="Studio").count() == 1
+    page.locator(".bk-tab", has_text="Review").first.click()
+    page.wait_for_url("**/?tab=review", timeout=15000)
+    page.reload()
+    page.locator(".bk-tab.bk-active", has_text="Review").first.wait_for(timeout=30000)
+    page.context.close()

@@ -14,7 +14,7 @@ import panel as pn
 from ..auth import User
 from .state import LibraryState, SessionState, esc
 
-__all__ = ["build_tabs", "create_app"]
+__all__ = ["TAB_NAMES", "build_tabs", "create_app", "tab_index"]
 
 APP_CSS = """
 .wb-header{display:flex;align-items:center;gap:24px;background:#2d4a6b;color:#fff;padding:14px 20px;
@@ -23,8 +23,20 @@ APP_CSS = """
 """
 
 
-def build_tabs(session: SessionState) -> tuple[pn.Tabs, dict[str, Any]]:
-    """The five tabs for ``session`` and their state objects (tests drive these without a browser)."""
+TAB_NAMES = ("Library", "Studio", "Review", "Export", "Reports")
+
+
+def tab_index(name: str | None) -> int:
+    """The index of the tab called ``name`` (any case; ``?tab=studio`` in the URL), or 0 (Library)."""
+    wanted = (name or "").strip().lower()
+    return next((i for i, tab in enumerate(TAB_NAMES) if tab.lower() == wanted), 0)
+
+
+def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[str, Any]]:
+    """The five tabs for ``session`` with tab ``active`` open, and their state objects.
+
+    Tests drive the returned state objects without a browser.
+    """
     from .export import ExportState, ExportView
     from .library import LibraryView
     from .reports import ReportsState, ReportsView
@@ -36,24 +48,23 @@ def build_tabs(session: SessionState) -> tuple[pn.Tabs, dict[str, Any]]:
     review = ReviewState(session)
     export = ExportState(session)
     reports = ReportsState(session)
-    # Views are built when their tab is first shown, so a new session pays only for the Library grid.
+    # Views are built when their tab is first shown, so a new session pays only for the tab it opens on.
     makers = [
-        ("Library", lambda: LibraryView(state=library)),
-        ("Studio", lambda: StudioView(state=studio)),
-        ("Review", lambda: ReviewView(state=review)),
-        ("Export", lambda: ExportView(state=export)),
-        ("Reports", lambda: ReportsView(state=reports)),
+        lambda: LibraryView(state=library),
+        lambda: StudioView(state=studio),
+        lambda: ReviewView(state=review),
+        lambda: ExportView(state=export),
+        lambda: ReportsView(state=reports),
     ]
     slots = [pn.Column(sizing_mode="stretch_width") for _ in makers]
-    tabs = pn.Tabs(*[(name, slot) for (name, _), slot in zip(makers, slots, strict=True)],
-                   sizing_mode="stretch_width")
+    tabs = pn.Tabs(*zip(TAB_NAMES, slots, strict=True), active=active, sizing_mode="stretch_width")
 
     def show(index: int) -> None:
         if not slots[index].objects:
-            slots[index][:] = [makers[index][1]()]
+            slots[index][:] = [makers[index]()]
 
     tabs.param.watch(lambda e: show(e.new), "active")
-    show(0)
+    show(active)
 
     def open_in_review(event: Any) -> None:
         if event.new:
@@ -75,35 +86,55 @@ def _notify(event: Any) -> None:
 
 
 def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
-    """Build the page for one session of the server described by ``context``."""
+    """Build the page for one session of the server described by ``context``.
+
+    ``?tab=<name>`` in the URL opens that tab, and switching tabs writes it back (reload and links keep
+    the tab).
+    """
     user = user or context.session_user()
     session = SessionState(context.open_wb(user), user)
     session.param.watch(_notify, "status")
-    tabs, parts = build_tabs(session)
+    tabs, parts = build_tabs(session, active=_requested_tab())
     status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
     who = f"{esc(user.name)} · {esc(user.role)}"
     if context.login_required:
         who += ' · <a href="/logout">sign out</a>'
     # A plain page rather than a Panel template: a template costs each new session ~0.1-0.3 s on the server
-    # and extra CSS/JS in the browser, and the Library grid's time-to-pixels is what users feel.
+    # and extra CSS/JS in the browser, and the grid's time-to-pixels is what users feel.
     header = pn.pane.HTML(
         f'<div class="wb-header"><span class="wb-title">Atelier Workbench</span>'
         f'<span class="wb-user" id="wb-user">{who}</span></div>',
         stylesheets=[APP_CSS], sizing_mode="stretch_width", margin=0)
-    _first_paint(parts["library"], who)
+    _first_paint(tabs.active, parts, who)
+    if pn.state.location is not None:
+        location = pn.state.location
+        tabs.param.watch(lambda e: location.update_query(tab=TAB_NAMES[e.new].lower()), "active")
     return pn.Column(header, pn.Column(status, tabs, sizing_mode="stretch_width", margin=(0, 10)),
                      sizing_mode="stretch_width", margin=0)
 
 
-def _first_paint(library: LibraryState, who: str) -> None:
-    """Put the server-rendered Library page into this session's HTML (see :mod:`.snapshot`)."""
+def _requested_tab() -> int:
+    raw = (pn.state.session_args or {}).get("tab") or [b""]
+    value = raw[0].decode("utf-8", "replace") if isinstance(raw[0], bytes) else str(raw[0])
+    return tab_index(value)
+
+
+def _first_paint(active: int, parts: dict[str, Any], who: str) -> None:
+    """Put the server-rendered grid of the open tab into this session's HTML (see :mod:`.snapshot`)."""
     from .library import card_of
-    from .snapshot import SNAPSHOT_TEMPLATE, snapshot_html
+    from .snapshot import SNAPSHOT_TEMPLATE, library_body, snapshot_html, studio_body
 
     doc = pn.state.curdoc
     if doc is None:
         return
-    cards = [card_of(item) for item in library.items]
+    if active == 0:
+        library = parts["library"]
+        body = library_body([card_of(item) for item in library.items],
+                            f"{library.total} assets · page {library.page} of {library.pages}")
+    elif active == 1:
+        studio = parts["studio"]
+        body = studio_body(studio.grid_cards()[0], studio.grid_caption())
+    else:
+        return  # the other tabs have no grid to show early; Panel's own page loads them
     doc.template = SNAPSHOT_TEMPLATE
-    doc.template_variables["wb_snapshot"] = snapshot_html(
-        cards, who, f"{library.total} assets · page {library.page} of {library.pages}")
+    doc.template_variables["wb_snapshot"] = snapshot_html(who, TAB_NAMES, active, body)

@@ -1,22 +1,25 @@
-"""First paint: the Library grid rendered on the server into the page, before any script runs.
+"""First paint: the open tab's grid rendered on the server into the page, before any script runs.
 
-A Panel page shows nothing until Bokeh's scripts have loaded and the document has come over the websocket
-(≈0.6–1 s even with every script cached). The session already knows the first page of the Library when the
-page is requested, so the template paints that page as plain HTML (header + thumbnails) at the top of the
-body, with Bokeh's scripts moved to the end of the body so they no longer block it. The interactive grid
-removes the snapshot when it renders (:class:`~workbench.ui.panel.library.LibraryGrid`). Every name, SKU and
-title is escaped; the snapshot has no controls and ignores the pointer.
+A Panel page shows nothing until Bokeh's scripts have run and the document has come over the websocket
+(≈0.6–1 s even with every script cached). The session already knows what the open tab will show when the
+page is requested: the first page of the Library, or the Studio's latest variation grid (``/?tab=studio``).
+So the template paints that grid as plain HTML (header, tab strip, thumbnails) at the top of the body, with
+Bokeh's scripts moved to the end of the body so they no longer block it. The interactive grid removes the
+snapshot when it renders (:class:`~workbench.ui.panel.library.LibraryGrid`,
+:class:`~workbench.ui.panel.studio.VariationGrid`). Every name, SKU, label and title is escaped; the
+snapshot has no controls and ignores the pointer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from panel.io.resources import _env
 
 from .state import esc
 
-__all__ = ["SNAPSHOT_TEMPLATE", "snapshot_html"]
+__all__ = ["SNAPSHOT_TEMPLATE", "library_body", "snapshot_html", "studio_body"]
 
 # Panel's base page with the scripts moved below the snapshot and the app roots.
 SNAPSHOT_TEMPLATE = _env.from_string("""{% extends base %}
@@ -33,29 +36,57 @@ SNAPSHOT_TEMPLATE = _env.from_string("""{% extends base %}
 {% endblock inner_body %}
 """)
 
+# Offsets match the interactive layout (header, tab strip, the tab's left column) so the swap barely moves.
 _CSS = """
 #wb-snapshot{pointer-events:none;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}
-#wb-snapshot .hdr{display:flex;align-items:center;gap:24px;background:#2d4a6b;color:#fff;padding:14px 20px}
+#wb-snapshot .hdr{display:flex;align-items:center;gap:24px;background:#2d4a6b;color:#fff;padding:14px 20px;height:34px}
 #wb-snapshot .hdr b{font-size:24px;font-weight:400}#wb-snapshot .hdr span{font-size:14px}
-#wb-snapshot .body{margin:58px 10px 0 250px}
+#wb-snapshot .tabs{display:flex;margin:10px 10px 0;border-bottom:1px solid #ccc;font-size:13px}
+#wb-snapshot .tabs span{padding:6px 9px}#wb-snapshot .tabs .on{border:1px solid #ccc;border-bottom:0;
+ border-radius:4px 4px 0 0;background:#fff}
+#wb-snapshot .body{margin:22px 10px 0 250px}#wb-snapshot .body.studio{margin:64px 10px 0 336px}
 #wb-snapshot .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
 #wb-snapshot figure{margin:0;background:#fff;border:1px solid #e3e0da;border-radius:8px;overflow:hidden}
 #wb-snapshot img{display:block;width:100%;height:150px;object-fit:contain;background:#f7f6f3}
 #wb-snapshot figcaption{font-size:12px;padding:4px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+#wb-snapshot .vgrid{display:flex;flex-wrap:wrap;gap:10px}
+#wb-snapshot .out{width:160px;font-size:11px;text-align:center;margin-bottom:29px}
+#wb-snapshot .out img{width:150px;margin:0 auto 2px;border:2px solid transparent;border-radius:6px}
+#wb-snapshot .out.pick img{border-color:#2e8b57}#wb-snapshot .out.reject img{opacity:.35;border-color:#b00020}
+#wb-snapshot .cap{font-size:12px;font-weight:600;color:#444;margin:0 0 6px}
 """
 
 
-def snapshot_html(cards: list[dict[str, Any]], who: str, info: str) -> str:
-    """The server-rendered first paint: header and the first page of thumbnails (escaped)."""
+def library_body(cards: Sequence[dict[str, Any]], info: str) -> str:
+    """The Library's first page of thumbnails (``cards`` as from :func:`~.library.card_of`)."""
     figures = "".join(
         f'<figure><img src="/thumb/{esc(c["sha"])}" alt="{esc(c["name"])}"><figcaption>{esc(c["name"])}'
         f'<br><span style="color:#6b6b6b">{esc(c.get("sku") or "")}</span></figcaption></figure>'
         for c in cards if c.get("sha")
     )
+    return (f'<div class="body"><p style="font-size:13px">{esc(info)}</p>'
+            f'<div class="grid" id="wb-snapshot-grid">{figures}</div></div>')
+
+
+def studio_body(cards: Sequence[dict[str, Any]], caption: str) -> str:
+    """The Studio's variation grid (``cards`` as from :meth:`~.state.StudioState.grid_cards`)."""
+    if not cards:
+        return '<div class="body studio"><p class="cap">No sweep yet: pick references, plan, then run.</p></div>'
+    outputs = "".join(
+        f'<div class="out {esc(c.get("mark") or "")}"><img src="/thumb/{esc(c["sha"])}" alt="{esc(c["label"])}">'
+        f'{esc(c["label"])}{" · " + esc(c["mark"]) if c.get("mark") else ""}</div>'
+        for c in cards if c.get("sha")
+    )
+    return (f'<div class="body studio"><p class="cap">{esc(caption)}</p>'
+            f'<div class="vgrid" id="wb-snapshot-grid">{outputs}</div></div>')
+
+
+def snapshot_html(who: str, tabs: Sequence[str], active: int, body: str) -> str:
+    """The whole first paint: header (``who`` is already escaped), the tab strip with ``active`` marked, ``body``."""
+    strip = "".join(f'<span class="{"on" if i == active else ""}">{esc(name)}</span>' for i, name in enumerate(tabs))
     return (f'<div id="wb-snapshot" aria-hidden="true"><style>{_CSS}</style>'
             f'<div class="hdr"><b>Atelier Workbench</b><span>{who}</span></div>'
-            f'<div class="body"><p style="font-size:13px">{esc(info)}</p>'
-            f'<div class="grid" id="wb-snapshot-grid">{figures}</div></div></div>' + _MARK)
+            f'<div class="tabs">{strip}</div>{body}</div>' + _MARK)
 
 
 # Records when every snapshot thumbnail has loaded (``window.wbFirstGrid``, ms since navigation start), so a

@@ -335,6 +335,28 @@ class StudioState(param.Parameterized):
         self.grid = self.session.attempt(
             "view", lambda: wb.grid(self.sweep_id, rows=self.rows_axis or "seed", cols=self.cols_axis or "engine"))
 
+    def grid_caption(self) -> str:
+        """One line naming the sweep and the grid's axes (plain text; empty without a grid)."""
+        if self.grid is None:
+            return ""
+        return f"sweep {self.sweep_id} · rows: {self.grid.row_axis} · columns: {self.grid.col_axis}"
+
+    def grid_cards(self) -> tuple[list[dict[str, str]], list[tuple[str, str]]]:
+        """The current grid as cards ``{id, sha, label, mark}`` (row-major) and ``(label, error)`` for empty cells."""
+        grid = self.grid
+        cards: list[dict[str, str]] = []
+        errors: list[tuple[str, str]] = []
+        if grid is None:
+            return cards, errors
+        for i, row in enumerate(grid.cells):
+            for j, cell in enumerate(row):
+                label = f"{grid.row_axis} {grid.row_labels[i]} · {grid.col_labels[j]}"
+                cards += [{"id": str(o.id), "sha": str(o.sha256), "label": label, "mark": o.mark or ""}
+                          for o in cell.outputs]
+                if not cell.outputs and cell.errors:
+                    errors.append((label, str(cell.errors[0])))
+        return cards, errors
+
     def mark(self, output_id: str, mark: str) -> Any:
         """Pick, reject or clear an output (editors and up)."""
         wb = self.session.wb

@@ -41,6 +41,7 @@ class VariationGrid(JSComponent):
 
     _esm = """
 export function render({ model, el }) {
+  document.getElementById("wb-snapshot")?.remove();  // the server-rendered first paint (snapshot.py)
   const draw = () => {
     el.innerHTML = "";
     const wrap = document.createElement("div");
@@ -208,17 +209,11 @@ class StudioView(pn.viewable.Viewer):
             self.grid_head.object = "<p>No sweep yet: pick references, plan, then run.</p>"
             self.variations.cards = []
             return
-        self.grid_head.object = (f'<div class="wb-axis" id="studio-grid-head">sweep {esc(self.state.sweep_id)} · '
-                                 f'rows: {esc(grid.row_axis)} · columns: {esc(grid.col_axis)}</div>')
-        cards, errors = [], []
-        for i, row in enumerate(grid.cells):
-            for j, cell in enumerate(row):
-                label = f"{grid.row_axis} {grid.row_labels[i]} · {grid.col_labels[j]}"
-                cards += [{"id": o.id, "sha": o.sha256, "label": label, "mark": o.mark or ""} for o in cell.outputs]
-                if not cell.outputs and cell.errors:
-                    errors.append(f"<li>{esc(label)}: {esc(cell.errors[0])}</li>")
+        self.grid_head.object = f'<div class="wb-axis" id="studio-grid-head">{esc(self.state.grid_caption())}</div>'
+        cards, errors = self.state.grid_cards()
         self.variations.cards = cards
-        self.grid_errors.object = f"<ul>{''.join(errors)}</ul>" if errors else ""
+        items = "".join(f"<li>{esc(label)}: {esc(error)}</li>" for label, error in errors)
+        self.grid_errors.object = f"<ul>{items}</ul>" if items else ""
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""

@@ -1,0 +1,31 @@
+"""The page's tabs: only the opened tab is built, ``?tab=`` names are matched, and snapshots escape."""
+
+from __future__ import annotations
+
+from tests.ui.helpers import make_session
+from workbench.ui.panel.app import TAB_NAMES, build_tabs, tab_index
+from workbench.ui.panel.snapshot import library_body, snapshot_html, studio_body
+
+
+def test_tab_index_matches_names_in_any_case_and_falls_back_to_library():
+    assert tab_index("studio") == 1 and tab_index("REVIEW") == 2 and tab_index(" reports ") == 4
+    assert tab_index(None) == 0 and tab_index("") == 0 and tab_index("<script>") == 0
+
+
+def test_only_the_opened_tab_is_built(library_wb):
+    tabs, parts = build_tabs(make_session(library_wb, "viewer"), active=1)
+    assert tabs.active == 1 and [name for name, _ in zip(TAB_NAMES, tabs.objects, strict=True)] == list(TAB_NAMES)
+    built = [bool(slot.objects) for slot in tabs.objects]
+    assert built == [False, True, False, False, False]
+    tabs.active = 0
+    assert bool(tabs.objects[0].objects) and parts["library"].total == 5
+
+
+def test_snapshots_escape_every_text():
+    hostile = "<img src=x onerror=alert(1)>"
+    lib = library_body([{"sha": "ab" * 32, "name": hostile, "sku": hostile}], hostile)
+    stu = studio_body([{"id": "o1", "sha": "cd" * 32, "label": hostile, "mark": "pick"}], hostile)
+    page = snapshot_html("who", TAB_NAMES, 1, lib + stu)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count('class="on"') == 1 and '<span class="on">Studio</span>' in page
+    assert "No sweep yet" in studio_body([], "")
