@@ -23,7 +23,8 @@ are translated at the boundary with ``raise ... from exc`` so callers only ever 
     │   ├── ProviderError            the provider refused the request (4xx); not retried
     │   ├── RateLimited              429 / THROTTLED; carries ``retry_after`` seconds; retried
     │   ├── ProviderUnavailable      5xx, timeouts, connection errors; retried
-    │   └── BadResponse              malformed JSON, no image part, oversized response
+    │   ├── BadResponse              malformed JSON, no image part, oversized response
+    │   └── PartialResult            some of a run's n images failed; the run keeps those that arrived
     └── ExportError                  an export refused (not approved, failed checks) or failed
 
 Only the CLI turns these into exit codes and messages; only the UI turns them into notifications.
@@ -47,6 +48,7 @@ __all__ = [
     "MigrationError",
     "NeedsKey",
     "NotFound",
+    "PartialResult",
     "PermissionDenied",
     "PluginError",
     "ProjectError",
@@ -174,6 +176,15 @@ class BadResponse(ConnectorError):
     def __init__(self, message: str, *, text: str | None = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.text = text
+
+
+class PartialResult(ConnectorError):
+    """Some images of an ``n > 1`` request failed while others arrived (and were billed).
+
+    Recorded as the error of a run that otherwise succeeded: the images that arrived are kept, and the run
+    is not reused as a cache hit, since it holds fewer images than were asked for. Not retried (a retry would
+    pay again for the images that did arrive).
+    """
 
 
 class ExportError(WorkbenchError):

@@ -1,7 +1,9 @@
 """The ``gemini`` engine: Gemini 2.5 Flash Image (``generateContent``) over REST.
 
 One image per request (the model has no ``n``): ``n > 1`` sends ``n`` requests concurrently, each with
-``seed + i`` when a seed is given. References travel as ``inline_data`` parts after the prompt text;
+``seed + i`` when a seed is given. When some of them fail and others return images, the images are kept
+and the failures travel in ``EngineResult.failures`` (the runner records a ``PartialResult``); only when
+all fail is the first error raised (and the runner may retry). References travel as ``inline_data`` parts after the prompt text;
 ``aspect`` becomes ``generationConfig.imageConfig.aspectRatio``. A negative prompt is folded into the
 text ("Avoid: …"), since the API has no such field. The key comes from ``GEMINI_API_KEY`` (or, when that
 is unset, ``GOOGLE_API_KEY`` as Google's SDKs read it) and goes only into the ``x-goog-api-key`` header.
@@ -84,25 +86,31 @@ class GeminiEngine(Engine):
         url = f"{self.config.base_url}/v1beta/models/{model}:generateContent"
         bodies = [self.body(request, i) for i in range(request.n)]
         started = time.perf_counter()
-        try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(self._one(url, body, key)) for body in bodies]
-        except* ConnectorError as eg:
-            raise _first(eg) from None
-        results = [t.result() for t in tasks]
+        # Every call is billed once it has answered, so a failed call must not cost the images of the others:
+        # wait for all of them, keep what arrived, and raise only when nothing did.
+        outcomes = await asyncio.gather(*(self._one(url, body, key) for body in bodies), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, ConnectorError):
+                raise outcome
+        failures = [o for o in outcomes if isinstance(o, ConnectorError)]
+        results = [o for o in outcomes if not isinstance(o, BaseException)]
+        if not results:
+            raise failures[0]
         images = [img for imgs, _, _ in results for img in imgs]
         raws = [raw for _, _, raw in results]
         texts = [t for _, t, _ in results if t]
         usage = Usage(
-            cost_usd=cost_for(self, len(images), len(request.references) * request.n),
+            cost_usd=cost_for(self, len(images), len(request.references) * len(results)),
             input_tokens=_sum(r.get("usageMetadata", {}).get("promptTokenCount") for r in raws),
             output_tokens=_sum(r.get("usageMetadata", {}).get("candidatesTokenCount") for r in raws),
             latency_s=time.perf_counter() - started,
             request_id=",".join(str(r["responseId"]) for r in raws if r.get("responseId")) or None,
             model_version=next((str(r["modelVersion"]) for r in raws if r.get("modelVersion")), model),
-            raw={"usageMetadata": [r.get("usageMetadata") for r in raws], "requests": len(raws)},
+            raw={"usageMetadata": [r.get("usageMetadata") for r in raws], "requests": len(bodies),
+                 "failed_requests": len(failures)},
         )
-        return EngineResult(images=images, usage=usage, text="\n".join(texts) or None)
+        return EngineResult(images=images, usage=usage, text="\n".join(texts) or None,
+                            failures=[f"{type(e).__name__}: {e}" for e in failures])
 
     async def _one(self, url: str, body: dict[str, Any], key: str) -> tuple[list[GeneratedImage], str, dict]:
         resp = await send(self, "POST", url, json=body, secrets=(key,),
@@ -118,15 +126,6 @@ class GeminiEngine(Engine):
 def _sum(values: Any) -> int | None:
     nums = [int(v) for v in values if isinstance(v, (int, float))]
     return sum(nums) if nums else None
-
-
-def _first(eg: BaseExceptionGroup) -> ConnectorError:
-    for exc in eg.exceptions:
-        if isinstance(exc, BaseExceptionGroup):
-            return _first(exc)
-        if isinstance(exc, ConnectorError):
-            return exc
-    return ConnectorError(str(eg))
 
 
 def _error(resp: RawResponse, key: str) -> ConnectorError:

@@ -125,3 +125,23 @@ def test_n_images_count_against_the_limits(wb, fake) -> None:
     stats = fake.state.stats
     assert stats.faults.get("concurrency", 0) == 0 and stats.max_in_flight <= 2
     assert stats.images_billed == 6 and all(r["attempts"] == 1 for r in runs)
+
+
+def test_n2_partial_failure_keeps_the_billed_image(wb, refs, fake) -> None:
+    """One of two calls fails: the image that arrived (and was billed) is kept, nothing is sent again."""
+    fake.state.gate.push("ok", "503")
+    (run,) = _run(wb, refs=["SKU-1001"], seeds=[7], n=2)
+    assert run["status"] == "succeeded" and run["attempts"] == 1 and len(run["outputs"]) == 1
+    assert run["error_type"] == "PartialResult" and "1 of 2 images failed" in run["error"]
+    assert fake.state.stats.requests == 2 and fake.state.stats.images_billed == 1
+    assert run["cost_usd"] == pytest.approx(0.039)
+    # a partial run is not a cache source: the same request is sent again in full
+    (again,) = _run(wb, refs=["SKU-1001"], seeds=[7], n=2)
+    assert again["cached_from"] is None and len(again["outputs"]) == 2 and again["error"] is None
+    assert fake.state.stats.requests == 4
+
+
+def test_n2_all_failing_is_a_failed_run(wb, fake) -> None:
+    fake.state.gate.push("400", "400")
+    (run,) = _run(wb, seeds=[3], n=2)
+    assert run["status"] == "failed" and run["error_type"] == "ProviderError" and run["outputs"] == []

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import BadResponse, ProviderUnavailable, WorkbenchError
+from ..errors import BadResponse, PartialResult, ProviderUnavailable, WorkbenchError
 from ..plugins.engine import EngineResult
 from .engines import EnginePool
 from .limits import EngineGate
@@ -219,7 +219,7 @@ class Runner:
         self._counts[outcome.status] += 1
         if outcome.cached_from:
             self._counts["cached"] += 1
-        if outcome.status == "succeeded" and not outcome.cached_from:
+        if outcome.status == "succeeded" and not outcome.cached_from and outcome.error is None:
             self._done_hashes.setdefault(run.request_hash, run.id)
         self._emit("finish", run, status=outcome.status, cached_from=outcome.cached_from)
 
@@ -297,6 +297,11 @@ class Runner:
                 if result.images:
                     outcome.images = list(result.images)
                     outcome.status, outcome.error = "succeeded", None
+                    if result.failures:
+                        outcome.error = PartialResult(
+                            f"{run.engine}: {len(result.failures)} of {request.n} images failed "
+                            f"({'; '.join(result.failures)[:400]}); kept the {len(result.images)} that arrived",
+                            provider=run.engine)
                     return
                 error = BadResponse(f"{run.engine}: the response had no image", text=result.text or "",
                                     provider=run.engine)

@@ -309,7 +309,7 @@ def build_plan(
 
 
 def _attach_cache(wb: Workbench, plan: SweepPlan) -> None:
-    """Fill ``cached_from`` for runs whose identical request already succeeded with outputs."""
+    """Fill ``cached_from`` for runs whose identical request already succeeded with all its outputs."""
     hashes = sorted({r.request_hash for r in plan.runs})
     if not hashes:
         return
@@ -317,6 +317,7 @@ def _attach_cache(wb: Workbench, plan: SweepPlan) -> None:
         rows = con.execute(
             "SELECT r.request_hash, arg_max(r.id, r.finished_at) FROM runs r "
             "WHERE r.status = 'succeeded' AND r.cached_from IS NULL AND r.request_hash IN (SELECT unnest(?)) "
+            "AND r.error_type IS DISTINCT FROM 'PartialResult' "
             "AND EXISTS (SELECT 1 FROM run_outputs o WHERE o.run_id = r.id) GROUP BY r.request_hash",
             [hashes]).fetchall()
     found = dict(rows)

@@ -105,6 +105,9 @@ class EngineResult:
     images: list[GeneratedImage]
     usage: Usage = field(default_factory=Usage)
     text: str | None = None
+    #: Messages of the sub-requests that failed while others returned images (an engine that fans ``n``
+    #: out into several calls); the runner records them as a :class:`~workbench.errors.PartialResult`.
+    failures: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
