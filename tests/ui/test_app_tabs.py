@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from tests.ui.helpers import make_session
+from tests.ui.helpers import draw_png, make_session
 from workbench.ui.panel.app import TAB_NAMES, build_tabs, tab_index
+from workbench.ui.panel.library import LibraryView
 from workbench.ui.panel.snapshot import library_body, snapshot_html, studio_body
+from workbench.ui.panel.studio import StudioView
 
 
 def test_tab_index_matches_names_in_any_case_and_falls_back_to_library():
@@ -29,3 +31,22 @@ def test_snapshots_escape_every_text():
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert page.count('class="on"') == 1 and '<span class="on">Studio</span>' in page
     assert "No sweep yet" in studio_body([], "")
+
+
+def test_ticked_library_assets_become_studio_references(library_wb):
+    """Any ticked asset (here an output, which the reference picker does not list) can be sent."""
+    sha = library_wb.put_blob(draw_png((9, 90, 200)))
+    output = library_wb.create_asset("approved hero", sku="SKU-1001", role="output")
+    library_wb.add_version(output, sha)
+    tabs, parts = build_tabs(make_session(library_wb, "editor"), active=0)
+    library_view = LibraryView(state=parts["library"])  # a second view on the tab's own state
+    studio_view = StudioView(state=parts["studio"])
+    library_view.studio_btn.clicks += 1  # nothing ticked: a warning, nothing sent
+    assert parts["session"].status_level == "warning" and tabs.active == 0
+    ticked = [c["id"] for c in library_view.grid.cards[:2]]
+    assert ticked[0] == output and output not in studio_view.refs.options.values()
+    library_view.grid.selected = ticked
+    library_view.studio_btn.clicks += 1
+    assert tabs.active == 1 and parts["studio"].references == ticked
+    assert list(studio_view.refs.value) == ticked and set(ticked) <= set(studio_view.refs.options.values())
+    assert library_view.grid.selected == []

@@ -72,6 +72,12 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
             tabs.active = 2
 
     library.param.watch(open_in_review, "selected")
+
+    def send_to_studio(event: Any) -> None:
+        if event.new and studio.use_references(list(event.new)):
+            tabs.active = 1
+
+    library.param.watch(send_to_studio, "to_studio")
     return tabs, {"session": session, "library": library, "studio": studio, "review": review,
                   "export": export, "reports": reports}
 

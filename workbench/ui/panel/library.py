@@ -153,6 +153,8 @@ class LibraryView(pn.viewable.Viewer):
                                             disabled=not editor)
         self.coll_btn = pn.widgets.Button(label="Add", width=80, disabled=not editor)
         self.coll_btn.on_click(lambda _e: self._organise("collection"))
+        self.studio_btn = pn.widgets.Button(label="Use ticked as Studio references", width=240)
+        self.studio_btn.on_click(lambda _e: self._to_studio())
         self.open = pn.widgets.Select(label="Open in Review", options={})
         self.open.link(s, value="selected")
         self.upload = pn.widgets.FileInput(multiple=True, accept="image/*", label="Upload",
@@ -199,6 +201,14 @@ class LibraryView(pn.viewable.Viewer):
             self._load_menus()
             self.grid.selected = []
 
+    def _to_studio(self) -> None:
+        ids = list(self.grid.selected)
+        if not ids:
+            self.state.session.say("Tick the assets to use as references first.", "warning")
+            return
+        self.state.to_studio = ids
+        self.grid.selected = []
+
     def _render(self, *_: Any) -> None:
         s = self.state
         self.grid.cards = [card_of(i) for i in s.items]
@@ -214,7 +224,8 @@ class LibraryView(pn.viewable.Viewer):
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), "**Ingest**", self.upload, self.upload_btn, width=240,
         )
         organise = pn.Row(self.folder_to, pn.Column(pn.Spacer(height=18), self.folder_btn), self.coll_to,
-                          pn.Column(pn.Spacer(height=18), self.coll_btn))
+                          pn.Column(pn.Spacer(height=18), self.coll_btn),
+                          pn.Column(pn.Spacer(height=18), self.studio_btn))
         body = pn.Column(pn.Row(self.prev, self.next, self.info), self.grid, pn.Row(self.open), organise,
                          sizing_mode="stretch_width")
         return pn.Row(filters, body, sizing_mode="stretch_width")

@@ -47,6 +47,7 @@ class LibraryState(param.Parameterized):
     items = param.List(default=[], doc="Assets on the current page.")
     total = param.Integer(default=0)
     selected = param.String(default="", doc="Asset id opened from the grid.")
+    to_studio = param.List(default=[], doc="Ticked asset ids sent to the Studio as references (an event).")
 
     def __init__(self, session: SessionState, **params: Any) -> None:
         super().__init__(**params)
@@ -185,6 +186,7 @@ class StudioState(param.Parameterized):
     """Studio tab: references, recipe + prompt, engines, seeds → plan (count, cost) → run with progress → grid."""
 
     references = param.List(default=[], doc="Reference asset ids.")
+    sent_labels = param.Dict(default={}, doc="Label → id of references added from outside the picker's list.")
     recipe = param.String(default="", doc="Recipe name; empty for an inline prompt.")
     recipe_version = param.Integer(default=0, bounds=(0, None), doc="0 = latest.")
     prompt = param.String(default="{{ sku }} product on a clean white studio background")
@@ -222,6 +224,23 @@ class StudioState(param.Parameterized):
     def supported(self) -> bool:
         """Whether this build has the generation API."""
         return available(self.session.wb, "plan", "generate", "grid", "mark_output")
+
+    def use_references(self, asset_ids: list[str]) -> dict[str, str]:
+        """Add assets (any role, e.g. ticked in the Library) to the references; returns their label → id.
+
+        The picker lists only the newest references, so assets sent from the Library bring their own labels.
+        """
+        wb = self.session.wb
+        labels: dict[str, str] = {}
+        for asset_id in asset_ids:
+            row = self.session.attempt(None, lambda a=asset_id: wb.asset(a))
+            if row:
+                labels[str(row["name"])] = str(row["id"])
+        if labels:
+            self.sent_labels = {**self.sent_labels, **labels}
+            self.references = list(dict.fromkeys([*self.references, *labels.values()]))
+            self.session.say(f"{len(labels)} reference(s) from the Library; plan or run when ready.", "success")
+        return labels
 
     def reference_options(self) -> dict[str, str]:
         """Label → asset id of reference assets."""

@@ -103,6 +103,7 @@ class StudioView(pn.viewable.Viewer):
                                            search_option_limit=12, width=300,
                                            placeholder="Type to find references…")
         self.refs.link(s, value="references")
+        s.param.watch(self._show_references, "references")
         self.recipe = pn.widgets.Select(label="Recipe", options=["", *s.recipe_options()], width=300)
         self.recipe.link(s, value="recipe")
         self.version = pn.widgets.IntInput.from_param(s.param.recipe_version, label="Recipe version (0 = latest)",
@@ -141,6 +142,16 @@ class StudioView(pn.viewable.Viewer):
         s.param.watch(lambda *_e: s.refresh_grid(), ["rows_axis", "cols_axis"])
         self._poller: Any = None
         self._render_grid()
+
+    def _show_references(self, event: Any) -> None:
+        """References set on the state (e.g. sent from the Library) appear, ticked, in the picker."""
+        known = set(self.refs.options.values())
+        if any(a not in known for a in event.new):
+            self.refs.options = {**self.refs.options, **choice_labels(self.state.sent_labels)}
+        allowed = set(self.refs.options.values())
+        value = [a for a in event.new if a in allowed]
+        if list(self.refs.value) != value:
+            self.refs.value = value
 
     # -- actions ---------------------------------------------------------------------------------------
     def _plan(self) -> None:
