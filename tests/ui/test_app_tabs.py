@@ -50,3 +50,4 @@ def test_ticked_library_assets_become_studio_references(library_wb):
     assert tabs.active == 1 and parts["studio"].references == ticked
     assert list(studio_view.refs.value) == ticked and set(ticked) <= set(studio_view.refs.options.values())
     assert library_view.grid.selected == []
+    assert list(StudioView(state=parts["studio"]).refs.value) == ticked  # a view built afterwards shows them too

@@ -64,6 +64,9 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
             slots[index][:] = [makers[index]()]
 
     tabs.param.watch(lambda e: show(e.new), "active")
+    # a switch made by the server (e.g. "Use ticked as Studio references" at the foot of a long Library page)
+    # must not leave the new tab scrolled out of view
+    tabs.jscallback(active="window.scrollTo(0, 0);")
     show(active)
 
     def open_in_review(event: Any) -> None:

@@ -99,7 +99,9 @@ class StudioView(pn.viewable.Viewer):
 
     def _build(self, s: StudioState) -> None:
         editor = s.session.can("generate")
-        self.refs = pn.widgets.MultiChoice(label="References", options=choice_labels(s.reference_options()),
+        options = {**choice_labels(s.reference_options()), **choice_labels(s.sent_labels)}
+        self.refs = pn.widgets.MultiChoice(label="References", options=options,
+                                           value=[r for r in s.references if r in options.values()],
                                            search_option_limit=12, width=300,
                                            placeholder="Type to find references…")
         self.refs.link(s, value="references")
