@@ -43,3 +43,21 @@ def test_roles_are_ordered():
     assert not allowed("viewer", "no-such-action")
     with pytest.raises(PermissionDenied, match="needs the approver role"):
         require(User("vic", "viewer"), "approve")
+
+
+def test_open_session_follows_role_changes_in_the_users_file(tmp_path, library_wb):
+    """Demotion or removal takes effect on the next server-side check of an already open page."""
+    from workbench.ui.panel.session import SessionState
+    from workbench.ui.panel.state import StudioState
+
+    users = UsersFile(tmp_path / "users.toml")
+    ed = users.add("ed", "correct horse battery", "editor")
+    session = SessionState(library_wb, ed, lookup=users.get)
+    session.require("generate")
+    users.add("ed", "correct horse battery", "viewer")  # an admin demotes ed while the page is open
+    with pytest.raises(PermissionDenied, match="viewer"):
+        session.require("generate")
+    assert StudioState(session).start_run() is None and "viewer" in session.status
+    users.remove("ed")
+    with pytest.raises(PermissionDenied, match="no longer a user"):
+        session.require("view")

@@ -101,7 +101,8 @@ def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
     the tab).
     """
     user = user or context.session_user()
-    session = SessionState(context.open_wb(user), user)
+    users = context.users if context.login_required else None
+    session = SessionState(context.open_wb(user), user, lookup=users.get if users is not None else None)
     session.param.watch(_notify, "status")
     tabs, parts = build_tabs(session, active=_requested_tab())
     status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")

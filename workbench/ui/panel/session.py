@@ -15,7 +15,7 @@ from typing import Any
 
 import param
 
-from ...errors import WorkbenchError
+from ...errors import PermissionDenied, WorkbenchError
 from ..auth import User, require
 
 __all__ = ["SessionState", "accepts", "available", "choice_labels", "esc"]
@@ -57,17 +57,29 @@ class SessionState(param.Parameterized):
     status = param.String(default="", doc="Last message for the user (set after each action).")
     status_level = param.Selector(default="info", objects=["info", "success", "warning", "error"])
 
-    def __init__(self, wb: Any, user: User, **params: Any) -> None:
+    def __init__(self, wb: Any, user: User, *, lookup: Callable[[str], User | None] | None = None,
+                 **params: Any) -> None:
+        """``lookup(name)`` returns the user as the users file has them now (None once removed)."""
         super().__init__(**params)
         self.wb = wb
         self.user = user
+        self._lookup = lookup
 
     def can(self, action: str) -> bool:
         """Whether the page should offer ``action`` (the server checks again when it is done)."""
         return self.user.can(action)
 
     def require(self, action: str) -> None:
-        """Raise unless the session user's role allows ``action``."""
+        """Raise unless the session user's role allows ``action``.
+
+        The role is read again from the users file first, so a demotion or removal takes effect on the
+        next action of an open page, not only on its next load.
+        """
+        if self._lookup is not None:
+            current = self._lookup(self.user.name)
+            if current is None:
+                raise PermissionDenied(f"{self.user.name} is no longer a user of this dashboard; sign in again")
+            self.user = current
         require(self.user, action)
 
     def say(self, message: str, level: str = "info") -> None:
