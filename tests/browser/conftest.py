@@ -151,9 +151,13 @@ def login(browser: object, base: str, name: str) -> object:
     return page
 
 
-def shot(page: object, name: str) -> Path:
-    """Save a full-page screenshot under artifacts/screenshots/."""
+def shot(page: object, name: str, full_page: bool = True) -> Path:
+    """Save a screenshot (the full page unless ``full_page=False``) under artifacts/screenshots/.
+
+    Chromium's full-page capture lays iframes out again at their default 300 px width, so a page showing
+    an iframe (the savings report) is captured as the viewport instead.
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(path), full_page=full_page)  # type: ignore[attr-defined]
     return path

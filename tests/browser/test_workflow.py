@@ -3,6 +3,8 @@ export to a folder, open the report. Screenshots of every step go to artifacts/s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from .conftest import login, shot
@@ -102,10 +104,13 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     assert exported, "nothing was written to the folder channel"
 
     _tab(page, "Reports")
-    page.get_by_role("button", name="Build the savings report").click()
-    page.locator("#savings-report").first.wait_for(timeout=60000)
+    page.locator("#savings-report").first.wait_for(timeout=60000)  # built when the tab opens
     page.wait_for_timeout(1000)
-    shot(page, "14_report")
+    shot(page, "14_report", full_page=False)
+    with page.expect_download(timeout=60000) as pdf:
+        page.get_by_text("Download PDF").first.click()
+    assert pdf.value.suggested_filename == "savings-report.pdf"
+    assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
     outside = [u for u in page.requests
                if not u.startswith((server, server.replace("http://", "ws://"), "data:", "blob:", "about:"))]
     assert outside == [], f"requests left loopback: {outside}"

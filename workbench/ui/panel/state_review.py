@@ -256,9 +256,17 @@ class ReportsState(param.Parameterized):
         """Whether this build has the savings report."""
         return available(self.session.wb, "savings_report")
 
-    def build(self) -> str:
-        """(Re)build the report HTML."""
+    def render(self, fmt: str = "html") -> str | bytes:
+        """The report as HTML text or PDF bytes, from the ledger as it is now (safe in a worker thread).
+
+        Returns an empty value when it cannot be built (the status says why); sets no parameters.
+        """
         if not self.supported:
-            return ""
-        self.html = self.session.attempt("view", lambda: self.session.wb.savings_report(fmt="html")) or ""
+            return "" if fmt == "html" else b""
+        body = self.session.attempt("view", lambda: self.session.wb.savings_report(fmt=fmt))
+        return body if body is not None else ("" if fmt == "html" else b"")
+
+    def build(self) -> str:
+        """(Re)build the report HTML and show it."""
+        self.html = str(self.render("html"))
         return self.html
