@@ -30,6 +30,7 @@ CSS = """
 .wb-hist img{width:110px;height:110px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
 .wb-hist figure.sel img{border-color:#2d4a6b}
 .wb-comments{font-size:13px;list-style:none;padding-left:0} .wb-comments li{margin-bottom:4px} .wb-muted{color:#777}
+.wb-tag{display:inline-block;font-size:11px;background:#eef1f5;border:1px solid #d8dde5;border-radius:10px;padding:1px 8px;margin:0 4px 4px 0}
 .wb-pdiff del{background:#f7dede;text-decoration:line-through} .wb-pdiff ins{background:#d8f0d8;text-decoration:none}
 .wb-side{display:flex;gap:8px} .wb-side img{width:260px;height:260px;object-fit:contain;background:#f7f6f3}
 """
@@ -145,7 +146,7 @@ class ReviewView(pn.viewable.Viewer):
         self.tag_input = pn.widgets.TextInput(label="Add tag", placeholder="e.g. hero", width=180,
                                               disabled=not can("tag"))
         self.tag_btn = pn.widgets.Button(label="Tag", width=70, disabled=not can("tag"))
-        self.tags_html = pn.pane.HTML("")
+        self.tags_html = pn.pane.HTML("", stylesheets=[CSS], width=280)
         self.diff_btn = pn.widgets.Button(label="Diff", width=100)
         self.diff_stats = pn.pane.Markdown("")
         self.diff_side = pn.pane.HTML("", stylesheets=[CSS])
@@ -226,9 +227,15 @@ class ReviewView(pn.viewable.Viewer):
     def _render_review(self) -> None:
         s = self.state
         state = s.review.get("state", "")
-        allowed = ", ".join(s.review.get("allowed", []))
-        self.state_md.object = (f"**State:** {esc(state)}  \nallowed next: {esc(allowed)}" if state else "")
-        self.tags_html.object = " ".join(f'<code>{esc(t.get("tag"))}</code>' for t in s.tags)
+        allowed = list(s.review.get("allowed", []))
+        self.state_md.object = (f"**State:** {esc(state)}  \nallowed next: {esc(', '.join(allowed))}"
+                                if state else "")
+        # a button is live only when the role allows it AND the version's state has that transition next
+        can = s.session.can
+        for action, button in (("submit", self.submit_btn), ("approve", self.approve_btn),
+                               ("request_changes", self.changes_btn)):
+            button.disabled = not (can(action) and (not state or action in allowed))
+        self.tags_html.object = "".join(f'<span class="wb-tag">{esc(t.get("tag"))}</span>' for t in s.tags)
 
     def _render_diff(self) -> None:
         s = self.state
