@@ -56,14 +56,18 @@ def test_review_comment_region_transitions_and_roles(library_wb):
     view.comment_btn.clicks += 1
     assert review.comments[0]["region"] == {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
     assert "<script>" not in view.comments_html.object and "&lt;script&gt;" in view.comments_html.object
+    assert not view.submit_btn.disabled and view.approve_btn.disabled  # an editor, and a draft
     view.submit_btn.clicks += 1
-    assert review.review["state"] == "in_review"
-    view.approve_btn.clicks += 1  # an editor: refused on the server side
+    assert review.review["state"] == "in_review" and view.submit_btn.disabled
+    view.approve_btn.clicks += 1  # an editor (the button is off, but the server decides): refused
     assert review.review["state"] == "in_review" and "approver" in session.status
     approver = ReviewState(make_session(library_wb, "approver", "al"))
+    approver_view = ReviewView(state=approver)
     approver.asset = "mug-hero"
+    assert not approver_view.approve_btn.disabled and not approver_view.changes_btn.disabled
     approver.transition("approve", "ok")
-    assert approver.review["state"] == "approved"
+    assert approver.review["state"] == "approved" and approver_view.approve_btn.disabled
+    assert not approver_view.changes_btn.disabled
     approver.transition("request_changes", "crop tighter")
     assert approver.review["state"] == "changes_requested"
     assert approver.review["log"][-1]["note"] == "crop tighter"
