@@ -25,6 +25,9 @@ def test_login_is_required(browser, server):
     page = browser.new_page()
     page.goto(server + "/")
     assert "/login" in page.url
+    for path in ("/?tab=studio", "/app", "/app/autoload.js?bokeh-autoload-element=x"):  # the page and the app
+        response = page.request.get(server + path, max_redirects=0)
+        assert response.status in (302, 401, 403) and "wb-snapshot" not in response.text(), path
     page.fill("#username", "alice")
     page.fill("#password", "not the password")
     page.click("#login-submit")

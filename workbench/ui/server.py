@@ -1,7 +1,8 @@
 """Serve the Panel dashboard: ``workbench serve``.
 
-One Bokeh/Tornado server runs the Panel app (one session per browser tab, each with its own state objects
-and its own :class:`~workbench.Workbench` opened as the signed-in user), plus a few plain Tornado routes
+One Bokeh/Tornado server runs the Panel app at ``/app`` (one session per browser tab, each with its own
+state objects and its own :class:`~workbench.Workbench` opened as the signed-in user), the page at ``/``
+that paints the first grid and embeds the app (:mod:`workbench.ui.page`), plus a few plain Tornado routes
 from :mod:`workbench.ui.api_routes` (thumbnails, JSON actions).
 
 Offline by construction: Bokeh and Panel JS/CSS are served from this server's ``/static`` (Bokeh's
@@ -17,6 +18,7 @@ Without login (local use) the session user is ``$WORKBENCH_USER`` with the appro
 
 from __future__ import annotations
 
+import gc
 import html
 import os
 import secrets
@@ -228,6 +230,7 @@ def build_server(
 
     from ..project import current_user, open_project
     from .api_routes import routes
+    from .page import APP_PATH, PageHandler
     from .panel.app import create_app
 
     wb = open_project(project_dir)  # fail fast on a bad project, before binding the port
@@ -247,8 +250,9 @@ def build_server(
     kwargs: dict[str, Any] = {}
     if users is not None:
         kwargs["auth_provider"] = UsersFileAuth(context)
+    # The app lives at /app; "/" is our page, which paints the first grid and embeds the app (see .page).
     return pn.serve(
-        {"/": lambda: create_app(context)},
+        {APP_PATH: lambda: create_app(context)},
         port=port,
         address=address,
         show=show,
@@ -256,7 +260,7 @@ def build_server(
         title="Atelier Workbench",
         websocket_origin=_origins(address, port),
         cookie_secret=context.cookie_secret,
-        extra_patterns=routes(context),
+        extra_patterns=[(r"/", PageHandler, {"context": context}), *routes(context)],
         **kwargs,
     )
 
@@ -264,5 +268,9 @@ def build_server(
 def serve(project_dir: str | os.PathLike[str], **kwargs: Any) -> None:
     """Run the dashboard until interrupted (see :func:`build_server` for the options)."""
     server = build_server(project_dir, **kwargs)
+    # Everything imported so far (Panel, Bokeh, DuckDB, the app) lives as long as the server: keep it out
+    # of the cyclic collector's full passes, which otherwise stall a session being built by 50-100 ms.
+    gc.collect()
+    gc.freeze()
     server.start()
     server.io_loop.start()

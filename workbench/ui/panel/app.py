@@ -12,7 +12,8 @@ from typing import Any
 import panel as pn
 
 from ..auth import User
-from .state import LibraryState, SessionState, esc
+from .snapshot import who_html
+from .state import LibraryState, SessionState
 
 __all__ = ["TAB_NAMES", "build_tabs", "create_app", "tab_index"]
 
@@ -101,21 +102,23 @@ def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
     the tab).
     """
     user = user or context.session_user()
+    doc = pn.state.curdoc
+    if doc is not None:
+        # Panel points its widgets' stylesheets at this server only when it renders the page itself; the
+        # autoloaded app (workbench.ui.page) must say so, or they would be fetched from Panel's CDN.
+        doc.template_variables["dist_url"] = "/static/extensions/panel/"
     users = context.users if context.login_required else None
     session = SessionState(context.open_wb(user), user, lookup=users.get if users is not None else None)
     session.param.watch(_notify, "status")
-    tabs, parts = build_tabs(session, active=_requested_tab())
+    tabs, _parts = build_tabs(session, active=_requested_tab())
     status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
-    who = f"{esc(user.name)} · {esc(user.role)}"
-    if context.login_required:
-        who += ' · <a href="/logout">sign out</a>'
+    who = who_html(user, context.login_required)
     # A plain page rather than a Panel template: a template costs each new session ~0.1-0.3 s on the server
     # and extra CSS/JS in the browser, and the grid's time-to-pixels is what users feel.
     header = pn.pane.HTML(
         f'<div class="wb-header"><span class="wb-title">Atelier Workbench</span>'
         f'<span class="wb-user" id="wb-user">{who}</span></div>',
         stylesheets=[APP_CSS], sizing_mode="stretch_width", margin=0)
-    _first_paint(tabs.active, parts, who)
     if pn.state.location is not None:
         location = pn.state.location
         tabs.param.watch(lambda e: location.update_query(tab=TAB_NAMES[e.new].lower()), "active")
@@ -127,24 +130,3 @@ def _requested_tab() -> int:
     raw = (pn.state.session_args or {}).get("tab") or [b""]
     value = raw[0].decode("utf-8", "replace") if isinstance(raw[0], bytes) else str(raw[0])
     return tab_index(value)
-
-
-def _first_paint(active: int, parts: dict[str, Any], who: str) -> None:
-    """Put the server-rendered grid of the open tab into this session's HTML (see :mod:`.snapshot`)."""
-    from .library import card_of
-    from .snapshot import SNAPSHOT_TEMPLATE, library_body, snapshot_html, studio_body
-
-    doc = pn.state.curdoc
-    if doc is None:
-        return
-    if active == 0:
-        library = parts["library"]
-        body = library_body([card_of(item) for item in library.items],
-                            f"{library.total} assets · page {library.page} of {library.pages}")
-    elif active == 1:
-        studio = parts["studio"]
-        body = studio_body(studio.grid_cards()[0], studio.grid_caption())
-    else:
-        return  # the other tabs have no grid to show early; Panel's own page loads them
-    doc.template = SNAPSHOT_TEMPLATE
-    doc.template_variables["wb_snapshot"] = snapshot_html(who, TAB_NAMES, active, body)

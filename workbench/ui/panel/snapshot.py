@@ -1,40 +1,25 @@
-"""First paint: the open tab's grid rendered on the server into the page, before any script runs.
+"""First paint: the open tab's grid as server-rendered HTML, shown before any script runs.
 
 A Panel page shows nothing until Bokeh's scripts have run and the document has come over the websocket
-(≈0.6–1 s even with every script cached). The session already knows what the open tab will show when the
-page is requested: the first page of the Library, or the Studio's latest variation grid (``/?tab=studio``).
-So the template paints that grid as plain HTML (header, tab strip, thumbnails) at the top of the body, with
-Bokeh's scripts moved to the end of the body so they no longer block it. The interactive grid removes the
-snapshot when it renders (:class:`~workbench.ui.panel.library.LibraryGrid`,
+(≈0.6–1 s even with every script cached). What the open tab will show first is known on the server: the
+first page of the Library, or the Studio's latest variation grid (``/?tab=studio``). The dashboard page
+(:mod:`workbench.ui.page`) puts that grid at the top of its body as plain HTML (header, tab strip,
+thumbnails); the interactive grid removes it when it renders (:class:`~workbench.ui.panel.library.LibraryGrid`,
 :class:`~workbench.ui.panel.studio.VariationGrid`). Every name, SKU, label and title is escaped; the
 snapshot has no controls and ignores the pointer.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
-from panel.io.resources import _env
+from .state import LibraryState, SessionState, StudioState, esc
 
-from .state import esc
+__all__ = ["first_paint", "library_body", "snapshot_html", "studio_body", "who_html"]
 
-__all__ = ["SNAPSHOT_TEMPLATE", "library_body", "snapshot_html", "studio_body"]
-
-# Panel's base page with the scripts moved below the snapshot and the app roots.
-SNAPSHOT_TEMPLATE = _env.from_string("""{% extends base %}
-{% from macros import embed %}
-{% block js_resources %}{% endblock %}
-{% block inner_body %}
-{{ wb_snapshot | safe }}
-{% for doc in docs %}
-{{ embed(doc) if doc.elementid }}
-{% for root in doc.roots %}{{ embed(root) }}{% endfor %}
-{% endfor %}
-{{ bokeh_js }}
-{{ plot_script | indent(4) }}
-{% endblock inner_body %}
-""")
+log = logging.getLogger(__name__)
 
 # Offsets match the interactive layout (header, tab strip, the tab's left column) so the swap barely moves.
 _CSS = """
@@ -60,7 +45,7 @@ _CSS = """
 def library_body(cards: Sequence[dict[str, Any]], info: str) -> str:
     """The Library's first page of thumbnails (``cards`` as from :func:`~.library.card_of`)."""
     figures = "".join(
-        f'<figure><img src="/thumb/{esc(c["sha"])}" alt="{esc(c["name"])}"><figcaption>{esc(c["name"])}'
+        f'<figure><img src="/thumb/{esc(c["sha"])}" fetchpriority="high" alt="{esc(c["name"])}"><figcaption>{esc(c["name"])}'
         f'<br><span style="color:#6b6b6b">{esc(c.get("sku") or "")}</span></figcaption></figure>'
         for c in cards if c.get("sha")
     )
@@ -73,7 +58,7 @@ def studio_body(cards: Sequence[dict[str, Any]], caption: str) -> str:
     if not cards:
         return '<div class="body studio"><p class="cap">No sweep yet: pick references, plan, then run.</p></div>'
     outputs = "".join(
-        f'<div class="out {esc(c.get("mark") or "")}"><img src="/thumb/{esc(c["sha"])}" alt="{esc(c["label"])}">'
+        f'<div class="out {esc(c.get("mark") or "")}"><img src="/thumb/{esc(c["sha"])}" fetchpriority="high" alt="{esc(c["label"])}">'
         f'{esc(c["label"])}{" · " + esc(c["mark"]) if c.get("mark") else ""}</div>'
         for c in cards if c.get("sha")
     )
@@ -95,3 +80,38 @@ _MARK = """<script>(function(){var imgs=[].slice.call(document.querySelectorAll(
 var left=imgs.length;function done(){if(--left<=0&&!window.wbFirstGrid){window.wbFirstGrid=performance.now();}}
 if(!left){window.wbFirstGrid=performance.now();}imgs.forEach(function(i){if(i.complete){done();}
 else{i.addEventListener('load',done);i.addEventListener('error',done);}});})();</script>"""
+
+
+def who_html(user: Any, login_required: bool) -> str:
+    """The header's "name · role" (escaped), with a sign-out link when the server asks for a login."""
+    who = f"{esc(user.name)} · {esc(user.role)}"
+    return who + (' · <a href="/logout">sign out</a>' if login_required else "")
+
+
+def first_paint(context: Any, user: Any, active: int) -> str:
+    """The snapshot for tab ``active`` (0 Library, 1 Studio) as ``user`` sees it; "" for other tabs.
+
+    ``context`` is the server's :class:`~workbench.ui.server.ServeContext`. A failure here costs only the
+    early paint (logged), never the page.
+    """
+    from .app import TAB_NAMES
+    from .library import card_of
+
+    if active not in (0, 1):
+        return ""
+    try:
+        session = SessionState(context.open_wb(user), user)
+        with session.wb.ledger.connect():  # one connection for the snapshot's reads
+            if active == 0:
+                library = LibraryState(session)
+                library.refresh()
+                body = library_body([card_of(item) for item in library.items],
+                                    f"{library.total} assets · page {library.page} of {library.pages}")
+            else:
+                studio = StudioState(session)
+                studio.load_latest()
+                body = studio_body(studio.grid_cards()[0], studio.grid_caption())
+    except Exception:  # the interactive page still comes; only its early paint is lost
+        log.exception("first paint of tab %s failed", active)
+        return ""
+    return snapshot_html(who_html(user, context.login_required), TAB_NAMES, active, body)
