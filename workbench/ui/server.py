@@ -221,7 +221,6 @@ def build_server(
     port: int = 5006,
     users_file: str | os.PathLike[str] | None = None,
     auth: bool = False,
-    show: bool = False,
     local_user: str | None = None,
 ) -> Any:
     """Build (not start) the dashboard server; ``server.start()`` + ``server.io_loop.start()`` runs it."""
@@ -255,7 +254,7 @@ def build_server(
         {APP_PATH: lambda: create_app(context)},
         port=port,
         address=address,
-        show=show,
+        show=False,  # Panel would open /app; serve() opens the page at / instead
         start=False,
         title="Atelier Workbench",
         websocket_origin=_origins(address, port),
@@ -265,12 +264,18 @@ def build_server(
     )
 
 
-def serve(project_dir: str | os.PathLike[str], **kwargs: Any) -> None:
-    """Run the dashboard until interrupted (see :func:`build_server` for the options)."""
+def serve(project_dir: str | os.PathLike[str], *, show: bool = False, **kwargs: Any) -> None:
+    """Run the dashboard until interrupted; ``show`` opens it in a browser tab (see :func:`build_server`)."""
     server = build_server(project_dir, **kwargs)
     # Everything imported so far (Panel, Bokeh, DuckDB, the app) lives as long as the server: keep it out
     # of the cyclic collector's full passes, which otherwise stall a session being built by 50-100 ms.
     gc.collect()
     gc.freeze()
     server.start()
+    if show:
+        import webbrowser
+
+        host = kwargs.get("address", "127.0.0.1")
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        server.io_loop.add_callback(webbrowser.open_new_tab, f"http://{host}:{kwargs.get('port', 5006)}/")
     server.io_loop.start()
