@@ -199,3 +199,33 @@ def test_override_a_failed_check(wb, image_version):
         wb.override_check("chk_nope", "x")
     with pytest.raises(NotFound):
         wb.rendition_ok("rnd_nope")
+
+
+def test_transparent_background_presets(project_dir):
+    """``background = "transparent"``: alpha kept from a cut-out source, or made from the studio shot's mask."""
+    import workbench
+
+    wb = workbench.open(project_dir)
+    cutout = {"width": 800, "height": 800, "format": "PNG", "max_bytes": 5_000_000, "channel": "web",
+              "background": "transparent"}
+    wb.settings.update_file({"renditions": {"presets": {
+        "cutout_png": cutout, "cutout_webp": {**cutout, "format": "WEBP", "quality": 90},
+        "cutout_jpeg": {**cutout, "format": "JPEG"}}}})
+    wb = workbench.open(project_dir)
+    rgba = Image.new("RGBA", (1000, 1000), (0, 0, 0, 0))
+    rgba.paste(draw_product(500, 500, bg=(255, 255, 255)), (250, 250))
+    alpha = Image.new("L", (1000, 1000), 0)
+    alpha.paste(255, (350, 300, 650, 700))
+    rgba.putalpha(alpha)
+    studio = draw_product(1200, 1200, bg=(240, 240, 240), colour=(30, 90, 160))
+    for source in (rgba, studio):
+        vid = wb.commit(data=encode(source, "PNG"), asset="cut", autotag=False)
+        rows = _by_preset(wb.render(vid, ["cutout_png", "cutout_webp"]))
+        for name, r in rows.items():
+            img = _pixels(wb, r)
+            assert img.mode == "RGBA" and img.format == name.split("_")[1].upper(), name
+            a = np.asarray(img.getchannel("A"))
+            assert a[0, 0] == 0 and a[-1, -1] == 0 and a[a.shape[0] // 2, a.shape[1] // 2] == 255, name
+            assert r["crop"]["background"] == "transparent" and r["check"]["passed"], r["check"]["report"]
+    with pytest.raises(InvalidSpec, match="transparent background needs one of PNG, WEBP"):
+        wb.render(vid, ["cutout_jpeg"])

@@ -2,8 +2,9 @@
 
 Rules (see the compliance section of api-contracts.md):
 
-* every channel: the preset's dimensions and format, the byte budget, 8-bit RGB, the subject not cut by
-  the frame (unless it already touched that edge in the source);
+* every channel: the preset's dimensions and format, the byte budget, 8-bit RGB (RGBA for a preset with a
+  transparent background), the subject not cut by the frame (unless it already touched that edge in the
+  source);
 * ``shopify``: JPEG/PNG/GIF, at most 4472 px a side and 20 megapixels;
 * ``amazon``: JPEG/PNG/TIFF/GIF, longest side 1,000–10,000 px, every border pixel pure white
   (255, 255, 255; tolerance 0), the product's bounding box filling ≥ ``min_fill`` (85 %) of the frame.
@@ -67,7 +68,9 @@ def check_rendition(
     max_bytes = spec.get("max_bytes")
     if max_bytes:
         report.append(_rule("file_size", len(data) <= int(max_bytes), f"{len(data):,} bytes (max {int(max_bytes):,})"))
-    report.append(_rule("colour_mode", mode == "RGB", f"{mode} (want 8-bit RGB, sRGB)"))
+    want = ("RGB", "RGBA") if spec.get("background") == "transparent" else ("RGB",)
+    report.append(_rule("colour_mode", mode in want,
+                        f"{mode} (want 8-bit {' or '.join(want)}, sRGB)"))
     if subject_out is None:
         report.append(_rule("subject_not_cut", True, "no subject detected; nothing to keep in frame"))
     else:

@@ -5,7 +5,8 @@ which also turns 16-bit, CMYK and ICC-tagged sources into 8-bit sRGB) at the sma
 serves the most demanding preset; the subject is found once on a small copy (:mod:`.crops`); each preset
 is then a crop window, one good resize (Lanczos) straight into the output size, padding with the background
 colour where the window passes the image edge, and for white-background presets (Amazon main) the
-subject composited onto pure white through its mask. Encoding walks the quality down in steps until the
+subject composited onto pure white through its mask. A preset with ``background = "transparent"`` (PNG or
+WebP) keeps a transparent source's alpha, or cuts the subject out through the same mask. Encoding walks the quality down in steps until the
 file fits ``max_bytes``; metadata is stripped except an sRGB profile and a small provenance note (version
 id, "AI-generated" flag) in EXIF ImageDescription (JPEG/WebP) or PNG text. Each rendition is checked
 (:mod:`.checks`) and written with its check row in the version's one ledger transaction. Nothing is
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RenderResult", "encode", "render_image", "render_versions"]
 
+_ALPHA_FORMATS = ("PNG", "WEBP")  # formats a transparent-background preset may use
 _MIN_QUALITY = 40
 _QUALITY_STEP = 6
 
@@ -152,12 +154,19 @@ def _source_touches(subject: Subject) -> dict[str, bool]:
     return {"left": x0 <= eps, "top": y0 <= eps, "right": x1 >= 1 - eps, "bottom": y1 >= 1 - eps}
 
 
-def _whiten(out: Image.Image, subject: Subject, window_det: Sequence[float]) -> Image.Image | None:
-    """Composite the subject onto pure white through its detection mask; None when there is no mask."""
+def _subject_mask(subject: Subject, window_det: Sequence[float], size: tuple[int, int]) -> Image.Image | None:
+    """The subject's detection mask cut to ``window_det`` at ``size`` (L mode); None when there is no mask."""
     if subject.mask is None:
         return None
     mask_img = Image.fromarray((np.clip(subject.mask, 0, 1) * 255).astype(np.uint8), "L")
-    mask = _crop_resize(mask_img, window_det, out.size, 0, Image.Resampling.BILINEAR)
+    return _crop_resize(mask_img, window_det, size, 0, Image.Resampling.BILINEAR)
+
+
+def _whiten(out: Image.Image, subject: Subject, window_det: Sequence[float]) -> Image.Image | None:
+    """Composite the subject onto pure white through its detection mask; None when there is no mask."""
+    mask = _subject_mask(subject, window_det, out.size)
+    if mask is None:
+        return None
     return Image.composite(out.convert("RGB"), Image.new("RGB", out.size, (255, 255, 255)), mask)
 
 
@@ -194,17 +203,32 @@ def render_image(
     for name, spec in presets.items():
         plan = plans[name]
         warnings = list(plan.warnings)
+        fmt = str(spec.get("format", "JPEG")).upper()
         white = spec.get("background") == "white"
+        transparent = spec.get("background") == "transparent"
+        if transparent and fmt not in _ALPHA_FORMATS:
+            raise InvalidSpec(f"preset {name!r}: a transparent background needs one of {', '.join(_ALPHA_FORMATS)}, "
+                              f"not {fmt}")
         default_bg = (255, 255, 255) if (white or subject.method == "alpha") else subject.background
-        bg = _colour(spec.get("background"), default_bg)
+        bg = default_bg if transparent else _colour(spec.get("background"), default_bg)
         window = [v * k for v in plan.window]
         if full.mode == "RGBA":
             out = _crop_resize(full, window, plan.out_size, (*bg, 0))
-            flat = Image.new("RGB", out.size, bg)
-            flat.paste(out, mask=out.getchannel("A"))
-            out = flat
+            if not transparent:
+                flat = Image.new("RGB", out.size, bg)
+                flat.paste(out, mask=out.getchannel("A"))
+                out = flat
         else:
             out = _crop_resize(full, window, plan.out_size, bg)
+            if transparent:
+                mask = _subject_mask(subject, [v * kd for v in plan.window], out.size)
+                if mask is None:
+                    warnings.append({"code": "background_not_separable",
+                                     "message": f"no subject mask ({subject.method}); the rendition keeps its "
+                                                "background instead of a transparent one"})
+                else:
+                    out = out.convert("RGBA")
+                    out.putalpha(mask)
         if white and subject.method != "alpha":
             whitened = _whiten(out, subject, [v * kd for v in plan.window])
             if whitened is None:
@@ -213,7 +237,6 @@ def render_image(
                                             "with white — use a studio or transparent source"})
             else:
                 out = whitened
-        fmt = str(spec.get("format", "JPEG")).upper()
         prov = {**(provenance or {}), "preset": name}
         encoded, quality, enc_warn = encode(out, fmt, int(spec.get("quality", 90)), spec.get("max_bytes"), prov)
         warnings += enc_warn
@@ -223,7 +246,8 @@ def render_image(
             s = plan.scale
             sub_out = tuple((v - o) * s for v, o in zip(plan.subject_px, (x0, y0, x0, y0), strict=True))
         passed, report = check_rendition(encoded, spec, subject_out=sub_out, source_touches=touches)
-        crop = {**plan.to_dict(src_w, src_h), "subject": subject.to_dict(), "background": list(bg)}
+        crop = {**plan.to_dict(src_w, src_h), "subject": subject.to_dict(),
+                "background": "transparent" if out.mode == "RGBA" else list(bg)}
         results.append(RenderResult(name, dict(spec), encoded, out.width, out.height, fmt, quality, crop, warnings,
                                     passed, report, str(spec.get("channel") or "web"), out if keep_images else None))
     return subject, results
