@@ -130,3 +130,19 @@ def test_every_command_has_help(capsys, command: list[str]) -> None:
         code = int(exc.code or 0)
     out = capsys.readouterr().out
     assert code == 0 and "Usage" in out and len(out) > 200
+
+
+def test_ref_groups_are_sent_together(capsys, proj, mug_reference) -> None:
+    """``--ref A+B`` is one set of two references in each request; two ``--ref`` are an axis of two runs."""
+    import workbench
+
+    tote = next(p for p in mug_reference.parent.iterdir() if p.name.startswith("tote_SKU"))
+    assert workbench.open(proj).ingest([tote]).ok
+    code, data = cli(capsys, "generate", "--prompt", "{{ sku }} flat lay", "--ref", "SKU-1001+SKU-1004",
+                     "--engine", "local", "--seed", "3", "-p", proj, "--json")
+    assert code == 0 and data["count"] == 1, data
+    (run,) = _sql(proj, f"SELECT reference_versions FROM runs WHERE sweep_id = '{data['sweep_id']}'")
+    assert len(json.loads(run["reference_versions"])) == 2
+    code, data = cli(capsys, "generate", "--prompt", "{{ sku }} flat lay", "--ref", "SKU-1001", "--ref", "SKU-1004",
+                     "--engine", "local", "--seed", "3", "-p", proj, "--json")
+    assert code == 0 and data["count"] == 2

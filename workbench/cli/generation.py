@@ -93,12 +93,18 @@ def parse_vars(items: list[str]) -> dict[str, Any]:
     return out
 
 
+def _ref_sets(refs: list[str]) -> list[str | list[str]]:
+    """``--ref`` values: ``A`` is one reference, ``A+B`` a set sent together in one request."""
+    return [[p.strip() for p in r.split("+") if p.strip()] if "+" in r else r for r in refs]
+
+
 def generate(
     project: ProjectOpt = None,
     prompt: Annotated[str | None, typer.Option("--prompt", help="Inline prompt (a template too).")] = None,
     recipe: Annotated[str | None, typer.Option("--recipe", help="Recipe NAME or NAME@VERSION.")] = None,
     ref: Annotated[list[str] | None, typer.Option("--ref", help="Reference: asset id, version id, asset name or "
-                                                               "SKU. Repeat for a reference axis.")] = None,
+                                                               "SKU. Repeat for a reference axis; join with '+' "
+                                                               "for references sent together (A+B).")] = None,
     engine: Annotated[list[str] | None, typer.Option("--engine", help="Engine (or engine:model); repeatable.")] = None,
     model: Annotated[list[str] | None, typer.Option("--model", help="Model; repeatable (crossed with engines).")] = None,
     seed: Annotated[list[int] | None, typer.Option("--seed", help="Seed; repeatable.")] = None,
@@ -122,7 +128,7 @@ def generate(
 
         plan = plan_from_ledger(wb, resume, force=force)
     else:
-        plan = wb.plan(prompt=prompt, recipe=recipe, refs=ref or [], engines=engine or None, models=model or None,
+        plan = wb.plan(prompt=prompt, recipe=recipe, refs=_ref_sets(ref or []), engines=engine or None, models=model or None,
                        seeds=seed or None, variables=parse_vars(var or []), aspect=aspect, n=n, negative=negative,
                        name=name, force=force)
     cap = max_cost if max_cost is not None else float(wb.settings.get("generation.cost_cap_usd", DEFAULT_COST_CAP_USD))
