@@ -1,7 +1,8 @@
 """The ``local`` engine: deterministic, offline, honestly procedural product variations.
 
 No model and no network: the product is cut out of the first reference (its alpha channel, or GrabCut
-seeded from the border colour), then placed on a procedural scene chosen by the prompt's words, with a
+seeded from the border colour), then placed on a procedural scene chosen by the prompt's words (or, when
+a second reference comes with it, on that image as the backdrop: "this product in this room"), with a
 soft contact shadow, an optional colourway (hue/lightness moved in Lab, shading kept), a light grade and
 the requested framing and aspect. The vocabulary is documented in :mod:`workbench_engines.local_prompt`.
 
@@ -28,7 +29,7 @@ from workbench.errors import InvalidSpec
 from workbench.ids import canonical_json
 from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
 
-from .local_compose import canvas_size, compose, encode_png
+from .local_compose import backdrop_from, canvas_size, compose, encode_png
 from .local_cutout import cutout_for
 from .local_prompt import parse_prompt
 
@@ -75,16 +76,21 @@ class LocalEngine(Engine):
         long_side = int(self.config.get("long_side", 1024) or 1024)
         w, h = canvas_size(request.aspect or spec.aspect, request.size, long_side)
         cut = None
+        backdrop = None
         if request.references:
             ref = request.references[0]
             cut = cutout_for(ref.sha256, ref.data, max_side=max(long_side, 1024))
+        if len(request.references) > 1:
+            backdrop = backdrop_from(request.references[1].data, w, h)
         fingerprint = request.fingerprint(self.name)
         fingerprint.pop("n", None)
         base = canonical_json(fingerprint)
         images, infos = [], []
         for i in range(request.n):
             seed = int.from_bytes(hashlib.sha256(f"{base}|{i}".encode()).digest()[:8], "big")
-            img, info = compose(cut, spec, w, h, np.random.default_rng(seed), i)
+            img, info = compose(cut, spec, w, h, np.random.default_rng(seed), i, backdrop)
+            if backdrop is not None:
+                info["backdrop"] = request.references[1].sha256
             if cut is not None:
                 info["source_box"] = list(cut.source_box)
             images.append(GeneratedImage(data=encode_png(img), mime="image/png", width=w, height=h))

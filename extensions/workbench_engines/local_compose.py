@@ -155,15 +155,32 @@ def _rotate(prem: np.ndarray, alpha: np.ndarray, angle: float) -> tuple[np.ndarr
     return cv2.warpAffine(prem, m, (nw, nh), **flags), cv2.warpAffine(alpha, m, (nw, nh), **flags)
 
 
+def backdrop_from(data: bytes, w: int, h: int) -> np.ndarray:
+    """A backdrop reference (any image) as uint8 RGB HxWx3 covering ``w`` × ``h`` (scaled, centre-cropped)."""
+    from workbench.imaging.load import load_image
+
+    img = load_image(data, max_side=2 * max(w, h)).convert("RGB")
+    scale = max(w / img.width, h / img.height)
+    sw, sh = max(w, round(img.width * scale)), max(h, round(img.height * scale))
+    arr = cv2.resize(np.asarray(img), (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    x0, y0 = (sw - w) // 2, (sh - h) // 2
+    return np.ascontiguousarray(arr[y0:y0 + h, x0:x0 + w])
+
+
 def compose(cut: Cutout | None, spec: SceneSpec, w: int, h: int, rng: np.random.Generator,
-            variation: int) -> tuple[np.ndarray, dict]:
-    """Render one variation (uint8 RGB HxWx3) and describe what was drawn (scene, product box, props)."""
-    info: dict = {"scene": spec.scene, "colourway": spec.colourway, "moods": list(spec.moods),
+            variation: int, backdrop: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
+    """Render one variation (uint8 RGB HxWx3) and describe what was drawn (scene, product box, props).
+
+    With ``backdrop`` (an HxWx3 image, e.g. a second reference), the product is placed on it instead of a
+    procedural scene.
+    """
+    info: dict = {"scene": "reference" if backdrop is not None else spec.scene, "colourway": spec.colourway, "moods": list(spec.moods),
                   "framing": spec.framing, "size": [w, h], "props": None, "box": None, "angle": 0.0}
     light = float(rng.uniform(-1, 1))
     if cut is None:
         horizon = int(h * 0.62)
-        img = render_scene(spec.scene, w, h, horizon, rng, spec.background_colour)
+        img = backdrop.copy() if backdrop is not None else render_scene(spec.scene, w, h, horizon, rng,
+                                                                           spec.background_colour)
         return grade(img, spec.moods, _VIGNETTE.get(spec.scene, 0.0) if spec.vignette else 0.0, rng), info
     fill = _FILL.get(spec.framing, 0.62) * float(rng.uniform(0.94, 1.06))
     ph, pw = cut.alpha.shape
@@ -192,9 +209,12 @@ def compose(cut: Cutout | None, spec: SceneSpec, w: int, h: int, rng: np.random.
         y = round(min(max(cy - th / 2, 0.02 * h), 0.98 * h - th)) if th < 0.96 * h else (h - th) // 2
         horizon = int(np.clip(y + th - th * float(rng.uniform(0.22, 0.34)), 0.3 * h, 0.86 * h))
     info.update(box=[x, y, tw, th], angle=round(angle, 3), cutout=cut.method, horizon=horizon)
-    img = render_scene(spec.scene, w, h, horizon, rng, spec.background_colour)
+    if backdrop is not None:
+        img = backdrop.copy()
+    else:
+        img = render_scene(spec.scene, w, h, horizon, rng, spec.background_colour)
     base = y + th
-    if (spec.props and spec.scene not in ("white_studio", "grey_studio") and spec.framing not in ("close", "flatlay")
+    if (backdrop is None and spec.props and spec.scene not in ("white_studio", "grey_studio") and spec.framing not in ("close", "flatlay")
             and not cut.touches_bottom and rng.random() < 0.65):
         psize = int(min(max(tw, th) * float(rng.uniform(0.3, 0.45)), h * 0.3))
         side = -1 if light > 0 else 1

@@ -306,3 +306,21 @@ def test_demo_references_cut_cleanly(tmp_path) -> None:  # type: ignore[no-untyp
         mask[sy:sy + sh, sx:sx + sw] = cut.alpha > 0.5
         iou = (mask & truth).sum() / (mask | truth).sum()
         assert iou > 0.9, (stem, iou)
+
+
+def test_second_reference_is_the_backdrop(mug_png: bytes) -> None:
+    """References [product, room]: the product is cut out of the first and placed on the second."""
+    room = Image.new("RGB", (1600, 900), (40, 120, 60))  # a green "room", wider than the canvas
+    room.paste((200, 60, 40), (0, 0, 1600, 120))  # a red band along its top edge
+    buf = io.BytesIO()
+    room.save(buf, "PNG")
+    req = EngineRequest(prompt="mug on marble", references=(ref_of(mug_png), ref_of(buf.getvalue())), seed=2)
+    res = run(req)
+    out = pixels(res.images[0].data)
+    info = res.usage.raw["variations"][0]
+    assert info["scene"] == "reference" and info["backdrop"] == req.references[1].sha256
+    assert np.abs(out[out.shape[0] // 2, 5] - np.array([40, 120, 60])).max() < 25  # the room, not marble
+    assert out[2, out.shape[1] // 2][0] > 150  # its top band survives the cover crop
+    x, y, w, h = info["box"]
+    assert 0 < w < out.shape[1] and 0 < h < out.shape[0]  # and the product sits on it
+    assert run(req).images[0].data == res.images[0].data  # still deterministic
