@@ -321,6 +321,6 @@ def test_second_reference_is_the_backdrop(mug_png: bytes) -> None:
     assert info["scene"] == "reference" and info["backdrop"] == req.references[1].sha256
     assert np.abs(out[out.shape[0] // 2, 5] - np.array([40, 120, 60])).max() < 25  # the room, not marble
     assert out[2, out.shape[1] // 2][0] > 150  # its top band survives the cover crop
-    x, y, w, h = info["box"]
+    _x, _y, w, h = info["box"]
     assert 0 < w < out.shape[1] and 0 < h < out.shape[0]  # and the product sits on it
     assert run(req).images[0].data == res.images[0].data  # still deterministic

@@ -186,6 +186,8 @@ class StudioState(param.Parameterized):
     """Studio tab: references, recipe + prompt, engines, seeds → plan (count, cost) → run with progress → grid."""
 
     references = param.List(default=[], doc="Reference asset ids.")
+    refs_together = param.Boolean(default=False, doc="Send the references as one set (e.g. product + backdrop) "
+                                                     "instead of one run per reference.")
     sent_labels = param.Dict(default={}, doc="Label → id of references added from outside the picker's list.")
     recipe = param.String(default="", doc="Recipe name; empty for an inline prompt.")
     recipe_version = param.Integer(default=0, bounds=(0, None), doc="0 = latest.")
@@ -277,7 +279,9 @@ class StudioState(param.Parameterized):
         self.variables = "\n".join(lines)
 
     def _plan_args(self) -> dict[str, Any]:
-        args: dict[str, Any] = {"refs": list(self.references), "engines": list(self.engines) or None,
+        refs: list[Any] = [list(self.references)] if self.refs_together and len(self.references) > 1 \
+            else list(self.references)
+        args: dict[str, Any] = {"refs": refs, "engines": list(self.engines) or None,
                                 "seeds": _seeds(self.seeds) or None, "variables": _axis_values(self.variables),
                                 "aspect": self.aspect}
         if self.recipe and self.prompt == self._recipe_template:

@@ -106,6 +106,8 @@ class StudioView(pn.viewable.Viewer):
                                            placeholder="Type to find references…")
         self.refs.link(s, value="references")
         s.param.watch(self._show_references, "references")
+        self.together = pn.widgets.Checkbox.from_param(s.param.refs_together,
+                                                       name="Send references together (product + backdrop)")
         self.recipe = pn.widgets.Select(label="Recipe", options=["", *s.recipe_options()], width=300)
         self.recipe.link(s, value="recipe")
         self.version = pn.widgets.IntInput.from_param(s.param.recipe_version, label="Recipe version (0 = latest)",
@@ -230,7 +232,7 @@ class StudioView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
-        left = pn.Column(self.refs, self.recipe, self.version, self.prompt, self.variables, self.engines,
+        left = pn.Column(self.refs, self.together, self.recipe, self.version, self.prompt, self.variables, self.engines,
                          self.seeds, self.aspect, pn.Row(self.plan_btn, self.run_btn), self.plan_info, self.stop_btn,
                          self.progress, self.progress_text, width=320)
         right = pn.Column(pn.Row(self.rows, self.cols, self.commit_asset, self.commit_btn), self.grid_head,
