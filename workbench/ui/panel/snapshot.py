@@ -42,15 +42,23 @@ _CSS = """
 """
 
 
+def _thumb(sha: str, alt: str) -> str:
+    # fetched ahead of Bokeh's scripts: these thumbnails are the first paint
+    return f'<img src="/thumb/{esc(sha)}" fetchpriority="high" alt="{esc(alt)}">'
+
+
+def _grid(css_class: str, head: str, items: str) -> str:
+    return f'<div class="{css_class}">{head}<div class="{"grid" if css_class == "body" else "vgrid"}" ' \
+           f'id="wb-snapshot-grid">{items}</div></div>'
+
+
 def library_body(cards: Sequence[dict[str, Any]], info: str) -> str:
     """The Library's first page of thumbnails (``cards`` as from :func:`~.library.card_of`)."""
     figures = "".join(
-        f'<figure><img src="/thumb/{esc(c["sha"])}" fetchpriority="high" alt="{esc(c["name"])}"><figcaption>{esc(c["name"])}'
-        f'<br><span style="color:#6b6b6b">{esc(c.get("sku") or "")}</span></figcaption></figure>'
-        for c in cards if c.get("sha")
-    )
-    return (f'<div class="body"><p style="font-size:13px">{esc(info)}</p>'
-            f'<div class="grid" id="wb-snapshot-grid">{figures}</div></div>')
+        f'<figure>{_thumb(c["sha"], c["name"])}<figcaption>{esc(c["name"])}<br>'
+        f'<span style="color:#6b6b6b">{esc(c.get("sku") or "")}</span></figcaption></figure>'
+        for c in cards if c.get("sha"))
+    return _grid("body", f'<p style="font-size:13px">{esc(info)}</p>', figures)
 
 
 def studio_body(cards: Sequence[dict[str, Any]], caption: str) -> str:
@@ -58,12 +66,10 @@ def studio_body(cards: Sequence[dict[str, Any]], caption: str) -> str:
     if not cards:
         return '<div class="body studio"><p class="cap">No sweep yet: pick references, plan, then run.</p></div>'
     outputs = "".join(
-        f'<div class="out {esc(c.get("mark") or "")}"><img src="/thumb/{esc(c["sha"])}" fetchpriority="high" alt="{esc(c["label"])}">'
+        f'<div class="out {esc(c.get("mark") or "")}">{_thumb(c["sha"], c["label"])}'
         f'{esc(c["label"])}{" · " + esc(c["mark"]) if c.get("mark") else ""}</div>'
-        for c in cards if c.get("sha")
-    )
-    return (f'<div class="body studio"><p class="cap">{esc(caption)}</p>'
-            f'<div class="vgrid" id="wb-snapshot-grid">{outputs}</div></div>')
+        for c in cards if c.get("sha"))
+    return _grid("body studio", f'<p class="cap">{esc(caption)}</p>', outputs)
 
 
 def snapshot_html(who: str, tabs: Sequence[str], active: int, body: str) -> str:
