@@ -6,6 +6,7 @@ from tests.ui.helpers import draw_png, make_session
 from workbench.ui.panel.app import TAB_NAMES, build_tabs, tab_index
 from workbench.ui.panel.library import LibraryView
 from workbench.ui.panel.snapshot import library_body, snapshot_html, studio_body
+from workbench.ui.panel.state import LibraryState
 from workbench.ui.panel.studio import StudioView
 
 
@@ -51,3 +52,17 @@ def test_ticked_library_assets_become_studio_references(library_wb):
     assert list(studio_view.refs.value) == ticked and set(ticked) <= set(studio_view.refs.options.values())
     assert library_view.grid.selected == []
     assert list(StudioView(state=parts["studio"]).refs.value) == ticked  # a view built afterwards shows them too
+
+
+def test_inline_dashboard_embeds_thumbnails(library_wb):
+    """In a notebook there is no /thumb route: the same views get data URIs."""
+    from workbench.ui.panel.app import data_uri_thumbs, inline_dashboard
+
+    page = inline_dashboard(library_wb, role="viewer", tab="library")
+    tabs = page.objects[1]
+    assert tabs.active == 0 and bool(tabs.objects[0].objects)
+    sha = library_wb.assets(limit=1)[0]["sha256"]
+    url = data_uri_thumbs(library_wb)(sha)
+    assert url.startswith(("data:image/jpeg;base64,", "data:image/webp;base64,")) and len(url) > 200
+    grid = LibraryView(state=LibraryState(make_session(library_wb, "viewer")))
+    assert grid.grid.cards[0]["src"] == f"/thumb/{grid.grid.cards[0]['sha']}"  # served: the route

@@ -1,12 +1,16 @@
-"""The dashboard page: one template with the Library, Studio, Review, Export and Reports tabs.
+"""The dashboard: the Library, Studio, Review, Export and Reports tabs.
 
 :func:`create_app` runs once per browser session (the server calls it): it opens the project as the
-session's user, builds one state object per tab and wraps each in its view. Status messages from any state
-object become Panel notifications. No logic lives here beyond the wiring.
+session's user, builds one state object per tab and wraps each in its view. :func:`inline_dashboard` builds
+the same tabs for a notebook cell. Status messages from any state object become Panel notifications. No
+logic lives here beyond the wiring.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import panel as pn
@@ -15,7 +19,7 @@ from ..auth import User
 from .snapshot import who_html
 from .state import LibraryState, SessionState
 
-__all__ = ["TAB_NAMES", "build_tabs", "create_app", "tab_index"]
+__all__ = ["TAB_NAMES", "build_tabs", "create_app", "data_uri_thumbs", "inline_dashboard", "tab_index"]
 
 APP_CSS = """
 .wb-header{display:flex;align-items:center;gap:24px;background:#2d4a6b;color:#fff;padding:14px 20px;
@@ -130,3 +134,29 @@ def _requested_tab() -> int:
     raw = (pn.state.session_args or {}).get("tab") or [b""]
     value = raw[0].decode("utf-8", "replace") if isinstance(raw[0], bytes) else str(raw[0])
     return tab_index(value)
+
+
+def data_uri_thumbs(wb: Any) -> Callable[[str], str]:
+    """Thumbnail URLs as ``data:`` URIs (built from the project's thumbnail cache), for pages with no server."""
+
+    @functools.lru_cache(maxsize=2048)
+    def url(sha256: str) -> str:
+        path = wb.thumbnail_path(sha256)
+        mime = "image/webp" if path.suffix == ".webp" else "image/jpeg"
+        return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+    return url
+
+
+def inline_dashboard(wb: Any, *, role: str = "approver", tab: str = "library") -> pn.viewable.Viewable:
+    """The dashboard's tabs inline in a notebook cell (after ``pn.extension()``).
+
+    The same views and state objects ``workbench serve`` builds, acting as ``wb.user`` with ``role``
+    (viewer, editor or approver), opened on ``tab``; thumbnails travel as data URIs since there is no
+    server route.
+    """
+    session = SessionState(wb, User(wb.user, role), thumbs=data_uri_thumbs(wb))
+    session.param.watch(_notify, "status")
+    tabs, _parts = build_tabs(session, active=tab_index(tab))
+    status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
+    return pn.Column(status, tabs, sizing_mode="stretch_width")

@@ -1,7 +1,7 @@
 """Library tab: search and filters, a paged thumbnail grid, and ingest by upload.
 
-The grid is one HTML pane of ``<img src="/thumb/<sha>">`` tags (served and cached by
-:mod:`workbench.ui.api_routes`), 60 per page, so a 5,000-asset library costs the page what 60 images do.
+The grid is one browser component of ``<img src="/thumb/<sha>">`` tags (served and cached by
+:mod:`workbench.ui.api_routes`; inline in a notebook they are data URIs), 60 per page, so a 5,000-asset library costs the page what 60 images do.
 Every name, SKU and title is escaped before it goes into the markup. (No ``pn.layout.Divider`` here or
 elsewhere in the app: outside a template its stylesheet URL points at Panel's CDN, which the offline browser
 test catches; an ``<hr>`` does the same job.)
@@ -51,7 +51,7 @@ class LibraryGrid(JSComponent):
     ``/thumb/<sha>`` URLs served with immutable caching.
     """
 
-    cards = param.List(default=[], doc="[{id, sha, name, sku, state, title}]")
+    cards = param.List(default=[], doc="[{id, sha, src, name, sku, state, title}]; ``src`` is the thumbnail URL.")
     selected = param.List(default=[], doc="Ticked asset ids.")
     opened = param.Dict(default={}, doc="{id, nonce} of the last thumbnail clicked.")
 
@@ -76,7 +76,7 @@ export function render({ model, el }) {
       fig.dataset.asset = c.id;
       fig.title = c.title || c.name;
       const img = document.createElement("img");
-      if (c.sha) img.src = "/thumb/" + encodeURIComponent(c.sha);
+      if (c.src) img.src = c.src;
       img.alt = c.name;
       img.onclick = () => { model.opened = {id: c.id, nonce: Date.now()}; };
       const cap = document.createElement("figcaption");
@@ -211,7 +211,7 @@ class LibraryView(pn.viewable.Viewer):
 
     def _render(self, *_: Any) -> None:
         s = self.state
-        self.grid.cards = [card_of(i) for i in s.items]
+        self.grid.cards = [{**card, "src": s.session.thumb_url(card["sha"])} for card in map(card_of, s.items)]
         self.info.object = f"**{s.total}** assets · page {s.page} of {s.pages}"
         self.prev.disabled = s.page <= 1
         self.next.disabled = s.page >= s.pages

@@ -43,7 +43,7 @@ class RegionPicker(JSComponent):
     the same region. Labels are set with ``textContent``.
     """
 
-    sha = param.String(default="")
+    src = param.String(default="", doc="URL of the version's image (its thumbnail).")
     boxes = param.List(default=[], doc="Regions of existing comments, in comment order.")
     draft = param.Dict(default=None, allow_None=True, doc="The region being drawn {x, y, w, h}.")
 
@@ -70,7 +70,7 @@ export function render({ model, el }) {
     stage.append(d);
   };
   const draw = () => {
-    if (model.sha) { img.src = "/thumb/" + encodeURIComponent(model.sha); img.style.display = ""; }
+    if (model.src) { img.src = model.src; img.style.display = ""; }
     else { img.removeAttribute("src"); img.style.display = "none"; }
     stage.querySelectorAll(".wb-box").forEach((b) => b.remove());
     model.boxes.forEach((b, i) => add(b, "", String(i + 1)));
@@ -86,7 +86,7 @@ export function render({ model, el }) {
     stage.classList.remove("picking");
   });
   draw();
-  model.on("sha", draw);
+  model.on("src", draw);
   model.on("boxes", draw);
   model.on("draft", draw);
 }
@@ -197,7 +197,7 @@ class ReviewView(pn.viewable.Viewer):
         figs = []
         for v in s.history:
             sel = " sel" if v.get("id") == s.version_id else ""
-            figs.append(f'<figure class="{sel}"><img src="/thumb/{esc(v.get("sha256"))}" alt="v{esc(v.get("number"))}">'
+            figs.append(f'<figure class="{sel}"><img src="{esc(s.session.thumb_url(v.get("sha256")))}" alt="v{esc(v.get("number"))}">'
                         f'<figcaption>v{esc(v.get("number"))} · {esc(v.get("state"))}<br>{esc(v.get("author"))}'
                         f'<br><span class="wb-muted">{esc(v.get("message") or "")}</span></figcaption></figure>')
         self.history_html.object = f'<div class="wb-hist" id="review-history">{"".join(figs)}</div>'
@@ -213,7 +213,7 @@ class ReviewView(pn.viewable.Viewer):
     def _render_stage(self) -> None:
         s = self.state
         cur = s.current()
-        self.stage.param.update(sha=str(cur["sha256"]) if cur else "",
+        self.stage.param.update(src=s.session.thumb_url(str(cur["sha256"])) if cur else "",
                                 boxes=[c.get("region") or {} for c in s.comments], draft=s.region)
         items = []
         for i, c in enumerate(s.comments):
@@ -246,8 +246,9 @@ class ReviewView(pn.viewable.Viewer):
                                   if px else "")
         by_id = {v["id"]: v for v in s.history}
         a, b = by_id.get(d.get("a")), by_id.get(d.get("b"))
-        self.diff_side.object = (f'<div class="wb-side"><img src="/thumb/{esc(a["sha256"])}" alt="before">'
-                                 f'<img src="/thumb/{esc(b["sha256"])}" alt="after"></div>' if a and b else "")
+        thumb = s.session.thumb_url
+        self.diff_side.object = (f'<div class="wb-side"><img src="{esc(thumb(a["sha256"]))}" alt="before">'
+                                 f'<img src="{esc(thumb(b["sha256"]))}" alt="after"></div>' if a and b else "")
         self.diff_img.object = s.diff_png
         self.prompt_html.object = prompt_diff_html(d.get("recipe") or {}) if d else ""
 

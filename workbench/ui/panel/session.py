@@ -58,12 +58,21 @@ class SessionState(param.Parameterized):
     status_level = param.Selector(default="info", objects=["info", "success", "warning", "error"])
 
     def __init__(self, wb: Any, user: User, *, lookup: Callable[[str], User | None] | None = None,
-                 **params: Any) -> None:
-        """``lookup(name)`` returns the user as the users file has them now (None once removed)."""
+                 thumbs: Callable[[str], str] | None = None, **params: Any) -> None:
+        """``lookup(name)`` returns the user as the users file has them now (None once removed);
+        ``thumbs(sha256)`` gives an image URL for a blob's thumbnail (default: the server's ``/thumb/`` route).
+        """
         super().__init__(**params)
         self.wb = wb
         self.user = user
         self._lookup = lookup
+        self._thumbs = thumbs
+
+    def thumb_url(self, sha256: str | None) -> str:
+        """The URL the page uses for blob ``sha256``'s thumbnail ("" for none)."""
+        if not sha256:
+            return ""
+        return self._thumbs(sha256) if self._thumbs is not None else f"/thumb/{sha256}"
 
     def can(self, action: str) -> bool:
         """Whether the page should offer ``action`` (the server checks again when it is done)."""

@@ -35,7 +35,7 @@ class VariationGrid(JSComponent):
     after its own role check on the server, so ``allowed`` only decides whether buttons are drawn.
     """
 
-    cards = param.List(default=[], doc="[{id, sha, label, mark}]")
+    cards = param.List(default=[], doc="[{id, sha, src, label, mark}]; ``src`` is the thumbnail URL.")
     allowed = param.Boolean(default=False)
     action = param.Dict(default={})
 
@@ -52,7 +52,7 @@ export function render({ model, el }) {
       card.className = "wb-out" + (c.mark ? " " + c.mark : "");
       card.dataset.output = c.id;
       const img = document.createElement("img");
-      img.src = "/thumb/" + encodeURIComponent(c.sha);
+      if (c.src) img.src = c.src;
       img.alt = c.label;
       const cap = document.createElement("div");
       cap.textContent = c.label + (c.mark ? " · " + c.mark : "");
@@ -226,7 +226,7 @@ class StudioView(pn.viewable.Viewer):
             return
         self.grid_head.object = f'<div class="wb-axis" id="studio-grid-head">{esc(self.state.grid_caption())}</div>'
         cards, errors = self.state.grid_cards()
-        self.variations.cards = cards
+        self.variations.cards = [{**c, "src": self.state.session.thumb_url(c["sha"])} for c in cards]
         items = "".join(f"<li>{esc(label)}: {esc(error)}</li>" for label, error in errors)
         self.grid_errors.object = f"<ul>{items}</ul>" if items else ""
 
