@@ -9,16 +9,19 @@ the media its slot held (``productDeleteMedia``) after the new one is attached, 
 Pacing: each response's ``extensions.cost.throttleStatus`` feeds a client-side leaky bucket shared by the
 worker threads, so requests wait for points instead of being refused; a THROTTLED answer still happens
 (another app on the same store) and is retried after ``(requested − available) / restoreRate`` seconds.
-``userErrors`` fail the one item. Staged filenames carry the content hash (``…_wb-<sha12>.jpg``), which is
+``userErrors`` fail the one item. New media is polled (``node(id:)``) until Shopify has processed it: READY
+gives its URL, FAILED removes it again and fails the item (the slot keeps its old image), and media still
+processing after ``media_wait_s`` (default 30) is recorded without a URL. Staged filenames carry the content hash (``…_wb-<sha12>.jpg``), which is
 how an interrupted delivery is found again (:meth:`ShopifyChannel.locate`).
 
 Settings ``[channels.shopify]``: ``base_url`` (``https://{shop}.myshopify.com``), ``api_version``
-(default ``2025-01``), ``timeout_s``, ``presets``. Credential: ``SHOPIFY_ACCESS_TOKEN``.
+(default ``2025-01``), ``timeout_s``, ``media_wait_s``, ``presets``. Credential: ``SHOPIFY_ACCESS_TOKEN``.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, ClassVar
 
 import httpx
@@ -51,6 +54,8 @@ _DELETE = """mutation productDeleteMedia($productId: ID!, $mediaIds: [ID!]!) {
 _BY_HANDLE = ("query productByHandle($query: String!) { products(first: 1, query: $query) { nodes { id handle "
               + _MEDIA_FIELDS + " } } }")
 _PRODUCT = "query product($id: ID!) { product(id: $id) { id handle " + _MEDIA_FIELDS + " } }"
+_MEDIA_STATUS = ("query mediaStatus($id: ID!) { node(id: $id) { id ... on MediaImage { status image { url } "
+                 "mediaErrors { code message } } } }")
 
 
 class ShopifyChannel(OwnedClientMixin, Channel):
@@ -186,6 +191,30 @@ class ShopifyChannel(OwnedClientMixin, Channel):
         if errs and errs[0].get("code") != "MEDIA_DOES_NOT_EXIST":
             raise ProviderError(f"shopify: productDeleteMedia: {errs[0].get('message')}", provider="shopify")
 
+    def _await_processing(self, item: ExportItem, node: dict[str, Any]) -> dict[str, Any]:
+        """Poll the new media until Shopify has processed it (READY), for at most ``media_wait_s`` seconds.
+
+        FAILED media is deleted from the product and fails the item (the slot keeps what it held); media
+        still processing when the wait ends is recorded as it is (its URL is filled in by a later export's
+        ``locate``).
+        """
+        wait = float(self.config.get("media_wait_s", 30))
+        deadline, delay = time.monotonic() + wait, 0.25
+        while node.get("status") in ("UPLOADED", "PROCESSING") and time.monotonic() < deadline:
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 4.0)
+            found = self.graphql(_MEDIA_STATUS, {"id": node["id"]}, mutation=False).get("node")
+            if found is None:
+                raise ExportError(f"shopify: media {node['id']} disappeared while processing")
+            node = {**node, **found}
+        if node.get("status") == "FAILED":
+            errors = node.get("mediaErrors") or [{}]
+            self.remove(item, node["id"])
+            raise ProviderError(f"shopify: media failed to process ({errors[0].get('code') or 'FAILED'}: "
+                                f"{errors[0].get('message') or 'no detail'}); it was removed from the product",
+                                provider="shopify")
+        return node
+
     def deliver(self, item: ExportItem) -> Delivery:
         """Stage, upload, attach; then delete the media the slot held before, if any."""
         pid = self.product_id(item)
@@ -222,6 +251,7 @@ class ShopifyChannel(OwnedClientMixin, Channel):
             self._remember(pid, nodes)
         if node is None:
             raise ExportError("shopify: attached media not found on the product")
+        node = self._await_processing(item, node)
         replaced = None
         prior = item.previous
         if prior and prior.remote_id and prior.remote_id != node["id"]:

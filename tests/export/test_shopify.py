@@ -171,8 +171,39 @@ def test_verify_resends_media_deleted_by_hand(wb, seed, shop):
     assert report.counts == {"sent": 1, "skipped": 1} and len(shop.media_of("red-mug")) == 2
 
 
+def test_processing_media_is_polled_until_ready(wb, seed, shop):
+    """image: null until Shopify has processed the media: the channel polls node(id:) and records the URL."""
+    shop.processing, shop.processing_polls = True, 2
+    shop.add_product("red-mug")
+    seed.output("SKU-1001", presets=("shopify_square",))
+    seed.catalog("SKU-1001", "red-mug")
+    report = wb.export("shopify")
+    assert report.ok and shop.status_polls == 2, report.to_dict()
+    (cur,) = wb.exports("shopify", current=True)
+    assert cur["remote_url"].startswith("https://cdn.shopify.fake/")
+
+
+def test_media_that_fails_processing_is_removed_and_the_slot_keeps_its_image(wb, seed, shop):
+    shop.add_product("red-mug")
+    a = seed.output("SKU-1001", presets=("shopify_square",))
+    seed.catalog("SKU-1001", "red-mug")
+    first = wb.export("shopify")
+    old_id = first.items[0]["remote_id"]
+    seed.rendition(a["version_id"], "shopify_square")  # a new rendition to send
+    shop.fail_next_media = "IMAGE_DOWNLOAD_FAILURE"
+    second = wb.export("shopify")
+    assert not second.ok and second.counts == {"failed": 1}
+    error = second.failed[0]["error"]
+    assert "IMAGE_DOWNLOAD_FAILURE" in error and "removed" in error
+    assert [m["id"] for m in shop.media_of("red-mug")] == [old_id]  # the failed media is gone, the old one stays
+    assert wb.exports("shopify", current=True)[0]["remote_id"] == old_id
+    third = wb.export("shopify")  # the next run tries again and succeeds
+    assert third.counts == {"replaced": 1} and len(shop.media_of("red-mug")) == 1
+
+
 def test_media_still_processing_is_identified_without_a_url(wb, seed, shop):
-    """Real Shopify returns image: null until processing finishes; the new media id is still recorded."""
+    """Still processing when the wait ends (media_wait_s = 0): the new media id is recorded without a URL."""
+    set_channel(wb, "shopify", media_wait_s=0)
     shop.processing = True
     shop.add_product("red-mug")
     seed.output("SKU-1001", presets=("shopify_square", "carousel", "pdp_portrait"))

@@ -59,8 +59,13 @@ class FakeShopify:
         self.calls: list[dict[str, Any]] = []
         self.faults: list[tuple[str, str]] = []
         self.throttled = 0
-        #: when True, new media is PROCESSING with ``image: null`` until the product is next queried
+        #: when True, new media is PROCESSING with ``image: null`` until the product is next queried, or
+        #: until ``processing_polls`` ``node(id:)`` polls have seen it processing
         self.processing = False
+        self.processing_polls = 2
+        #: the next attached media ends FAILED with this error code (e.g. "IMAGE_DOWNLOAD_FAILURE")
+        self.fail_next_media: str | None = None
+        self.status_polls = 0
         self.points_spent = 0
         self._ids = itertools.count(1001)
         self.base = ""  # set by the test: the server URL (targets point back at /staged-uploads/)
@@ -151,6 +156,8 @@ class FakeShopify:
             return {"productDeleteMedia": self._delete_media(v)}
         if "productUpdate" in query:
             return {"productUpdate": self._product_update(v)}
+        if re.search(r"\bnode\s*\(", query):
+            return {"node": self._media_node(str(v.get("id")))}
         if re.search(r"\bproducts\s*\(", query):
             m = re.search(r"handle:['\"]?([^'\"\s]+)", str(v.get("query", "")))
             found = [p for p in self.products.values() if m and p["handle"] == m.group(1)]
@@ -164,6 +171,24 @@ class FakeShopify:
             return {"product": self._product_view(p) if p else None}
         raise _GraphQLError("Field does not exist on QueryRoot")
 
+    def _media_node(self, media_id: str) -> dict[str, Any] | None:
+        """``node(id:)`` on a MediaImage: one poll; processing ends after ``processing_polls`` polls."""
+        self.status_polls += 1
+        for p in self.products.values():
+            for m in p["media"]:
+                if m["id"] != media_id:
+                    continue
+                if m["status"] == "PROCESSING":
+                    m["_polls"] = m.get("_polls", 0) + 1
+                    if m.get("_fail"):
+                        m["status"], m["mediaErrors"] = "FAILED", [{"code": m["_fail"],
+                                                                    "message": "Image could not be downloaded"}]
+                    elif m["_polls"] >= self.processing_polls:
+                        m["status"], m["image"] = "READY", {"url": m["_url"]}
+                return {"id": m["id"], "status": m["status"], "image": m["image"],
+                        "mediaErrors": m.get("mediaErrors", [])}
+        return None
+
     def _product_view(self, p: dict[str, Any]) -> dict[str, Any]:
         nodes = [{k: v for k, v in m.items() if not k.startswith("_")} for m in p["media"]]
         return {"id": p["id"], "handle": p["handle"], "title": p["title"], "media": {"nodes": nodes}}
@@ -171,7 +196,7 @@ class FakeShopify:
     @staticmethod
     def _finish_processing(p: dict[str, Any] | None) -> None:
         for m in (p or {}).get("media", []):
-            if m["status"] == "PROCESSING":
+            if m["status"] == "PROCESSING" and not m.get("_fail"):
                 m["status"], m["image"] = "READY", {"url": m["_url"]}
 
     def _staged(self, inputs: Any) -> dict[str, Any]:
@@ -217,10 +242,12 @@ class FakeShopify:
                                "message": "Media failed to process because the image could not be processed"})
             else:
                 url = f"https://cdn.shopify.fake/s/files/1/{target['filename']}?v=1"
+                processing = self.processing or self.fail_next_media is not None
                 media = {"id": f"gid://shopify/MediaImage/{next(self._ids)}", "alt": m.get("alt") or "",
-                         "mediaContentType": "IMAGE", "status": "PROCESSING" if self.processing else "READY",
-                         "image": None if self.processing else {"url": url}, "sha256": target["sha256"],
-                         "_url": url}
+                         "mediaContentType": "IMAGE", "status": "PROCESSING" if processing else "READY",
+                         "image": None if processing else {"url": url}, "sha256": target["sha256"],
+                         "_url": url, "_fail": self.fail_next_media}
+                self.fail_next_media = None
                 added.append(media)
         if errors:
             return {"product": self._product_view(p), "userErrors": errors}
