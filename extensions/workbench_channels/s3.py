@@ -9,7 +9,9 @@ Idempotent by content: an object whose ``sha256`` metadata (or, for a single-par
 MD5) matches the item is already there; a changed rendition overwrites the same key. Other fsspec
 protocols (``gs://``, ``memory://``) work too; where object metadata is not supported a small
 ``.meta.json`` sits next to the object. Credentials: ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``
-(for ``s3://``).
+(for ``s3://``, from the environment or the user's credentials file) when set; otherwise
+``[channels.s3] profile`` (a named AWS profile), otherwise botocore's default chain (``AWS_PROFILE``,
+``~/.aws`` files, SSO, an instance or task role). No credentials at all is a :class:`NeedsKey` error.
 """
 
 from __future__ import annotations
@@ -20,11 +22,25 @@ from typing import Any, ClassVar
 
 import fsspec
 
-from workbench.errors import ExportError, ProviderUnavailable
+from workbench.errors import ExportError, NeedsKey, ProviderUnavailable
 from workbench.export.plan import slug
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
+from workbench.secrets import has_secret
 
 __all__ = ["S3Channel"]
+
+
+_NO_CREDENTIALS = ("s3: no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, name a profile "
+                   "in [channels.s3] profile (or AWS_PROFILE), or run where an IAM role is available")
+
+
+def _raise_if_no_credentials(exc: BaseException) -> None:
+    """Turn botocore's "no credentials anywhere" into a :class:`NeedsKey` that says where they may come from."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if type(seen).__name__ in ("NoCredentialsError", "PartialCredentialsError"):
+            raise NeedsKey(_NO_CREDENTIALS, provider="s3") from exc
+        seen = seen.__cause__ or seen.__context__
 
 
 class S3Channel(Channel):
@@ -53,9 +69,29 @@ class S3Channel(Channel):
         return f"{url} @ {endpoint}" if endpoint else url
 
     def check_credentials(self) -> None:
-        """Only ``s3://`` needs the AWS variables."""
-        if self.url().startswith("s3://"):
-            super().check_credentials()
+        """``s3://`` needs credentials: both AWS variables, or one of the places botocore looks (NeedsKey if none)."""
+        if not self.url().startswith("s3://"):
+            return
+        if has_secret("AWS_ACCESS_KEY_ID") or has_secret("AWS_SECRET_ACCESS_KEY"):
+            super().check_credentials()  # one of the pair set: name the other
+            return
+        import botocore.session
+
+        profile = self.config.get("profile")
+        try:
+            found = botocore.session.Session(profile=str(profile) if profile else None).get_credentials()
+        except Exception as exc:  # e.g. ProfileNotFound
+            raise NeedsKey(f"s3: cannot read AWS profile {profile!r}: {type(exc).__name__}", provider="s3") from exc
+        if found is None:
+            raise NeedsKey(_NO_CREDENTIALS, provider="s3")
+
+    def ready(self) -> bool:
+        """Whether credentials can be found (the environment, a profile, or the default chain)."""
+        try:
+            self.check_credentials()
+        except NeedsKey:
+            return False
+        return True
 
     @property
     def fs(self) -> Any:
@@ -69,8 +105,12 @@ class S3Channel(Channel):
                     client_kwargs["endpoint_url"] = str(self.config.get("endpoint_url"))
                 if self.config.get("region"):
                     client_kwargs["region_name"] = str(self.config.get("region"))
-                opts = {"key": self.secret("AWS_ACCESS_KEY_ID"), "secret": self.secret("AWS_SECRET_ACCESS_KEY"),
-                        "client_kwargs": client_kwargs, "skip_instance_cache": True}
+                opts = {"client_kwargs": client_kwargs, "skip_instance_cache": True}
+                if has_secret("AWS_ACCESS_KEY_ID") or has_secret("AWS_SECRET_ACCESS_KEY"):
+                    opts.update(key=self.secret("AWS_ACCESS_KEY_ID"), secret=self.secret("AWS_SECRET_ACCESS_KEY"))
+                elif self.config.get("profile"):
+                    opts["profile"] = str(self.config.get("profile"))
+                # otherwise botocore's own chain: AWS_PROFILE, ~/.aws files, SSO, an instance or task role
             self._fs = fsspec.filesystem(protocol, **opts)
         return self._fs
 
@@ -99,6 +139,9 @@ class S3Channel(Channel):
             return None
         except OSError as exc:
             raise ProviderUnavailable(f"s3: cannot read {key}: {type(exc).__name__}", provider="s3") from exc
+        except Exception as exc:
+            _raise_if_no_credentials(exc)
+            raise
 
     def locate(self, item: ExportItem) -> Delivery | None:
         """Present when the object's ``sha256`` metadata matches."""
@@ -122,6 +165,9 @@ class S3Channel(Channel):
         except (OSError, ValueError) as exc:
             raise ProviderUnavailable(f"s3: cannot write {key}: {type(exc).__name__}: {exc}"[:300],
                                       provider="s3") from exc
+        except Exception as exc:
+            _raise_if_no_credentials(exc)
+            raise
         prior = item.previous
         replaced = prior.remote_id if prior and prior.remote_id and prior.sha256 != item.sha256 else None
         return Delivery(key, key, replaced_remote_id=replaced)

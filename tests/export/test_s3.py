@@ -83,3 +83,38 @@ def test_reconcile_finds_object_by_metadata(wb, seed, bucket):
                             "actor": "tester"}, items)
     report = wb.export("s3")
     assert report.extra.get("reconciled") == 1 and report.counts == {"skipped": 1}
+
+
+@pytest.fixture
+def no_env_keys(monkeypatch, tmp_path):
+    """No key in the environment; botocore reads only the files given here, and never the instance metadata."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    creds = tmp_path / "aws-credentials"
+    creds.write_text("")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(creds))
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.config/workbench/credentials.toml either
+    return creds
+
+
+def test_named_profile_without_keys_in_the_environment(wb, seed, bucket, no_env_keys):
+    s3, name = bucket
+    no_env_keys.write_text(f"[atelier]\naws_access_key_id = {KEY}\naws_secret_access_key = {SECRET}\n")
+    set_channel(wb, "s3", profile="atelier")
+    seed.output("SKU-1001", presets=("shopify_square",))
+    report = wb.export("s3")
+    assert report.ok, report.to_dict()
+    assert len(s3.list_objects_v2(Bucket=name)["Contents"]) == 1
+
+
+def test_no_credentials_anywhere_is_a_clear_error(wb, seed, bucket, no_env_keys):
+    from workbench.errors import NeedsKey
+
+    seed.output("SKU-1001", presets=("shopify_square",))
+    with pytest.raises(NeedsKey, match=r"no AWS credentials found.*profile"):
+        wb.export("s3")
+    set_channel(wb, "s3", profile="nope")
+    with pytest.raises(NeedsKey, match="cannot read AWS profile 'nope'"):
+        wb.export("s3")
