@@ -70,7 +70,7 @@ class S3Channel(Channel):
 
     def check_credentials(self) -> None:
         """``s3://`` needs credentials: both AWS variables, or one of the places botocore looks (NeedsKey if none)."""
-        if not self.url().startswith("s3://"):
+        if not str(self.config.get("url") or "").startswith("s3://"):
             return
         if has_secret("AWS_ACCESS_KEY_ID") or has_secret("AWS_SECRET_ACCESS_KEY"):
             super().check_credentials()  # one of the pair set: name the other
