@@ -63,6 +63,21 @@ def test_provenance_metadata_only_and_srgb(wb, image_version):
     assert "sRGB" in ImageCms.getProfileDescription(profile)
     webp = _pixels(wb, rows["desktop_16x9"])
     assert webp.format == "WEBP" and vid in dict(webp.getexif())[0x010E]
+    for img in (jpeg, webp):  # the lineage id travels in XMP too; a photograph claims no AI source type
+        xmp = img.info["xmp"].decode("utf-8") if isinstance(img.info["xmp"], bytes) else img.info["xmp"]
+        assert f'wb:LineageId="{vid}"' in xmp and "DigitalSourceType" not in xmp
+
+
+def test_ai_generated_renditions_carry_the_iptc_source_type_in_xmp(wb, generated):
+    """Storefronts (e.g. Google Merchant Center) read IPTC DigitalSourceType from the file's XMP."""
+    vid = wb.commit(generated["output_id"], asset="SKU-1001/hero", message="hero", autotag=False)
+    rows = _by_preset(wb.render(vid, ["shopify_square", "desktop_16x9"]))
+    for row in rows.values():
+        img = _pixels(wb, row)
+        xmp = img.info["xmp"].decode("utf-8") if isinstance(img.info["xmp"], bytes) else img.info["xmp"]
+        assert 'Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/' \
+               'trainedAlgorithmicMedia"' in xmp
+        assert f'wb:LineageId="{vid}"' in xmp and 'wb:AIGenerated="True"' in xmp and "(AI-generated image)" in xmp
 
 
 def test_preset_larger_than_the_source_warns_and_records(wb, image_version):
@@ -227,5 +242,6 @@ def test_transparent_background_presets(project_dir):
             a = np.asarray(img.getchannel("A"))
             assert a[0, 0] == 0 and a[-1, -1] == 0 and a[a.shape[0] // 2, a.shape[1] // 2] == 255, name
             assert r["crop"]["background"] == "transparent" and r["check"]["passed"], r["check"]["report"]
+            assert f'wb:LineageId="{vid}"' in str(img.info.get("xmp")), name
     with pytest.raises(InvalidSpec, match="transparent background needs one of PNG, WEBP"):
         wb.render(vid, ["cutout_jpeg"])

@@ -7,8 +7,9 @@ is then a crop window, one good resize (Lanczos) straight into the output size, 
 colour where the window passes the image edge, and for white-background presets (Amazon main) the
 subject composited onto pure white through its mask. A preset with ``background = "transparent"`` (PNG or
 WebP) keeps a transparent source's alpha, or cuts the subject out through the same mask. Encoding walks the quality down in steps until the
-file fits ``max_bytes``; metadata is stripped except an sRGB profile and a small provenance note (version
-id, "AI-generated" flag) in EXIF ImageDescription (JPEG/WebP) or PNG text. Each rendition is checked
+file fits ``max_bytes``; metadata is stripped except an sRGB profile, a small provenance note (version
+id, "AI-generated" flag) in EXIF ImageDescription (JPEG/WebP) or PNG text, and an XMP packet with the IPTC
+digital source type (``trainedAlgorithmicMedia`` …) and the lineage id, as storefronts and DAMs read it. Each rendition is checked
 (:mod:`.checks`) and written with its check row in the version's one ledger transaction. Nothing is
 silent: upscale limits, missing subjects, blown budgets and inseparable backgrounds become warnings.
 """
@@ -64,8 +65,9 @@ def _colour(value: Any, default: tuple[int, int, int]) -> tuple[int, int, int]:
 
 
 def encode(image: Image.Image, fmt: str, quality: int, max_bytes: int | None,
-           provenance: Mapping[str, Any]) -> tuple[bytes, int | None, list[dict[str, Any]]]:
-    """Encode with the provenance note and an sRGB profile, stepping quality down to fit ``max_bytes``."""
+           provenance: Mapping[str, Any], xmp: str | None = None) -> tuple[bytes, int | None, list[dict[str, Any]]]:
+    """Encode with the provenance note, an sRGB profile and (JPEG, WebP, PNG) the ``xmp`` packet, stepping
+    quality down to fit ``max_bytes``."""
     fmt = fmt.upper()
     note = json.dumps(dict(provenance), separators=(",", ":"))
     warnings: list[dict[str, Any]] = []
@@ -74,12 +76,16 @@ def encode(image: Image.Image, fmt: str, quality: int, max_bytes: int | None,
         exif[0x010E] = note  # ImageDescription
         exif[0x0131] = "Atelier Workbench"  # Software
         kwargs: dict[str, Any] = {"exif": exif.tobytes(), "icc_profile": _srgb_icc()}
+        if xmp and fmt in ("JPEG", "WEBP"):
+            kwargs["xmp"] = xmp.encode("utf-8")
     else:
         info = PngInfo()
         info.add_text("Description", note)
         info.add_text("Software", "Atelier Workbench")
         if provenance.get("ai_generated"):
             info.add_text("AI-generated", "true")
+        if xmp:
+            info.add_itxt("XML:com.adobe.xmp", xmp)
         kwargs = {"pnginfo": info, "icc_profile": _srgb_icc()}
     q = int(quality)
     while True:
@@ -173,8 +179,10 @@ def _whiten(out: Image.Image, subject: Subject, window_det: Sequence[float]) -> 
 def render_image(
     data: bytes, presets: Mapping[str, Mapping[str, Any]], *, max_upscale: float = 1.25,
     provenance: Mapping[str, Any] | None = None, src_size: tuple[int, int] | None = None, keep_images: bool = False,
+    xmp: str | None = None,
 ) -> tuple[Subject, list[RenderResult]]:
-    """Render every preset of ``presets`` from image ``data`` (pure: no ledger, no store)."""
+    """Render every preset of ``presets`` from image ``data`` (pure: no ledger, no store); ``xmp`` is embedded
+    in every rendition whose format carries XMP."""
     from ..imaging.load import load_image
 
     small = load_image(data, max_side=DETECT_SIDE)
@@ -238,7 +246,8 @@ def render_image(
             else:
                 out = whitened
         prov = {**(provenance or {}), "preset": name}
-        encoded, quality, enc_warn = encode(out, fmt, int(spec.get("quality", 90)), spec.get("max_bytes"), prov)
+        encoded, quality, enc_warn = encode(out, fmt, int(spec.get("quality", 90)), spec.get("max_bytes"), prov,
+                                            xmp)
         warnings += enc_warn
         sub_out = None
         if plan.subject_px is not None:
@@ -281,15 +290,23 @@ def _presets(wb: Workbench, names: Sequence[str] | None) -> dict[str, dict[str, 
 
 
 def _render_one(wb: Workbench, version_id: str, presets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    from ..export.provenance import alt_text, lineage, xmp_packet
+
     with wb.ledger.connect() as con:
         version = require_version(con, version_id)
+        prov = lineage(con, version_id)
     data = wb.store.get(version["sha256"])
     size = None
     if version.get("width") and version.get("height"):
         size = (int(version["width"]), int(version["height"]))
-    provenance = {"workbench_version": version_id, "ai_generated": bool(version.get("run_id"))}
+    provenance = {"workbench_version": version_id, "ai_generated": bool(prov.get("ai_generated")),
+                  "ai_edited": bool(prov.get("ai_edited")), "digital_source_type": prov.get("digital_source_type")}
+    # the same IPTC disclosure and lineage id as the export sidecars, inside the file itself
+    name = str(prov.get("asset_name") or version_id)
+    xmp = xmp_packet(name, alt_text(None, name, "", prov), prov)
     max_up = float(wb.settings.get("renditions.max_upscale", 1.25))
-    subject, results = render_image(data, presets, max_upscale=max_up, provenance=provenance, src_size=size)
+    subject, results = render_image(data, presets, max_upscale=max_up, provenance=provenance, src_size=size,
+                                    xmp=xmp)
     rows: list[dict[str, Any]] = []
     with wb.ledger.connect(write=True) as con:
         for r in results:
