@@ -73,6 +73,9 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
     # must not leave the new tab scrolled out of view
     tabs.jscallback(active="window.scrollTo(0, 0);")
     show(active)
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        # Studio is where people go next: build it once the open tab has painted, so switching is instant.
+        pn.state.onload(lambda: show(1))
 
     def open_in_review(event: Any) -> None:
         if event.new:
