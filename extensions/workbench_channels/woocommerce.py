@@ -12,14 +12,26 @@ Per item:
 3. A replaced attachment is deleted from the media library (``DELETE ...?force=true``).
 
 The product is the catalog's ``woocommerce_product_id``, else ``GET /products?sku=``. Settings
-``[channels.woocommerce]``: ``base_url`` (the site), ``timeout_s``, ``presets``. Over plain HTTP real
-WooCommerce wants OAuth 1.0a; this channel uses Basic and expects HTTPS (the fake accepts loopback HTTP).
+``[channels.woocommerce]``: ``base_url`` (the site), ``timeout_s``, ``presets``, ``auth``.
+
+Auth for the WooCommerce routes: over HTTPS, HTTP Basic with the consumer key and secret; over plain HTTP
+WooCommerce ignores Basic and accepts only OAuth 1.0a "one-legged" signing (:class:`WooOAuth1`: ``oauth_*``
+parameters in the query string, HMAC-SHA256, the consumer secret plus ``&`` as the key, a fresh nonce and
+timestamp per request). ``auth = "auto"`` (default) picks by the ``base_url`` scheme; ``"basic"`` or
+``"oauth1"`` force one. WordPress's media routes always use the application password (Basic).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import secrets
 import threading
+import time
+from collections.abc import Iterator
 from typing import Any, ClassVar
+from urllib.parse import quote
 
 import httpx
 
@@ -27,7 +39,44 @@ from workbench.errors import ExportError, ProviderError
 from workbench.export.http import OwnedClientMixin, request
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
-__all__ = ["WooCommerceChannel"]
+__all__ = ["WooCommerceChannel", "WooOAuth1", "oauth1_signature"]
+
+
+def _enc(value: str) -> str:
+    """RFC 3986 percent-encoding, as OAuth 1.0a (and WooCommerce's ``wc_rest_urlencode_rfc3986``) use it."""
+    return quote(str(value), safe="~")
+
+
+def oauth1_signature(method: str, base_uri: str, params: list[tuple[str, str]], consumer_secret: str,
+                     algorithm: str = "sha256") -> str:
+    """The OAuth 1.0a signature of a request: ``base_uri`` is the URL without its query, ``params`` every
+    query parameter and ``oauth_*`` field except ``oauth_signature``."""
+    pairs = sorted((_enc(k), _enc(v)) for k, v in params)
+    normalized = "&".join(f"{k}={v}" for k, v in pairs)
+    base = "&".join([method.upper(), _enc(base_uri), _enc(normalized)])
+    digest = hmac.new(f"{consumer_secret}&".encode(), base.encode(), getattr(hashlib, algorithm)).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+class WooOAuth1(httpx.Auth):
+    """One-legged OAuth 1.0a as WooCommerce checks it over plain HTTP: ``oauth_*`` in the query string."""
+
+    def __init__(self, consumer_key: str, consumer_secret: str, algorithm: str = "sha256") -> None:
+        self.consumer_key = consumer_key
+        self.consumer_secret = consumer_secret
+        self.algorithm = algorithm
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        """Sign ``request`` (a new nonce and timestamp each time it is sent)."""
+        oauth = {"oauth_consumer_key": self.consumer_key, "oauth_nonce": secrets.token_hex(16),
+                 "oauth_signature_method": f"HMAC-{self.algorithm.upper()}",
+                 "oauth_timestamp": str(int(time.time()))}
+        params = [*request.url.params.multi_items(), *oauth.items()]
+        base_uri = str(request.url.copy_with(query=None, fragment=None))
+        oauth["oauth_signature"] = oauth1_signature(request.method, base_uri, params, self.consumer_secret,
+                                                    self.algorithm)
+        request.url = request.url.copy_merge_params(oauth)
+        yield request
 
 
 class WooCommerceChannel(OwnedClientMixin, Channel):
@@ -54,8 +103,14 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
     def _wp(self) -> tuple[str, str]:
         return self.secret("WORDPRESS_USER"), self.secret("WORDPRESS_APP_PASSWORD")
 
-    def _wc(self) -> tuple[str, str]:
-        return self.secret("WOOCOMMERCE_CONSUMER_KEY"), self.secret("WOOCOMMERCE_CONSUMER_SECRET")
+    def _wc(self) -> tuple[str, str] | WooOAuth1:
+        key, secret = self.secret("WOOCOMMERCE_CONSUMER_KEY"), self.secret("WOOCOMMERCE_CONSUMER_SECRET")
+        mode = str(self.config.get("auth", "auto") or "auto").lower()
+        if mode not in ("auto", "basic", "oauth1"):
+            raise ExportError(f"[channels.woocommerce] auth must be auto, basic or oauth1, not {mode!r}")
+        if mode == "oauth1" or (mode == "auto" and self.config.base_url.lower().startswith("http://")):
+            return WooOAuth1(key, secret)
+        return key, secret
 
     def _lock_for(self, product_id: str) -> threading.Lock:
         with self._guard:

@@ -68,3 +68,33 @@ def test_missing_wordpress_password_is_needs_key(wb, seed, woo, monkeypatch):
     monkeypatch.delenv("WORDPRESS_APP_PASSWORD")
     with pytest.raises(NeedsKey, match="WORDPRESS_APP_PASSWORD"):
         wb.export("woocommerce")
+
+
+def test_plain_http_signs_with_oauth1_and_refuses_basic(wb, seed, woo, monkeypatch):
+    """Over http:// WooCommerce ignores Basic: the channel signs (OAuth 1.0a in the query) and the fake checks
+    the signature, timestamp and nonce the way WC_REST_Authentication does."""
+    woo.add_product("SKU-1001")
+    seed.output("SKU-1001", presets=("shopify_square",))
+    report = wb.export("woocommerce")
+    assert report.ok and woo.oauth_requests >= 2, report.to_dict()  # product lookup, read, PUT
+    set_channel(wb, "woocommerce", auth="basic")  # forced Basic over http: what a real store refuses
+    seed.output("SKU-1001", name="SKU-1001/back", presets=("shopify_square",))
+    basic = wb.export("woocommerce")
+    assert not basic.ok and "Consumer key is missing" in basic.failed[0]["error"]
+    set_channel(wb, "woocommerce", auth="oauth1")
+    monkeypatch.setenv("WOOCOMMERCE_CONSUMER_SECRET", "cs_wrong")
+    wrong = wb.export("woocommerce")
+    error = wrong.failed[0]["error"]
+    assert "signature does not match" in error and "cs_wrong" not in error
+
+
+def test_https_store_uses_basic(wb, seed, monkeypatch):
+    fake = FakeWooCommerce(https=True)
+    with LoopbackServer(fake.app) as server:
+        set_channel(wb, "woocommerce", base_url=server.url, auth="basic")
+        for name, value in (("WORDPRESS_USER", fake.wp[0]), ("WORDPRESS_APP_PASSWORD", fake.wp[1]),
+                            ("WOOCOMMERCE_CONSUMER_KEY", fake.wc[0]), ("WOOCOMMERCE_CONSUMER_SECRET", fake.wc[1])):
+            monkeypatch.setenv(name, value)
+        fake.add_product("SKU-1001")
+        seed.output("SKU-1001", presets=("shopify_square",))
+        assert wb.export("woocommerce").ok and fake.oauth_requests == 0

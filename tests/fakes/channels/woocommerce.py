@@ -3,7 +3,12 @@
 - ``/wp-json/wp/v2/media`` only accepts Basic auth with the WordPress user + application password
   (WooCommerce keys get 401 ``rest_not_logged_in``); an upload without a file is 400
   ``rest_upload_no_data``; ``DELETE`` needs ``force=true`` (501 ``rest_trash_not_supported``).
-- ``/wp-json/wc/v3/...`` only accepts the consumer key/secret (401 ``woocommerce_rest_authentication_error``);
+- ``/wp-json/wc/v3/...`` only accepts the consumer key/secret (401 ``woocommerce_rest_authentication_error``).
+  The fake is served over plain HTTP, so like WooCommerce there (``is_ssl()`` false) it ignores Basic and
+  checks OAuth 1.0a one-legged signing the way ``WC_REST_Authentication::check_oauth_signature`` does:
+  keys and values rawurlencoded, sorted, each ``k=v`` encoded again and joined with ``%26``, signed with
+  HMAC-SHA1/SHA256 and the consumer secret plus ``&``; timestamps older than 15 minutes and reused nonces
+  are refused. ``https=True`` makes it behave as an HTTPS site (Basic accepted);
   ``PUT /products/{id}`` with ``images`` replaces the whole set, and every ``id`` must be an existing
   attachment (400 ``woocommerce_product_invalid_image_id``); unknown products are 404
   ``woocommerce_rest_product_invalid_id``.
@@ -12,9 +17,13 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import itertools
 import json
+import time
 from typing import Any
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -32,9 +41,12 @@ class FakeWooCommerce:
     """State + Starlette app: ``media`` (id -> attachment) and ``products`` (id -> product)."""
 
     def __init__(self, wp_user: str = "editor", wp_password: str = "abcd EFGH ijkl MNOP",
-                 ck: str = "ck_fakeconsumerkey000", cs: str = "cs_fakeconsumerSECRET00") -> None:
+                 ck: str = "ck_fakeconsumerkey000", cs: str = "cs_fakeconsumerSECRET00", https: bool = False) -> None:
         self.wp = (wp_user, wp_password)
         self.wc = (ck, cs)
+        self.https = https
+        self.nonces: set[str] = set()
+        self.oauth_requests = 0
         self.media: dict[int, dict[str, Any]] = {}
         self.products: dict[int, dict[str, Any]] = {}
         self.puts: list[dict[str, Any]] = []
@@ -70,6 +82,44 @@ class FakeWooCommerce:
     def _auth(self, request: Request, pair: tuple[str, str]) -> bool:
         expected = "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
         return request.headers.get("authorization") == expected
+
+    def _wc_auth(self, request: Request) -> Response | None:
+        """None when the request is authenticated for a WooCommerce route, else the 401 WooCommerce sends."""
+        if self.https and self._auth(request, self.wc):
+            return None
+        q = dict(request.query_params)
+        if "oauth_signature" not in q:
+            return _wp_error("woocommerce_rest_authentication_error", "Consumer key is missing.", 401)
+        for field in ("oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature_method"):
+            if not q.get(field):
+                return _wp_error("woocommerce_rest_authentication_error", f"{field} parameter is missing.", 401)
+        if q["oauth_consumer_key"] != self.wc[0]:
+            return _wp_error("woocommerce_rest_authentication_error", "Consumer key is invalid.", 401)
+        method = q["oauth_signature_method"]
+        if method not in ("HMAC-SHA1", "HMAC-SHA256"):
+            return _wp_error("woocommerce_rest_authentication_error",
+                             "Invalid signature - signature method is invalid.", 401)
+        if abs(time.time() - int(q["oauth_timestamp"])) > 15 * 60:
+            return _wp_error("woocommerce_rest_authentication_error", "Invalid timestamp.", 401)
+        if q["oauth_nonce"] in self.nonces:
+            return _wp_error("woocommerce_rest_authentication_error", "Invalid nonce - nonce has already been used.",
+                             401)
+
+        def raw(value: str) -> str:  # PHP rawurlencode
+            return quote(value, safe="")
+
+        params = {raw(k): raw(v) for k, v in request.query_params.multi_items() if k != "oauth_signature"}
+        query_string = "%26".join(raw(f"{k}={params[k]}") for k in sorted(params))
+        base_uri = str(request.url).split("?", 1)[0]
+        to_sign = f"{request.method.upper()}&{raw(base_uri)}&{query_string}"
+        algo = hashlib.sha1 if method == "HMAC-SHA1" else hashlib.sha256
+        expected = base64.b64encode(hmac.new(f"{self.wc[1]}&".encode(), to_sign.encode(), algo).digest()).decode()
+        if not hmac.compare_digest(expected, q["oauth_signature"]):
+            return _wp_error("woocommerce_rest_authentication_error",
+                             "Invalid signature - provided signature does not match.", 401)
+        self.nonces.add(q["oauth_nonce"])
+        self.oauth_requests += 1
+        return None
 
     def _fault(self) -> Response | None:
         if self.faults:
@@ -112,16 +162,16 @@ class FakeWooCommerce:
         return JSONResponse({"deleted": True, "previous": previous})
 
     async def product_collection(self, request: Request) -> Response:
-        if not self._auth(request, self.wc):
-            return _wp_error("woocommerce_rest_authentication_error", "Consumer key is invalid.", 401)
+        if (denied := self._wc_auth(request)) is not None:
+            return denied
         sku = request.query_params.get("sku")
         return JSONResponse([self.product_view(pid) for pid, p in self.products.items() if p["sku"] == sku])
 
     async def product_item(self, request: Request) -> Response:
         if (fault := self._fault()) is not None:
             return fault
-        if not self._auth(request, self.wc):
-            return _wp_error("woocommerce_rest_authentication_error", "Consumer key is invalid.", 401)
+        if (denied := self._wc_auth(request)) is not None:
+            return denied
         pid = request.path_params["id"]
         if pid not in self.products:
             return _wp_error("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
