@@ -186,13 +186,7 @@ class BynderChannel(OwnedClientMixin, Channel):
 
     def tags(self, item: ExportItem) -> list[str]:
         """``workbench``, SKU, preset, AI flag and the content tag (deduplicated, order kept)."""
-        prov = item.provenance
-        tags = ["workbench", item.sku or "no-sku", item.preset]
-        if prov.get("ai_generated"):
-            tags.append("ai-generated")
-        elif prov.get("ai_edited"):
-            tags.append("ai-edited")
-        tags.append(self.content_tag(item))
+        tags = [*item.base_tags(), self.content_tag(item)]
         out: list[str] = []
         for t in (_tag(t) for t in tags):
             if t and t not in out:

@@ -127,12 +127,7 @@ class CloudinaryChannel(OwnedClientMixin, Channel):
     def deliver(self, item: ExportItem) -> Delivery:
         """One signed upload; ``overwrite=true`` when replacing what the slot held."""
         key, secret, cloud = self.credentials_parsed()
-        prov = item.provenance
-        tags = ["workbench", item.sku or "no-sku", item.preset]
-        if prov.get("ai_generated"):
-            tags.append("ai-generated")
-        elif prov.get("ai_edited"):
-            tags.append("ai-edited")
+        tags = item.base_tags()
         replacing = item.previous is not None and item.previous.sha256 != item.sha256
         params: dict[str, Any] = {
             "timestamp": str(int(time.time())),

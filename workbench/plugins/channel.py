@@ -111,6 +111,15 @@ class ExportItem:
         """Short content tag used in remote filenames / public ids so an item can be found again."""
         return self.sha256[:12]
 
+    def base_tags(self) -> list[str]:
+        """Tags every tagging channel sends: ``workbench``, the SKU, the preset, and the AI disclosure."""
+        tags = ["workbench", self.sku or "no-sku", self.preset]
+        if self.provenance.get("ai_generated"):
+            tags.append("ai-generated")
+        elif self.provenance.get("ai_edited"):
+            tags.append("ai-edited")
+        return tags
+
 
 @dataclass
 class PlanEntry:
