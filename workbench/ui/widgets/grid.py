@@ -129,8 +129,9 @@ class VariationGrid(w.VBox):
     # -- internals --------------------------------------------------------------------------------------
     def _tile(self, out: dict[str, Any], caption: str) -> w.Widget:
         oid = out["id"]
-        pick = w.Button(description="Pick", icon="thumbs-up", layout=w.Layout(width="56px"))
-        reject = w.Button(description="Reject", icon="thumbs-down", layout=w.Layout(width="60px"))
+        # text only: with an icon the labels no longer fit a tile in JupyterLab's font
+        pick = w.Button(description="Pick", tooltip="pick this variation", layout=w.Layout(width="54px"))
+        reject = w.Button(description="Reject", tooltip="reject this variation", layout=w.Layout(width="68px"))
         clear = w.Button(description="×", tooltip="clear the mark", layout=w.Layout(width="32px"))
         rating = w.Dropdown(options=[("–", 0), ("★1", 1), ("★2", 2), ("★3", 3), ("★4", 4), ("★5", 5)],
                             value=int(out.get("rating") or 0), layout=w.Layout(width="64px"))
