@@ -74,8 +74,9 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
     tabs.jscallback(active="window.scrollTo(0, 0);")
     show(active)
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-        # Studio is where people go next: build it once the open tab has painted, so switching is instant.
-        pn.state.onload(lambda: show(1))
+        # Studio and Review are where people go next (a Library click opens Review): build them once the
+        # open tab has painted, so switching is quick.
+        pn.state.onload(lambda: [show(i) for i in (1, 2)])
 
     def open_in_review(event: Any) -> None:
         if event.new:
