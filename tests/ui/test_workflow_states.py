@@ -96,6 +96,9 @@ def test_export_and_reports(library_wb):
     assert "Plan for folder" in approver.status
     view.run_btn.clicks += 1
     assert "Exported to" in approver.status, approver.status
+    (row,) = export.status_rows  # people read names, not ids
+    assert row["asset"] == "mug-hero" and row["sku"] == "SKU-1001" and row["preset"] == "hero_banner"
+    assert "mug-hero" in view.status_table.object.to_string()
     reports = ReportsState(approver)
     rview = ReportsView(state=reports)  # builds itself when shown
     assert reports.html and 'sandbox=""' in rview.frame.object

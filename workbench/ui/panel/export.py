@@ -76,7 +76,7 @@ class ExportView(pn.viewable.Viewer):
         self.dest.object = f"Destination: `{s.destination}`" if s.destination else ""
         self.plan_table.object = _frame(s.result_items or s.plan_items)
         self.refused_table.object = _frame(s.refused)
-        status = ("version_id", "preset", "status", "remote_id", "url", "slot", "exported_at", "created_at")
+        status = ("asset", "sku", "preset", "remote_url", "remote_id", "version_id", "exported_at")
         self.status_table.object = _frame(s.status_rows, status)
 
     def __panel__(self) -> pn.viewable.Viewable:

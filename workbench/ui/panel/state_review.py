@@ -237,9 +237,17 @@ class ExportState(param.Parameterized):
     def refresh_status(self) -> None:
         """Status per item: what each destination slot holds now."""
         wb = self.session.wb
-        if self.supported:
-            self.status_rows = list(self.session.attempt("view", lambda: wb.exports(self.channel or None,
-                                                                                    current=True)) or [])
+        if not self.supported:
+            return
+        rows = list(self.session.attempt("view", lambda: wb.exports(self.channel or None, current=True)) or [])
+        ids = sorted({str(r["asset_id"]) for r in rows if r.get("asset_id")})
+        names = {}
+        if ids:  # people read asset names and SKUs, not ids
+            found = self.session.attempt("view", lambda: wb.sql(
+                "SELECT id, name, sku FROM assets WHERE list_contains(?, id)", [ids])) or []
+            names = {str(a["id"]): a for a in found}
+        self.status_rows = [{"asset": (names.get(str(r.get("asset_id"))) or {}).get("name"),
+                             "sku": (names.get(str(r.get("asset_id"))) or {}).get("sku"), **r} for r in rows]
 
 
 class ReportsState(param.Parameterized):
