@@ -7,6 +7,7 @@ plain reason, unless ``WORKBENCH_REQUIRE_BROWSER=1``, in which case they fail. S
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -44,13 +45,30 @@ def _wait_port(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"workbench serve exited: {log.read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError("workbench serve did not start in time")
+    raise RuntimeError(f"the server did not listen on port {port} in time")
+
+
+@contextlib.contextmanager
+def serving(cmd: list[str], port: int, log: Path, *, env: dict[str, str], cwd: Path,
+            timeout: float = 60) -> Iterator[subprocess.Popen[bytes]]:
+    """Run server ``cmd`` (output to ``log``) until it listens on ``port``; stop it on exit."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(cwd))
+    try:
+        _wait_port(port, proc, log, timeout=timeout)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture(scope="session")
@@ -111,17 +129,8 @@ def server(demo_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     env["WORKBENCH_USER"] = "server"
     cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "serve", "--project", str(demo_project),
            "--address", "127.0.0.1", "--port", str(port), "--auth", "--no-show"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
-    try:
-        _wait_port(port, proc, log)
+    with serving(cmd, port, log, env=env, cwd=ROOT):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")

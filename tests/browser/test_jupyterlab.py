@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from .conftest import _free_port, _wait_port, shot
+from .conftest import _free_port, serving, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,17 +41,8 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
            f"--ServerApp.root_dir={root}", "--IdentityProvider.token=", "--ServerApp.password=",
            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.news_url=None",
            "--LabApp.extension_manager=readonly", "--allow-root"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(root))
-    try:
-        _wait_port(port, proc, log, timeout=90)
+    with serving(cmd, port, log, env=env, cwd=root, timeout=90):
         yield f"http://127.0.0.1:{port}", root
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _run_all(page: object) -> None:
