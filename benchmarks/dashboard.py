@@ -45,10 +45,13 @@ PAGE = 60
 CHUNK = 400
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-ALL_IMAGES_JS = """([sel, n]) => { const found = []; const walk = (root) => { root.querySelectorAll('*').forEach(el => {
-    if (el.shadowRoot) walk(el.shadowRoot); }); root.querySelectorAll(sel).forEach(i => found.push(i)); };
-  walk(document); return found.length >= n && found.every(i => i.complete && i.naturalWidth > 0)
-    && performance.now(); }"""
+# Every image matching ``sel`` (shadow roots included; with ``shownOnly``, only those laid out on screen) has
+# loaded: returns performance.now() then, else false.
+ALL_IMAGES_JS = """([sel, n, shownOnly]) => { const found = []; const walk = (root) => {
+    root.querySelectorAll('*').forEach(el => { if (el.shadowRoot) walk(el.shadowRoot); });
+    root.querySelectorAll(sel).forEach(i => found.push(i)); };
+  walk(document); const imgs = shownOnly ? found.filter(i => i.getClientRects().length) : found;
+  return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0) && performance.now(); }"""
 
 
 def _free_port() -> int:
@@ -146,16 +149,10 @@ def timed(context: object, url: str, selector: str, n: int, tab: str | None = No
         first.append(float(mark.json_value()) / 1000)
     if tab:
         page.locator(".bk-tab", has_text=tab).first.click(timeout=60000)
-    done = page.wait_for_function(ALL_IMAGES_JS, arg=[selector, n], timeout=120000, polling=10)
+    done = page.wait_for_function(ALL_IMAGES_JS, arg=[selector, n, False], timeout=120000, polling=10)
     elapsed = float(done.json_value()) / 1000
     page.close()
     return elapsed
-
-
-VISIBLE_STUDIO_JS = """([n]) => { const found = []; const walk = (root) => { root.querySelectorAll('*').forEach(el => {
-    if (el.shadowRoot) walk(el.shadowRoot); }); root.querySelectorAll('.wb-out img').forEach(i => found.push(i)); };
-  walk(document); const shown = found.filter(i => i.getClientRects().length);
-  return shown.length >= n && shown.every(i => i.complete && i.naturalWidth > 0) && performance.now(); }"""
 
 
 def tab_switch(context: object, url: str, n: int, settle_ms: int = 1500) -> float:
@@ -166,7 +163,8 @@ def tab_switch(context: object, url: str, n: int, settle_ms: int = 1500) -> floa
     page.wait_for_timeout(settle_ms)
     start = float(page.evaluate("performance.now()"))
     page.locator(".bk-tab", has_text="Studio").first.click(timeout=60000)
-    done = float(page.wait_for_function(VISIBLE_STUDIO_JS, arg=[n], timeout=120000, polling=10).json_value())
+    done = float(page.wait_for_function(ALL_IMAGES_JS, arg=[".wb-out img", n, True], timeout=120000,
+                                        polling=10).json_value())
     page.close()
     return (done - start) / 1000
 

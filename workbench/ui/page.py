@@ -95,8 +95,9 @@ class PageHandler(tornado.web.RequestHandler):
         if user is None:
             self.redirect("/login")
             return
-        active = tab_index(self.get_argument("tab", ""))
-        tab = TAB_NAMES[active].lower() if self.get_argument("tab", "") else ""
+        asked = self.get_argument("tab", "")
+        active = tab_index(asked)
+        tab = TAB_NAMES[active].lower() if asked else ""
         snapshot = first_paint(self.context, user, active)
         origin = f"{self.request.protocol}://{self.request.host}"
         self.set_header("Cache-Control", "no-store")

@@ -117,9 +117,7 @@ def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
         doc.template_variables["dist_url"] = "/static/extensions/panel/"
     users = context.users if context.login_required else None
     session = SessionState(context.open_wb(user), user, lookup=users.get if users is not None else None)
-    session.param.watch(_notify, "status")
-    tabs, _parts = build_tabs(session, active=_requested_tab())
-    status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
+    status, tabs = _status_and_tabs(session, _requested_tab())
     who = who_html(user, context.login_required)
     # A plain page rather than a Panel template: a template costs each new session ~0.1-0.3 s on the server
     # and extra CSS/JS in the browser, and the grid's time-to-pixels is what users feel.
@@ -132,6 +130,14 @@ def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
         tabs.param.watch(lambda e: location.update_query(tab=TAB_NAMES[e.new].lower()), "active")
     return pn.Column(header, pn.Column(status, tabs, sizing_mode="stretch_width", margin=(0, 10)),
                      sizing_mode="stretch_width", margin=0)
+
+
+def _status_and_tabs(session: SessionState, active: int) -> tuple[pn.pane.Markdown, pn.Tabs]:
+    """The status line (its messages also become notifications) and the tabs, opened on ``active``."""
+    session.param.watch(_notify, "status")
+    tabs, _parts = build_tabs(session, active=active)
+    status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
+    return status, tabs
 
 
 def _requested_tab() -> int:
@@ -160,7 +166,4 @@ def inline_dashboard(wb: Any, *, role: str = "approver", tab: str = "library") -
     server route.
     """
     session = SessionState(wb, User(wb.user, role), thumbs=data_uri_thumbs(wb))
-    session.param.watch(_notify, "status")
-    tabs, _parts = build_tabs(session, active=tab_index(tab))
-    status = pn.pane.Markdown(session.param.status, css_classes=["wb-status"], sizing_mode="stretch_width")
-    return pn.Column(status, tabs, sizing_mode="stretch_width")
+    return pn.Column(*_status_and_tabs(session, tab_index(tab)), sizing_mode="stretch_width")

@@ -47,9 +47,8 @@ def _thumb(sha: str, alt: str) -> str:
     return f'<img src="/thumb/{esc(sha)}" fetchpriority="high" alt="{esc(alt)}">'
 
 
-def _grid(css_class: str, head: str, items: str) -> str:
-    return f'<div class="{css_class}">{head}<div class="{"grid" if css_class == "body" else "vgrid"}" ' \
-           f'id="wb-snapshot-grid">{items}</div></div>'
+def _grid(body_class: str, grid_class: str, head: str, items: str) -> str:
+    return f'<div class="{body_class}">{head}<div class="{grid_class}" id="wb-snapshot-grid">{items}</div></div>'
 
 
 def library_body(cards: Sequence[dict[str, Any]], info: str) -> str:
@@ -58,7 +57,7 @@ def library_body(cards: Sequence[dict[str, Any]], info: str) -> str:
         f'<figure>{_thumb(c["sha"], c["name"])}<figcaption>{esc(c["name"])}<br>'
         f'<span style="color:#6b6b6b">{esc(c.get("sku") or "")}</span></figcaption></figure>'
         for c in cards if c.get("sha"))
-    return _grid("body", f'<p style="font-size:13px">{esc(info)}</p>', figures)
+    return _grid("body", "grid", f'<p style="font-size:13px">{esc(info)}</p>', figures)
 
 
 def studio_body(cards: Sequence[dict[str, Any]], caption: str) -> str:
@@ -69,7 +68,7 @@ def studio_body(cards: Sequence[dict[str, Any]], caption: str) -> str:
         f'<div class="out {esc(c.get("mark") or "")}">{_thumb(c["sha"], c["label"])}'
         f'{esc(c["label"])}{" · " + esc(c["mark"]) if c.get("mark") else ""}</div>'
         for c in cards if c.get("sha"))
-    return _grid("body studio", f'<p class="cap">{esc(caption)}</p>', outputs)
+    return _grid("body studio", "vgrid", f'<p class="cap">{esc(caption)}</p>', outputs)
 
 
 def snapshot_html(who: str, tabs: Sequence[str], active: int, body: str) -> str:

@@ -246,8 +246,11 @@ class ExportState(param.Parameterized):
             found = self.session.attempt("view", lambda: wb.sql(
                 "SELECT id, name, sku FROM assets WHERE list_contains(?, id)", [ids])) or []
             names = {str(a["id"]): a for a in found}
-        self.status_rows = [{"asset": (names.get(str(r.get("asset_id"))) or {}).get("name"),
-                             "sku": (names.get(str(r.get("asset_id"))) or {}).get("sku"), **r} for r in rows]
+        rows_out = []
+        for r in rows:
+            asset = names.get(str(r.get("asset_id"))) or {}
+            rows_out.append({"asset": asset.get("name"), "sku": asset.get("sku"), **r})
+        self.status_rows = rows_out
 
 
 class ReportsState(param.Parameterized):
