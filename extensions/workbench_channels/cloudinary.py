@@ -9,12 +9,19 @@ one signed ``POST {base_url}/v1_1/{cloud}/image/upload`` (multipart) with:
   digital source type (``|``-separated, ``=`` and ``|`` escaped with a backslash);
 - ``overwrite=true`` when the slot held other bytes (a replacement keeps the same public id).
 
-Signature: every sent parameter except ``file``, ``cloud_name``, ``resource_type`` and ``api_key``, empty
-values dropped, sorted, ``name=value`` joined by ``&``, the secret appended, SHA-1 hex
-(``signature_algorithm = "sha256"`` in settings for accounts set to SHA-256).
+Signature (Cloudinary's "signature version 2", the official SDKs' default): every sent parameter except
+``file``, ``cloud_name``, ``resource_type`` and ``api_key``, empty values dropped, each ``name=value`` with
+any ``&`` in it written ``%26`` (so a value cannot smuggle in another parameter), the pairs sorted and
+joined by ``&``, the secret appended, SHA-1 hex (``signature_algorithm = "sha256"`` in settings for accounts
+set to SHA-256). Without that encoding (the old v1 string) a value containing ``&`` — an alt text such as
+"Mug & saucer" — gets a signature the current scheme does not produce.
+Sources (checked 2026-12-02): https://cloudinary.com/documentation/authentication_signatures (the string to
+sign); the ``cloudinary`` Python SDK 1.46.3 on PyPI, ``cloudinary.utils.api_string_to_sign`` (default
+``signature_version=2``, ``&`` → ``%26`` per pair) and ``Config`` (``signature_version = 2``, SHA-1 default);
+the Node SDK 2.7.0 changelog, 2025-06-18: "prevent parameter injection via ampersand in parameter values".
 Locating an interrupted upload reads the resource through the Admin API and compares its ``sha256``
 context value. Settings ``[channels.cloudinary]``: ``base_url`` (default ``https://api.cloudinary.com``),
-``folder``, ``signature_algorithm``, ``timeout_s``, ``presets``.
+``folder``, ``signature_algorithm``, ``signature_version`` (default 2), ``timeout_s``, ``presets``.
 """
 
 from __future__ import annotations
@@ -36,10 +43,14 @@ __all__ = ["CloudinaryChannel", "escape_context", "sign", "string_to_sign"]
 _UNSIGNED = {"file", "cloud_name", "resource_type", "api_key", "signature"}
 
 
-def string_to_sign(params: dict[str, Any]) -> str:
-    """The string Cloudinary signs: sorted ``name=value`` pairs of the signed parameters, ``&``-joined."""
+def string_to_sign(params: dict[str, Any], signature_version: int = 2) -> str:
+    """The string Cloudinary signs: the signed parameters as ``name=value`` pairs, sorted, ``&``-joined.
+
+    Version 2 (the default, as in the official SDKs) writes ``&`` inside a pair as ``%26``; version 1 is the
+    old scheme, kept for accounts or tools that still verify it.
+    """
     parts = []
-    for name in sorted(params):
+    for name in params:
         if name in _UNSIGNED:
             continue
         value = params[name]
@@ -49,13 +60,15 @@ def string_to_sign(params: dict[str, Any]) -> str:
             value = ",".join(str(v) for v in value)
         if value is None or value == "":
             continue
-        parts.append(f"{name}={value}")
-    return "&".join(parts)
+        pair = f"{name}={value}"
+        parts.append(pair.replace("&", "%26") if signature_version >= 2 else pair)
+    return "&".join(sorted(parts))
 
 
-def sign(params: dict[str, Any], secret: str, algorithm: str = "sha1") -> str:
-    """Hex signature of ``params`` with the API secret appended (SHA-1 or SHA-256)."""
-    return hashlib.new(algorithm, (string_to_sign(params) + secret).encode("utf-8")).hexdigest()
+def sign(params: dict[str, Any], secret: str, algorithm: str = "sha1", signature_version: int = 2) -> str:
+    """Hex signature of ``params`` with the API secret appended (SHA-1 or SHA-256, signature version 2)."""
+    to_sign = string_to_sign(params, signature_version)
+    return hashlib.new(algorithm, (to_sign + secret).encode("utf-8")).hexdigest()
 
 
 def escape_context(value: str) -> str:
@@ -138,7 +151,8 @@ class CloudinaryChannel(OwnedClientMixin, Channel):
             "overwrite": "true" if replacing else "false",
         }
         params = {k: v for k, v in params.items() if v != ""}
-        params["signature"] = sign(params, secret, str(self.config.get("signature_algorithm", "sha1")))
+        params["signature"] = sign(params, secret, str(self.config.get("signature_algorithm", "sha1")),
+                                   int(self.config.get("signature_version", 2)))
         params["api_key"] = key
         url = f"{self.api_base()}/v1_1/{cloud}/image/upload"
         resp = request(self.http, "POST", url, provider="cloudinary", data=params,

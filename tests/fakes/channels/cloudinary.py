@@ -1,10 +1,16 @@
 """A strict fake of Cloudinary's Upload API (+ the Admin API's resource read).
 
-It recomputes the signature from the form fields exactly as the contract says (every field except
-``file``, ``cloud_name``, ``resource_type``, ``api_key``, ``signature``; empty dropped; sorted; ``&``-joined;
-secret appended; SHA-1) and answers 401 echoing the string to sign on a mismatch, 400 "Stale request"
-for a timestamp over an hour old, 401 for an unknown api_key, 404 for an unknown cloud. Without
-``overwrite=true`` an existing public id is returned unchanged (``existing: true``), as Cloudinary does.
+It recomputes the signature from the form fields the way Cloudinary verifies the official SDKs' current
+("version 2") signatures: every field except ``file``, ``cloud_name``, ``resource_type``, ``api_key``,
+``signature``; empty dropped; each ``name=value`` with ``&`` written ``%26``; the pairs sorted and
+``&``-joined; the secret appended; SHA-1, or SHA-256 for an account set to it (``signature_algorithm``).
+So a value containing ``&`` signed the old v1 way (raw ``&``) is refused, as it would let a value smuggle
+in another parameter. It answers 401 echoing the string to sign on a mismatch, 400 "Stale request" for a
+timestamp over an hour old, 401 for an unknown api_key, 404 for an unknown cloud. Booleans are read as
+Cloudinary reads them (``true``/``1``; the SDK sends ``1``/``0``). Without ``overwrite`` true an existing
+public id is returned unchanged (``existing: true``), as Cloudinary does. The official SDK's own uploads
+(``cloudinary.uploader.upload`` pointed here with ``upload_prefix``) are accepted: tests referee the fake
+with it (``tests/export/test_cloudinary.py``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ __all__ = ["FakeCloudinary"]
 
 def _string_to_sign(fields: dict[str, str]) -> str:
     skip = {"file", "cloud_name", "resource_type", "api_key", "signature"}
-    return "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k not in skip and v != "")
+    pairs = [f"{k}={v}".replace("&", "%26") for k, v in fields.items() if k not in skip and v != ""]
+    return "&".join(sorted(pairs))
+
+
+def _true(value: str | None) -> bool:
+    return str(value or "").lower() in ("true", "1")
 
 
 def _parse_context(raw: str) -> dict[str, str]:
@@ -51,8 +62,9 @@ class FakeCloudinary:
     """State + Starlette app; ``resources`` maps full public id -> resource dict."""
 
     def __init__(self, cloud: str = "demo-cloud", api_key: str = "123456789012345",
-                 api_secret: str = "cldSECRETvalue0000") -> None:
+                 api_secret: str = "cldSECRETvalue0000", signature_algorithm: str = "sha1") -> None:
         self.cloud, self.api_key, self.api_secret = cloud, api_key, api_secret
+        self.signature_algorithm = signature_algorithm
         self.resources: dict[str, dict[str, Any]] = {}
         self.uploads: list[dict[str, Any]] = []
         self.rejections: list[str] = []
@@ -89,7 +101,7 @@ class FakeCloudinary:
             if not fields.get(required):
                 return self._err(400, f"Missing required parameter - {required}")
         to_sign = _string_to_sign(fields)
-        expected = hashlib.sha1((to_sign + self.api_secret).encode()).hexdigest()
+        expected = hashlib.new(self.signature_algorithm, (to_sign + self.api_secret).encode()).hexdigest()
         if fields["signature"] != expected:
             return self._err(401, f"Invalid Signature {fields['signature']}. String to sign - '{to_sign}'.")
         if time.time() - int(fields["timestamp"]) > 3600:
@@ -99,7 +111,7 @@ class FakeCloudinary:
         pid = fields.get("public_id") or hashlib.md5(data).hexdigest()[:20]
         full = f"{folder}/{pid}" if folder else pid
         existing = self.resources.get(full)
-        if existing is not None and fields.get("overwrite") != "true":
+        if existing is not None and not _true(fields.get("overwrite")):
             return JSONResponse({**existing, "existing": True})
         version = next(self._versions)
         fmt = (upload.filename or "x.jpg").rsplit(".", 1)[-1]
