@@ -12,13 +12,23 @@ Per item:
 3. A replaced attachment is deleted from the media library (``DELETE ...?force=true``).
 
 The product is the catalog's ``woocommerce_product_id``, else ``GET /products?sku=``. Settings
-``[channels.woocommerce]``: ``base_url`` (the site), ``timeout_s``, ``presets``, ``auth``.
+``[channels.woocommerce]``: ``base_url`` (the site), ``timeout_s``, ``presets``, ``auth``,
+``wordpress_local`` (true: the site's environment type is ``local``; false: it is not, even on loopback).
 
 Auth for the WooCommerce routes: over HTTPS, HTTP Basic with the consumer key and secret; over plain HTTP
 WooCommerce ignores Basic and accepts only OAuth 1.0a "one-legged" signing (:class:`WooOAuth1`: ``oauth_*``
 parameters in the query string, HMAC-SHA256, the consumer secret plus ``&`` as the key, a fresh nonce and
 timestamp per request). ``auth = "auto"`` (default) picks by the ``base_url`` scheme; ``"basic"`` or
 ``"oauth1"`` force one. WordPress's media routes always use the application password (Basic).
+
+WordPress honours application passwords only over HTTPS or on a site whose environment type is ``local``
+(``wp_is_application_passwords_supported()`` is ``is_ssl() || 'local' === wp_get_environment_type()``;
+https://developer.wordpress.org/reference/functions/wp_is_application_passwords_supported/, checked
+2026-12-02); elsewhere it ignores the header and the upload is refused as anonymous. So OAuth 1.0a makes
+the WooCommerce half work over plain HTTP, but never the WordPress media half. Over ``http://`` the channel
+therefore refuses, before sending anything, to put the application password on the wire in clear text
+unless the host is this machine (loopback) or ``wordpress_local = true`` says the site runs with
+``WP_ENVIRONMENT_TYPE=local``; and a media write WordPress answers as anonymous over HTTP names that rule.
 """
 
 from __future__ import annotations
@@ -100,8 +110,32 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
         """The site's base URL."""
         return self.config.base_url
 
+    def _plain_http(self) -> bool:
+        return httpx.URL(self.config.base_url).scheme == "http"
+
     def _wp(self) -> tuple[str, str]:
-        return self.secret("WORDPRESS_USER"), self.secret("WORDPRESS_APP_PASSWORD")
+        """The application password for WordPress routes, refused over plain HTTP to a site that ignores it."""
+        user, password = self.secret("WORDPRESS_USER"), self.secret("WORDPRESS_APP_PASSWORD")
+        if self._plain_http():
+            local = self.config.get("wordpress_local")
+            host = httpx.URL(self.config.base_url).host
+            loopback = host in ("localhost", "127.0.0.1", "::1") or host.endswith(".localhost")
+            if local is False or (local is None and not loopback):
+                raise ExportError(
+                    f"woocommerce: {self.config.base_url} is plain http, and WordPress honours application "
+                    "passwords only over https or on a site whose environment type is 'local' "
+                    "(wp_is_application_passwords_supported); the password would cross the network in clear text "
+                    "and be ignored. Use an https:// base_url, or set [channels.woocommerce] wordpress_local = true "
+                    "if the site runs with WP_ENVIRONMENT_TYPE=local.")
+        return user, password
+
+    def _anonymous_hint(self, exc: ProviderError) -> ExportError | None:
+        """A WordPress write refused as anonymous over plain HTTP: say why (the password was ignored)."""
+        if exc.status == 401 and self._plain_http():
+            return ExportError(f"{exc} — WordPress ignored the application password: over plain http it honours "
+                               "them only on a site whose environment type is 'local' (WP_ENVIRONMENT_TYPE=local; "
+                               "wp_is_application_passwords_supported). Serve the site over https or mark it local.")
+        return None
 
     def _wc(self) -> tuple[str, str] | WooOAuth1:
         key, secret = self.secret("WOOCOMMERCE_CONSUMER_KEY"), self.secret("WOOCOMMERCE_CONSUMER_SECRET")
@@ -164,17 +198,27 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
                     provider="wordpress", params={"force": "true"}, auth=self._wp())
         except ProviderError as exc:
             if exc.status != 404:
+                hint = self._anonymous_hint(exc)
+                if hint is not None:
+                    raise hint from exc
                 raise
 
     def deliver(self, item: ExportItem) -> Delivery:
         """Upload (or reuse) the attachment, then put it into the product's image set."""
+        self._wp()  # refuse a clear-text application password before anything is sent
         pid = self.product_id(item)
         media = self._find_media(item)
         if media is None:
-            media = request(self.http, "POST", f"{self.config.base_url}/wp-json/wp/v2/media",
-                            provider="wordpress", auth=self._wp(),
-                            data={"alt_text": item.alt, "title": item.title},
-                            files={"file": (item.filename, item.data(), item.mime)}).json()
+            try:
+                media = request(self.http, "POST", f"{self.config.base_url}/wp-json/wp/v2/media",
+                                provider="wordpress", auth=self._wp(),
+                                data={"alt_text": item.alt, "title": item.title},
+                                files={"file": (item.filename, item.data(), item.mime)}).json()
+            except ProviderError as exc:
+                hint = self._anonymous_hint(exc)
+                if hint is not None:
+                    raise hint from exc
+                raise
         media_id = int(media["id"])
         old = int(item.previous.remote_id) if item.previous and item.previous.remote_id else None
         with self._lock_for(pid):

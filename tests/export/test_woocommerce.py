@@ -15,7 +15,7 @@ pytestmark = pytest.mark.network
 
 @pytest.fixture
 def woo(wb, monkeypatch):
-    fake = FakeWooCommerce()
+    fake = FakeWooCommerce(environment_type="local")  # plain http: app passwords work only on a local site
     with LoopbackServer(fake.app) as server:
         set_channel(wb, "woocommerce", base_url=server.url)
         monkeypatch.setenv("WORDPRESS_USER", fake.wp[0])

@@ -1,8 +1,17 @@
 """A strict fake of WordPress media + WooCommerce REST v3 products.
 
-- ``/wp-json/wp/v2/media`` only accepts Basic auth with the WordPress user + application password
-  (WooCommerce keys get 401 ``rest_not_logged_in``); an upload without a file is 400
-  ``rest_upload_no_data``; ``DELETE`` needs ``force=true`` (501 ``rest_trash_not_supported``).
+- ``/wp-json/wp/v2/media`` writes need Basic auth with the WordPress user + application password. As in
+  WordPress (``wp_is_application_passwords_available()`` → ``wp_is_application_passwords_supported()``:
+  ``is_ssl() || 'local' === wp_get_environment_type()``, checked 2026-12-02 at
+  https://developer.wordpress.org/reference/functions/wp_is_application_passwords_supported/), application
+  passwords are honoured only when the site is served over HTTPS (``https=True``) or its environment type is
+  ``local`` (``environment_type="local"``); otherwise ``wp_validate_application_password`` ignores the
+  header, the request is anonymous, and a write is 401 ``rest_cannot_create`` / ``rest_cannot_delete``
+  (anonymous ``GET`` still lists attachments, as WordPress does). With passwords available, an unknown user
+  is 401 ``invalid_username`` and a wrong password 401 ``incorrect_password`` (WooCommerce keys are not
+  WordPress users). An upload without a file is 400 ``rest_upload_no_data``; ``DELETE`` needs
+  ``force=true`` (501 ``rest_trash_not_supported``). ``environment_type`` defaults to ``production``,
+  WordPress's own default.
 - ``/wp-json/wc/v3/...`` only accepts the consumer key/secret (401 ``woocommerce_rest_authentication_error``).
   The fake is served over plain HTTP, so like WooCommerce there (``is_ssl()`` false) it ignores Basic and
   checks OAuth 1.0a one-legged signing the way ``WC_REST_Authentication::check_oauth_signature`` does:
@@ -41,10 +50,13 @@ class FakeWooCommerce:
     """State + Starlette app: ``media`` (id -> attachment) and ``products`` (id -> product)."""
 
     def __init__(self, wp_user: str = "editor", wp_password: str = "abcd EFGH ijkl MNOP",
-                 ck: str = "ck_fakeconsumerkey000", cs: str = "cs_fakeconsumerSECRET00", https: bool = False) -> None:
+                 ck: str = "ck_fakeconsumerkey000", cs: str = "cs_fakeconsumerSECRET00", https: bool = False,
+                 environment_type: str = "production") -> None:
         self.wp = (wp_user, wp_password)
         self.wc = (ck, cs)
         self.https = https
+        self.environment_type = environment_type
+        self.ignored_app_passwords = 0  # Basic headers WordPress ignored (no HTTPS, not a local site)
         self.nonces: set[str] = set()
         self.oauth_requests = 0
         self.media: dict[int, dict[str, Any]] = {}
@@ -82,6 +94,32 @@ class FakeWooCommerce:
     def _auth(self, request: Request, pair: tuple[str, str]) -> bool:
         expected = "Basic " + base64.b64encode(f"{pair[0]}:{pair[1]}".encode()).decode()
         return request.headers.get("authorization") == expected
+
+    @property
+    def app_passwords_available(self) -> bool:
+        """``wp_is_application_passwords_available()``: HTTPS, or a site whose environment type is local."""
+        return self.https or self.environment_type == "local"
+
+    def _wp_user(self, request: Request) -> tuple[bool, Response | None]:
+        """(logged in, error): the application-password check ``wp_validate_application_password`` makes."""
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Basic "):
+            return False, None
+        if not self.app_passwords_available:
+            self.ignored_app_passwords += 1
+            return False, None  # WordPress does not even look at the header: the request is anonymous
+        try:
+            user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        except ValueError:
+            return False, _wp_error("rest_invalid_authorization", "Malformed Authorization header.", 401)
+        if user != self.wp[0]:
+            return False, _wp_error("invalid_username", "<strong>Error:</strong> Unknown username. Check again or "
+                                    "try your email address.", 401)
+        # application passwords are compared without their spaces (WordPress strips non-alphanumerics)
+        if "".join(ch for ch in password if ch.isalnum()) != "".join(ch for ch in self.wp[1] if ch.isalnum()):
+            return False, _wp_error("incorrect_password", "The provided password is an invalid application "
+                                    "password.", 401)
+        return True, None
 
     def _wc_auth(self, request: Request) -> Response | None:
         """None when the request is authenticated for a WooCommerce route, else the 401 WooCommerce sends."""
@@ -132,11 +170,14 @@ class FakeWooCommerce:
     async def media_collection(self, request: Request) -> Response:
         if (fault := self._fault()) is not None:
             return fault
-        if not self._auth(request, self.wp):
-            return _wp_error("rest_not_logged_in", "You are not currently logged in.", 401)
+        logged_in, error = self._wp_user(request)
+        if error is not None:
+            return error
         if request.method == "GET":
             term = request.query_params.get("search", "")
             return JSONResponse([m for m in self.media.values() if term and term in m["source_url"]])
+        if not logged_in:
+            return _wp_error("rest_cannot_create", "Sorry, you are not allowed to create posts as this user.", 401)
         form = await request.form()
         upload = form.get("file")
         if upload is None or isinstance(upload, str):
@@ -151,8 +192,11 @@ class FakeWooCommerce:
         return JSONResponse(self.media[mid], status_code=201)
 
     async def media_item(self, request: Request) -> Response:
-        if not self._auth(request, self.wp):
-            return _wp_error("rest_not_logged_in", "You are not currently logged in.", 401)
+        logged_in, error = self._wp_user(request)
+        if error is not None:
+            return error
+        if not logged_in:
+            return _wp_error("rest_cannot_delete", "Sorry, you are not allowed to delete this post.", 401)
         if request.query_params.get("force") != "true":
             return _wp_error("rest_trash_not_supported", "Attachments do not support trashing.", 501)
         mid = request.path_params["id"]
