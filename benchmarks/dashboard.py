@@ -77,10 +77,10 @@ def _load_direct(wb: object, files: list[Path]) -> None:
         for path in files:
             if path.stem in existing:
                 continue
-            sha = wb.put_blob(path.read_bytes(), con=con)  # type: ignore[attr-defined]
+            sha = wb.library.put_blob(path.read_bytes(), con=con)  # type: ignore[attr-defined]
             sku = path.stem.rsplit("_", 1)[-1]
-            asset = wb.create_asset(path.stem, sku=sku, role="reference", con=con)  # type: ignore[attr-defined]
-            wb.add_version(asset, sha, source="ingest", message="benchmark load", con=con)  # type: ignore[attr-defined]
+            asset = wb.library.create_asset(path.stem, sku=sku, role="reference", con=con)  # type: ignore[attr-defined]
+            wb.library.add_version(asset, sha, source="ingest", message="benchmark load", con=con)  # type: ignore[attr-defined]
 
 
 def build_project(base: Path) -> tuple[Path, list[str], list[str]]:
@@ -104,14 +104,14 @@ def build_project(base: Path) -> tuple[Path, list[str], list[str]]:
             print(f"wb.ingest failed ({type(exc).__name__}); loading this chunk with put_blob/create_asset")
             wb = workbench.open(base / "project")
             _load_direct(wb, chunk)
-    print(f"ingested {wb.count_assets()} assets in {time.perf_counter() - t:.1f} s")
+    print(f"ingested {wb.library.count_assets()} assets in {time.perf_counter() - t:.1f} s")
     page_shas = [a["sha256"] for a in wb.assets(limit=PAGE)]
     first = wb.assets(sku="SKU-10000", limit=1)[0]
     gen = wb.generate(prompt="{{ sku }} on a white studio background", refs=[first["id"]], engines=["local"],
                       seeds=list(range(1, 17)))
     sweep_shas = [o["sha256"] for o in gen.outputs()]
     for sha in page_shas + sweep_shas:
-        wb.thumbnail_path(sha)
+        wb.library.thumbnail_path(sha)
     return base / "project", page_shas, sweep_shas
 
 
@@ -124,7 +124,7 @@ def static_site(base: Path, wb_root: Path, shas: list[str], page: str = "index.h
     (site / "thumb").mkdir(parents=True, exist_ok=True)
     tags = []
     for sha in shas:
-        src = wb.thumbnail_path(sha)
+        src = wb.library.thumbnail_path(sha)
         shutil.copyfile(src, site / "thumb" / src.name)
         tags.append(f'<figure class="card"><img src="thumb/{src.name}" alt=""><figcaption>{sha[:8]}</figcaption></figure>')
     css = ("#grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}"

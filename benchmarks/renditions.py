@@ -73,9 +73,9 @@ def main() -> None:
             path = tmp_path / f"src_{i}.jpg"
             path.write_bytes(data)
             with wb.ledger.connect(write=True) as con:
-                sha = wb.put_blob(data, con=con)
-                asset = wb.create_asset(f"SKU-{1000 + i}/hero", sku=f"SKU-{1000 + i}", con=con)
-                return path, wb.add_version(asset, sha, source="commit", con=con)
+                sha = wb.library.put_blob(data, con=con)
+                asset = wb.library.create_asset(f"SKU-{1000 + i}/hero", sku=f"SKU-{1000 + i}", con=con)
+                return path, wb.library.add_version(asset, sha, source="commit", con=con)
 
         # calibrate on one source so the batch fits the time budget on this machine
         path0, vid0 = add(0)

@@ -3,7 +3,7 @@
 The ledger is bulk-loaded with ``INSERT … SELECT`` from ``range()``: 1,000 SKUs with one reference each,
 100 runs per SKU (priced, 5 % failed, three recipe versions), two outputs per run with a pick or reject
 mark on one of them, and one approved output asset per SKU committed from one of its runs. ``ours`` is the
-median wall time of ``wb.report_facts()`` (everything the report shows: per asset, SKU, channel, recipe,
+median wall time of ``wb.reports.facts()`` (everything the report shows: per asset, SKU, channel, recipe,
 engine); ``baseline`` is reading the same tables it needs (runs and ``output_state``) into pandas on an open
 connection, i.e. the floor of any report that looks at every run. The HTML and PDF render times are
 printed above the RESULT line.
@@ -70,7 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         wb = workbench.init(Path(tmp) / "project")
         seed(wb)
-        facts = wb.report_facts()
+        facts = wb.reports.facts()
         assert facts["totals"]["runs"] == N_SKU * RUNS_PER_SKU
         assert facts["totals"]["approved_assets"] == N_SKU
 
@@ -80,7 +80,7 @@ def main() -> None:
                 con.execute("SELECT * FROM output_state").fetchdf()
 
         base = timed(baseline)
-        ours = timed(wb.report_facts)
+        ours = timed(wb.reports.facts)
         html = timed(lambda: wb.savings_report(Path(tmp) / "r.html"), repeat=1)
         pdf = timed(lambda: wb.savings_report(Path(tmp) / "r.pdf"), repeat=1)
         print(f"{N_SKU * RUNS_PER_SKU:,} runs, {N_SKU * RUNS_PER_SKU * OUTS:,} variations, {N_SKU:,} approved assets")

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from . import errors
 from .errors import WorkbenchError
-from .project import Workbench, init_project, open_project
+from .facade import Workbench, init_project, open_project
+from .project import Project
 
 __version__ = "0.1.0"
 
 open = open_project
 init = init_project
 
-__all__ = ["Workbench", "WorkbenchError", "__version__", "errors", "init", "init_project", "open", "open_project"]
+__all__ = ["Project", "Workbench", "WorkbenchError", "__version__", "errors", "init", "init_project", "open", "open_project"]

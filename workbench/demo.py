@@ -140,14 +140,14 @@ def build_demo(project_dir: str | Path, refs_dir: str | Path | None = None, *, f
     refs = Path(refs_dir) if refs_dir else project_dir.parent / "demo-refs"
     wb = workbench.init(project_dir, name="Atelier demo")
     summary: dict[str, Any] = {"project": str(project_dir)}
-    if wb.count_assets() == 0:
+    if wb.library.count_assets() == 0:
         paths = make_sample_references(refs / "references")
         catalog = write_catalog(refs / "catalog.csv")
-        wb.import_catalog(catalog)
+        wb.library.import_catalog(catalog)
         report = wb.ingest([refs / "references"], folder="Spring 2026/References")
         summary["ingested"] = report.counts()
-        wb.create_collection("Hero candidates", assets=[p.stem for p in paths if "-view" not in p.stem])
-        wb.create_collection("Apparel", filter={"query": "tee"})
+        wb.library.create_collection("Hero candidates", assets=[p.stem for p in paths if "-view" not in p.stem])
+        wb.library.create_collection("Apparel", filter={"query": "tee"})
     _demo_generation(wb, summary, full)
     return summary
 
@@ -165,9 +165,9 @@ def ensure_recipe(wb: Any) -> Any:
     from .errors import NotFound
 
     try:
-        return wb.recipe(RECIPE)
+        return wb.generation.recipe(RECIPE)
     except NotFound:
-        return wb.add_recipe(
+        return wb.generation.add_recipe(
             RECIPE, "{{ product }} on a {{ background }} background, soft daylight, e-commerce hero shot",
             variables={"product": "stoneware mug", "background": ["white", "warm oak"]},
             defaults={"engine": "local", "aspect": "1:1", "size": SIZE},
@@ -202,15 +202,15 @@ def ensure_approved(wb: Any, asset: str = "SKU-1001/hero", ref: str = "mug_SKU-1
         if row["state"] in ("approved", "published"):
             return str(row["id"])
     sweep = ensure_sweep(wb, ref, product)
-    outputs = wb.outputs(sweep)
+    outputs = wb.generation.outputs(sweep)
     best = next((o for o in outputs if o.get("mark") == "pick"), outputs[0])
-    wb.mark_output(best["id"], "pick", rating=5)
+    wb.generation.mark_output(best["id"], "pick", rating=5)
     for other in outputs:
         if other["id"] != best["id"] and other.get("mark") is None:
-            wb.mark_output(other["id"], "reject")
+            wb.generation.mark_output(other["id"], "reject")
     version = wb.commit(best["id"], asset=asset, message=f"{product}: picked from sweep {sweep}")
-    wb.submit(version)
-    wb.approve(version, note="on brand")
+    wb.review.submit(version)
+    wb.review.approve(version, note="on brand")
     wb.render(version, ["shopify_square", "pdp_portrait"])
     return str(version)
 

@@ -1,4 +1,4 @@
-"""The project folder and the :class:`Workbench` object every face uses.
+"""The project folder and the :class:`Project` every service is built on.
 
 ``workbench init DIR`` lays out a self-contained project::
 
@@ -7,15 +7,14 @@
     DIR/objects/ab/cd…   content-addressed blobs (or any fsspec URL set as [project] store)
     DIR/cache/           derived files (thumbnails, previews); always rebuildable
 
-:class:`Workbench` is one class assembled from one mixin per area (library, generation, review, export,
-reports), each in its own module, so the flat API a notebook wants (``wb.ingest``, ``wb.generate``,
-``wb.commit``…) stays small modules underneath. The CLI, the ipywidgets and the Panel app only call this.
+A :class:`Project` is the open folder: its root, settings, object store, ledger, the acting user and the
+audit log/event bus. It knows nothing above it. The areas are services built on it (see
+:mod:`workbench.facade`), each given its dependencies in its constructor.
 """
 
 from __future__ import annotations
 
 import getpass
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,18 +22,15 @@ from typing import Any
 import duckdb
 
 from .errors import LedgerError, ProjectError, ReadOnlyViolation
-from .export.api import ExportAPI
-from .generation.api import GenerationAPI
-from .ids import new_id
+from .events import Events
+from .ledger import queries as q
 from .ledger.connection import Ledger
 from .ledger.migrations import migrate
-from .library.api import LibraryAPI
-from .reports.api import ReportsAPI
-from .review.api import ReviewAPI
 from .settings import SETTINGS_FILE, Settings
 from .store import ObjectStore
 
-__all__ = ["DEFAULT_PROJECT", "Workbench", "init_project", "open_project", "resolve_project_dir"]
+__all__ = ["DEFAULT_PROJECT", "LEDGER_FILE", "Project", "create_project_files", "current_user",
+           "resolve_project_dir"]
 
 DEFAULT_PROJECT = "data/project"
 LEDGER_FILE = "ledger.duckdb"
@@ -54,77 +50,8 @@ def current_user() -> str:
         return "unknown"
 
 
-class Workbench(LibraryAPI, GenerationAPI, ReviewAPI, ExportAPI, ReportsAPI):
-    """One open project: settings, object store, ledger and the whole Python API."""
-
-    def __init__(self, root: str | os.PathLike[str], user: str | None = None) -> None:
-        self.root = Path(root).expanduser().resolve()
-        if not (self.root / SETTINGS_FILE).exists() or not (self.root / LEDGER_FILE).exists():
-            raise ProjectError(
-                f"{self.root} is not a workbench project (no {SETTINGS_FILE}/{LEDGER_FILE}); "
-                f"run `workbench init {self.root}` first"
-            )
-        self.settings = Settings.load(self.root)
-        self.user = user or str(self.settings.get("project.author") or "") or current_user()
-        store_url = self.settings.get("project.store") or str(self.root / "objects")
-        self.store = ObjectStore(store_url)
-        self.cache_dir = self.root / "cache"
-        self.cache_dir.mkdir(exist_ok=True)
-        self.ledger = Ledger(self.root / LEDGER_FILE, lock_timeout=float(self.settings.get("project.lock_timeout_s")))
-        self._ensure_schema()
-
-    def __repr__(self) -> str:
-        return f"<Workbench {self.root}>"
-
-    def _ensure_schema(self) -> None:
-        if self.ledger.path in _MIGRATED:
-            return
-        with self.ledger.raw(write=True) as con:
-            migrate(con)
-        _MIGRATED.add(self.ledger.path)
-
-    # -- ledger helpers shared by every area ------------------------------------------------------------
-    def record_event(
-        self,
-        con: duckdb.DuckDBPyConnection,
-        action: str,
-        target_kind: str | None = None,
-        target_id: str | None = None,
-        details: dict[str, Any] | None = None,
-        actor: str | None = None,
-    ) -> str:
-        """Append one row to the audit log inside the caller's transaction; return its id."""
-        event_id = new_id("event")
-        con.execute(
-            "INSERT INTO events (id, actor, action, target_kind, target_id, details) VALUES (?, ?, ?, ?, ?, ?)",
-            [event_id, actor or self.user, action, target_kind, target_id,
-             json.dumps(details or {}, default=str)],
-        )
-        return event_id
-
-    def sql(self, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """Run read-only SQL over the ledger and return rows as dicts. Writes raise :class:`ReadOnlyViolation`."""
-        try:
-            with self.ledger.connect(write=False) as con:
-                cur = con.execute(query, params or [])
-                if cur.description is None:
-                    return []
-                cols = [d[0] for d in cur.description]
-                return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
-        except duckdb.Error as exc:
-            text = str(exc)
-            if "read-only" in text.lower() or "read only" in text.lower():
-                raise ReadOnlyViolation(f"the SQL surface is read-only: {text.splitlines()[0]}") from exc
-            raise LedgerError(f"SQL failed: {text.splitlines()[0]}") from exc
-
-    def schema_version(self) -> int:
-        """Highest migration applied to the ledger."""
-        rows = self.sql("SELECT max(version) AS v FROM schema_migrations")
-        return int(rows[0]["v"] or 0)
-
-
-def init_project(root: str | os.PathLike[str], name: str | None = None) -> Workbench:
-    """Create (or complete) a project folder at ``root`` and return it opened. Idempotent."""
+def create_project_files(root: str | os.PathLike[str], name: str | None = None) -> Path:
+    """Create (or complete) the folders, settings file and migrated ledger of a project. Idempotent."""
     path = Path(root).expanduser()
     path.mkdir(parents=True, exist_ok=True)
     for sub in ("objects", "cache"):
@@ -139,9 +66,55 @@ def init_project(root: str | os.PathLike[str], name: str | None = None) -> Workb
             con.close()
         except duckdb.Error as exc:
             raise ProjectError(f"could not create the ledger at {ledger_path}: {exc}") from exc
-    return Workbench(path)
+    return path
 
 
-def open_project(root: str | os.PathLike[str] | None = None, user: str | None = None) -> Workbench:
-    """Open an existing project (``root``, ``$WORKBENCH_PROJECT`` or ``./data/project``)."""
-    return Workbench(resolve_project_dir(root), user=user)
+class Project:
+    """One open project: root, settings, object store, ledger, acting user and events."""
+
+    def __init__(self, root: str | os.PathLike[str], user: str | None = None) -> None:
+        self.root = Path(root).expanduser().resolve()
+        if not (self.root / SETTINGS_FILE).exists() or not (self.root / LEDGER_FILE).exists():
+            raise ProjectError(
+                f"{self.root} is not a workbench project (no {SETTINGS_FILE}/{LEDGER_FILE}); "
+                f"run `workbench init {self.root}` first"
+            )
+        self.settings = Settings.load(self.root)
+        self.user = user or str(self.settings.get("project.author") or "") or current_user()
+        self.store = ObjectStore(self.settings.get("project.store") or str(self.root / "objects"))
+        self.cache_dir = self.root / "cache"
+        self.cache_dir.mkdir(exist_ok=True)
+        self.ledger = Ledger(self.root / LEDGER_FILE, lock_timeout=float(self.settings.get("project.lock_timeout_s")))
+        self.events = Events(self.ledger, self.user)
+        self._ensure_schema()
+
+    def __repr__(self) -> str:
+        return f"<Project {self.root}>"
+
+    @property
+    def name(self) -> str:
+        """The project's display name (``[project] name``, else the folder name)."""
+        return str(self.settings.get("project.name") or self.root.name)
+
+    def _ensure_schema(self) -> None:
+        if self.ledger.path in _MIGRATED:
+            return
+        with self.ledger.raw(write=True) as con:
+            migrate(con)
+        _MIGRATED.add(self.ledger.path)
+
+    def sql(self, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Run read-only SQL over the ledger and return rows as dicts. Writes raise :class:`ReadOnlyViolation`."""
+        try:
+            with self.ledger.connect(write=False) as con:
+                return q.rows(con, query, params)
+        except duckdb.Error as exc:
+            text = str(exc)
+            if "read-only" in text.lower() or "read only" in text.lower():
+                raise ReadOnlyViolation(f"the SQL surface is read-only: {text.splitlines()[0]}") from exc
+            raise LedgerError(f"SQL failed: {text.splitlines()[0]}") from exc
+
+    def schema_version(self) -> int:
+        """Highest migration applied to the ledger."""
+        rows = self.sql("SELECT max(version) AS v FROM schema_migrations")
+        return int(rows[0]["v"] or 0)

@@ -33,7 +33,7 @@ from workbench.errors import ExportError
 from workbench.export.csvs import shopify_csv, woocommerce_csv
 from workbench.export.manifest import file_facts, manifest
 from workbench.export.plan import slug
-from workbench.export.provenance import sidecar, xmp_packet
+from workbench.lineage import sidecar, xmp_packet
 from workbench.plugins.channel import Channel, Delivery, ExportItem, PlanEntry
 
 __all__ = ["FolderChannel", "ZipChannel"]

@@ -113,10 +113,10 @@ def hostile_asset(demo_project: Path) -> dict[str, str]:
     found = wb.assets(query="hostile", limit=1)
     if found:
         return {"asset_id": found[0]["id"], "version_id": found[0]["version_id"]}
-    sha = wb.put_blob(draw_png((250, 10, 10)))
-    asset_id = wb.create_asset("hostile <script>alert(1)</script>", sku="SKU-6666",
+    sha = wb.library.put_blob(draw_png((250, 10, 10)))
+    asset_id = wb.library.create_asset("hostile <script>alert(1)</script>", sku="SKU-6666",
                                title='<img src=x onerror="alert(2)">', role="output")
-    version_id = wb.add_version(asset_id, sha, message="<b>bold</b> <script>alert(3)</script>")
+    version_id = wb.library.add_version(asset_id, sha, message="<b>bold</b> <script>alert(3)</script>")
     return {"asset_id": asset_id, "version_id": version_id}
 
 

@@ -110,7 +110,7 @@ def test_widgets_render_and_round_trip_in_jupyterlab(browser, lab, demo_project)
     # the Pick went through the comm to the kernel and into the ledger
     marks: list[dict] = []
     for _ in range(60):
-        marks = [o for o in wb.outputs(sweep) if o.get("mark") == "pick"]
+        marks = [o for o in wb.generation.outputs(sweep) if o.get("mark") == "pick"]
         if marks:
             break
         time.sleep(0.5)

@@ -90,9 +90,9 @@ def test_hostile_names_render_as_text(browser, server, hostile_asset, demo_proje
     import workbench
 
     wb = workbench.open(demo_project, user="mallory")
-    if wb.review_state(hostile_asset["version_id"])["state"] == "draft":
-        wb.submit(hostile_asset["version_id"])
-        wb.approve(hostile_asset["version_id"])
+    if wb.review.state(hostile_asset["version_id"])["state"] == "draft":
+        wb.review.submit(hostile_asset["version_id"])
+        wb.review.approve(hostile_asset["version_id"])
     page.locator(".bk-tab", has_text="Export").first.click()
     page.get_by_role("button", name="Reload approved").click()
     page.wait_for_timeout(800)
@@ -129,7 +129,7 @@ def test_viewer_cannot_approve_through_the_server(browser, server, hostile_asset
     assert posted.status == 200 and posted.json()["ok"] is True
     import workbench
 
-    comments = workbench.open(demo_project).comments(version_id)
+    comments = workbench.open(demo_project).review.comments(version_id)
     assert any(c["body"] == "via the API" and c["author"] == "alice" for c in comments)
     page.context.close()
 
@@ -154,7 +154,7 @@ def test_upload_ingest_as_editor_and_not_as_viewer(browser, server):
 def test_thumbnail_route_caches_and_checks(browser, server, hostile_asset, demo_project):
     import workbench
 
-    sha = workbench.open(demo_project).version(hostile_asset["version_id"])["sha256"]
+    sha = workbench.open(demo_project).library.version(hostile_asset["version_id"])["sha256"]
     anonymous = browser.new_context()
     assert anonymous.request.get(f"{server}/thumb/{sha}").status == 401
     anonymous.close()

@@ -79,7 +79,7 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     import workbench
 
     wb = workbench.open(demo_project)
-    region = wb.comments(wb.history("mug-hero")[0]["id"])[0]["region"]
+    region = wb.review.comments(wb.history("mug-hero")[0]["id"])[0]["region"]
     assert abs(region["x"] - 0.6) < 0.03 and abs(region["w"] - 0.3) < 0.03 and abs(region["h"] - 0.4) < 0.03
     page.get_by_role("button", name="Submit for review").click()
     _status(page, "Submit: done")

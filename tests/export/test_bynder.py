@@ -177,9 +177,9 @@ def _interrupt(wb, *, deliver: bool) -> None:
     from workbench.export.records import write_pending
     from workbench.export.run import make_channel
 
-    ch = make_channel(wb, "bynder")
+    ch = make_channel(wb.project, "bynder")
     with wb.ledger.connect() as con:
-        items = build_items(wb, con, ch, select_candidates(wb, con, Selection()))
+        items = build_items(wb.project, con, ch, select_candidates(wb.project, wb.library, con, Selection()))
     if deliver:
         ch.deliver(items[0])  # landed remotely ...
     ch.close()
@@ -234,7 +234,7 @@ def test_media_deleted_on_the_portal_is_saved_as_a_new_asset(wb, seed, byn):
 
 def test_missing_settings_and_token_are_clear(wb, seed, fake, monkeypatch):
     seed.output("SKU-1001")
-    status = {c["name"]: c for c in wb.channels()}["bynder"]
+    status = {c["name"]: c for c in wb.export.channels()}["bynder"]
     assert status["credentials"] == {"BYNDER_TOKEN": False} and status["ready"] is False
     monkeypatch.setenv("BYNDER_TOKEN", TOKEN)
     with pytest.raises(InvalidSpec, match=r"\[channels.bynder\] base_url"):
@@ -255,7 +255,7 @@ def test_missing_settings_and_token_are_clear(wb, seed, fake, monkeypatch):
         wb.export("bynder")
     assert fake.calls == []  # nothing was sent while the setup was incomplete
     monkeypatch.setenv("BYNDER_TOKEN", TOKEN)
-    assert wb.export("bynder").ok and TOKEN not in repr(wb.channels())
+    assert wb.export("bynder").ok and TOKEN not in repr(wb.export.channels())
 
 
 def test_media_id_is_read_defensively():

@@ -110,7 +110,7 @@ def test_sigkill_mid_export_then_rerun_has_no_duplicates(wb, seed):
         media = fake.media_of("red-mug")
         assert len(media) == 10, "no duplicates on the remote"
         assert len({m["sha256"] for m in media}) == 10
-        current = wb.exports("shopify", current=True)
+        current = wb.export.history("shopify", current=True)
         assert sorted(r["remote_id"] for r in current) == sorted(m["id"] for m in media)
         assert wb.sql("SELECT count(*) AS n FROM export_pending")[0]["n"] == 0
         assert wb.export("shopify", dry_run=True).counts == {"skip": 10}

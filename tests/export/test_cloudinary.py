@@ -72,9 +72,9 @@ def test_locate_after_interruption(wb, seed, cld):
     from workbench.export.run import make_channel
 
     seed.output("SKU-1001")
-    ch = make_channel(wb, "cloudinary")
+    ch = make_channel(wb.project, "cloudinary")
     with wb.ledger.connect() as con:
-        items = build_items(wb, con, ch, select_candidates(wb, con, Selection()))
+        items = build_items(wb.project, con, ch, select_candidates(wb.project, wb.library, con, Selection()))
     ch.deliver(items[0])  # landed remotely ...
     ctx = {"batch_id": "exp_X", "channel": "cloudinary", "destination": ch.destination(), "actor": "tester"}
     with wb.ledger.connect(write=True) as con:

@@ -13,13 +13,13 @@ from .export_seed import image_bytes, set_channel
 
 @pytest.mark.network
 def test_render_approve_export_folder_then_shopify_publishes(wb, monkeypatch):
-    sha = wb.put_blob(image_bytes((240, 240, 240), (1400, 1400), "PNG"))
-    asset = wb.create_asset("mug_SKU-1001_hero", sku="SKU-1001", title="Red mug")
-    vid = wb.add_version(asset, sha, message="hero")
-    wb.submit(vid)
-    wb.approve(vid)
+    sha = wb.library.put_blob(image_bytes((240, 240, 240), (1400, 1400), "PNG"))
+    asset = wb.library.create_asset("mug_SKU-1001_hero", sku="SKU-1001", title="Red mug")
+    vid = wb.library.add_version(asset, sha, message="hero")
+    wb.review.submit(vid)
+    wb.review.approve(vid)
     rows = wb.render(vid, ["carousel"])
-    assert rows and all(wb.rendition_ok(r["id"]) for r in rows), rows
+    assert rows and all(wb.review.rendition_ok(r["id"]) for r in rows), rows
 
     report = wb.export("folder")
     assert report.counts == {"sent": 1}, report.to_dict()
@@ -36,7 +36,7 @@ def test_render_approve_export_folder_then_shopify_publishes(wb, monkeypatch):
         monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", token)
         shop = wb.export("shopify")
     assert shop.ok and shop.published == [vid], shop.to_dict()
-    assert wb.review_state(vid)["state"] == "published"
+    assert wb.review.state(vid)["state"] == "published"
     assert len(fake.media_of("sku-1001")) == 1
     # published versions still export (a re-run skips)
     assert wb.export("folder").counts == {"skipped": 1}

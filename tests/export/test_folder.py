@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 
-from workbench.errors import ExportError, InvalidSpec
+from workbench.errors import ExportError, InvalidSpec, NotFound
 
 from .export_seed import set_channel
 
@@ -54,9 +54,9 @@ def test_rerun_sends_nothing_and_changed_rendition_replaces(wb, seed):
     seed.rendition(a["version_id"], "shopify_square")  # a newer rendition of the same preset
     third = wb.export("folder")
     assert third.counts == {"replaced": 1}
-    cur = wb.exports("folder", current=True)
+    cur = wb.export.history("folder", current=True)
     assert len(cur) == 1 and cur[0]["sha256"] == third.items[0]["sha256"]
-    actions = [r["action"] for r in wb.exports("folder")]
+    actions = [r["action"] for r in wb.export.history("folder")]
     assert actions.count("pending") == 2 and actions.count("skipped") == 1
 
 
@@ -118,8 +118,8 @@ def test_zip_channel(wb, seed):
 def test_collection_selector_uses_the_library(wb, seed):
     a = seed.output("SKU-1001")
     seed.output("SKU-2002")
-    wb.create_collection("Spring hero")
-    wb.add_to_collection("Spring hero", [a["asset_id"]])
+    wb.library.create_collection("Spring hero")
+    wb.library.add_to_collection("Spring hero", [a["asset_id"]])
     report = wb.export("folder", collections=["Spring hero"])
     assert [it["version_id"] for it in report.items] == [a["version_id"]]
     from workbench.errors import NotFound
@@ -154,3 +154,16 @@ def test_approval_not_required_and_channel_presets(wb, seed):
     wb.settings.update_file({"review": {"export_requires_approval": False}, "channels": {"folder": {"presets": ["carousel"]}}})
     report = wb.export("folder")
     assert [(it["version_id"], it["preset"]) for it in report.items] == [(draft["version_id"], "carousel")]
+
+
+def test_a_dynamic_collection_selects_by_its_filter_and_an_unknown_one_is_an_error(wb, seed, tmp_path):
+    """Collections resolve through the library's search (a saved filter stays a filter); nothing falls back
+    to static membership."""
+    set_channel(wb, "folder", path=str(tmp_path / "out"))
+    mugs = seed.output("SKU-1001")
+    seed.output("SKU-2002")
+    wb.library.create_collection("mugs", filter={"sku": "SKU-1001"})
+    report = wb.export("folder", collections=["mugs"])
+    assert {it["version_id"] for it in report.items} == {mugs["version_id"]}
+    with pytest.raises(NotFound, match="nope"):
+        wb.export("folder", collections=["nope"])

@@ -74,9 +74,9 @@ def test_reconcile_finds_object_by_metadata(wb, seed, bucket):
     from workbench.export.run import make_channel
 
     seed.output("SKU-1001")
-    ch = make_channel(wb, "s3")
+    ch = make_channel(wb.project, "s3")
     with wb.ledger.connect() as con:
-        items = build_items(wb, con, ch, select_candidates(wb, con, Selection()))
+        items = build_items(wb.project, con, ch, select_candidates(wb.project, wb.library, con, Selection()))
     ch.deliver(items[0])
     with wb.ledger.connect(write=True) as con:
         write_pending(con, {"batch_id": "exp_X", "channel": "s3", "destination": ch.destination(),

@@ -57,7 +57,7 @@ def test_changed_rendition_replaces_media(wb, seed, shop):
     media = shop.media_of("red-mug")
     assert len(media) == 1 and media[0]["id"] != old_id
     assert second.items[0]["replaced_remote_id"] == old_id
-    cur = wb.exports("shopify", current=True)
+    cur = wb.export.history("shopify", current=True)
     assert [r["remote_id"] for r in cur] == [media[0]["id"]]
 
 
@@ -107,12 +107,12 @@ def test_missing_token_is_needs_key_and_channels_reports_absent(wb, seed, shop, 
     monkeypatch.delenv("SHOPIFY_ACCESS_TOKEN")
     with pytest.raises(NeedsKey, match="SHOPIFY_ACCESS_TOKEN"):
         wb.export("shopify")
-    status = {c["name"]: c for c in wb.channels()}
+    status = {c["name"]: c for c in wb.export.channels()}
     assert status["shopify"]["credentials"] == {"SHOPIFY_ACCESS_TOKEN": False}
     assert status["shopify"]["ready"] is False and status["folder"]["ready"] is True
     monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
-    assert {c["name"]: c for c in wb.channels()}["shopify"]["credentials"] == {"SHOPIFY_ACCESS_TOKEN": True}
-    assert TOKEN not in repr(wb.channels())
+    assert {c["name"]: c for c in wb.export.channels()}["shopify"]["credentials"] == {"SHOPIFY_ACCESS_TOKEN": True}
+    assert TOKEN not in repr(wb.export.channels())
 
 
 def test_wrong_token_is_a_provider_error_without_the_token(wb, seed, shop, monkeypatch):
@@ -179,7 +179,7 @@ def test_processing_media_is_polled_until_ready(wb, seed, shop):
     seed.catalog("SKU-1001", "red-mug")
     report = wb.export("shopify")
     assert report.ok and shop.status_polls == 2, report.to_dict()
-    (cur,) = wb.exports("shopify", current=True)
+    (cur,) = wb.export.history("shopify", current=True)
     assert cur["remote_url"].startswith("https://cdn.shopify.fake/")
 
 
@@ -196,7 +196,7 @@ def test_media_that_fails_processing_is_removed_and_the_slot_keeps_its_image(wb,
     error = second.failed[0]["error"]
     assert "IMAGE_DOWNLOAD_FAILURE" in error and "removed" in error
     assert [m["id"] for m in shop.media_of("red-mug")] == [old_id]  # the failed media is gone, the old one stays
-    assert wb.exports("shopify", current=True)[0]["remote_id"] == old_id
+    assert wb.export.history("shopify", current=True)[0]["remote_id"] == old_id
     third = wb.export("shopify")  # the next run tries again and succeeds
     assert third.counts == {"replaced": 1} and len(shop.media_of("red-mug")) == 1
 
@@ -215,3 +215,52 @@ def test_media_still_processing_is_identified_without_a_url(wb, seed, shop):
     by_id = {m["id"]: m["sha256"] for m in media}
     assert all(by_id[it["remote_id"]] == it["sha256"] for it in report.items)
     assert wb.export("shopify", verify=True).counts == {"skipped": 3}  # processed by now, found by filename
+
+
+def test_publishing_export_with_review_notify_finishes(wb, seed, shop, tmp_path):
+    """A storefront export publishes versions; ``[review] notify`` then exports them to a tool channel.
+
+    The notification used to run inside the export's ledger transaction and wait for it in the export
+    journal's thread (a deadlock). It now runs after the transaction commits.
+    """
+    import threading
+
+    shop.add_product("red-mug")
+    a = seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    set_channel(wb, "folder", path=str(tmp_path / "notified"))
+    wb.settings.update_file({"review": {"notify": ["folder"]}})
+    outcome: dict = {}
+    worker = threading.Thread(target=lambda: outcome.update(report=wb.export("shopify")), daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "export with [review] notify did not finish (deadlock)"
+    report = outcome["report"]
+    assert report.ok and report.published == [a["version_id"]]
+    folder = wb.export.history("folder")
+    assert {r["version_id"] for r in folder} == {a["version_id"]} and folder[0]["action"] == "sent"
+    assert list((tmp_path / "notified").rglob("*.jpg"))
+
+
+def test_an_export_cannot_bypass_the_review_rules_when_publishing(project_dir, shop):
+    """Publishing after a storefront export goes through the review state machine: a user whom
+    ``[review] approvers`` does not list delivers the media, but the version stays approved."""
+    import workbench
+
+    from .export_seed import Seeder
+
+    editor = workbench.open(project_dir, user="editor")
+    editor.settings.update_file({"review": {"approvers": ["lead"]}})
+    editor = workbench.open(project_dir, user="editor")  # settings are read when a project is opened
+    set_channel(editor, "shopify", base_url=shop.base, api_version="2025-01", timeout_s=2)
+    seed = Seeder(editor)
+    shop.add_product("red-mug")
+    a = seed.output("SKU-1001")
+    seed.catalog("SKU-1001", "red-mug")
+    report = editor.export("shopify")
+    assert report.ok and report.counts == {"sent": 1}
+    assert report.published == []
+    assert editor.review.state(a["version_id"])["state"] == "approved"
+    lead = workbench.open(project_dir, user="lead")
+    lead.review.publish(a["version_id"], note="by hand")
+    assert lead.review.state(a["version_id"])["state"] == "published"

@@ -100,11 +100,11 @@ def test_sheets_with_service_account_jwt(wb, seed, tools, monkeypatch, tmp_path)
     creds = tmp_path / "sa.json"
     creds.write_text(json.dumps(info))
     set_channel(wb, "sheets", base_url=tools.url, spreadsheet_id="SHEET1")
-    assert {c["name"]: c for c in wb.channels()}["sheets"]["ready"] is False
+    assert {c["name"]: c for c in wb.export.channels()}["sheets"]["ready"] is False
     with pytest.raises(NeedsKey, match="GOOGLE_APPLICATION_CREDENTIALS"):
         wb.export("sheets")
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(creds))
-    assert {c["name"]: c for c in wb.channels()}["sheets"]["ready"] is True
+    assert {c["name"]: c for c in wb.export.channels()}["sheets"]["ready"] is True
     report = wb.export("sheets")
     assert report.ok, report.to_dict()
     assert len(tools.minted) == 1 and len(tools.rows) == 1
@@ -140,11 +140,11 @@ def test_review_approval_notifies_configured_tools(wb, seed, tools, monkeypatch)
     set_channel(wb, "asana", base_url=f"{tools.url}/api/1.0", complete=False)
     wb.settings.update_file({"review": {"notify": ["asana"]}})
     monkeypatch.setenv("ASANA_TOKEN", tools.asana_token)
-    wb.approve(out["version_id"])
+    wb.review.approve(out["version_id"])
     assert out["version_id"] in tools.stories["1200002"][0]
     # a tool that cannot be reached is recorded, and the approval still stands
     monkeypatch.delenv("ASANA_TOKEN")
     other = seed.output("SKU-1001", state="in_review")
-    assert wb.approve(other["version_id"])["to_state"] == "approved"
+    assert wb.review.approve(other["version_id"])["to_state"] == "approved"
     failed = wb.sql("SELECT details FROM events WHERE action = 'review.notify_failed'")
     assert len(failed) == 1 and "ASANA_TOKEN" in failed[0]["details"]

@@ -11,9 +11,9 @@ from .engines import png_for
 
 def add_reference(wb: workbench.Workbench, name: str, sku: str | None = None, title: str | None = None) -> str:
     """Insert a reference asset with one version (blob in the store + blobs row); return the version id."""
-    sha = wb.put_blob(png_for(name, (64, 64)))
-    asset_id = wb.create_asset(name, sku=sku, role="reference", title=title)
-    version_id = wb.add_version(asset_id, sha, source="ingest")
+    sha = wb.library.put_blob(png_for(name, (64, 64)))
+    asset_id = wb.library.create_asset(name, sku=sku, role="reference", title=title)
+    version_id = wb.library.add_version(asset_id, sha, source="ingest")
     return version_id
 
 

@@ -27,7 +27,7 @@ def fake(wb, monkeypatch):
 
 def _run(wb, **kw):
     report = wb.generate(prompt=kw.pop("prompt", "a navy mug on marble"), engines=["gemini"], retry=FAST, **kw)
-    return [wb.run(r["id"]) for r in report.runs]
+    return [wb.generation.run(r["id"]) for r in report.runs]
 
 
 def test_success_billing_matches_outputs(wb, refs, fake) -> None:

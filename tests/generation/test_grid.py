@@ -44,8 +44,8 @@ def test_unknown_axis_lists_choices(wb, sweep) -> None:
 def test_marks_show_and_png(wb, sweep, tmp_path) -> None:
     g = wb.grid(sweep.sweep_id, rows="colour", cols="reference")
     first = g.cells[0][0].outputs[0]
-    wb.mark_output(first.id, "pick", rating=4)
-    wb.mark_output(g.cells[1][1].outputs[0].id, "reject")
+    wb.generation.mark_output(first.id, "pick", rating=4)
+    wb.generation.mark_output(g.cells[1][1].outputs[0].id, "reject")
     g = wb.grid(sweep.sweep_id, rows="colour", cols="reference")
     assert g.cells[0][0].outputs[0].mark == "pick" and g.cells[0][0].outputs[0].rating == 4
     assert g.cells[1][1].outputs[0].mark == "reject"

@@ -33,7 +33,7 @@ def test_tee_has_no_handle(wb, refs) -> None:
 
 
 def test_recipe_defaults_and_list_axes(wb, refs) -> None:
-    wb.add_recipe("hero", "{{ sku }} on {{ background }}", variables={"background": ["white", "oak"]},
+    wb.generation.add_recipe("hero", "{{ sku }} on {{ background }}", variables={"background": ["white", "oak"]},
                   defaults={"engine": "pngtest", "seeds": [7, 8], "aspect": "4:5"})
     plan = wb.plan(recipe="hero", refs=["SKU-1001"], engines_override={"pngtest": PngEngine()})
     assert plan.count == 4

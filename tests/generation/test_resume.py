@@ -45,7 +45,7 @@ def test_kill_and_resume(wb, monkeypatch) -> None:
             child.send_signal(signal.SIGKILL)
             child.wait()
         (sweep,) = wb.sql("SELECT id FROM sweeps")
-        before = {r["id"]: r for r in wb.runs(sweep=sweep["id"])}
+        before = {r["id"]: r for r in wb.generation.runs(sweep=sweep["id"])}
         finished = {rid for rid, r in before.items() if r["status"] == "succeeded"}
         assert len(before) == RUNS and 3 <= len(finished) < RUNS
         assert all(len(r["outputs"]) == 1 for rid, r in before.items() if rid in finished)
@@ -56,7 +56,7 @@ def test_kill_and_resume(wb, monkeypatch) -> None:
 
         assert report.count == RUNS - len(finished)
         assert app.state.stats.requests - requests_before == RUNS - len(finished)
-        after = wb.runs(sweep=sweep["id"])
+        after = wb.generation.runs(sweep=sweep["id"])
         assert {r["status"] for r in after} == {"succeeded"} and len(after) == RUNS
         assert all(len(r["outputs"]) == 1 for r in after)  # no duplicates
         assert {r["id"]: r["outputs"][0]["id"] for r in after if r["id"] in finished} == kept

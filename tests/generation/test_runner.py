@@ -21,14 +21,14 @@ def _one(wb, engine, *, policy=FAST, **kw):
     report = wb.generate(prompt=kw.pop("prompt", "a mug"), engines=[name], engines_override={name: engine},
                          retry=policy, **kw)
     assert report.count == 1
-    return report.runs[0], wb.run(report.runs[0]["id"])
+    return report.runs[0], wb.generation.run(report.runs[0]["id"])
 
 
 def test_success_is_recorded(wb, refs) -> None:
     eng = PngEngine()
     report = wb.generate(prompt="{{ title }}", refs=["SKU-1001"], engines=["pngtest"], n=2, seeds=[5],
                          engines_override={"pngtest": eng})
-    run = wb.run(report.runs[0]["id"])
+    run = wb.generation.run(report.runs[0]["id"])
     assert run["status"] == "succeeded" and run["attempts"] == 1
     assert run["prompt"] == "Stoneware Mug" and run["cost_usd"] == pytest.approx(0.02)
     assert [o["idx"] for o in run["outputs"]] == [0, 1]
@@ -183,7 +183,7 @@ def test_cancellation_keeps_finished_outputs(wb) -> None:
     # resuming the sweep runs only what did not succeed
     resumed = wb.generate(resume=report.sweep_id, engines_override={"scripted": eng})
     assert resumed.count == 6 and len(eng.calls) == 9
-    after = wb.runs(sweep=report.sweep_id)
+    after = wb.generation.runs(sweep=report.sweep_id)
     assert {r["status"] for r in after} == {"succeeded"} and all(len(r["outputs"]) == 1 for r in after)
 
 
@@ -200,7 +200,7 @@ def test_cancelling_the_task_marks_runs_cancelled(wb) -> None:
             if event["event"] == "finish" and event["succeeded"] >= 1:
                 first.set()
 
-        task = asyncio.create_task(wb.agenerate(prompt="p", engines=["scripted"], seeds=list(range(5)),
+        task = asyncio.create_task(wb.generation.agenerate(prompt="p", engines=["scripted"], seeds=list(range(5)),
                                                 engines_override={"scripted": eng}, on_progress=hook))
         await first.wait()
         task.cancel()
@@ -208,9 +208,9 @@ def test_cancelling_the_task_marks_runs_cancelled(wb) -> None:
             await task
 
     asyncio.run(main())
-    statuses = sorted(r["status"] for r in wb.runs())
+    statuses = sorted(r["status"] for r in wb.generation.runs())
     assert statuses == ["cancelled"] * 4 + ["succeeded"]
-    assert len(wb.outputs(wb.runs(status="succeeded")[0]["id"])) == 1
+    assert len(wb.generation.outputs(wb.generation.runs(status="succeeded")[0]["id"])) == 1
 
 
 def test_runs_in_flight_are_visible_as_running(wb) -> None:
@@ -219,7 +219,7 @@ def test_runs_in_flight_are_visible_as_running(wb) -> None:
     eng = ScriptedEngine(["hang"])
 
     async def main():
-        task = asyncio.create_task(wb.agenerate(prompt="p", engines=["scripted"],
+        task = asyncio.create_task(wb.generation.agenerate(prompt="p", engines=["scripted"],
                                                 engines_override={"scripted": eng}))
         for _ in range(400):  # bounded wait for the writer's next transaction
             rows = await asyncio.to_thread(wb.sql, "SELECT status, started_at FROM runs")
@@ -233,7 +233,7 @@ def test_runs_in_flight_are_visible_as_running(wb) -> None:
 
     rows = asyncio.run(main())
     assert rows[0]["status"] == "running" and rows[0]["started_at"] is not None
-    (run,) = wb.runs()
+    (run,) = wb.generation.runs()
     assert run["status"] == "cancelled" and run["attempts"] == 1
 
 
@@ -258,23 +258,23 @@ def test_generate_inside_running_loop(wb) -> None:
 
 def test_runs_filters_and_marks(wb) -> None:
     eng = PngEngine()
-    wb.add_recipe("hero", "hero {{ colour }}", variables={"colour": ["red", "blue"]})
+    wb.generation.add_recipe("hero", "hero {{ colour }}", variables={"colour": ["red", "blue"]})
     a = wb.generate(recipe="hero", engines=["pngtest"], engines_override={"pngtest": eng})
     b = wb.generate(prompt="x", engines=["scripted"], engines_override={"scripted": ScriptedEngine(
         [ProviderError("nope", status=400)])}, retry=FAST)
-    assert len(wb.runs(sweep=a.sweep_id)) == 2
-    assert len(wb.runs(recipe="hero@1")) == 2 and wb.runs(recipe="hero@2") == []
-    assert [r["id"] for r in wb.runs(status="failed")] == [b.runs[0]["id"]]
-    assert len(wb.runs(engine="pngtest")) == 2
-    out = wb.outputs(a.sweep_id)[0]
-    marked = wb.mark_output(out["id"], "pick", rating=5, note="hero candidate")
+    assert len(wb.generation.runs(sweep=a.sweep_id)) == 2
+    assert len(wb.generation.runs(recipe="hero@1")) == 2 and wb.generation.runs(recipe="hero@2") == []
+    assert [r["id"] for r in wb.generation.runs(status="failed")] == [b.runs[0]["id"]]
+    assert len(wb.generation.runs(engine="pngtest")) == 2
+    out = wb.generation.outputs(a.sweep_id)[0]
+    marked = wb.generation.mark_output(out["id"], "pick", rating=5, note="hero candidate")
     assert marked["mark"] == "pick" and marked["rating"] == 5
-    wb.mark_output(out["id"], "reject")
-    assert wb.outputs(out["run_id"])[0]["mark"] == "reject"
+    wb.generation.mark_output(out["id"], "reject")
+    assert wb.generation.outputs(out["run_id"])[0]["mark"] == "reject"
     assert wb.sql("SELECT count(*) AS n FROM events WHERE action LIKE 'output.%'")[0]["n"] == 2
     from workbench.errors import InvalidSpec, NotFound
 
     with pytest.raises(InvalidSpec):
-        wb.mark_output(out["id"], "love")
+        wb.generation.mark_output(out["id"], "love")
     with pytest.raises(NotFound):
-        wb.mark_output("out_nope", "pick")
+        wb.generation.mark_output("out_nope", "pick")

@@ -39,9 +39,9 @@ def test_sigkill_mid_ingest_then_rerun_is_clean(project_dir: Path, tmp_path: Pat
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    partial = wb.count_assets()
+    partial = wb.library.count_assets()
     assert partial < len(files)
-    mid = wb.verify()
+    mid = wb.library.verify()
     assert mid.ok, mid.errors  # the ledger never references a blob that is not fully written
 
     rerun = subprocess.run([*WORKBENCH, "ingest", str(tmp_path / "refs"), "--project", str(project_dir), "--json"],
@@ -49,7 +49,7 @@ def test_sigkill_mid_ingest_then_rerun_is_clean(project_dir: Path, tmp_path: Pat
     assert rerun.returncode == 0, rerun.stderr
     counts = json.loads(rerun.stdout)["counts"]
     assert counts["failed"] == 0 and counts["duplicate"] == partial and counts["ingested"] == len(files) - partial
-    assert wb.count_assets() == len(files)
+    assert wb.library.count_assets() == len(files)
     assert wb.sql("SELECT count(*) AS n, count(DISTINCT sha256) AS d FROM versions")[0] == {"n": len(files), "d": len(files)}
     clean = subprocess.run([*WORKBENCH, "verify", "--project", str(project_dir), "--clean-temp", "--json"],
                            capture_output=True, text=True, timeout=120)
@@ -69,11 +69,11 @@ def test_two_concurrent_ingest_processes_both_finish(project_dir: Path, tmp_path
     for proc, (_out, err) in zip(procs, outs, strict=True):
         assert proc.returncode == 0, err
     wb = workbench.open(project_dir)
-    assert wb.count_assets() == len(a) + len(b)
+    assert wb.library.count_assets() == len(a) + len(b)
     assert wb.sql("SELECT count(*) AS n FROM blobs")[0]["n"] == len(a) + len(b)
     statuses = [i["status"] for out, _ in outs for i in json.loads(out)["items"]]
     assert statuses.count("duplicate") == 1
-    assert wb.verify().ok
+    assert wb.library.verify().ok
 
 
 def test_a_dead_worker_fails_only_its_files(wb: workbench.Workbench, tmp_path: Path) -> None:
@@ -110,6 +110,6 @@ def test_a_dead_worker_fails_only_its_files(wb: workbench.Workbench, tmp_path: P
     counts = report.counts()  # type: ignore[attr-defined]
     crashed = [i for i in report.failed if i.error_code == "worker_crashed"]  # type: ignore[attr-defined]
     assert crashed and counts["failed"] == len(crashed) and counts["ingested"] + counts["failed"] == len(files)
-    assert wb.verify().ok
+    assert wb.library.verify().ok
     again = wb.ingest([tmp_path / "refs"], autotag=False)
     assert again.counts() == {"ingested": len(crashed), "duplicate": len(files) - len(crashed), "failed": 0}

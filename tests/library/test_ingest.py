@@ -41,7 +41,7 @@ def test_ingests_every_format_with_facts(wb: Workbench, tmp_path: Path) -> None:
     assert json.loads(rows["phone"]["meta"])["exif"]["Make"] == "TestCam"
     assert {r["format"] for r in rows.values()} >= {"JPEG", "PNG", "WEBP", "TIFF", "GIF", "BMP"}
     # the folder tree mirrors the directory ingested
-    assert {f["path"] for f in wb.folders()} == {"refs"}
+    assert {f["path"] for f in wb.library.folders()} == {"refs"}
 
 
 def test_previews_are_upright_srgb_and_8_bit(wb: Workbench, tmp_path: Path) -> None:
@@ -49,9 +49,9 @@ def test_previews_are_upright_srgb_and_8_bit(wb: Workbench, tmp_path: Path) -> N
              samples.tiff16(tmp_path / "deep.tif")]
     report = wb.ingest(paths)
     assert not report.failed
-    phone, cmyk, deep = (wb.version(i.version_id) for i in report.items)
+    phone, cmyk, deep = (wb.library.version(i.version_id) for i in report.items)
     assert (phone["width"], phone["height"]) == (300, 240)  # stored as shot
-    upright = Image.open(wb.thumbnail_path(phone["sha256"]))
+    upright = Image.open(wb.library.thumbnail_path(phone["sha256"]))
     assert upright.height > upright.width  # EXIF orientation 6 applied for the preview
     red = load_image(wb.store.get(cmyk["sha256"])).getpixel((10, 10))
     assert red[0] > 200 and red[1] < 80 and red[2] < 80  # CMYK converted to sRGB red, not inverted
@@ -69,7 +69,7 @@ def test_duplicates_are_reported_not_stored_twice(wb: Workbench, tmp_path: Path)
     again = wb.ingest([a])
     assert again.items[0].status == "duplicate"
     assert wb.sql("SELECT count(*) AS n FROM blobs")[0]["n"] == 1
-    assert wb.count_assets() == 1
+    assert wb.library.count_assets() == 1
 
 
 def test_non_image_assets_keep_what_metadata_can_be_read(wb: Workbench, tmp_path: Path) -> None:
@@ -87,11 +87,11 @@ def test_catalog_import_links_skus_and_feeds_search(wb: Workbench, tmp_path: Pat
     csv = tmp_path / "catalog.csv"
     csv.write_text("SKU,Title,Handle,Shopify Product ID\nSKU-9001,Stoneware Mug,stoneware-mug,gid://shopify/Product/1\n"
                    ",missing sku,,\n")
-    result = wb.import_catalog(csv)
+    result = wb.library.import_catalog(csv)
     assert result["imported"] == 1 and result["linked_assets"] == 1 and result["skipped"][0]["line"] == 3
-    assert wb.catalog("sku-9001")[0]["shopify_product_id"] == "gid://shopify/Product/1"
+    assert wb.library.catalog("sku-9001")[0]["shopify_product_id"] == "gid://shopify/Product/1"
     assert [a["sku"] for a in wb.assets("Stoneware")] == ["SKU-9001"]
-    assert wb.resolve_versions("SKU-9001")[0]["asset_name"] == "stoneware-mug-front"
+    assert wb.library.resolve_versions("SKU-9001")[0]["asset_name"] == "stoneware-mug-front"
 
 
 def test_worker_processes_give_the_same_result(wb: Workbench, tmp_path: Path) -> None:
@@ -100,4 +100,4 @@ def test_worker_processes_give_the_same_result(wb: Workbench, tmp_path: Path) ->
     report = wb.ingest([tmp_path / "in"], workers=2)
     assert report.counts()["ingested"] == 8
     assert sorted(a["sku"] for a in wb.assets()) == [f"SKU-{100 + i}" for i in range(8)]
-    assert wb.verify().ok
+    assert wb.library.verify().ok

@@ -45,8 +45,8 @@ def test_each_bad_file_fails_alone(wb: Workbench, tmp_path: Path) -> None:
     assert all(item.error for item in failed.values())
     assert "HTML" in failed["page.png"].error and "PNG" in failed["liar.jpg"].error
     assert report.counts()["ingested"] == 5
-    assert wb.count_assets() == 5
-    assert wb.verify().ok
+    assert wb.library.count_assets() == 5
+    assert wb.library.verify().ok
 
 
 def test_cli_reports_json_and_exit_1_with_bounded_memory(project_dir: Path, tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ from workbench.ledger.migrations import available
 def test_migrations_are_recorded_and_reapplied_never(wb: Workbench, project_dir: Path) -> None:
     applied = [r["version"] for r in wb.sql("SELECT version FROM schema_migrations ORDER BY version")]
     assert applied == [m.version for m in available()]
-    assert wb.schema_version() == applied[-1]
+    assert wb.project.schema_version() == applied[-1]
     again = workbench.open(project_dir)
-    assert again.schema_version() == wb.schema_version()
+    assert again.project.schema_version() == wb.project.schema_version()
 
 
 def test_sql_surface_is_read_only(wb: Workbench) -> None:
@@ -90,12 +90,12 @@ def test_a_polling_reader_does_not_starve_another_process_writer(wb: Workbench, 
             os.environ["WORKBENCH_LOCK_TIMEOUT"] = "20"
             wb = workbench.open({str(project_dir)!r})
             for i in range(5):
-                wb.create_asset(f"written-{{i}}")
+                wb.library.create_asset(f"written-{{i}}")
             print("ok")
         """)], capture_output=True, text=True, timeout=120)
     finally:
         stop.set()
         poller.join(timeout=10)
     assert writer.returncode == 0 and writer.stdout.strip() == "ok", writer.stderr[-2000:]
-    assert wb.count_assets(query="written-") == 0  # outputs without versions are not listed...
+    assert wb.library.count_assets(query="written-") == 0  # outputs without versions are not listed...
     assert wb.sql("SELECT count(*) AS n FROM assets WHERE name LIKE 'written-%'")[0]["n"] == 5

@@ -26,66 +26,66 @@ def test_text_sku_and_dimension_filters(library: Workbench) -> None:
     assert [a["name"] for a in library.assets("trail")] == ["trail_SKU-3002"]
     assert [a["name"] for a in library.assets(sku="sku-4001")] == ["tote_SKU-4001"]
     assert [a["name"] for a in library.assets(min_width=600)] == ["trail_SKU-3002"]
-    assert library.count_assets(max_width=400) == 2
-    assert library.count_assets(since="2000-01-01") == 3 and library.count_assets(until="2000-01-01") == 0
+    assert library.library.count_assets(max_width=400) == 2
+    assert library.library.count_assets(since="2000-01-01") == 3 and library.library.count_assets(until="2000-01-01") == 0
 
 
 def test_folders_include_subfolders(library: Workbench) -> None:
-    assert {f["path"] for f in library.folders()} == {"shoes", "shoes/trail", "bags"}
-    assert library.count_assets(folder="shoes") == 2
-    assert library.count_assets(folder="shoes/trail") == 1
-    library.move_to_folder(["tote_SKU-4001"], "Archive/2025")
+    assert {f["path"] for f in library.library.folders()} == {"shoes", "shoes/trail", "bags"}
+    assert library.library.count_assets(folder="shoes") == 2
+    assert library.library.count_assets(folder="shoes/trail") == 1
+    library.library.move_to_folder(["tote_SKU-4001"], "Archive/2025")
     assert [a["folder"] for a in library.assets(sku="SKU-4001")] == ["Archive/2025"]
 
 
 def test_ingest_autotags_new_images(wb: Workbench, tmp_path: Path) -> None:
     samples.save(samples.product(seed=5, colour=(30, 40, 140)), tmp_path / "navy.png", "PNG")
     report = wb.ingest([tmp_path / "navy.png"])
-    tags = {t["tag"] for t in wb.tags_of("version", report.items[0].version_id)}
+    tags = {t["tag"] for t in wb.library.tags_of("version", report.items[0].version_id)}
     assert any(t.startswith("colour:") for t in tags) and any(t.startswith("background:") for t in tags)
-    assert wb.count_assets(tag="colour") == 1
+    assert wb.library.count_assets(tag="colour") == 1
 
 
 def test_tags_notes_and_fields_are_searchable(library: Workbench) -> None:
-    tote = library.asset("tote_SKU-4001")
-    library.add_tags("asset", tote["id"], [{"tag": "colour:navy", "confidence": 0.8}, "hero"], source="user")
+    tote = library.library.asset("tote_SKU-4001")
+    library.library.add_tags("asset", tote["id"], [{"tag": "colour:navy", "confidence": 0.8}, "hero"], source="user")
     assert [a["name"] for a in library.assets(tag="colour")] == ["tote_SKU-4001"]
-    assert library.count_assets(tag="colour:navy") == 1 and library.count_assets(tag="colour:red") == 0
-    library.set_field("runner_SKU-3001", "season", "AW26")
-    library.set_field("runner_SKU-3001", "season", "SS27")
-    library.set_field("runner_SKU-3001", "shots", 4)
-    assert library.fields("runner_SKU-3001") == {"season": "SS27", "shots": 4.0}
+    assert library.library.count_assets(tag="colour:navy") == 1 and library.library.count_assets(tag="colour:red") == 0
+    library.library.set_field("runner_SKU-3001", "season", "AW26")
+    library.library.set_field("runner_SKU-3001", "season", "SS27")
+    library.library.set_field("runner_SKU-3001", "shots", 4)
+    assert library.library.fields("runner_SKU-3001") == {"season": "SS27", "shots": 4.0}
     assert [a["name"] for a in library.assets("SS27")] == ["runner_SKU-3001"]
-    library.add_note("trail_SKU-3002", "client prefers the muddy version")
+    library.library.add_note("trail_SKU-3002", "client prefers the muddy version")
     assert [a["name"] for a in library.assets("muddy")] == ["trail_SKU-3002"]
 
 
 def test_static_and_dynamic_collections(library: Workbench) -> None:
-    library.create_collection("Picks", assets=["runner_SKU-3001", "tote_SKU-4001"])
-    library.create_collection("Big shoes", filter={"folder": "shoes", "min_width": 600})
-    library.create_collection("Everything picked or big", filter={"collection": "Picks"})
-    assert library.count_assets(collection="Picks") == 2
+    library.library.create_collection("Picks", assets=["runner_SKU-3001", "tote_SKU-4001"])
+    library.library.create_collection("Big shoes", filter={"folder": "shoes", "min_width": 600})
+    library.library.create_collection("Everything picked or big", filter={"collection": "Picks"})
+    assert library.library.count_assets(collection="Picks") == 2
     assert [a["name"] for a in library.assets(collection="Big shoes")] == ["trail_SKU-3002"]
-    assert library.count_assets(collection="Everything picked or big") == 2
-    library.remove_from_collection("Picks", ["tote_SKU-4001"])
-    assert library.count_assets(collection="Picks") == 1
+    assert library.library.count_assets(collection="Everything picked or big") == 2
+    library.library.remove_from_collection("Picks", ["tote_SKU-4001"])
+    assert library.library.count_assets(collection="Picks") == 1
     # the membership was stamped, not deleted
     assert library.sql("SELECT count(*) AS n FROM collection_items WHERE removed_at IS NOT NULL")[0]["n"] == 1
-    counts = {c["name"]: c["count"] for c in library.collections()}
+    counts = {c["name"]: c["count"] for c in library.library.collections()}
     assert counts == {"Picks": 1, "Big shoes": 1, "Everything picked or big": 1}
     with pytest.raises(InvalidSpec, match="dynamic"):
-        library.add_to_collection("Big shoes", ["runner_SKU-3001"])
+        library.library.add_to_collection("Big shoes", ["runner_SKU-3001"])
     with pytest.raises(InvalidSpec, match="unknown filter"):
-        library.create_collection("Bad", filter={"colour": "red"})
+        library.library.create_collection("Bad", filter={"colour": "red"})
     with pytest.raises(NotFound):
         library.assets(collection="nope")
 
 
 def test_resolve_versions_by_every_kind_of_ref(library: Workbench) -> None:
-    asset = library.asset("runner_SKU-3001")
-    by_sku = library.resolve_versions("SKU-3001")
+    asset = library.library.asset("runner_SKU-3001")
+    by_sku = library.library.resolve_versions("SKU-3001")
     assert [v["asset_id"] for v in by_sku] == [asset["id"]]
-    assert library.resolve_versions(asset["id"]) == by_sku == library.resolve_versions("runner_SKU-3001")
-    assert library.resolve_versions(by_sku[0]["id"])[0]["id"] == by_sku[0]["id"]
+    assert library.library.resolve_versions(asset["id"]) == by_sku == library.library.resolve_versions("runner_SKU-3001")
+    assert library.library.resolve_versions(by_sku[0]["id"])[0]["id"] == by_sku[0]["id"]
     with pytest.raises(NotFound, match="not a version id"):
-        library.resolve_versions("SKU-0000")
+        library.library.resolve_versions("SKU-0000")

@@ -87,8 +87,8 @@ def test_notebooks_in_sequence_then_parameterised_report(tmp_path: Path, monkeyp
     import workbench
 
     wb = workbench.open(project)
-    assert wb.cost_model().shoot_day_rate == 4500.0  # the what-if did not touch the settings
-    facts = wb.report_facts()
+    assert wb.reports.cost_model().shoot_day_rate == 4500.0  # the what-if did not touch the settings
+    facts = wb.reports.facts()
     assert facts["totals"]["approved_assets"] == 2
     assert {r["label"] for r in facts["per_recipe"]} >= {"hero v1", "hero v2"}
     assert [c["channel"] for c in facts["per_channel"]] == ["folder"]

@@ -9,7 +9,7 @@ from workbench.reports.facts import NO_SKU
 
 
 def test_empty_ledger_has_zero_facts_and_no_ratios(wb):
-    facts = wb.report_facts()
+    facts = wb.reports.facts()
     t = facts["totals"]
     assert t["runs"] == 0 and t["approved_assets"] == 0 and t["cost_usd"] == 0
     assert t["cost_per_approved_usd"] is None
@@ -20,7 +20,7 @@ def test_empty_ledger_has_zero_facts_and_no_ratios(wb):
 
 def test_totals_of_the_seeded_history(wb):
     seed(wb)
-    t = wb.report_facts()["totals"]
+    t = wb.reports.facts()["totals"]
     assert t["runs"] == 11
     assert t["runs_failed"] == 1
     assert t["outputs"] == 19
@@ -38,7 +38,7 @@ def test_totals_of_the_seeded_history(wb):
 
 def test_per_sku_per_asset_and_time_to_approval(wb):
     seed(wb)
-    facts = wb.report_facts()
+    facts = wb.reports.facts()
     sku = {r["sku"]: r for r in facts["per_sku"]}
     assert set(sku) == {"SKU-1001", "SKU-1002", "SKU-1003", NO_SKU}
     assert sku["SKU-1001"]["runs"] == 6
@@ -57,7 +57,7 @@ def test_per_sku_per_asset_and_time_to_approval(wb):
 
 def test_per_channel_and_per_recipe(wb):
     ids = seed(wb)
-    facts = wb.report_facts()
+    facts = wb.reports.facts()
     assert [c["channel"] for c in facts["per_channel"]] == ["folder"]
     folder = facts["per_channel"][0]
     assert folder["exported_assets"] == 1 and folder["approved_exported"] == 1
@@ -79,7 +79,7 @@ def test_ledger_without_export_tables_is_fine(wb):
         for view in ("export_current", "export_pending"):
             con.execute(f"DROP VIEW IF EXISTS {view}")
         con.execute("DROP TABLE IF EXISTS exports")
-    facts = wb.report_facts()
+    facts = wb.reports.facts()
     assert facts["per_channel"] == []
     assert facts["has_exports_table"] is False
     assert facts["totals"]["approved_assets"] == 3
@@ -88,7 +88,7 @@ def test_ledger_without_export_tables_is_fine(wb):
 
 def test_frames_for_notebooks(wb):
     seed(wb)
-    frames = wb.report_frames()
+    frames = wb.reports.frames()
     assert len(frames["totals"]) == 1
     assert set(frames["per_sku"]["sku"]) >= {"SKU-1001", "SKU-1002"}
     assert "hours_to_approval" in frames["per_asset"].columns

@@ -85,7 +85,7 @@ def test_reports_core_imports_no_ui_toolkit():
     import subprocess
     import sys
 
-    code = ("import sys, workbench.reports.api, workbench.reports.render, workbench.cli.reports; "
+    code = ("import sys, workbench.reports.service, workbench.reports.render, workbench.cli.reports; "
             "bad = [m for m in ('ipywidgets', 'panel', 'bokeh') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -57,22 +57,22 @@ def test_project_cost_model_settings_drive_the_report(wb):
     seed(wb)
     wb.settings.update_file({"cost_model": {"shoot_day_rate": 3000.0, "assets_per_shoot_day": 20,
                                             "retouch_rounds": 1, "currency": "EUR"}})
-    s = wb.savings()
+    s = wb.reports.savings()
     assert s.model.currency == "EUR"
     assert s.traditional_cost_per_asset == pytest.approx(150 + 35 + 5.5)
     assert s.approved_assets == 3
     assert s.ai_breakdown["generation"] == pytest.approx(PRICE * 19 / 3)
-    figures = wb.savings_figures()
+    figures = wb.reports.figures()
     assert figures["savings"]["model"]["shoot_day_rate"] == 3000.0
     assert isinstance(figures["facts"]["totals"]["first_run_at"], str)  # JSON-ready
 
 
 def test_what_if_overrides_do_not_touch_settings(wb):
     seed(wb)
-    s = wb.savings(cost_model={"shoot_day_rate": 9000.0, "currency": None})
+    s = wb.reports.savings(cost_model={"shoot_day_rate": 9000.0, "currency": None})
     assert s.model.shoot_day_rate == 9000.0
     assert s.model.currency == "USD"  # None means "keep the setting"
-    assert wb.cost_model().shoot_day_rate == 4500.0
+    assert wb.reports.cost_model().shoot_day_rate == 4500.0
     html = wb.savings_report(cost_model={"currency": "GBP"})
     assert "GBP" in html
 
@@ -85,10 +85,10 @@ def test_approval_without_any_run_is_explained(wb):
                     "'s', 'tester', 'ingest')")
         con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) VALUES ('r1', 'v1', "
                     "'in_review', 'approved', 'tester')")
-    facts = wb.report_facts()
+    facts = wb.reports.facts()
     assert facts["totals"]["approved_assets"] == 1
     assert facts["per_asset"][0]["hours_to_approval"] is None
-    s = wb.savings(facts)
+    s = wb.reports.savings(facts)
     assert s.ai_days is None
     assert any("traced back" in n for n in s.notes)
     assert any("No generation runs" in n for n in s.notes)

@@ -54,15 +54,15 @@ def skimage_photo(name: str) -> Image.Image:
 def add_image(wb: Any, name: str, data: bytes, *, sku: str | None = None, role: str = "reference") -> str:
     """Store ``data`` as version 1 of a new asset through the library API; return the version id."""
     with wb.ledger.connect(write=True) as con:
-        sha = wb.put_blob(data, con=con)
-        asset_id = wb.create_asset(name, sku=sku, role=role, con=con)
-        return wb.add_version(asset_id, sha, source="ingest", con=con)
+        sha = wb.library.put_blob(data, con=con)
+        asset_id = wb.library.create_asset(name, sku=sku, role=role, con=con)
+        return wb.library.add_version(asset_id, sha, source="ingest", con=con)
 
 
 def make_run(wb: Any, ref_version: str, prompt: str = "red mug on marble, soft daylight", seed: int = 7,
              variables: dict[str, Any] | None = None, params: dict[str, Any] | None = None) -> dict[str, str]:
     """Render with the local engine and record the run + output rows; return their ids."""
-    ref = wb.version(ref_version)
+    ref = wb.library.version(ref_version)
     data = wb.store.get(ref["sha256"])
     params = params or {"aspect": "1:1", "n": 1}
     request = EngineRequest(prompt=prompt, references=(ReferenceImage(ref["sha256"], data, "image/png", ref_version),),
@@ -73,7 +73,7 @@ def make_run(wb: Any, ref_version: str, prompt: str = "red mug on marble, soft d
     run_id, out_id = new_id("run"), new_id("output")
     recipe_id = new_id("recipe")
     with wb.ledger.connect(write=True) as con:
-        sha = wb.put_blob(out_bytes, con=con)
+        sha = wb.library.put_blob(out_bytes, con=con)
         con.execute("INSERT INTO recipes (id, name, version, template, variables, author) VALUES (?, ?, 1, ?, ?, 'tester')",
                     [recipe_id, "hero-shot", "{{colour}} mug on {{scene}}", json.dumps(variables or {})])
         con.execute(

@@ -66,7 +66,7 @@ def test_cli_commit_review_crop_check(capsys, project_dir, wb, generated, tmp_pa
     code, shown = run(capsys, project_dir, "check", rid, "--override", "ok for social")
     assert shown["ok"] and shown["checks"][0]["override_reason"] == "ok for social"
     code, out = run(capsys, project_dir, "revert", "SKU-1001/hero", "--to", v1)
-    assert out["version_id"] and wb.version(out["version_id"])["sha256"] == wb.version(v1)["sha256"]
+    assert out["version_id"] and wb.library.version(out["version_id"])["sha256"] == wb.library.version(v1)["sha256"]
 
 
 @pytest.mark.parametrize("command", ["commit", "history", "lineage", "diff", "reproduce", "review", "tags", "crop",

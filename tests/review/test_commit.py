@@ -17,10 +17,10 @@ def test_commit_of_an_unknown_output_is_not_found(wb):
 
 def test_commit_output_creates_asset_links_run_and_infers_sku(wb, generated, reference):
     vid = wb.commit(generated["output_id"], asset="SKU-1001/hero", message="first hero")
-    v = wb.version(vid)
+    v = wb.library.version(vid)
     assert v["run_id"] == generated["run_id"] and v["output_id"] == generated["output_id"]
     assert v["sha256"] == generated["sha256"] and v["message"] == "first hero" and v["author"] == "tester"
-    asset = wb.asset("SKU-1001/hero")
+    asset = wb.library.asset("SKU-1001/hero")
     assert asset["role"] == "output" and asset["sku"] == "SKU-1001"
     assert v["parent_id"] is None and v["number"] == 1
     events = wb.sql("SELECT action FROM events WHERE target_id = ?", [vid])
@@ -31,8 +31,8 @@ def test_parent_defaults_to_latest_and_any_version_may_branch(wb, generated, ima
     v1 = wb.commit(generated["output_id"], asset="SKU-1001/hero", message="v1")
     v2 = wb.commit(data=encode(draw_product(colour=(20, 40, 160))), asset="SKU-1001/hero", message="blue")
     v3 = wb.commit(data=encode(draw_product(colour=(20, 140, 60))), asset="SKU-1001/hero", message="green", parent=v1)
-    assert wb.version(v2)["parent_id"] == v1
-    assert wb.version(v3)["parent_id"] == v1  # a branch off v1
+    assert wb.library.version(v2)["parent_id"] == v1
+    assert wb.library.version(v3)["parent_id"] == v1  # a branch off v1
     hist = wb.history("SKU-1001/hero")
     assert [h["number"] for h in hist] == [3, 2, 1]
     assert [h["message"] for h in hist] == ["green", "blue", "v1"]
@@ -45,12 +45,12 @@ def test_parent_defaults_to_latest_and_any_version_may_branch(wb, generated, ima
 def test_revert_appends_a_version_with_the_old_blob(wb, generated):
     v1 = wb.commit(generated["output_id"], asset="SKU-1001/hero", message="v1", autotag=False)
     v2 = wb.commit(data=encode(draw_product(colour=(20, 40, 160))), asset="SKU-1001/hero", autotag=False)
-    v3 = wb.revert("SKU-1001/hero", to=v1)
-    row = wb.version(v3)
-    assert row["sha256"] == wb.version(v1)["sha256"] and row["parent_id"] == v2 and row["source"] == "revert"
-    assert row["number"] == 3 and wb.version(v2)["number"] == 2  # nothing rewritten
+    v3 = wb.review.revert("SKU-1001/hero", to=v1)
+    row = wb.library.version(v3)
+    assert row["sha256"] == wb.library.version(v1)["sha256"] and row["parent_id"] == v2 and row["source"] == "revert"
+    assert row["number"] == 3 and wb.library.version(v2)["number"] == 2  # nothing rewritten
     with pytest.raises(NotFound):
-        wb.revert("SKU-1001/hero", to="ver_nope")
+        wb.review.revert("SKU-1001/hero", to="ver_nope")
 
 
 def test_commit_needs_exactly_one_source(wb):
@@ -62,7 +62,7 @@ def test_commit_needs_exactly_one_source(wb):
 
 def test_autotag_on_commit_makes_tags_searchable(wb, generated):
     vid = wb.commit(generated["output_id"], asset="SKU-1001/hero", message="hero")
-    tags = wb.tags_of("version", vid)
+    tags = wb.library.tags_of("version", vid)
     sources = {t["source"] for t in tags}
     assert {"basic", "prompt"} <= sources and "gemini_vision" not in sources  # no key → skipped
     names = {t["tag"] for t in tags}

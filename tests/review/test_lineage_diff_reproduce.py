@@ -41,7 +41,7 @@ def test_diff_writes_a_sheet_and_diffs_prompt_and_params(wb, reference, tmp_path
     va = wb.commit(run_a["output_id"], asset="SKU-1001/hero", autotag=False)
     vb = wb.commit(run_b["output_id"], asset="SKU-1001/hero", autotag=False)
     out = tmp_path / "diff.png"
-    result = wb.diff(va, vb, out=out)
+    result = wb.review.diff(va, vb, out=out)
     assert out.exists() and Image.open(out).format == "PNG"
     sheet = Image.open(out)
     assert sheet.width > sheet.height  # A | B | difference, side by side
@@ -54,13 +54,13 @@ def test_diff_writes_a_sheet_and_diffs_prompt_and_params(wb, reference, tmp_path
     assert rec["variables"]["scene"] == {"a": "marble", "b": "walnut"}
     px = result["pixels"]
     assert px["changed_fraction"] > 0.01 and not px["identical"] and px["resized_for_compare"]
-    same = wb.diff(va, va)
+    same = wb.review.diff(va, va)
     assert same["pixels"]["identical"] and same["pixels"]["changed_fraction"] == 0 and same["pixels"]["phash_distance"] == 0
 
 
 def test_reproduce_local_is_byte_exact(wb, generated):
     vid = wb.commit(generated["output_id"], asset="SKU-1001/hero", autotag=False)
-    report = wb.reproduce(vid)
+    report = wb.generation.reproduce(vid)
     assert report["deterministic"] and report["match"] and report["drift"] == 0
     assert report["new_sha256"] == generated["sha256"]
     assert wb.sql("SELECT count(*) AS n FROM events WHERE action = 'version.reproduce'")[0]["n"] == 1
@@ -79,7 +79,7 @@ class _DriftingEngine(Engine):
 
 def test_reproduce_remote_reports_perceptual_drift(wb, generated):
     vid = wb.commit(generated["output_id"], asset="SKU-1001/hero", autotag=False)
-    report = wb.reproduce(vid, engine=_DriftingEngine())
+    report = wb.generation.reproduce(vid, engine=_DriftingEngine())
     assert not report["deterministic"] and not report["match"] and report["drift"] >= 0
     assert "drift" in report["verdict"]
 
@@ -87,7 +87,7 @@ def test_reproduce_remote_reports_perceptual_drift(wb, generated):
 def test_reproduce_needs_a_generated_version(wb, image_version):
     vid = image_version(draw_product())
     with pytest.raises(InvalidSpec, match="not generated"):
-        wb.reproduce(vid)
+        wb.generation.reproduce(vid)
 
 
 def test_lineage_recurses_through_generated_references(wb, generated, reference):
@@ -100,4 +100,4 @@ def test_lineage_recurses_through_generated_references(wb, generated, reference)
     assert (run2["run_id"], hero, "reference") in edges
     assert (hero, generated["run_id"], "generated_by") in edges
     assert (generated["run_id"], reference, "reference") in edges  # two generations back, to the photo
-    assert wb.asset("SKU-1001/lifestyle")["sku"] == "SKU-1001"  # inferred through the hero's asset
+    assert wb.library.asset("SKU-1001/lifestyle")["sku"] == "SKU-1001"  # inferred through the hero's asset

@@ -32,14 +32,14 @@ def test_all_presets_from_a_studio_product(wb, image_version):
         assert img.size == (spec["width"], spec["height"]) == (r["width"], r["height"])
         assert img.format == spec["format"] and img.mode == "RGB"
         assert r["check"]["passed"], (name, r["check"]["report"])
-        assert wb.rendition_ok(r["id"])
+        assert wb.review.rendition_ok(r["id"])
         assert r["bytes"] <= spec["max_bytes"]
     amazon = np.asarray(_pixels(wb, rows["amazon_main"]))
     frame = np.concatenate([amazon[0], amazon[-1], amazon[:, 0], amazon[:, -1]])
     assert (frame == 255).all()  # composited on pure white, not the source's (247, 247, 247)
     rules = {c["rule"]: c for c in rows["amazon_main"]["check"]["report"]}
     assert rules["amazon_fill"]["passed"] and rules["amazon_white_border"]["passed"]
-    rechecked = wb.recheck(rows["hero_banner"]["id"])  # the stored crop geometry gives the same verdict
+    rechecked = wb.review.recheck(rows["hero_banner"]["id"])  # the stored crop geometry gives the same verdict
     assert rechecked["passed"] and rechecked["report"] == rows["hero_banner"]["check"]["report"]
     # hero banner: the product is taller than a 1920x600 slice of the source, so the frame is padded, not cut
     hero = rows["hero_banner"]
@@ -86,10 +86,10 @@ def test_preset_larger_than_the_source_warns_and_records(wb, image_version):
     codes = [w["code"] for w in r["warnings"]]
     assert "upscale_limited" in codes
     assert max(r["width"], r["height"]) <= round(500 * 1.25) + 1  # never beyond max_upscale
-    stored = wb.rendition(r["id"])
+    stored = wb.review.rendition(r["id"])
     assert any(w["code"] == "upscale_limited" for w in stored["warnings"])
     dims = {c["rule"]: c for c in r["check"]["report"]}["dimensions"]
-    assert not dims["passed"] and not r["check"]["passed"] and not wb.rendition_ok(r["id"])
+    assert not dims["passed"] and not r["check"]["passed"] and not wb.review.rendition_ok(r["id"])
     ev = wb.sql("SELECT details FROM events WHERE action = 'rendition.warning' AND target_id = ?", [r["id"]])
     assert ev and "upscale_limited" in ev[0]["details"]
 
@@ -112,7 +112,7 @@ def test_16_bit_and_cmyk_sources(wb, image_version):
     ok, png16 = cv2.imencode(".png", np.ascontiguousarray(base[:, :, ::-1]))  # 16-bit RGB PNG (48 bpp)
     assert ok
     vid16 = image_version(png16.tobytes())
-    sha = wb.version(vid16)["sha256"]
+    sha = wb.library.version(vid16)["sha256"]
     assert wb.sql("SELECT bit_depth FROM blobs WHERE sha256 = ?", [sha])[0]["bit_depth"] == 16
     cmyk = draw_product(1400, 1200).convert("CMYK")
     vidc = image_version(cmyk, fmt="JPEG", quality=92)
@@ -129,7 +129,7 @@ def test_16_bit_and_cmyk_sources(wb, image_version):
 
 def test_real_photo_crop_keeps_the_face(wb, image_version):
     vid = image_version(Image.open(GRACE).convert("RGB"), fmt="JPEG", quality=95)
-    result = wb.autotag(vid)
+    result = wb.library.autotag(vid)
     faces = [t for t in result["tags"] if t["tag"] == "face"]
     assert len(faces) == 1 and faces[0]["region"]["w"] > 0.2
     assert "person" in {t["tag"] for t in result["tags"]}
@@ -147,7 +147,7 @@ def test_real_photo_crop_keeps_the_face(wb, image_version):
                                               ("chelsea", "background:scene")])
 def test_tagging_real_photographs(wb, image_version, name, expect):
     vid = image_version(skimage_photo(name), fmt="JPEG", quality=92)
-    tags = {t["tag"] for t in wb.autotag(vid)["tags"]}
+    tags = {t["tag"] for t in wb.library.autotag(vid)["tags"]}
     assert expect in tags
     assert any(t.startswith("colour:") for t in tags) and any(t.startswith("orientation:") for t in tags)
     if name == "chelsea":
@@ -158,7 +158,7 @@ def test_tagging_real_photographs(wb, image_version, name, expect):
 
 def test_drawn_product_tags(wb, image_version):
     vid = image_version(draw_product(1200, 1200, bg=(255, 255, 255), colour=(25, 35, 90)))
-    tags = {t["tag"]: t for t in wb.autotag(vid)["tags"]}
+    tags = {t["tag"]: t for t in wb.library.autotag(vid)["tags"]}
     assert "background:white-studio" in tags and "colour:navy" in tags
     assert "orientation:square" in tags and "aspect:1:1" in tags and "face" not in tags
     rgba = Image.new("RGBA", (800, 1000), (0, 0, 0, 0))
@@ -167,7 +167,7 @@ def test_drawn_product_tags(wb, image_version):
     alpha.paste(255, (300, 300, 500, 700))
     rgba.putalpha(alpha)
     vid2 = image_version(rgba)
-    assert "background:transparent" in {t["tag"] for t in wb.autotag(vid2)["tags"]}
+    assert "background:transparent" in {t["tag"] for t in wb.library.autotag(vid2)["tags"]}
     (r,) = wb.render(vid2, ["pdp_portrait"])
     assert r["crop"]["subject"]["method"] == "alpha"
 
@@ -195,25 +195,25 @@ def test_size_budget_lowers_quality(project_dir):
 def test_override_a_failed_check(wb, image_version):
     vid = image_version(skimage_photo("coffee"), fmt="JPEG")
     (r,) = wb.render(vid, ["amazon_main"])
-    assert not r["check"]["passed"] and not wb.rendition_ok(r["id"])
+    assert not r["check"]["passed"] and not wb.review.rendition_ok(r["id"])
     failed = {c["rule"] for c in r["check"]["report"] if not c["passed"]}
     assert "amazon_white_border" in failed
     assert "background_not_separable" in [w["code"] for w in r["warnings"]]
     with pytest.raises(InvalidSpec):
-        wb.override_check(r["check"]["id"], "  ")
-    wb.override_check(r["check"]["id"], "secondary image, lifestyle shot")
-    assert wb.rendition_ok(r["id"])
-    stored = wb.rendition(r["id"])
+        wb.review.override_check(r["check"]["id"], "  ")
+    wb.review.override_check(r["check"]["id"], "secondary image, lifestyle shot")
+    assert wb.review.rendition_ok(r["id"])
+    stored = wb.review.rendition(r["id"])
     assert stored["ok"] and stored["checks"][0]["overridden_by"] == "tester"
     assert stored["checks"][0]["override_reason"] == "secondary image, lifestyle shot"
     assert wb.sql("SELECT count(*) AS n FROM events WHERE action = 'check.override'")[0]["n"] == 1
-    again = wb.recheck(r["id"])  # a fresh check supersedes the overridden one
-    assert not again["passed"] and not wb.rendition_ok(r["id"])
+    again = wb.review.recheck(r["id"])  # a fresh check supersedes the overridden one
+    assert not again["passed"] and not wb.review.rendition_ok(r["id"])
     assert {c["rule"] for c in again["report"] if not c["passed"]} == failed
     with pytest.raises(NotFound):
-        wb.override_check("chk_nope", "x")
+        wb.review.override_check("chk_nope", "x")
     with pytest.raises(NotFound):
-        wb.rendition_ok("rnd_nope")
+        wb.review.rendition_ok("rnd_nope")
 
 
 def test_transparent_background_presets(project_dir):

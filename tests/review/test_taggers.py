@@ -38,7 +38,7 @@ def test_prompt_tagger_only_tags_generated_versions():
 def test_gemini_vision_is_skipped_without_a_key(wb, image_version):
     assert load("tagger", "gemini_vision")().unavailable_reason() == "GEMINI_API_KEY is not set"
     vid = image_version(draw_product())
-    result = wb.autotag(vid)
+    result = wb.library.autotag(vid)
     assert result["skipped"] == {"gemini_vision": "GEMINI_API_KEY is not set"} and not result["errors"]
 
 
@@ -71,10 +71,10 @@ def test_gemini_vision_against_a_loopback_fake(monkeypatch, wb, image_version):
         monkeypatch.setenv("GEMINI_API_KEY", "test-key-123456")
         monkeypatch.setenv("WORKBENCH_GEMINI_BASE_URL", server.url)
         vid = image_version(draw_product())
-        result = wb.autotag(vid, taggers=["gemini_vision"])
+        result = wb.library.autotag(vid, taggers=["gemini_vision"])
         assert {(t["tag"], t["confidence"]) for t in result["tags"]} == {("object:coffee-mug", 0.93), ("object:table", 0.4)}
-        assert {t["source"] for t in wb.tags_of("version", vid)} == {"gemini_vision"}
-        again = wb.autotag(vid, taggers=["gemini_vision"])  # the fake now answers 429
+        assert {t["source"] for t in wb.library.tags_of("version", vid)} == {"gemini_vision"}
+        again = wb.library.autotag(vid, taggers=["gemini_vision"])  # the fake now answers 429
         assert "429" in again["errors"]["gemini_vision"] and "test-key" not in again["errors"]["gemini_vision"]
         tagger = load("tagger", "gemini_vision")({"base_url": server.url}, client=httpx.Client())
         with pytest.raises(RateLimited):
@@ -101,12 +101,12 @@ class _Counting(Tagger):
 
 def test_a_failing_tagger_is_recorded_and_the_others_still_run(wb, image_version):
     vid = image_version(draw_product())
-    result = wb.autotag(vid, taggers=[_Broken(), _Counting(), "basic"])
+    result = wb.library.autotag(vid, taggers=[_Broken(), _Counting(), "basic"])
     assert "RuntimeError: boom" in result["errors"]["broken"]
-    tags = wb.tags_of("version", vid)
+    tags = wb.library.tags_of("version", vid)
     assert {"counting", "basic"} == {t["source"] for t in tags}
     thing = next(t for t in tags if t["tag"] == "thing")
     assert thing["confidence"] == 0.5 and "0.2" in str(thing["region"])
     assert wb.sql("SELECT count(*) AS n FROM events WHERE action = 'tag.error'")[0]["n"] == 1
-    batch = wb.autotag_many([vid, "ver_missing"], taggers=["prompt"])
+    batch = wb.library.autotag_many([vid, "ver_missing"], taggers=["prompt"])
     assert batch[0]["errors"] == {} and "ver_missing" in batch[1]["errors"]["*"]

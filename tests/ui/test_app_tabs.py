@@ -36,9 +36,9 @@ def test_snapshots_escape_every_text():
 
 def test_ticked_library_assets_become_studio_references(library_wb):
     """Any ticked asset (here an output, which the reference picker does not list) can be sent."""
-    sha = library_wb.put_blob(draw_png((9, 90, 200)))
-    output = library_wb.create_asset("approved hero", sku="SKU-1001", role="output")
-    library_wb.add_version(output, sha)
+    sha = library_wb.library.put_blob(draw_png((9, 90, 200)))
+    output = library_wb.library.create_asset("approved hero", sku="SKU-1001", role="output")
+    library_wb.library.add_version(output, sha)
     tabs, parts = build_tabs(make_session(library_wb, "editor"), active=0)
     library_view = LibraryView(state=parts["library"])  # a second view on the tab's own state
     studio_view = StudioView(state=parts["studio"])

@@ -26,9 +26,9 @@ def test_search_filters_and_paging(library_wb):
 
 def test_folders_and_collections_menus(library_wb):
     ids = [a["id"] for a in library_wb.assets(limit=2)]
-    library_wb.move_to_folder(ids, "Spring/Mugs")
-    library_wb.create_collection("Hero picks")
-    library_wb.add_to_collection("Hero picks", ids[:1])
+    library_wb.library.move_to_folder(ids, "Spring/Mugs")
+    library_wb.library.create_collection("Hero picks")
+    library_wb.library.add_to_collection("Hero picks", ids[:1])
     state = LibraryState(make_session(library_wb, "viewer"))
     view = LibraryView(state=state)
     assert "Spring/Mugs" in view.folder.options and "Hero picks" in view.collection.options
@@ -43,7 +43,7 @@ def test_upload_ingest_needs_editor(library_wb):
     viewer = LibraryState(make_session(library_wb, "viewer"))
     assert viewer.ingest_uploads([("new_SKU-2001.png", draw_png((1, 2, 3)))]) is None
     assert viewer.session.status_level == "error" and "editor" in viewer.session.status
-    assert library_wb.count_assets() == 5
+    assert library_wb.library.count_assets() == 5
     editor = LibraryState(make_session(library_wb, "editor"))
     view = LibraryView(state=editor)
     assert not view.upload_btn.disabled

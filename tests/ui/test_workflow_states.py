@@ -33,7 +33,7 @@ def test_studio_plan_run_pick_commit(library_wb):
     view.commit_asset.value = "mug-hero"
     view.commit_btn.clicks += 1
     assert "Committed to mug-hero" in session.status
-    assert library_wb.count_assets(query="mug-hero") == 1
+    assert library_wb.library.count_assets(query="mug-hero") == 1
 
 
 def test_viewer_cannot_generate_or_mark(library_wb):
@@ -81,8 +81,8 @@ def test_export_and_reports(library_wb):
     studio.run()
     version_id = studio.commit(studio.grid.cells[0][0].outputs[0].id, "mug-hero")
     approver = make_session(library_wb, "approver", "al")
-    library_wb.submit(version_id)
-    approver.wb.approve(version_id)
+    library_wb.review.submit(version_id)
+    approver.wb.review.approve(version_id)
     editor_export = ExportState(session)
     editor_export.versions = [version_id]
     assert editor_export.run() is None and "needs the approver role" in session.status
@@ -108,7 +108,7 @@ def test_export_and_reports(library_wb):
 
 
 def test_recipe_loads_into_the_editor_and_plans(library_wb):
-    library_wb.add_recipe("hero", "{{ sku }} on {{ background }}", variables={"background": ["white", "oak"]})
+    library_wb.generation.add_recipe("hero", "{{ sku }} on {{ background }}", variables={"background": ["white", "oak"]})
     session = make_session(library_wb, "editor", "ed")
     studio = StudioState(session)
     view = StudioView(state=studio)
@@ -152,6 +152,6 @@ def test_cancel_stops_a_sweep(library_wb):
     plan = studio.start_run()
     studio.cancel()  # pressed before the worker got going: nothing runs
     outcome = studio.finish(studio.execute(plan))
-    statuses = {r["status"] for r in library_wb.runs()}
+    statuses = {r["status"] for r in library_wb.generation.runs()}
     assert not studio.running and statuses <= {"cancelled", "succeeded"}
     assert outcome is not None and outcome.counts == {"cancelled": 2}

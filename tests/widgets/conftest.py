@@ -21,7 +21,7 @@ def refs_wb(wb, tmp_path: Path):
 @pytest.fixture
 def sweep_wb(refs_wb):
     """``refs_wb`` plus a recipe and one four-run sweep on the local engine; returns (wb, sweep_id)."""
-    refs_wb.add_recipe("hero", "{{ product }} on a {{ background }} background",
+    refs_wb.generation.add_recipe("hero", "{{ product }} on a {{ background }} background",
                        variables={"product": "mug", "background": ["white", "oak"]},
                        defaults={"engine": "local", "aspect": "1:1", "size": "256x256"})
     report = refs_wb.generate(recipe="hero", refs=["mug_SKU-1001"], seeds=[1, 2])

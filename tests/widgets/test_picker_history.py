@@ -7,7 +7,7 @@ from workbench.ui.widgets import ReferencePicker, VersionHistory
 
 def test_picker_searches_and_selects(refs_wb):
     picker = ReferencePicker(refs_wb)
-    total = refs_wb.count_assets(role="reference")
+    total = refs_wb.library.count_assets(role="reference")
     assert len(picker.tiles.children) == total > 2
     picker.search.value = "mug"
     assert [a["name"] for a in picker.shown] == ["mug_SKU-1001"]
@@ -35,13 +35,13 @@ def test_picker_shows_core_errors_as_status(refs_wb):
 
 
 def test_version_history_shows_states(refs_wb):
-    asset = refs_wb.asset("mug_SKU-1001")
-    v1 = refs_wb.versions(asset["id"])[0]
+    asset = refs_wb.library.asset("mug_SKU-1001")
+    v1 = refs_wb.library.versions(asset["id"])[0]
     v2 = refs_wb.commit(asset="mug_SKU-1001", data=refs_wb.store.get(v1["sha256"]), message="same again")
-    refs_wb.submit(v2)
+    refs_wb.review.submit(v2)
     history = VersionHistory(refs_wb, "mug_SKU-1001")
     assert history.states == {1: "draft", 2: "in_review"}
-    refs_wb.approve(v2)
+    refs_wb.review.approve(v2)
     history.refresh_button.click()
     assert history.states[2] == "approved"
     assert "same again" in history.list.children[0].children[1].children[0].value
@@ -64,25 +64,25 @@ def test_tiles_show_real_thumbnails(refs_wb):
 
 
 def test_version_history_review_buttons_apply_the_rules(refs_wb):
-    asset = refs_wb.asset("tee_SKU-1002")
-    sha = refs_wb.versions(asset["id"])[0]["sha256"]
+    asset = refs_wb.library.asset("tee_SKU-1002")
+    sha = refs_wb.library.versions(asset["id"])[0]["sha256"]
     v2 = refs_wb.commit(asset="tee_SKU-1002", data=refs_wb.store.get(sha), message="for review")
     history = VersionHistory(refs_wb, "tee_SKU-1002")
     assert set(history.actions[2]) == {"submit"}
     history.actions[2]["submit"].click()
-    assert refs_wb.review_state(v2)["state"] == "in_review"
+    assert refs_wb.review.state(v2)["state"] == "in_review"
     assert set(history.actions[2]) >= {"approve", "request_changes", "withdraw"}
     history.note.value = "looks right"
     history.actions[2]["approve"].click()
-    state = refs_wb.review_state(v2)
+    state = refs_wb.review.state(v2)
     assert state["state"] == "approved" and state["log"][-1]["note"] == "looks right"
     assert "approved" in history.status.value
     assert history.states[2] == "approved"
     # a rule violation from the core becomes a status message, not an exception
     refs_wb.settings.update_file({"review": {"approvers": ["someone-else"]}})
     v3 = refs_wb.commit(asset="tee_SKU-1002", data=refs_wb.store.get(sha), message="again")
-    refs_wb.submit(v3)
+    refs_wb.review.submit(v3)
     history.refresh()
     history.actions[3]["approve"].click()
     assert "⚠" in history.status.value
-    assert refs_wb.review_state(v3)["state"] == "in_review"
+    assert refs_wb.review.state(v3)["state"] == "in_review"

@@ -36,12 +36,12 @@ def test_studio_estimates_runs_and_saves(refs_wb):
     assert refs_wb.sql("SELECT count(*) AS n FROM runs WHERE sweep_id = ?", [studio.sweep_id])[0]["n"] == 4
     studio.name.value = "hero"
     studio.save_button.click()
-    assert refs_wb.recipe("hero").version == 1
+    assert refs_wb.generation.recipe("hero").version == 1
     assert studio.recipe.value == "hero"
     assert studio.plan_kwargs()["recipe"] == "hero@1"  # unchanged recipe: runs by reference
     studio.template.value = "{{ product }} on {{ background }}, morning light"
     studio.save_button.click()
-    assert refs_wb.recipe("hero").version == 2
+    assert refs_wb.generation.recipe("hero").version == 2
 
 
 def test_studio_reports_bad_input_without_raising(refs_wb):
@@ -92,7 +92,7 @@ def test_grid_commits_picked_variations(sweep_wb):
     oid = next(iter(grid.tiles))
     grid.tiles[oid]["pick"].click()
     grid.commit_button.click()
-    versions = wb.versions("SKU-1001/hero")
+    versions = wb.library.versions("SKU-1001/hero")
     assert [v["output_id"] for v in versions] == [oid]
 
 

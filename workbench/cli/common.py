@@ -52,7 +52,7 @@ console = Console(stderr=True)
 
 def open_wb(project: Path | None) -> Any:
     """Open the project for a command."""
-    from ..project import open_project
+    from ..facade import open_project
 
     return open_project(project)
 

@@ -68,7 +68,7 @@ def export(
 def channels(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List channels, their destination and whether each credential is present (values are never shown)."""
     wb = open_wb(project)
-    rows = wb.channels()
+    rows = wb.export.channels()
 
     def human(data: list[dict[str, Any]]) -> None:
         table = Table(title="channels")
@@ -93,7 +93,7 @@ def exports(
 ) -> None:
     """Read the export ledger (newest first)."""
     wb = open_wb(project)
-    rows = wb.exports(channel, current=current)[:limit]
+    rows = wb.export.history(channel, current=current)[:limit]
 
     def human(data: list[dict[str, Any]]) -> None:
         table = Table(title="exports (current)" if current else "exports")

@@ -35,14 +35,14 @@ def recipe_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Save the recipe in FILE; changed content becomes a new version (old versions stay runnable)."""
-    recipe = open_wb(project).import_recipe(file)
+    recipe = open_wb(project).generation.import_recipe(file)
     emit(recipe.to_dict(), as_json, lambda d: console.print(f"recipe [bold]{d['ref']}[/] saved"))
 
 
 @recipe_app.command("list")
 def recipe_list(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List recipes (latest version of each)."""
-    rows = open_wb(project).recipes()
+    rows = open_wb(project).generation.recipes()
     emit(rows, as_json, lambda d: print_table(d, ["name", "version", "versions", "description", "author"], "recipes"))
 
 
@@ -53,7 +53,7 @@ def recipe_show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one recipe version: template, negative, variables, defaults."""
-    recipe = open_wb(project).recipe(ref)
+    recipe = open_wb(project).generation.recipe(ref)
 
     def human(d: dict[str, Any]) -> None:
         console.print(f"[bold]{d['ref']}[/] by {d['author']} at {d['created_at']}")
@@ -76,28 +76,11 @@ def recipe_export(
     as_json: JsonOpt = False,
 ) -> None:
     """Write a recipe version to a TOML or YAML file."""
-    path = open_wb(project).export_recipe(ref, out)
+    path = open_wb(project).generation.export_recipe(ref, out)
     emit({"recipe": ref, "path": str(path)}, as_json, lambda d: console.print(f"wrote {d['path']}"))
 
 
 # -- generate --------------------------------------------------------------------------------------------
-def parse_vars(items: list[str]) -> dict[str, Any]:
-    """``["colour=navy,red", "market=EU"]`` → ``{"colour": ["navy", "red"], "market": "EU"}``."""
-    out: dict[str, Any] = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise InvalidSpec(f"--var takes name=value or name=a,b,c; got {item!r}")
-        values = [v.strip() for v in value.split(",")]
-        out[name.strip()] = values if len(values) > 1 else values[0]
-    return out
-
-
-def _ref_sets(refs: list[str]) -> list[str | list[str]]:
-    """``--ref`` values: ``A`` is one reference, ``A+B`` a set sent together in one request."""
-    return [[p.strip() for p in r.split("+") if p.strip()] if "+" in r else r for r in refs]
-
-
 def generate(
     project: ProjectOpt = None,
     prompt: Annotated[str | None, typer.Option("--prompt", help="Inline prompt (a template too).")] = None,
@@ -107,8 +90,9 @@ def generate(
                                                                "for references sent together (A+B).")] = None,
     engine: Annotated[list[str] | None, typer.Option("--engine", help="Engine (or engine:model); repeatable.")] = None,
     model: Annotated[list[str] | None, typer.Option("--model", help="Model; repeatable (crossed with engines).")] = None,
-    seed: Annotated[list[int] | None, typer.Option("--seed", help="Seed; repeatable.")] = None,
-    var: Annotated[list[str] | None, typer.Option("--var", help="Variable name=a,b (values are an axis).")] = None,
+    seed: Annotated[list[str] | None, typer.Option("--seed", help="Seed or range (1-4); repeatable.")] = None,
+    var: Annotated[list[str] | None, typer.Option("--var", help="Variable name=a,b or name='a | b' (several values "
+                                                               "are an axis).")] = None,
     aspect: Annotated[str | None, typer.Option(help="Aspect ratio, e.g. 4:5.")] = None,
     n: Annotated[int | None, typer.Option("--n", help="Images per request.")] = None,
     negative: Annotated[str | None, typer.Option(help="Negative prompt (template).")] = None,
@@ -122,14 +106,14 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Plan a sweep (prompt/recipe × refs × vars × engines/models × seeds), confirm its cost, run and record it."""
+    from ..generation.sweep_input import parse_ref_sets, parse_seeds, parse_variables
+
     wb = open_wb(project)
     if resume:
-        from ..generation.sweeps import plan_from_ledger
-
-        plan = plan_from_ledger(wb, resume, force=force)
+        plan = wb.generation.resume_plan(resume, force=force)
     else:
-        plan = wb.plan(prompt=prompt, recipe=recipe, refs=_ref_sets(ref or []), engines=engine or None, models=model or None,
-                       seeds=seed or None, variables=parse_vars(var or []), aspect=aspect, n=n, negative=negative,
+        plan = wb.plan(prompt=prompt, recipe=recipe, refs=parse_ref_sets(ref or []), engines=engine or None, models=model or None,
+                       seeds=parse_seeds(",".join(seed or [])), variables=parse_variables(var or []), aspect=aspect, n=n, negative=negative,
                        name=name, force=force)
     cap = max_cost if max_cost is not None else float(wb.settings.get("generation.cost_cap_usd", DEFAULT_COST_CAP_USD))
     summary = (f"sweep {plan.id}: {plan.count} runs, estimated ${plan.estimated_cost_usd:.3f}"
@@ -183,7 +167,7 @@ def runs(
     as_json: JsonOpt = False,
 ) -> None:
     """List runs with their status, cost, latency and outputs."""
-    rows = open_wb(project).runs(sweep=sweep, recipe=recipe, engine=engine, status=status, limit=limit)
+    rows = open_wb(project).generation.runs(sweep=sweep, recipe=recipe, engine=engine, status=status, limit=limit)
 
     def human(d: list[dict[str, Any]]) -> None:
         view = [dict(r, outputs=len(r["outputs"]), cost=f"{r['cost_usd'] or 0:.3f}",
@@ -226,7 +210,7 @@ def pick(
     if reject and clear:
         raise InvalidSpec("--reject and --clear are exclusive")
     mark = "reject" if reject else "clear" if clear else "pick"
-    row = open_wb(project).mark_output(output_id, mark, rating=rating, note=note)
+    row = open_wb(project).generation.mark_output(output_id, mark, rating=rating, note=note)
     emit(row, as_json, lambda d: console.print(f"{d['id']}: {d['mark']}"
                                                + (f" ({d['rating']}★)" if d["rating"] else ""), highlight=False))
 

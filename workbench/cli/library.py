@@ -31,10 +31,11 @@ def init(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a self-contained project: ledger, object store, cache and settings file."""
-    from ..project import init_project, resolve_project_dir
+    from ..facade import init_project
+    from ..project import resolve_project_dir
 
     wb = init_project(directory or resolve_project_dir(project), name=name)
-    emit({"project": str(wb.root), "schema_version": wb.schema_version()}, as_json,
+    emit({"project": str(wb.root), "schema_version": wb.project.schema_version()}, as_json,
          lambda d: console.print(f"project ready at [bold]{d['project']}[/] (schema v{d['schema_version']})"))
 
 
@@ -96,7 +97,7 @@ def assets(
     filters = {"sku": sku, "tag": tag, "folder": folder, "collection": collection, "role": role, "kind": kind,
                "state": state, "since": since, "until": until, "min_width": min_width, "min_height": min_height}
     rows = wb.assets(query, limit=limit, offset=offset, **filters)
-    total = wb.count_assets(query, **filters)
+    total = wb.library.count_assets(query, **filters)
     emit({"total": total, "assets": rows}, as_json,
          lambda d: print_table(d["assets"], ["id", "name", "sku", "role", "folder", "version", "width", "height", "state"],
                           title=f"{d['total']} assets"))
@@ -104,7 +105,7 @@ def assets(
 
 def folders(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List virtual folders."""
-    rows = open_wb(project).folders()
+    rows = open_wb(project).library.folders()
     emit(rows, as_json, lambda d: print_table(d, ["path", "count", "id"]))
 
 
@@ -128,7 +129,7 @@ def verify(
     wb = open_wb(project)
     if clean_temp:
         wb.store.remove_stray_temp_files()
-    report = wb.verify(rehash=not quick)
+    report = wb.library.verify(rehash=not quick)
 
     def human(d: dict[str, Any]) -> None:
         console.print(f"{'[green]ok[/]' if d['ok'] else '[red]INCONSISTENT[/]'}: {d['blobs_checked']} blobs checked, "
@@ -143,7 +144,7 @@ def verify(
 
 def thumbnails(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """Rebuild every cached thumbnail from the store."""
-    count = open_wb(project).rebuild_thumbnails()
+    count = open_wb(project).library.rebuild_thumbnails()
     emit({"rebuilt": count}, as_json, lambda d: console.print(f"rebuilt {d['rebuilt']} thumbnails"))
 
 
@@ -166,10 +167,10 @@ def fields(
             if value.startswith(prefix + ":"):
                 kind, value = prefix, value[len(prefix) + 1:]
         typed: Any = value.lower() in ("1", "true", "yes") if kind == "bool" else value
-        wb.set_field(asset, key.strip(), typed, type=kind)
+        wb.library.set_field(asset, key.strip(), typed, type=kind)
     if note:
-        wb.add_note(asset, note)
-    emit({"fields": wb.fields(asset), "notes": wb.notes(asset)}, as_json,
+        wb.library.add_note(asset, note)
+    emit({"fields": wb.library.fields(asset), "notes": wb.library.notes(asset)}, as_json,
          lambda d: console.print_json(json.dumps(d, default=str)))
 
 
@@ -180,7 +181,7 @@ def catalog_import(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a catalog CSV."""
-    result = open_wb(project).import_catalog(file)
+    result = open_wb(project).library.import_catalog(file)
     emit(result, as_json, lambda d: console.print(
         f"imported {d['imported']} rows, linked {d['linked_assets']} assets, skipped {len(d['skipped'])}"))
 
@@ -188,7 +189,7 @@ def catalog_import(
 @catalog_app.command("list")
 def catalog_list(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List the catalog (newest row per SKU)."""
-    rows = open_wb(project).catalog()
+    rows = open_wb(project).library.catalog()
     emit(rows, as_json, lambda d: print_table(d, ["sku", "title", "handle", "shopify_product_id", "woocommerce_product_id"]))
 
 
@@ -196,7 +197,7 @@ def catalog_list(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
 def collections_list(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     """List collections (or use a sub-command to change them)."""
     if ctx.invoked_subcommand is None:
-        rows = open_wb(project).collections()
+        rows = open_wb(project).library.collections()
         emit(rows, as_json, lambda d: print_table(d, ["name", "kind", "count", "filter", "id"]))
 
 
@@ -214,7 +215,7 @@ def collections_create(
         filt = json.loads(filter_json) if filter_json else None
     except json.JSONDecodeError as exc:
         raise InvalidSpec(f"--filter is not valid JSON: {exc}") from exc
-    coll_id = open_wb(project).create_collection(name, filter=filt, description=description, assets=asset)
+    coll_id = open_wb(project).library.create_collection(name, filter=filt, description=description, assets=asset)
     emit({"id": coll_id, "name": name}, as_json, lambda d: console.print(f"created collection {d['name']} ({d['id']})"))
 
 
@@ -226,7 +227,7 @@ def collections_add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add assets to a static collection."""
-    added = open_wb(project).add_to_collection(name, assets_)
+    added = open_wb(project).library.add_to_collection(name, assets_)
     emit({"added": added}, as_json, lambda d: console.print(f"added {d['added']}"))
 
 
@@ -238,7 +239,7 @@ def collections_remove(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove assets from a static collection (membership is stamped, never deleted)."""
-    removed = open_wb(project).remove_from_collection(name, assets_)
+    removed = open_wb(project).library.remove_from_collection(name, assets_)
     emit({"removed": removed}, as_json, lambda d: console.print(f"removed {d['removed']}"))
 
 

@@ -46,7 +46,7 @@ def savings_cmd(
 ) -> None:
     """Cost and time per approved asset vs the traditional production model in [cost_model]."""
     wb = open_wb(project)
-    data = wb.savings_figures()
+    data = wb.reports.figures()
     if out is not None:
         data["out"] = str(wb.savings_report(out, fmt=fmt))
     emit(data, as_json, _human)

@@ -35,7 +35,7 @@ def commit(
         raise InvalidSpec("--asset NAME is required")
     wb = open_wb(project)
     vid = wb.commit(output_id, asset=asset, message=message, parent=parent, path=file, autotag=not no_tags)
-    emit({"version_id": vid, **{k: wb.version(vid)[k] for k in ("asset_id", "number", "parent_id")}}, as_json,
+    emit({"version_id": vid, **{k: wb.library.version(vid)[k] for k in ("asset_id", "number", "parent_id")}}, as_json,
          lambda d: typer.echo(d["version_id"]))
 
 
@@ -47,7 +47,7 @@ def revert(
     as_json: JsonOpt = False,
 ) -> None:
     """Append a version that restores an old one (history is never rewritten); prints the new version id."""
-    vid = open_wb(project).revert(asset, to, message=message)
+    vid = open_wb(project).review.revert(asset, to, message=message)
     emit({"version_id": vid}, as_json, lambda d: typer.echo(d["version_id"]))
 
 
@@ -89,7 +89,7 @@ def diff(
     as_json: JsonOpt = False,
 ) -> None:
     """Pixel difference and prompt/parameter diff of two versions."""
-    result = open_wb(project).diff(a, b, out=out)
+    result = open_wb(project).review.diff(a, b, out=out)
 
     def human(r: dict[str, Any]) -> None:
         px = r["pixels"]
@@ -109,7 +109,7 @@ def reproduce(
     as_json: JsonOpt = False,
 ) -> None:
     """Re-run the recorded request: exact match for deterministic engines, perceptual drift otherwise."""
-    report = open_wb(project).reproduce(version)
+    report = open_wb(project).generation.reproduce(version)
     emit(report, as_json, lambda r: console.print(r["verdict"]))
 
 
@@ -131,19 +131,19 @@ def review(
         raise InvalidSpec(f"unknown review action {action!r}; expected one of {', '.join(_ACTIONS)}")
     result: Any
     if action == "show":
-        result = {**wb.review_state(version), "comments": wb.comments(version)}
+        result = {**wb.review.state(version), "comments": wb.review.comments(version)}
     elif action == "comment":
         if not text:
             raise InvalidSpec("comment needs TEXT")
-        result = wb.comment(version, text, region=box)
+        result = wb.review.comment(version, text, region=box)
     elif action in ("resolve", "reopen"):
         if not text:
             raise InvalidSpec(f"{action} needs a comment id")
-        result = wb.resolve_comment(text) if action == "resolve" else wb.reopen_comment(text)
+        result = wb.review.resolve_comment(text) if action == "resolve" else wb.review.reopen_comment(text)
     elif action == "mark":
-        result = wb.mark(version, text, rating)
+        result = wb.review.mark(version, text, rating)
     else:
-        result = wb.review_action(version, action, note)
+        result = wb.review.act(version, action, note)
 
     def human(r: dict[str, Any]) -> None:
         if action == "show":
@@ -168,8 +168,8 @@ def tags(
     """Tags of a version with source and confidence (``--refresh`` re-runs auto-tagging)."""
     wb = open_wb(project)
     if refresh:
-        wb.autotag(version)
-    rows = wb.tags_of("version", version)
+        wb.library.autotag(version)
+    rows = wb.library.tags_of("version", version)
     emit(rows, as_json, lambda r: print_table(r, ["tag", "source", "confidence", "region"], f"tags of {version}"))
 
 
@@ -209,13 +209,13 @@ def check(
     """Show a rendition's check report (``--rerun`` checks again), or override a failed check with a reason."""
     wb = open_wb(project)
     if rerun:
-        wb.recheck(rendition)
-    row = wb.rendition(rendition)
+        wb.review.recheck(rendition)
+    row = wb.review.rendition(rendition)
     if override is not None:
         if not row["checks"]:
             raise InvalidSpec(f"{rendition} has no check to override")
-        wb.override_check(row["checks"][0]["id"], override)
-        row = wb.rendition(rendition)
+        wb.review.override_check(row["checks"][0]["id"], override)
+        row = wb.review.rendition(rendition)
 
     def human(r: dict[str, Any]) -> None:
         latest = r["checks"][0] if r["checks"] else None

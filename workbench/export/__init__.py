@@ -1,9 +1,9 @@
 """Export: channel plans and deliveries, the export ledger.
 
-``wb.export(channel, ...)`` (see :mod:`workbench.export.api`) selects approved versions' renditions with
+``wb.export(channel, ...)`` (the :class:`~workbench.export.service.Export` service) selects approved versions' renditions with
 passing checks (:mod:`.plan`), asks the channel what it would do, reconciles interrupted deliveries and
 delivers with a pending-then-result record per item (:mod:`.run`, :mod:`.records`), carrying lineage and
-AI-disclosure on the way out (:mod:`.provenance`, :mod:`.manifest`, :mod:`.csvs`). HTTP channels share
+AI-disclosure on the way out (:mod:`workbench.lineage`, :mod:`.manifest`, :mod:`.csvs`). HTTP channels share
 :mod:`.http` for error translation, retries and cost-bucket pacing. Channels are plugins
 (:class:`workbench.plugins.channel.Channel`); the built-ins live in ``extensions/workbench_channels``.
 """

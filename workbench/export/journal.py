@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import LedgerError
+from ..ledger.connection import Ledger
 from ..plugins.channel import Delivery, ExportItem
 from . import records
 
@@ -40,8 +41,8 @@ class _Op:
 class Journal:
     """A writer thread that group-commits pending and result rows of one export batch."""
 
-    def __init__(self, wb: Any, ctx: dict[str, Any], max_group: int = 256) -> None:
-        self.wb, self.ctx, self.max_group = wb, ctx, max_group
+    def __init__(self, ledger: Ledger, ctx: dict[str, Any], max_group: int = 256) -> None:
+        self.ledger, self.ctx, self.max_group = ledger, ctx, max_group
         self._queue: queue.Queue[Any] = queue.Queue()
         self._failure: BaseException | None = None
         self.transactions = 0
@@ -87,7 +88,7 @@ class Journal:
 
     def _commit(self, group: list[_Op]) -> None:
         try:
-            with self.wb.ledger.connect(write=True) as con:
+            with self.ledger.connect(write=True) as con:
                 for op in group:
                     if op.kind == "pending":
                         op.value = records.write_pending(con, self.ctx, op.args[0])

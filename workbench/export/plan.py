@@ -17,13 +17,19 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ..errors import NotFound
+from ..ledger import queries as q
+from ..lineage import alt_text, summaries
 from ..plugins.channel import Channel, ExportItem, Prior
-from .provenance import alt_text, lineages
+
+if TYPE_CHECKING:
+    from ..library.service import Library
+    from ..project import Project
+    from ..settings import Settings
 
 __all__ = ["Candidate", "Selection", "build_items", "rule_refusals", "select_candidates", "slug"]
 
@@ -77,17 +83,11 @@ class Candidate:
         return f"{self.version_id}/{self.preset}"
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    cur = con.execute(sql, list(params))
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
-
 def _pick_versions(con: duckdb.DuckDBPyConnection, asset_ids: list[str]) -> dict[str, tuple[str, str]]:
     """Per asset: its newest approved/published version, else its newest version (one query)."""
     if not asset_ids:
         return {}
-    rows = _rows(con, "SELECT asset_id, id, state FROM (SELECT v.asset_id, v.id, coalesce(s.state, 'draft') AS state, "
+    rows = q.rows(con, "SELECT asset_id, id, state FROM (SELECT v.asset_id, v.id, coalesce(s.state, 'draft') AS state, "
                       "row_number() OVER (PARTITION BY v.asset_id ORDER BY "
                       "(coalesce(s.state, 'draft') IN ('approved', 'published')) DESC, v.number DESC) AS rn "
                       "FROM versions v LEFT JOIN version_state s ON s.version_id = v.id "
@@ -95,69 +95,50 @@ def _pick_versions(con: duckdb.DuckDBPyConnection, asset_ids: list[str]) -> dict
     return {r["asset_id"]: (r["id"], r["state"]) for r in rows}
 
 
-def _collection_assets(con: duckdb.DuckDBPyConnection, ref: str) -> list[str]:
-    cols = _rows(con, "SELECT id, kind FROM collections WHERE (id = ? OR name = ?) AND retired_at IS NULL",
-                 [ref, ref])
-    if not cols:
-        raise NotFound(f"unknown collection {ref!r}")
-    rows = _rows(con, "SELECT asset_id FROM (SELECT asset_id, arg_max(removed_at IS NULL, added_at) AS present "
-                      "FROM collection_items WHERE collection_id = ? GROUP BY asset_id) WHERE present "
-                      "ORDER BY asset_id", [cols[0]["id"]])
-    return [r["asset_id"] for r in rows]
-
-
-def select_candidates(wb: Any, con: duckdb.DuckDBPyConnection, sel: Selection,
+def select_candidates(project: Project, library: Library, con: duckdb.DuckDBPyConnection, sel: Selection,
                       channel_presets: Sequence[str] = ()) -> list[Candidate]:
     """Resolve ``sel`` into candidates (one per version and preset), in a stable order."""
     versions: dict[str, str] = {}  # version id -> state
     for vid in sel.versions:
-        rows = _rows(con, "SELECT v.id, coalesce(s.state, 'draft') AS state FROM versions v "
+        rows = q.rows(con, "SELECT v.id, coalesce(s.state, 'draft') AS state FROM versions v "
                           "LEFT JOIN version_state s ON s.version_id = v.id WHERE v.id = ?", [vid])
         if not rows:
             raise NotFound(f"unknown version {vid!r}")
         versions[vid] = rows[0]["state"]
     asset_ids: list[str] = []
     for sku in sel.skus:
-        found = _rows(con, "SELECT id FROM assets WHERE sku = ? AND role <> 'reference' AND retired_at IS NULL "
+        found = q.rows(con, "SELECT id FROM assets WHERE sku = ? AND role <> 'reference' AND retired_at IS NULL "
                            "ORDER BY id", [sku])
         if not found:
             raise NotFound(f"no output assets for SKU {sku!r}")
         asset_ids += [r["id"] for r in found]
-    for ref in sel.collections:
-        collection_assets = None
-        if hasattr(wb, "assets"):
-            try:
-                collection_assets = [a["id"] for a in wb.assets(collection=ref)]
-            except NotFound:
-                raise
-            except Exception:  # the library API may not be there yet; fall back to static membership
-                collection_assets = None
-        asset_ids += collection_assets if collection_assets is not None else _collection_assets(con, ref)
+    for ref in sel.collections:  # dynamic collections resolve through the library's search
+        asset_ids += [a["id"] for a in library.assets(collection=ref)]
     if not sel.explicit:
-        asset_ids = [r["id"] for r in _rows(con, "SELECT id FROM assets WHERE role <> 'reference' "
+        asset_ids = [r["id"] for r in q.rows(con, "SELECT id FROM assets WHERE role <> 'reference' "
                                                  "AND retired_at IS NULL ORDER BY id")]
     picks = _pick_versions(con, list(dict.fromkeys(asset_ids)))
     for aid in dict.fromkeys(asset_ids):
         picked = picks.get(aid)
         if picked and picked[0] not in versions:
             if not sel.explicit and picked[1] not in ("approved", "published") and \
-                    wb.settings.get("review.export_requires_approval", True):
+                    project.settings.get("review.export_requires_approval", True):
                 continue  # the default selection is "everything approved"
             versions[picked[0]] = picked[1]
 
     out: list[Candidate] = []
     presets = list(sel.presets) or list(channel_presets)
     vids = list(versions)
-    owners = {r["id"]: r["asset_id"] for r in _rows(con, "SELECT id, asset_id FROM versions "
+    owners = {r["id"]: r["asset_id"] for r in q.rows(con, "SELECT id, asset_id FROM versions "
                                                          "WHERE list_contains(?, id)", [vids])} if vids else {}
     all_rends: dict[str, dict[str, dict[str, Any]]] = {}
     if vids:
-        for r in _rows(con, "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY version_id, preset "
+        for r in q.rows(con, "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY version_id, preset "
                             "ORDER BY created_at DESC, id DESC) AS rn FROM renditions "
                             "WHERE list_contains(?, version_id)) WHERE rn = 1", [vids]):
             all_rends.setdefault(r["version_id"], {})[r["preset"]] = r
     rids = [r["id"] for by in all_rends.values() for r in by.values()]
-    latest_checks = {r["rendition_id"]: r for r in _rows(
+    latest_checks = {r["rendition_id"]: r for r in q.rows(
         con, "SELECT rendition_id, passed, overridden_by, report FROM (SELECT *, row_number() OVER ("
              "PARTITION BY rendition_id ORDER BY created_at DESC, id DESC) AS rn FROM checks "
              "WHERE list_contains(?, rendition_id)) WHERE rn = 1", [rids])} if rids else {}
@@ -193,14 +174,14 @@ def _failed_rules(report: Any) -> str:
     return "failed checks: " + (", ".join(failed) or "see report")
 
 
-def rule_refusals(wb: Any, cand: Candidate) -> list[str]:
+def rule_refusals(settings: Settings, cand: Candidate) -> list[str]:
     """Why the rules refuse ``cand`` (empty when it may export)."""
     why = []
     if cand.rendition is None:
         why.append(cand.missing or "no rendition")
-    if wb.settings.get("review.export_requires_approval", True) and cand.state not in ("approved", "published"):
+    if settings.get("review.export_requires_approval", True) and cand.state not in ("approved", "published"):
         why.append(f"version is {cand.state}, not approved")
-    if cand.rendition is not None and wb.settings.get("export.require_checks", True):
+    if cand.rendition is not None and settings.get("export.require_checks", True):
         if cand.check_passed is None:
             why.append("no checks recorded")
         elif not cand.check_passed:
@@ -208,7 +189,7 @@ def rule_refusals(wb: Any, cand: Candidate) -> list[str]:
     return why
 
 
-def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
+def build_items(project: Project, con: duckdb.DuckDBPyConnection, channel: Channel,
                 candidates: Sequence[Candidate]) -> list[ExportItem]:
     """Turn exportable candidates into channel items, with lineage, product facts and ledger priors."""
     items: list[ExportItem] = []
@@ -216,19 +197,17 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
     asset_ids = sorted({c.asset_id for c in candidates if c.rendition is not None})
     if not asset_ids:
         return items
-    assets = {r["id"]: r for r in _rows(con, "SELECT * FROM assets WHERE list_contains(?, id)", [asset_ids])}
+    assets = {r["id"]: r for r in q.rows(con, "SELECT * FROM assets WHERE list_contains(?, id)", [asset_ids])}
     skus = sorted({a["sku"] for a in assets.values() if a.get("sku")})
-    catalog = {r["sku"]: r for r in _rows(
-        con, "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY sku ORDER BY imported_at DESC) "
-             "AS rn FROM catalog WHERE list_contains(?, sku)) WHERE rn = 1", [skus])} if skus else {}
-    priors = {r["slot"]: r for r in _rows(
+    catalog = q.latest_catalog(con, skus)
+    priors = {r["slot"]: r for r in q.rows(
         con, "SELECT slot, sha256, remote_id, remote_url, version_id FROM export_current "
              "WHERE channel = ? AND destination = ?", [channel.name, destination])}
     other_urls: dict[str, dict[str, str]] = {}
-    for r in _rows(con, "SELECT sha256, channel, remote_url FROM export_current WHERE remote_url IS NOT NULL "
+    for r in q.rows(con, "SELECT sha256, channel, remote_url FROM export_current WHERE remote_url IS NOT NULL "
                         "AND channel <> ? ORDER BY exported_at", [channel.name]):
         other_urls.setdefault(r["sha256"], {})[r["channel"]] = r["remote_url"]
-    provs = lineages(con, sorted({c.version_id for c in candidates if c.rendition is not None}))
+    provs = summaries(con, sorted({c.version_id for c in candidates if c.rendition is not None}))
     for cand in candidates:
         rend = cand.rendition
         if rend is None:
@@ -241,9 +220,8 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
             if cat:
                 product.update({k: v for k, v in cat.items() if k in (
                     "title", "handle", "shopify_product_id", "woocommerce_product_id") and v})
-                extra = cat.get("extra")
-                if extra:
-                    product["extra"] = json.loads(extra) if isinstance(extra, str) else extra
+                if cat.get("extra"):
+                    product["extra"] = cat["extra"]
             product.setdefault("handle", slug(sku).lower())
         prov = provs[cand.version_id]
         fmt = str(rend.get("format") or "JPEG").upper()
@@ -261,6 +239,6 @@ def build_items(wb: Any, con: duckdb.DuckDBPyConnection, channel: Channel,
             filename=f"{slug(asset['name'])}_{slug(cand.preset)}_wb-{sha[:12]}.{ext}",
             alt=alt_text(title, asset["name"], cand.preset, prov), title=str(title), provenance=prov,
             product=product, previous=prior, urls=urls, state=cand.state,
-            loader=(lambda s=sha: wb.store.get(s)),
+            loader=(lambda s=sha: project.store.get(s)),
         ))
     return items

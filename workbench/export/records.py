@@ -17,6 +17,7 @@ import duckdb
 
 from ..errors import redact
 from ..ids import new_id
+from ..ledger import queries as q
 from ..plugins.channel import Delivery, ExportItem
 from ..secrets import known_secrets
 
@@ -93,7 +94,5 @@ def write_skipped(con: duckdb.DuckDBPyConnection, ctx: dict[str, Any], items: Se
 
 def open_pending(con: duckdb.DuckDBPyConnection, channel: str, destination: str) -> list[dict[str, Any]]:
     """Pending rows with no result for this channel and destination (interrupted deliveries)."""
-    cur = con.execute("SELECT * FROM export_pending WHERE channel = ? AND destination = ? ORDER BY id",
-                      [channel, destination])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return q.rows(con, "SELECT * FROM export_pending WHERE channel = ? AND destination = ? ORDER BY id",
+                  [channel, destination])

@@ -23,7 +23,7 @@ import queue
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,10 @@ from ..secrets import known_secrets
 from . import records
 from .journal import Journal
 from .plan import Selection, build_items, rule_refusals, select_candidates
+
+if TYPE_CHECKING:
+    from ..project import Project
+    from ..review.service import Review
 
 __all__ = ["ExportReport", "make_channel", "run_export"]
 
@@ -87,13 +91,13 @@ class ExportReport:
                 "refused": self.refused, "published": self.published, "extra": self.extra}
 
 
-def make_channel(wb: Any, name: str, client: httpx.Client | None = None) -> Channel:
+def make_channel(project: Project, name: str, client: httpx.Client | None = None) -> Channel:
     """Instantiate channel ``name`` with its ``[channels.<name>]`` settings."""
     cls = load("channel", name)
-    options = wb.settings.get(f"channels.{name}", {}) or {}
-    channel = cls(ChannelConfig(name, dict(options), str(wb.root)), client)
-    channel.actor = wb.user
-    channel.project_name = str(wb.settings.get("project.name") or "")
+    options = project.settings.get(f"channels.{name}", {}) or {}
+    channel = cls(ChannelConfig(name, dict(options), str(project.root)), client)
+    channel.actor = project.user
+    channel.project_name = str(project.settings.get("project.name") or "")
     return channel
 
 
@@ -113,14 +117,14 @@ def _entry_dict(entry: PlanEntry, action: str, delivery: Delivery | None = None,
     return out
 
 
-def _reconcile(wb: Any, channel: Channel, ctx: dict[str, Any],
+def _reconcile(project: Project, channel: Channel, ctx: dict[str, Any],
                items: Sequence[ExportItem]) -> tuple[int, dict[str, WorkbenchError]]:
     """Resolve interrupted attempts for our items.
 
     Returns how many were found delivered, and the slots whose state could not be learned (the channel
     could not be asked): those stay pending and are not re-sent in this run, so nothing is duplicated.
     """
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         pending = records.open_pending(con, ctx["channel"], ctx["destination"])
     by_slot = {(it.slot, it.sha256): it for it in items}
     found, unknown = 0, {}
@@ -140,7 +144,7 @@ def _reconcile(wb: Any, channel: Channel, ctx: dict[str, Any],
         except WorkbenchError as exc:
             unknown[item.slot] = exc
             continue
-        with wb.ledger.connect(write=True) as con:
+        with project.ledger.connect(write=True) as con:
             if located is not None:
                 records.write_result(con, ctx, item, row["attempt_id"], action, located, reconciled=True)
                 found += 1
@@ -150,10 +154,10 @@ def _reconcile(wb: Any, channel: Channel, ctx: dict[str, Any],
     return found, unknown
 
 
-def _refresh_priors(wb: Any, channel: Channel, items: Sequence[ExportItem]) -> None:
+def _refresh_priors(project: Project, channel: Channel, items: Sequence[ExportItem]) -> None:
     from ..plugins.channel import Prior
 
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         for it in items:
             row = con.execute("SELECT sha256, remote_id, remote_url, version_id FROM export_current "
                               "WHERE channel = ? AND destination = ? AND slot = ?",
@@ -162,7 +166,8 @@ def _refresh_priors(wb: Any, channel: Channel, items: Sequence[ExportItem]) -> N
 
 
 def run_export(
-    wb: Any,
+    project: Project,
+    review: Review,
     channel_name: str,
     selection: Selection | None = None,
     *,
@@ -181,19 +186,19 @@ def run_export(
     selection = selection or Selection()
     if force and not (reason and reason.strip()):
         raise InvalidSpec("--force needs --reason: say why the rules are overridden (it is recorded)")
-    channel = make_channel(wb, channel_name, client)
+    channel = make_channel(project, channel_name, client)
     try:
-        report = _run(wb, channel, selection, dry_run=dry_run, force=force, reason=reason, workers=workers,
+        report = _run(project, review, channel, selection, dry_run=dry_run, force=force, reason=reason, workers=workers,
                       verify=verify)
         notify = list(channel.config.get("notify") or [])
     finally:
         channel.close()
     if notify and not dry_run and report.batch_id:
-        report.extra["notify"] = _notify(wb, notify, report, selection, force=force, reason=reason)
+        report.extra["notify"] = _notify(project, review, notify, report, selection, force=force, reason=reason)
     return report
 
 
-def _notify(wb: Any, tools: Sequence[str], report: ExportReport, selection: Selection, *, force: bool,
+def _notify(project: Project, review: Review, tools: Sequence[str], report: ExportReport, selection: Selection, *, force: bool,
             reason: str | None) -> dict[str, Any]:
     """Fire the project-tool channels listed in ``[channels.<name>] notify`` for what was delivered."""
     delivered = sorted({it["version_id"] for it in report.items if it["action"] in ("sent", "replaced")})
@@ -202,7 +207,7 @@ def _notify(wb: Any, tools: Sequence[str], report: ExportReport, selection: Sele
         return out
     for tool in tools:
         try:
-            sub = run_export(wb, tool, Selection(versions=delivered, presets=list(selection.presets)),
+            sub = run_export(project, review, tool, Selection(versions=delivered, presets=list(selection.presets)),
                              force=force, reason=reason)
             out[tool] = {"status": sub.status, "counts": sub.counts, "batch_id": sub.batch_id}
         except WorkbenchError as exc:  # a tracker failing must not undo a storefront delivery
@@ -211,21 +216,21 @@ def _notify(wb: Any, tools: Sequence[str], report: ExportReport, selection: Sele
     return out
 
 
-def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, force: bool,
+def _run(project: Project, review: Review, channel: Channel, selection: Selection, *, dry_run: bool, force: bool,
          reason: str | None, workers: int | None, verify: bool = False) -> ExportReport:
     destination = channel.destination()
     channel_presets = channel.config.get("presets") or ()
     refused, allowed, forced_versions = [], [], set()
-    with wb.ledger.connect() as con:
-        for cand in select_candidates(wb, con, selection, channel_presets):
-            why = rule_refusals(wb, cand)
+    with project.ledger.connect() as con:
+        for cand in select_candidates(project, review.library, con, selection, channel_presets):
+            why = rule_refusals(project.settings, cand)
             if why and (not force or cand.rendition is None):
                 refused.append({"version_id": cand.version_id, "preset": cand.preset, "reasons": why})
             else:
                 allowed.append(cand)
                 if why:
                     forced_versions.add((cand.version_id, cand.preset))
-        items = build_items(wb, con, channel, allowed)
+        items = build_items(project, con, channel, allowed)
     items, superseded = _one_per_slot(items)
     forced_slots = {it.slot for it in items if (it.version_id, it.preset) in forced_versions}
     report = ExportReport(None, channel.name, destination, dry_run, refused=refused)
@@ -241,8 +246,8 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
         return report
     if not items:
         if refused:
-            with wb.ledger.connect(write=True) as con:
-                wb.record_event(con, "export.refused", "channel", channel.name,
+            with project.ledger.connect(write=True) as con:
+                project.events.record(con, "export.refused", "channel", channel.name,
                                 {"destination": destination, "refused": refused})
             raise ExportError(_refusal_message(refused))
         return report
@@ -250,22 +255,22 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
 
     batch_id = new_id("export")
     report.batch_id = batch_id
-    ctx = {"batch_id": batch_id, "channel": channel.name, "destination": destination, "actor": wb.user,
+    ctx = {"batch_id": batch_id, "channel": channel.name, "destination": destination, "actor": project.user,
            "forced_reason": reason if force else None, "forced_slots": forced_slots}
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         con.execute("INSERT INTO export_batches (id, channel, destination, spec, dry_run, forced_reason, actor) "
                     "VALUES (?, ?, ?, ?, false, ?, ?)",
                     [batch_id, channel.name, destination, _json(selection.to_dict()),
-                     reason if force else None, wb.user])
-        wb.record_event(con, "export.start", "export_batch", batch_id,
+                     reason if force else None, project.user])
+        project.events.record(con, "export.start", "export_batch", batch_id,
                         {"channel": channel.name, "destination": destination, "items": len(items),
                          "forced_reason": reason if force else None,
                          "forced": sorted(f"{v}/{p}" for v, p in forced_versions), "refused": refused})
 
-    reconciled, unknown = _reconcile(wb, channel, ctx, items)
+    reconciled, unknown = _reconcile(project, channel, ctx, items)
     if reconciled:
         report.extra["reconciled"] = reconciled
-        _refresh_priors(wb, channel, items)
+        _refresh_priors(project, channel, items)
     entries = channel.plan(items)
     if verify:
         entries = _verify(channel, entries)
@@ -274,29 +279,29 @@ def _run(wb: Any, channel: Channel, selection: Selection, *, dry_run: bool, forc
     skips = [e for e in entries if e.action == "skip"]
     held = [e for e in entries if e.action != "skip" and e.item.slot in unknown]
     sends = [e for e in entries if e.action != "skip" and e.item.slot not in unknown]
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         records.write_skipped(con, ctx, [e.item for e in skips])
     results: dict[str, dict[str, Any]] = {e.item.slot: _entry_dict(e, "skipped") for e in skips}
     for e in held:
         results[e.item.slot] = _entry_dict(e, "failed", error=ExportError(
             f"an earlier interrupted delivery could not be checked ({unknown[e.item.slot]}); not re-sent"))
-    results.update(_deliver_all(wb, channel, ctx, sends, workers))
+    results.update(_deliver_all(project, channel, ctx, sends, workers))
     report.items = [results[e.item.slot] for e in entries if e.item.slot in results]
     report.extra.update(channel.finish(entries, results))
 
     if channel.publishes:
-        report.published = _publish(wb, channel, report.items)
-    with wb.ledger.connect(write=True) as con:
+        report.published = _publish(project, review, channel, report.items)
+    with project.ledger.connect(write=True) as con:
         con.execute("INSERT INTO export_batch_results (batch_id, status, counts) VALUES (?, ?, ?)",
                     [batch_id, report.status, _json(report.counts)])
-        wb.record_event(con, "export.finish", "export_batch", batch_id,
+        project.events.record(con, "export.finish", "export_batch", batch_id,
                         {"channel": channel.name, "destination": destination, "status": report.status,
                          "counts": report.counts, "versions": sorted({it["version_id"] for it in report.items}),
                          "published": report.published, "forced_reason": reason if force else None})
     return report
 
 
-def _deliver_all(wb: Any, channel: Channel, ctx: dict[str, Any], sends: Sequence[PlanEntry],
+def _deliver_all(project: Project, channel: Channel, ctx: dict[str, Any], sends: Sequence[PlanEntry],
                  workers: int | None) -> dict[str, dict[str, Any]]:
     if not sends:
         return {}
@@ -307,7 +312,7 @@ def _deliver_all(wb: Any, channel: Channel, ctx: dict[str, Any], sends: Sequence
         work.put(list(sends[i:i + chunk]))
     results: dict[str, dict[str, Any]] = {}
     lock = threading.Lock()
-    journal = Journal(wb, ctx)
+    journal = Journal(project.ledger, ctx)
 
     def worker() -> None:
         while True:
@@ -342,32 +347,28 @@ def _deliver_all(wb: Any, channel: Channel, ctx: dict[str, Any], sends: Sequence
     return results
 
 
-def _publish(wb: Any, channel: Channel, items: Sequence[dict[str, Any]]) -> list[str]:
+def _publish(project: Project, review: Review, channel: Channel, items: Sequence[dict[str, Any]]) -> list[str]:
     """Move approved versions whose every item is on the storefront to ``published``."""
     by_version: dict[str, bool] = {}
     for it in items:
         by_version[it["version_id"]] = by_version.get(it["version_id"], True) and it["action"] != "failed"
     done = [v for v, ok in by_version.items() if ok]
     published = []
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         approved = {r[0] for r in con.execute(
             "SELECT version_id FROM version_state WHERE state = 'approved' AND list_contains(?, version_id)",
             [done]).fetchall()} if done else set()
     note = f"exported to {channel.name}"
-    # one transaction for all: nested ledger connections on this thread reuse it
-    with wb.ledger.connect(write=True) as con:
+    # one transaction for all (nested units of work on this thread reuse it); the review area's state
+    # machine checks each move and records its event, and its subscribers run after this commits
+    with project.ledger.connect(write=True):
         for vid in done:
             if vid not in approved:
                 continue
-            if callable(getattr(wb, "publish", None)):
-                try:  # the review area's state machine checks the move and records its event
-                    wb.publish(vid, note=note)
-                except WorkbenchError:
-                    continue
-            else:
-                con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor, note) "
-                            "VALUES (?, ?, 'approved', 'published', ?, ?)", [new_id("review"), vid, wb.user, note])
-                wb.record_event(con, "review.publish", "version", vid, {"channel": channel.name})
+            try:
+                review.publish(vid, note=note)
+            except WorkbenchError:
+                continue
             published.append(vid)
     return published
 

@@ -10,7 +10,8 @@ Modules, one job each:
 * :mod:`.runner` — the asyncio runner (cache, retries, cancellation, progress, group-commit recording);
 * :mod:`.record` — THE place a generation is written to the ledger, failures included;
 * :mod:`.grid` — the variation grid model and its PNG contact sheet;
-* :mod:`.api` — the ``Workbench`` mixin (``wb.plan``, ``wb.generate``, ``wb.runs``, ``wb.grid`` …).
+* :mod:`.reproduce` — re-running the request behind a generated version;
+* :mod:`.service` — the :class:`Generation` service (``wb.generation``; ``wb.plan``/``wb.generate``/``wb.grid``).
 """
 
 from .engines import EngineLimits, EnginePool

@@ -27,11 +27,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound, StoreError
+from ..ledger import queries as q
 
 if TYPE_CHECKING:
     from PIL import Image, ImageFont
 
-    from ..project import Workbench
+    from ..project import Project
+    from ..store import ObjectStore
 
 __all__ = ["BUILTIN_AXES", "Grid", "GridCell", "GridOutput", "build_grid"]
 
@@ -75,7 +77,7 @@ class Grid:
     rows: list[Any]
     cols: list[Any]
     cells: list[list[GridCell]]
-    wb: Any = field(default=None, repr=False, compare=False)
+    store: ObjectStore | None = field(default=None, repr=False, compare=False)
 
     @property
     def row_labels(self) -> list[str]:
@@ -102,9 +104,9 @@ class Grid:
 
     def to_png(self, path: str | Path, *, thumb: int = 240) -> Path:
         """Draw a labelled contact sheet to ``path`` (PNG) and return the path."""
-        if self.wb is None:
+        if self.store is None:
             raise InvalidSpec("this grid was not built from a project; it cannot load images")
-        image = render_grid(self, self.wb, thumb=thumb)
+        image = render_grid(self, self.store, thumb=thumb)
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         image.save(path, format="PNG", optimize=True)
@@ -138,19 +140,17 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
-def build_grid(wb: Workbench, target: str | Sequence[str], *, rows: str, cols: str) -> Grid:
+def build_grid(project: Project, target: str | Sequence[str], *, rows: str, cols: str) -> Grid:
     """Group the runs of ``target`` (sweep id, run id or list of run ids) into a :class:`Grid`."""
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         if isinstance(target, str) and target.startswith("swp_"):
             where, params, label = "r.sweep_id = ?", [target], target
         else:
             ids = [target] if isinstance(target, str) else list(target)
             where, params, label = "r.id IN (SELECT unnest(?))", [ids], ",".join(ids)
-        cur = con.execute(
-            "SELECT r.id, r.seed, r.engine, r.model, r.status, r.recipe_name, r.recipe_version, r.variables, r.params,"
-            f" r.reference_versions, r.cost_usd, r.latency_s, r.error FROM runs r WHERE {where} ORDER BY r.id", params)
-        cols_ = [d[0] for d in cur.description]
-        runs = [dict(zip(cols_, row, strict=True)) for row in cur.fetchall()]
+        runs = q.rows(con, "SELECT r.id, r.seed, r.engine, r.model, r.status, r.recipe_name, r.recipe_version, "
+                           "r.variables, r.params, r.reference_versions, r.cost_usd, r.latency_s, r.error FROM runs r "
+                           f"WHERE {where} ORDER BY r.id", params)
         if not runs:
             raise NotFound(f"no runs found for {label!r}")
         for run in runs:
@@ -202,7 +202,7 @@ def build_grid(wb: Workbench, target: str | Sequence[str], *, rows: str, cols: s
             cell.errors.append(str(run["error"]))
     for (i, j), values in latencies.items():
         cells[i][j].latency_s = round(sum(values) / len(values), 3)
-    return Grid(label, rows, cols, row_vals, col_vals, cells, wb=wb)
+    return Grid(label, rows, cols, row_vals, col_vals, cells, store=project.store)
 
 
 # -- drawing ----------------------------------------------------------------------------------------------
@@ -249,11 +249,11 @@ def _wrap(text: str, font: Any, width: int, max_lines: int) -> list[str]:
     return lines
 
 
-def _thumbnail(wb: Any, sha: str, side: int) -> Image.Image | None:
+def _thumbnail(store: ObjectStore, sha: str, side: int) -> Image.Image | None:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(wb.store.get(sha))) as src:
+        with Image.open(io.BytesIO(store.get(sha))) as src:
             img = src.convert("RGBA")
     except (StoreError, UnidentifiedImageError, OSError):
         return None
@@ -264,7 +264,7 @@ def _thumbnail(wb: Any, sha: str, side: int) -> Image.Image | None:
     return flat
 
 
-def render_grid(grid: Grid, wb: Any, *, thumb: int = 240) -> Image.Image:
+def render_grid(grid: Grid, store: ObjectStore, *, thumb: int = 240) -> Image.Image:
     """Draw ``grid`` as an RGB image: column labels on top, row labels on the left, a caption per cell."""
     from PIL import Image, ImageDraw
 
@@ -300,17 +300,17 @@ def render_grid(grid: Grid, wb: Any, *, thumb: int = 240) -> Image.Image:
         for k, line in enumerate(_wrap(text, f_label, row_label_w - 12, 8)):
             draw.text((pad, y + 4 + k * line_h), line, font=f_label, fill=_INK)
         for j in range(len(grid.cols)):
-            _draw_cell(sheet, draw, grid.cells[i][j], wb, x0 + j * (thumb + gap), y, thumb, f_cap, f_axis)
+            _draw_cell(sheet, draw, grid.cells[i][j], store, x0 + j * (thumb + gap), y, thumb, f_cap, f_axis)
     return sheet
 
 
-def _draw_cell(sheet: Any, draw: Any, cell: GridCell, wb: Any, x: int, y: int, side: int, font: Any,
+def _draw_cell(sheet: Any, draw: Any, cell: GridCell, store: ObjectStore, x: int, y: int, side: int, font: Any,
                bold: Any) -> None:
     draw.rectangle([x, y, x + side - 1, y + side - 1], fill=(236, 236, 240), outline=_LINE)
     shown = cell.outputs[:4]
     tile = side if len(shown) <= 1 else side // 2
     for k, out in enumerate(shown):
-        img = _thumbnail(wb, out.sha256, tile - 4)
+        img = _thumbnail(store, out.sha256, tile - 4)
         rows_used = (len(shown) + 1) // 2 if len(shown) > 1 else 1
         tx, ty = x + (k % 2) * tile, y + (side - rows_used * tile) // 2 + (k // 2) * tile
         if img is not None:

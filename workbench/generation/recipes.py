@@ -27,7 +27,7 @@ from ..ids import new_id
 from .templates import validate
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["FILE_FIELDS", "Recipe", "dump_recipe_file", "load_recipe_file", "parse_recipe_ref"]
 
@@ -103,7 +103,7 @@ def _row_to_recipe(row: tuple[Any, ...]) -> Recipe:
 _COLUMNS = "id, name, version, template, negative_template, variables, defaults, description, author, created_at"
 
 
-def save_recipe(wb: Workbench, name: str, template: str, *, negative: str | None = None,
+def save_recipe(project: Project, name: str, template: str, *, negative: str | None = None,
                 variables: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
                 description: str | None = None) -> Recipe:
     """Store a recipe; a changed one becomes a new version, identical content returns the latest version."""
@@ -115,7 +115,7 @@ def save_recipe(wb: Workbench, name: str, template: str, *, negative: str | None
         validate(negative)
     wanted = {"name": name, "template": template, "negative": negative or None, "variables": variables,
               "defaults": defaults, "description": description}
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         row = con.execute(f"SELECT {_COLUMNS} FROM recipes WHERE name = ? AND retired_at IS NULL "
                           "ORDER BY version DESC LIMIT 1", [name]).fetchone()
         latest = _row_to_recipe(row) if row else None
@@ -127,18 +127,18 @@ def save_recipe(wb: Workbench, name: str, template: str, *, negative: str | None
             "INSERT INTO recipes (id, name, version, template, negative_template, variables, defaults, description,"
             " author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [rid, name, version, template, negative or None, json.dumps(variables), json.dumps(defaults),
-             description, wb.user],
+             description, project.user],
         )
-        wb.record_event(con, "recipe.add", "recipe", rid, {"name": name, "version": version})
+        project.events.record(con, "recipe.add", "recipe", rid, {"name": name, "version": version})
         row = con.execute(f"SELECT {_COLUMNS} FROM recipes WHERE id = ?", [rid]).fetchone()
     return _row_to_recipe(row)
 
 
-def get_recipe(wb: Workbench, name: str, version: int | None = None) -> Recipe:
+def get_recipe(project: Project, name: str, version: int | None = None) -> Recipe:
     """Recipe ``name`` at ``version`` (latest when None); ``name@N`` is accepted too."""
     if version is None:
         name, version = parse_recipe_ref(name)
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         if version is None:
             row = con.execute(f"SELECT {_COLUMNS} FROM recipes WHERE name = ? AND retired_at IS NULL "
                               "ORDER BY version DESC LIMIT 1", [name]).fetchone()
@@ -157,9 +157,9 @@ def get_recipe(wb: Workbench, name: str, version: int | None = None) -> Recipe:
     return _row_to_recipe(row)
 
 
-def list_recipes(wb: Workbench) -> list[dict[str, Any]]:
+def list_recipes(project: Project) -> list[dict[str, Any]]:
     """The latest version of every recipe, with its number of versions, sorted by name."""
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         rows = con.execute(
             f"SELECT {_COLUMNS}, count(*) OVER (PARTITION BY name) AS n FROM recipes WHERE retired_at IS NULL "
             "QUALIFY row_number() OVER (PARTITION BY name ORDER BY version DESC) = 1 ORDER BY name"

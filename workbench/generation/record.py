@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import redact
 from ..ids import canonical_json, new_id
+from ..library.blobs import put_blob
 from ..plugins.engine import GeneratedImage, Usage
 from ..secrets import known_secrets
 from .sweeps import PlannedRun, SweepPlan
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["RunOutcome", "finish_sweep", "insert_plan", "record_generation", "record_generations"]
 
@@ -73,23 +74,23 @@ def _probe(data: bytes) -> dict[str, Any]:
                 "has_alpha": None}
 
 
-def insert_plan(wb: Workbench, plan: SweepPlan) -> None:
+def insert_plan(project: Project, plan: SweepPlan) -> None:
     """Write the sweep row and every planned run (status ``planned``) in one transaction.
 
     A resumed plan's rows already exist; only a ``sweep.resume`` event is added.
     """
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         if plan.resumed:
-            wb.record_event(con, "sweep.resume", "sweep", plan.id, {"runs": plan.count})
+            project.events.record(con, "sweep.resume", "sweep", plan.id, {"runs": plan.count})
             return
         con.execute(
             "INSERT INTO sweeps (id, name, spec, planned_runs, estimated_cost_usd, author) VALUES (?, ?, ?, ?, ?, ?)",
-            [plan.id, plan.name, canonical_json(plan.spec), plan.count, plan.estimated_cost_usd, wb.user])
+            [plan.id, plan.name, canonical_json(plan.spec), plan.count, plan.estimated_cost_usd, project.user])
         rows = [
             [r.id, r.sweep_id, r.recipe_id, r.recipe_name, r.recipe_version, r.template, canonical_json(r.variables),
              r.prompt, r.negative_prompt, r.engine, r.model, canonical_json(r.params), r.seed,
              json.dumps([x.version_id for x in r.references]), json.dumps([x.sha256 for x in r.references]),
-             r.request_hash, "planned", r.estimated_cost_usd, wb.user]
+             r.request_hash, "planned", r.estimated_cost_usd, project.user]
             for r in plan.runs
         ]
         # multi-row VALUES in chunks: DuckDB's executemany costs milliseconds per row
@@ -100,7 +101,7 @@ def insert_plan(wb: Workbench, plan: SweepPlan) -> None:
                 " negative_prompt, engine, model, params, seed, reference_versions, reference_blobs, request_hash,"
                 " status, estimated_cost_usd, author) VALUES " + ", ".join([_ROW] * len(chunk)),
                 [value for row in chunk for value in row])
-        wb.record_event(con, "sweep.start", "sweep", plan.id,
+        project.events.record(con, "sweep.start", "sweep", plan.id,
                         {"runs": plan.count, "estimated_cost_usd": plan.estimated_cost_usd,
                          "cache_hits": plan.cache_hits})
 
@@ -115,16 +116,16 @@ def _error_text(error: BaseException | str | None) -> tuple[str | None, str | No
     return redact(message, known_secrets()), kind
 
 
-def record_generation(wb: Workbench, run: PlannedRun, outcome: RunOutcome) -> list[dict[str, Any]]:
+def record_generation(project: Project, run: PlannedRun, outcome: RunOutcome) -> list[dict[str, Any]]:
     """Record run ``run`` as ended by ``outcome``; return its outputs (``id``, ``idx``, ``sha256``, size, mime).
 
     Outputs of a cache hit (``outcome.cached_from``) are the source run's blobs, recorded as this run's own
     output rows so a sweep's grid is complete without a new paid call.
     """
-    return record_generations(wb, [(run, outcome)])[0]
+    return record_generations(project, [(run, outcome)])[0]
 
 
-def record_generations(wb: Workbench, items: list[tuple[PlannedRun, RunOutcome]],
+def record_generations(project: Project, items: list[tuple[PlannedRun, RunOutcome]],
                        running: Sequence[tuple[str, Any]] = ()) -> list[list[dict[str, Any]]]:
     """Record several ended runs in ONE transaction (group commit); outputs per run, in order.
 
@@ -136,9 +137,9 @@ def record_generations(wb: Workbench, items: list[tuple[PlannedRun, RunOutcome]]
     probed = [[(img.data, _probe(img.data)) for img in outcome.images] for _, outcome in items]
     for per_run in probed:
         for data, _ in per_run:
-            wb.store.put(data)  # bytes are durable before the transaction that points at them
+            project.store.put(data)  # bytes are durable before the transaction that points at them
     results: list[list[dict[str, Any]]] = []
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         if running:
             con.execute(
                 "UPDATE runs SET status = 'running', started_at = coalesce(s.started_at, now()) "
@@ -146,11 +147,11 @@ def record_generations(wb: Workbench, items: list[tuple[PlannedRun, RunOutcome]]
                 "WHERE runs.id = s.id AND runs.status <> 'succeeded'",
                 [[r for r, _ in running], [t for _, t in running]])
         for (run, outcome), per_run in zip(items, probed, strict=True):
-            results.append(_record_one(wb, con, run, outcome, per_run))
+            results.append(_record_one(project, con, run, outcome, per_run))
     return results
 
 
-def _record_one(wb: Workbench, con: Any, run: PlannedRun, outcome: RunOutcome,
+def _record_one(project: Project, con: Any, run: PlannedRun, outcome: RunOutcome,
                 probed: list[tuple[bytes, dict[str, Any]]]) -> list[dict[str, Any]]:
     error, error_type = _error_text(outcome.error)
     usage = outcome.usage or Usage()
@@ -161,7 +162,7 @@ def _record_one(wb: Workbench, con: Any, run: PlannedRun, outcome: RunOutcome,
                              [outcome.cached_from]).fetchall()
         items = [(sha, {"width": w, "height": h, "mime": m}) for sha, w, h, m in source]
     else:
-        items = [(wb.put_blob(data, con=con), facts) for data, facts in probed]
+        items = [(put_blob(project, data, con), facts) for data, facts in probed]
     for idx, (sha, facts) in enumerate(items):
         out_id = new_id("output")
         con.execute("INSERT INTO run_outputs (id, run_id, idx, sha256, width, height, mime) "
@@ -177,23 +178,23 @@ def _record_one(wb: Workbench, con: Any, run: PlannedRun, outcome: RunOutcome,
          usage.input_tokens, usage.output_tokens, usage.latency_s, usage.request_id, usage.model_version,
          outcome.cached_from, json.dumps(outcome.retry_log) if outcome.retry_log else None,
          outcome.started_at, finished, finished, run.id])
-    wb.record_event(con, "run.finish", "run", run.id,
+    project.events.record(con, "run.finish", "run", run.id,
                     {"status": outcome.status, "sweep_id": run.sweep_id, "engine": run.engine,
                      "outputs": len(outputs), "cost_usd": round(outcome.cost_usd, 6), "error_type": error_type,
                      "cached_from": outcome.cached_from, "attempts": outcome.attempts})
     return outputs
 
 
-def finish_sweep(wb: Workbench, sweep_id: str, cancelled_ids: list[str], summary: dict[str, Any],
+def finish_sweep(project: Project, sweep_id: str, cancelled_ids: list[str], summary: dict[str, Any],
                  reason: str = "cancelled before it was sent") -> None:
     """One transaction at the end of an execution: runs never sent become ``cancelled``; a ``sweep.finish``
     event carries ``summary`` (counts, cost)."""
     stamp = now()
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         if cancelled_ids:
             con.execute(
                 "UPDATE runs SET status = 'cancelled', error = ?, finished_at = ? "
                 "WHERE id IN (SELECT unnest(?)) AND status <> 'succeeded'", [reason, stamp, cancelled_ids])
             for run_id in cancelled_ids:
-                wb.record_event(con, "run.finish", "run", run_id, {"status": "cancelled"})
-        wb.record_event(con, "sweep.finish", "sweep", sweep_id, summary)
+                project.events.record(con, "run.finish", "run", run_id, {"status": "cancelled"})
+        project.events.record(con, "sweep.finish", "sweep", sweep_id, summary)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import BadResponse, PartialResult, ProviderUnavailable, WorkbenchError
+from ..ledger import queries as q
 from ..plugins.engine import EngineResult
 from .engines import EnginePool
 from .limits import EngineGate
@@ -44,7 +45,7 @@ from .retry import RetryPolicy, is_no_image
 from .sweeps import PlannedRun, SweepPlan
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["CancelToken", "RunReport", "Runner"]
 
@@ -102,7 +103,7 @@ class Runner:
 
     def __init__(
         self,
-        wb: Workbench,
+        project: Project,
         pool: EnginePool,
         *,
         policy: RetryPolicy | None = None,
@@ -111,7 +112,7 @@ class Runner:
         on_progress: ProgressHook | None = None,
         progress: bool = False,
     ) -> None:
-        self.wb = wb
+        self.project = project
         self.pool = pool
         self.policy = policy or RetryPolicy()
         self.force = force
@@ -127,7 +128,7 @@ class Runner:
         self._total = 0
         self._bar: Any = None
         self._refs: dict[str, bytes] = {}
-        self._writer = _GroupWriter(wb)
+        self._writer = _GroupWriter(project)
 
     # -- public ------------------------------------------------------------------------------------------
     def cancelled(self) -> bool:
@@ -136,7 +137,7 @@ class Runner:
 
     async def run(self, plan: SweepPlan) -> RunReport:
         """Write the plan (unless resumed), execute every run, return the report read back from the ledger."""
-        await asyncio.to_thread(insert_plan, self.wb, plan)
+        await asyncio.to_thread(insert_plan, self.project, plan)
         self._total = plan.count
         if self.progress:
             from tqdm.auto import tqdm
@@ -160,14 +161,14 @@ class Runner:
             summary = {"runs": plan.count, "counts": {k: v for k, v in self._counts.items() if v},
                        "cost_usd": round(self._spent, 6), "estimated_cost_usd": plan.estimated_cost_usd}
             # synchronous on purpose: this may run while the task itself is being cancelled
-            finish_sweep(self.wb, plan.id, [r.id for r in leftover], summary)
+            finish_sweep(self.project, plan.id, [r.id for r in leftover], summary)
             for run in leftover:
                 self._emit("finish", run, status="cancelled", cached_from=None)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.pool.aclose())
             if self._bar is not None:
                 self._bar.close()
-        runs = await asyncio.to_thread(load_runs, self.wb, [r.id for r in plan.runs])
+        runs = await asyncio.to_thread(load_runs, self.project, [r.id for r in plan.runs])
         return RunReport(plan.id, runs, plan.estimated_cost_usd, plan.count)
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -226,7 +227,7 @@ class Runner:
     def _reference_bytes(self, run: PlannedRun) -> dict[str, bytes]:
         for ref in run.references:
             if ref.sha256 not in self._refs:
-                self._refs[ref.sha256] = self.wb.store.get(ref.sha256)
+                self._refs[ref.sha256] = self.project.store.get(ref.sha256)
         return {r.sha256: self._refs[r.sha256] for r in run.references}
 
     async def _execute(self, run: PlannedRun) -> None:
@@ -336,8 +337,8 @@ class _GroupWriter:
     Writes run in a worker thread; each submitter gets a future that resolves once its run is committed.
     """
 
-    def __init__(self, wb: Workbench) -> None:
-        self.wb = wb
+    def __init__(self, project: Project) -> None:
+        self.project = project
         self._pending: list[tuple[PlannedRun, RunOutcome, asyncio.Future[None]]] = []
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -378,7 +379,7 @@ class _GroupWriter:
                 continue
             self._busy = True
             # a run's "running" mark is always queued before its final record, so FIFO keeps them in order
-            work = asyncio.to_thread(record_generations, self.wb, [(r, o) for r, o, _ in batch], running)
+            work = asyncio.to_thread(record_generations, self.project, [(r, o) for r, o, _ in batch], running)
             inner = asyncio.ensure_future(work)
             cancelled = False
             # a transaction that is committing is never abandoned, even when the writer is cancelled
@@ -421,16 +422,15 @@ _RUN_COLUMNS = ("id, sweep_id, status, engine, model, seed, prompt, variables, r
                 "request_hash, created_at, started_at, finished_at")
 
 
-def load_runs(wb: Workbench, run_ids: list[str]) -> list[dict[str, Any]]:
+def load_runs(project: Project, run_ids: list[str]) -> list[dict[str, Any]]:
     """Runs by id (in the given order) with their outputs, as JSON-ready dicts."""
     import json
 
     if not run_ids:
         return []
-    with wb.ledger.connect() as con:
-        cur = con.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN (SELECT unnest(?))", [run_ids])
-        cols = [d[0] for d in cur.description]
-        rows = {r[0]: dict(zip(cols, r, strict=True)) for r in cur.fetchall()}
+    with project.ledger.connect() as con:
+        rows = {r["id"]: r for r in q.rows(con, f"SELECT {_RUN_COLUMNS} FROM runs WHERE id IN (SELECT unnest(?))",
+                                            [run_ids])}
         outs = con.execute("SELECT id, run_id, idx, sha256, width, height, mime, mark, rating FROM output_state "
                            "WHERE run_id IN (SELECT unnest(?)) ORDER BY run_id, idx", [run_ids]).fetchall()
     by_run: dict[str, list[dict[str, Any]]] = {}

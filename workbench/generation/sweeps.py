@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound
 from ..ids import new_id, request_hash
+from ..ledger import queries as q
 from ..plugins.engine import EngineRequest, ReferenceImage
 from .engines import EnginePool
 from .recipes import Recipe, get_recipe
 from .templates import render, validate
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..library.service import Library
+    from ..project import Project
 
 __all__ = ["PlannedRun", "Reference", "SweepPlan", "build_plan", "parse_engine_spec"]
 
@@ -156,32 +158,30 @@ _REF_SQL = (
 )
 
 
-def resolve_reference_set(wb: Workbench, ref: str | Sequence[str]) -> list[Reference]:
+def resolve_reference_set(project: Project, library: Library, ref: str | Sequence[str]) -> list[Reference]:
     """Resolve one reference axis value (a ref string, or a group of refs used together) to versions."""
     refs = [ref] if isinstance(ref, str) else list(ref)
     version_ids: list[str] = []
     for one in refs:
-        found = [str(v["id"]) for v in wb.resolve_versions(one)]
+        found = [str(v["id"]) for v in library.resolve_versions(one)]
         if not found:
             raise NotFound(f"no versions found for reference {one!r}")
         version_ids.extend(v for v in found if v not in version_ids)
     out = []
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         for vid in version_ids:
             row = con.execute(_REF_SQL, [vid]).fetchone()
             if row is None:
                 raise NotFound(f"unknown version {vid!r}")
             title = row[7]
-            if row[6]:
-                cat = con.execute("SELECT title, handle FROM catalog WHERE sku = ? ORDER BY imported_at DESC LIMIT 1",
-                                  [row[6]]).fetchone()
-                if cat and cat[0]:
-                    title = cat[0]
+            cat = q.catalog_row(con, row[6])
+            if cat and cat["title"]:
+                title = cat["title"]
             out.append(Reference(row[0], row[1], row[2], row[3], row[4], row[5], row[6], title))
     return out
 
 
-def _reference_variables(wb: Workbench, refs: list[Reference]) -> dict[str, Any]:
+def _reference_variables(project: Project, refs: list[Reference]) -> dict[str, Any]:
     """Template variables a reference set provides: ``sku``, ``title``, ``handle``, ``reference``."""
     out: dict[str, Any] = {}
     if refs:
@@ -189,14 +189,10 @@ def _reference_variables(wb: Workbench, refs: list[Reference]) -> dict[str, Any]
     sku = next((r.sku for r in refs if r.sku), None)
     if sku:
         out["sku"] = sku
-        with wb.ledger.connect() as con:
-            row = con.execute("SELECT title, handle FROM catalog WHERE sku = ? ORDER BY imported_at DESC LIMIT 1",
-                              [sku]).fetchone()
-        if row:
-            if row[0]:
-                out["title"] = row[0]
-            if row[1]:
-                out["handle"] = row[1]
+        with project.ledger.connect() as con:
+            cat = q.catalog_row(con, sku)
+        if cat:
+            out.update({k: cat[k] for k in ("title", "handle") if cat[k]})
     if "title" not in out:
         title = next((r.title for r in refs if r.title), None)
         if title:
@@ -205,7 +201,8 @@ def _reference_variables(wb: Workbench, refs: list[Reference]) -> dict[str, Any]
 
 
 def build_plan(
-    wb: Workbench,
+    project: Project,
+    library: Library,
     pool: EnginePool,
     *,
     prompt: str | None = None,
@@ -229,7 +226,7 @@ def build_plan(
         raise InvalidSpec("give exactly one of prompt= (an inline template) or recipe= (NAME or NAME@VERSION)")
     rec: Recipe | None = None
     if recipe is not None:
-        rec = recipe if isinstance(recipe, Recipe) else get_recipe(wb, recipe)
+        rec = recipe if isinstance(recipe, Recipe) else get_recipe(project, recipe)
         template, neg_template = rec.template, negative if negative is not None else rec.negative
         declared, defaults = dict(rec.variables), dict(rec.defaults)
     else:
@@ -273,7 +270,7 @@ def build_plan(
         raise InvalidSpec("n must be at least 1")
     params = {k: v for k, v in params.items() if v not in (None, {})} | {"n": params["n"]}
 
-    ref_sets: list[list[Reference]] = [resolve_reference_set(wb, r) for r in refs] or [[]]
+    ref_sets: list[list[Reference]] = [resolve_reference_set(project, library, r) for r in refs] or [[]]
     sweep_id = new_id("sweep")
     spec = {
         "prompt": prompt, "recipe": rec.ref if rec else None, "refs": [r if isinstance(r, str) else list(r) for r in refs],
@@ -282,7 +279,7 @@ def build_plan(
     }
     plan = SweepPlan(id=sweep_id, spec=spec, name=name, force=force)
     for ref_set in ref_sets:
-        ref_vars = _reference_variables(wb, ref_set)
+        ref_vars = _reference_variables(project, ref_set)
         for combo in itertools.product(*(merged[k] for k in var_names)):
             # the reference's own facts (sku, title…) beat recipe defaults; the caller's values beat both
             values = dict(zip(var_names, combo, strict=True))
@@ -304,16 +301,16 @@ def build_plan(
                 run.request_hash = request_hash(request.fingerprint(eng))
                 run.estimated_cost_usd = float(engine.estimate_cost(request))
                 plan.runs.append(run)
-    _attach_cache(wb, plan)
+    _attach_cache(project, plan)
     return plan
 
 
-def _attach_cache(wb: Workbench, plan: SweepPlan) -> None:
+def _attach_cache(project: Project, plan: SweepPlan) -> None:
     """Fill ``cached_from`` for runs whose identical request already succeeded with all its outputs."""
     hashes = sorted({r.request_hash for r in plan.runs})
     if not hashes:
         return
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         rows = con.execute(
             "SELECT r.request_hash, arg_max(r.id, r.finished_at) FROM runs r "
             "WHERE r.status = 'succeeded' AND r.cached_from IS NULL AND r.request_hash IN (SELECT unnest(?)) "
@@ -325,9 +322,9 @@ def _attach_cache(wb: Workbench, plan: SweepPlan) -> None:
         run.cached_from = found.get(run.request_hash)
 
 
-def plan_from_ledger(wb: Workbench, sweep_id: str, *, force: bool = False) -> SweepPlan:
+def plan_from_ledger(project: Project, sweep_id: str, *, force: bool = False) -> SweepPlan:
     """Rebuild the unfinished runs of sweep ``sweep_id`` (anything not succeeded) for a resume."""
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         sweep = con.execute("SELECT id, name, spec FROM sweeps WHERE id = ?", [sweep_id]).fetchone()
         if sweep is None:
             raise NotFound(f"unknown sweep {sweep_id!r}")
@@ -352,5 +349,5 @@ def plan_from_ledger(wb: Workbench, sweep_id: str, *, force: bool = False) -> Sw
             estimated_cost_usd=float(row[12] or 0.0), recipe_id=row[13], recipe_name=row[14],
             recipe_version=row[15], status=row[16],
         ))
-    _attach_cache(wb, plan)
+    _attach_cache(project, plan)
     return plan

@@ -26,7 +26,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -41,9 +41,19 @@ _PROCESS_LOCKS_GUARD = threading.Lock()
 _HOLDER_RE = re.compile(r"held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
 
 
+_THREAD_STATE: dict[str, threading.local] = {}
+
+
 def _process_lock(path: str) -> threading.RLock:
     with _PROCESS_LOCKS_GUARD:
         return _PROCESS_LOCKS.setdefault(path, threading.RLock())
+
+
+def _thread_state(path: str) -> threading.local:
+    """The open connection of each thread for ``path``, shared by every :class:`Ledger` of that file, so a
+    nested unit of work reuses it whichever project object opened it."""
+    with _PROCESS_LOCKS_GUARD:
+        return _THREAD_STATE.setdefault(path, threading.local())
 
 
 class _Parked:
@@ -131,7 +141,7 @@ class Ledger:
         self.path = str(Path(path).resolve())
         self.lock_timeout = float(os.environ.get("WORKBENCH_LOCK_TIMEOUT", lock_timeout))
         self.linger = float(os.environ.get("WORKBENCH_LEDGER_LINGER", 0.25))
-        self._local = threading.local()
+        self._local = _thread_state(self.path)
         self._lock = _process_lock(self.path)
 
     @property
@@ -171,7 +181,9 @@ class Ledger:
         """One unit of work: open, (begin,) yield, commit or roll back, close.
 
         Nested calls on the same thread reuse the open connection; asking for a write inside a
-        read-only unit of work is a programming error and raises :class:`LedgerError`.
+        read-only unit of work is a programming error and raises :class:`LedgerError`. Callbacks
+        registered with :meth:`after_commit` during the unit run once it has committed and the
+        connection is closed (never when it rolled back).
         """
         local = self._local
         active = getattr(local, "con", None)
@@ -180,32 +192,50 @@ class Ledger:
                 raise LedgerError("a write was requested inside a read-only ledger connection")
             yield active
             return
-        with self._lock:
-            if write:
-                _drop_reader(self.path)
-                con = self._open(True)
-            else:
-                con = _take_reader(self.path) or self._open(False)
-            local.con, local.write = con, write
-            healthy = False
-            try:
+        committed = False
+        local.after = []
+        try:
+            with self._lock:
                 if write:
-                    con.execute("BEGIN TRANSACTION")
-                yield con
-                if write:
-                    con.execute("COMMIT")
-                healthy = True
-            except BaseException:
-                if write:
-                    with suppress(duckdb.Error):
-                        con.execute("ROLLBACK")
-                raise
-            finally:
-                local.con = None
-                if healthy and not write and self.linger > 0 and not self._writer_waiting():
-                    _park_reader(self.path, con, self.linger, self._lock)
+                    _drop_reader(self.path)
+                    con = self._open(True)
                 else:
-                    con.close()
+                    con = _take_reader(self.path) or self._open(False)
+                local.con, local.write = con, write
+                healthy = False
+                try:
+                    if write:
+                        con.execute("BEGIN TRANSACTION")
+                    yield con
+                    if write:
+                        con.execute("COMMIT")
+                    healthy = True
+                except BaseException:
+                    if write:
+                        with suppress(duckdb.Error):
+                            con.execute("ROLLBACK")
+                    raise
+                finally:
+                    local.con = None
+                    if healthy and not write and self.linger > 0 and not self._writer_waiting():
+                        _park_reader(self.path, con, self.linger, self._lock)
+                    else:
+                        con.close()
+            committed = True
+        finally:
+            callbacks, local.after = local.after, []
+        if committed:
+            for callback in callbacks:
+                callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current unit of work on this thread has committed and released the
+        ledger (at once when there is none). This is how work that opens its own units of work — in
+        other threads too, like an export's journal — follows a transaction without nesting inside it."""
+        if getattr(self._local, "con", None) is None:
+            callback()
+        else:
+            self._local.after.append(callback)
 
     def release(self) -> None:
         """Close this ledger's lingering read connection now (e.g. before handing the file to another process)."""
@@ -219,9 +249,12 @@ class Ledger:
             _drop_reader(self.path)
             con = self._open(write)
             local = self._local
-            local.con, local.write = con, write
+            local.con, local.write, local.after = con, write, []
             try:
                 yield con
             finally:
                 local.con = None
                 con.close()
+                callbacks, local.after = local.after, []
+        for callback in callbacks:
+            callback()

@@ -18,7 +18,7 @@ from ..errors import InvalidSpec
 from ..ledger.bulk import bulk_insert
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["import_catalog"]
 
@@ -29,7 +29,7 @@ def _key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def import_catalog(wb: Workbench, path: str | Path) -> dict[str, Any]:
+def import_catalog(project: Project, path: str | Path) -> dict[str, Any]:
     """Import ``path``; return ``{"imported": n, "skipped": [{"line", "error"}], "linked_assets": m}``."""
     path = Path(path)
     try:
@@ -49,7 +49,7 @@ def import_catalog(wb: Workbench, path: str | Path) -> dict[str, Any]:
         rows.append((row["sku"], row.get("title") or None, row.get("handle") or None,
                      row.get("shopify_product_id") or None, row.get("woocommerce_product_id") or None,
                      json.dumps(extra)))
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         bulk_insert(con, "catalog", ("sku", "title", "handle", "shopify_product_id", "woocommerce_product_id",
                                      "extra"), rows)
         linked = 0
@@ -60,5 +60,5 @@ def import_catalog(wb: Workbench, path: str | Path) -> dict[str, Any]:
                     "UPDATE assets SET sku = ? WHERE sku IS NULL AND retired_at IS NULL "
                     "AND lower(name) LIKE '%' || lower(?) || '%' RETURNING id", [sku, needle]).fetchall()
                 linked += len(res)
-        wb.record_event(con, "catalog.import", details={"file": path.name, "rows": len(rows), "linked": linked})
+        project.events.record(con, "catalog.import", details={"file": path.name, "rows": len(rows), "linked": linked})
     return {"imported": len(rows), "skipped": skipped, "linked_assets": linked}

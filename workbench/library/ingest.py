@@ -39,7 +39,7 @@ from ..store import ObjectStore
 if TYPE_CHECKING:
     import duckdb
 
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["IngestItem", "IngestReport", "ingest", "prepare_file", "walk"]
 
@@ -251,15 +251,15 @@ def _sku_for(name: str, pattern: re.Pattern[str], catalog_skus: list[str]) -> st
     return None
 
 
-def _record_batch(wb: Workbench, batch: list[_Prepared], report_items: dict[str, IngestItem],
+def _record_batch(project: Project, batch: list[_Prepared], report_items: dict[str, IngestItem],
                   pattern: re.Pattern[str], forced_folder: str | None) -> None:
     if not batch:
         return
     from .folders import ensure_folder
 
     # blobs become durable and visible before any row names them
-    wb.store.publish([(p.staged, p.sha) for p in batch if p.staged])
-    with wb.ledger.connect(write=True) as con:
+    project.store.publish([(p.staged, p.sha) for p in batch if p.staged])
+    with project.ledger.connect(write=True) as con:
         catalog_skus = [r[0] for r in con.execute("SELECT DISTINCT sku FROM catalog").fetchall()]
         shas = sorted({p.sha for p in batch})
         existing = {
@@ -295,8 +295,8 @@ def _record_batch(wb: Workbench, batch: list[_Prepared], report_items: dict[str,
                 folder_id = folder_ids[folder_path]
             asset_id, version_id = new_id("asset"), new_id("version")
             role = "reference" if prep.kind == "image" else "document"
-            asset_rows.append((asset_id, name, sku, role, prep.kind, None, folder_id, os.path.abspath(prep.path), wb.user))
-            version_rows.append((version_id, asset_id, 1, None, prep.sha, "ingested", wb.user, "ingest"))
+            asset_rows.append((asset_id, name, sku, role, prep.kind, None, folder_id, os.path.abspath(prep.path), project.user))
+            version_rows.append((version_id, asset_id, 1, None, prep.sha, "ingested", project.user, "ingest"))
             existing[prep.sha] = (asset_id, version_id)
             item.status, item.asset_id, item.version_id, item.sku, item.folder = "ingested", asset_id, version_id, sku, folder_path
         bulk_insert(con, "blobs", _BLOB_COLUMNS, blob_rows)
@@ -304,14 +304,14 @@ def _record_batch(wb: Workbench, batch: list[_Prepared], report_items: dict[str,
                                     "created_by"), asset_rows)
         bulk_insert(con, "versions", ("id", "asset_id", "number", "parent_id", "sha256", "message", "author",
                                       "source"), version_rows)
-        wb.record_event(con, "ingest.batch", details={
+        project.events.record(con, "ingest.batch", details={
             "ingested": len(asset_rows), "duplicates": len(batch) - len(asset_rows),
             "assets": [r[0] for r in asset_rows][:50],
         })
 
 
 def ingest(
-    wb: Workbench,
+    project: Project,
     paths: Iterable[str | os.PathLike[str]],
     *,
     folder: str | None = None,
@@ -321,10 +321,10 @@ def ingest(
 ) -> IngestReport:
     """Ingest files and folders into ``wb``; see the module docstring. Never raises for a bad file."""
     started = time.perf_counter()
-    pattern = re.compile(str(wb.settings.get("project.sku_pattern")))
-    thumb_size = int(wb.settings.get("project.thumbnail_size"))
-    max_pixels = int(wb.settings.get("project.max_pixels"))
-    store_url, cache_dir = wb.store.url, str(wb.cache_dir)
+    pattern = re.compile(str(project.settings.get("project.sku_pattern")))
+    thumb_size = int(project.settings.get("project.thumbnail_size"))
+    max_pixels = int(project.settings.get("project.max_pixels"))
+    store_url, cache_dir = project.store.url, str(project.cache_dir)
     report = IngestReport()
     by_path: dict[str, IngestItem] = {}
     pending: list[_Prepared] = []
@@ -343,7 +343,7 @@ def ingest(
         nonlocal pending, last_flush
         if pending and (force or len(pending) >= _BATCH or time.monotonic() - last_flush > _BATCH_SECONDS):
             batch, pending = pending, []
-            _record_batch(wb, batch, by_path, pattern, folder)
+            _record_batch(project, batch, by_path, pattern, folder)
             last_flush = time.monotonic()
             for prep in batch:
                 finish(by_path[prep.path])

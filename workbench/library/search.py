@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 
 from ..errors import InvalidSpec, NotFound
+from ..ledger import queries as q
 
 __all__ = ["FILTER_KEYS", "build_query", "count_assets", "search_assets"]
 
@@ -129,9 +130,7 @@ def search_assets(con: duckdb.DuckDBPyConnection, filters: dict[str, Any], limit
     sql += "\nORDER BY " + ("a.name, a.id" if order == "name" else "a.created_at DESC, a.id DESC")
     if limit is not None:
         sql += f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
-    cur = con.execute(sql, params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    return q.rows(con, sql, params)
 
 
 def count_assets(con: duckdb.DuckDBPyConnection, filters: dict[str, Any]) -> int:

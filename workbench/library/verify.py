@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import IntegrityError, StoreError
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["VerifyReport", "verify"]
 
@@ -54,10 +54,10 @@ class VerifyReport:
                 "orphans": self.orphans, "temp_files": self.temp_files}
 
 
-def verify(wb: Workbench, rehash: bool = True) -> VerifyReport:
+def verify(project: Project, rehash: bool = True) -> VerifyReport:
     """Check every blob and link; ``rehash=False`` only checks presence (fast)."""
     report = VerifyReport()
-    with wb.ledger.connect() as con:
+    with project.ledger.connect() as con:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         blob_rows = {r[0] for r in con.execute("SELECT sha256 FROM blobs").fetchall()}
         for table, col in _BLOB_REFS:
@@ -80,13 +80,13 @@ def verify(wb: Workbench, rehash: bool = True) -> VerifyReport:
         report.blobs_checked += 1
         try:
             if rehash:
-                wb.store.verify(sha)
-            elif not wb.store.exists(sha):
+                project.store.verify(sha)
+            elif not project.store.exists(sha):
                 raise StoreError("missing")
         except IntegrityError as exc:
             report.errors.append({"kind": "corrupt_blob", "sha256": sha, "detail": str(exc)})
         except StoreError:
             report.errors.append({"kind": "missing_blob", "sha256": sha})
-    report.orphans = sorted(set(wb.store.iter_shas()) - blob_rows)
-    report.temp_files = wb.store.stray_temp_files()
+    report.orphans = sorted(set(project.store.iter_shas()) - blob_rows)
+    report.temp_files = project.store.stray_temp_files()
     return report

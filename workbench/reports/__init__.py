@@ -1,1 +1,2 @@
-"""Reports: the savings report and ledger facts behind it."""
+"""Reports: the savings report and the ledger facts behind it; the
+:class:`~workbench.reports.service.Reports` service (``wb.reports``)."""

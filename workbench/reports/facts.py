@@ -29,6 +29,8 @@ from typing import Any
 
 import duckdb
 
+from ..ledger import queries as q
+
 __all__ = ["NO_SKU", "collect_facts", "facts_frames", "table_columns"]
 
 NO_SKU = "(no SKU)"
@@ -44,12 +46,6 @@ def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
         [table],
     ).fetchall()
     return {r[0] for r in rows}
-
-
-def _rows(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-    cur = con.execute(query, params or [])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:
@@ -71,7 +67,7 @@ def _load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Pull the columns the report needs from each table."""
     data = {
         # Outputs are aggregated per run in SQL: a ledger holds far more variations than anything here needs.
-        "runs": _rows(con, """
+        "runs": q.rows(con, """
             WITH refs AS (
                 SELECT id, unnest(from_json(reference_versions, '["VARCHAR"]')) AS version_id FROM runs
                 WHERE reference_versions IS NOT NULL
@@ -91,12 +87,12 @@ def _load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
                    coalesce(o.rejects, 0) AS rejects, coalesce(o.rated, 0) AS rated
             FROM runs r LEFT JOIN ref_sku s ON s.id = r.id LEFT JOIN outs o ON o.run_id = r.id
             ORDER BY r.created_at, r.id"""),
-        "versions": _rows(con, """
+        "versions": q.rows(con, """
             SELECT v.id, v.asset_id, v.run_id, v.output_id, v.source, v.created_at,
                    a.name, a.sku, a.role, a.retired_at, s.state
             FROM versions v JOIN assets a ON a.id = v.asset_id
             LEFT JOIN version_state s ON s.version_id = v.id"""),
-        "approvals": _rows(con, """
+        "approvals": q.rows(con, """
             SELECT version_id, min(created_at) AS approved_at FROM reviews
             WHERE to_state = 'approved' GROUP BY version_id"""),
         "exports": [],
@@ -105,10 +101,10 @@ def _load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     data["has_exports_table"] = bool(cols)
     if {"channel", "version_id"} <= table_columns(con, "export_current"):
         # The export area's view: what each destination holds now (newest successful delivery).
-        data["exports"] = _rows(con, "SELECT channel, version_id, 'ok' AS status FROM export_current")
+        data["exports"] = q.rows(con, "SELECT channel, version_id, 'ok' AS status FROM export_current")
     elif {"channel", "version_id"} <= cols:
         status = "status" if "status" in cols else "NULL"
-        data["exports"] = _rows(con, f"SELECT channel, version_id, {status} AS status FROM exports")
+        data["exports"] = q.rows(con, f"SELECT channel, version_id, {status} AS status FROM exports")
     return data
 
 

@@ -1,1 +1,2 @@
-"""Review: commit, history, lineage, diff, reproduce, review states, tags, renditions and checks."""
+"""Review: commit, history, diff, review states, comments, renditions and checks; the
+:class:`~workbench.review.service.Review` service (``wb.review``)."""

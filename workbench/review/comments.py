@@ -16,7 +16,7 @@ import duckdb
 
 from ..errors import InvalidSpec, NotFound
 from ..ids import new_id
-from ._rows import fetch_all, fetch_one
+from ..ledger import queries as q
 
 __all__ = ["MARKS", "add_comment", "list_comments", "mark_version", "normalise_region", "set_resolved"]
 
@@ -67,7 +67,7 @@ def add_comment(
 
     if not body or not body.strip():
         raise InvalidSpec("a comment needs some text")
-    if parent_id and not fetch_one(con, "SELECT id FROM comments WHERE id = ?", [parent_id]):
+    if parent_id and not q.row(con, "SELECT id FROM comments WHERE id = ?", [parent_id]):
         raise NotFound(f"unknown comment {parent_id!r}")
     row = {"id": new_id("comment"), "version_id": version_id, "author": author, "body": body.strip(),
            "region": json.dumps(region) if region else None, "parent_id": parent_id,
@@ -79,7 +79,7 @@ def add_comment(
 
 def set_resolved(con: duckdb.DuckDBPyConnection, comment_id: str, resolved: bool, actor: str) -> dict[str, Any]:
     """Resolve (or reopen) a comment; return the comment's id, version and new state."""
-    row = fetch_one(con, "SELECT id, version_id FROM comments WHERE id = ?", [comment_id])
+    row = q.row(con, "SELECT id, version_id FROM comments WHERE id = ?", [comment_id])
     if row is None:
         raise NotFound(f"unknown comment {comment_id!r}")
     con.execute("INSERT INTO comment_resolutions (comment_id, resolved, actor, created_at) VALUES (?, ?, ?, ?)",
@@ -91,7 +91,7 @@ def list_comments(con: duckdb.DuckDBPyConnection, version_id: str) -> list[dict[
     """Comments of a version, oldest first, with their current ``resolved`` flag."""
     import json
 
-    rows = fetch_all(
+    rows = q.rows(
         con,
         "SELECT c.*, coalesce(r.resolved, false) AS resolved, r.actor AS resolved_by, r.at AS resolved_at "
         "FROM comments c LEFT JOIN (SELECT comment_id, arg_max(resolved, created_at) AS resolved, "
@@ -114,7 +114,7 @@ def mark_version(
         raise InvalidSpec(f"unknown mark {mark!r}; expected one of {', '.join(MARKS)}")
     if rating is not None and not 1 <= int(rating) <= 5:
         raise InvalidSpec(f"a rating is 1..5 (got {rating})")
-    prev = fetch_one(con, "SELECT mark, rating FROM version_marks WHERE version_id = ? AND author = ? "
+    prev = q.row(con, "SELECT mark, rating FROM version_marks WHERE version_id = ? AND author = ? "
                      "ORDER BY created_at DESC LIMIT 1", [version_id, author])
     if prev and rating is None and mark is not None:
         rating = prev["rating"]

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound
-from ._rows import fetch_all, fetch_one
+from ..ledger import queries as q
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..library.service import Library
 
 __all__ = ["commit", "revert"]
 
@@ -30,23 +30,18 @@ def _infer_sku(con: Any, run: dict[str, Any] | None) -> str | None:
     if not refs:
         return None
     placeholders = ", ".join("?" for _ in refs)
-    rows = fetch_all(con, f"SELECT DISTINCT a.sku FROM versions v JOIN assets a ON a.id = v.asset_id "
+    rows = q.rows(con, f"SELECT DISTINCT a.sku FROM versions v JOIN assets a ON a.id = v.asset_id "
                           f"WHERE v.id IN ({placeholders}) AND a.sku IS NOT NULL", list(refs))
     skus = {r["sku"] for r in rows}
     return skus.pop() if len(skus) == 1 else None
 
 
-def _find_asset(con: Any, name: str) -> dict[str, Any] | None:
-    return fetch_one(con, "SELECT * FROM assets WHERE (id = ? OR name = ?) AND retired_at IS NULL "
-                          "ORDER BY created_at LIMIT 1", [name, name])
-
-
 def _latest_version(con: Any, asset_id: str) -> dict[str, Any] | None:
-    return fetch_one(con, "SELECT * FROM versions WHERE asset_id = ? ORDER BY number DESC LIMIT 1", [asset_id])
+    return q.row(con, "SELECT * FROM versions WHERE asset_id = ? ORDER BY number DESC LIMIT 1", [asset_id])
 
 
 def commit(
-    wb: Workbench,
+    library: Library,
     output_id: str | None = None,
     *,
     asset: str,
@@ -67,60 +62,60 @@ def commit(
             data = Path(path).read_bytes()
         except OSError as exc:
             raise NotFound(f"cannot read {path}: {exc.strerror}") from exc
-    with wb.ledger.connect(write=True) as con:
+    project = library.project
+    with project.ledger.connect(write=True) as con:
         run = out = None
         if output_id is not None:
-            out = fetch_one(con, "SELECT * FROM run_outputs WHERE id = ?", [output_id])
+            out = q.row(con, "SELECT * FROM run_outputs WHERE id = ?", [output_id])
             if out is None:
                 raise NotFound(f"unknown output {output_id!r}: nothing to commit")
-            run = fetch_one(con, "SELECT * FROM runs WHERE id = ?", [out["run_id"]])
+            run = q.row(con, "SELECT * FROM runs WHERE id = ?", [out["run_id"]])
             sha = out["sha256"]
-            if not fetch_one(con, "SELECT sha256 FROM blobs WHERE sha256 = ?", [sha]):
-                wb.put_blob(wb.store.get(sha), con=con)
+            if not q.row(con, "SELECT sha256 FROM blobs WHERE sha256 = ?", [sha]):
+                library.put_blob(project.store.get(sha), con=con)
         else:
-            sha = wb.put_blob(data, con=con)
-        row = _find_asset(con, asset)
+            sha = library.put_blob(data, con=con)
+        row = q.resolve_asset(con, asset, missing_ok=True)
         if row is None:
-            asset_id = wb.create_asset(asset, sku=sku or _infer_sku(con, run), role="output", kind="image", con=con)
+            asset_id = library.create_asset(asset, sku=sku or _infer_sku(con, run), role="output", kind="image", con=con)
             created = True
         else:
             asset_id, created = row["id"], False
         if parent is not None:
-            prow = fetch_one(con, "SELECT id, asset_id FROM versions WHERE id = ?", [parent])
+            prow = q.row(con, "SELECT id, asset_id FROM versions WHERE id = ?", [parent])
             if prow is None:
                 raise NotFound(f"unknown parent version {parent!r}")
             parent_id = prow["id"]
         else:
             latest = _latest_version(con, asset_id)
             parent_id = latest["id"] if latest else None
-        version_id = wb.add_version(
+        version_id = library.add_version(
             asset_id, sha, parent_id=parent_id, message=message, source="commit",
-            run_id=run["id"] if run else None, output_id=output_id, author=author or wb.user, con=con,
+            run_id=run["id"] if run else None, output_id=output_id, author=author or project.user, con=con,
         )
-        wb.record_event(con, "commit", "version", version_id,
+        project.events.record(con, "commit", "version", version_id,
                         {"asset_id": asset_id, "asset": asset, "asset_created": created, "parent_id": parent_id,
                          "output_id": output_id, "run_id": run["id"] if run else None, "sha256": sha,
                          "message": message}, actor=author)
     return version_id
 
 
-def revert(wb: Workbench, asset: str, to: str, message: str | None = None, author: str | None = None) -> str:
+def revert(library: Library, asset: str, to: str, message: str | None = None, author: str | None = None) -> str:
     """Append a version of ``asset`` whose bytes are version ``to``'s; return the new version id."""
-    with wb.ledger.connect(write=True) as con:
-        row = _find_asset(con, asset)
-        if row is None:
-            raise NotFound(f"unknown asset {asset!r}")
-        target = fetch_one(con, "SELECT * FROM versions WHERE id = ?", [to])
+    project = library.project
+    with project.ledger.connect(write=True) as con:
+        row = q.resolve_asset(con, asset)
+        target = q.row(con, "SELECT * FROM versions WHERE id = ?", [to])
         if target is None:
             raise NotFound(f"unknown version {to!r}")
         if target["asset_id"] != row["id"]:
             raise InvalidSpec(f"version {to} belongs to another asset than {asset!r}")
         latest = _latest_version(con, row["id"])
-        version_id = wb.add_version(
+        version_id = library.add_version(
             row["id"], target["sha256"], parent_id=latest["id"] if latest else None,
             message=message or f"revert to v{target['number']}", source="revert",
-            run_id=target["run_id"], output_id=target["output_id"], author=author or wb.user, con=con,
+            run_id=target["run_id"], output_id=target["output_id"], author=author or project.user, con=con,
         )
-        wb.record_event(con, "revert", "version", version_id,
+        project.events.record(con, "revert", "version", version_id,
                         {"asset_id": row["id"], "to": to, "to_number": target["number"]}, actor=author)
     return version_id

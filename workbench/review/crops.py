@@ -15,6 +15,7 @@ with the background colour) rather than cutting the product when the aspect dema
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,3 +258,36 @@ def plan_crop(src_w: int, src_h: int, subject: Subject, out_w: int, out_h: int, 
                          "wanted": [out_w, out_h], "rendered": list(size), "scale_wanted": round(scale, 3)})
         scale = size[0] / ww
     return CropPlan((x0, y0, x0 + ww, y0 + wh), size, scale, warnings, sub_px)
+
+
+EDGE_EPS = 0.004
+"""A subject box within this fraction of an edge already touches it in the source."""
+
+
+def edges_touched(box: Sequence[float] | None) -> dict[str, bool]:
+    """Which source edges a normalised subject box (x0, y0, x1, y1 in 0..1) touches."""
+    if box is None:
+        return {}
+    x0, y0, x1, y1 = box
+    return {"left": x0 <= EDGE_EPS, "top": y0 <= EDGE_EPS, "right": x1 >= 1 - EDGE_EPS, "bottom": y1 >= 1 - EDGE_EPS}
+
+
+def subject_in_output(subject_px: Sequence[float] | None, window: Sequence[float],
+                      scale: float) -> tuple[float, float, float, float] | None:
+    """The subject box (source pixels) in output pixels, given the crop ``window`` and ``scale``."""
+    if subject_px is None:
+        return None
+    x0, y0 = window[0], window[1]
+    a, b, c, d = ((v - o) * scale for v, o in zip(subject_px, (x0, y0, x0, y0), strict=True))
+    return a, b, c, d
+
+
+def stored_subject_geometry(crop: Mapping[str, Any]) -> tuple[tuple[float, float, float, float] | None,
+                                                               dict[str, bool]]:
+    """The subject box in output pixels and the touched source edges, from a stored ``renditions.crop``."""
+    box = (crop.get("subject") or {}).get("box")
+    if not (box and crop.get("window") and crop.get("source_size")):
+        return None, {}
+    sw, sh = crop["source_size"]
+    subject_px = (box[0] * sw, box[1] * sh, box[2] * sw, box[3] * sh)
+    return subject_in_output(subject_px, crop["window"], float(crop["scale"])), edges_touched(box)

@@ -20,10 +20,10 @@ import imagehash
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from ._rows import fetch_one, require_version
+from ..ledger import queries as q
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["diff_images", "diff_versions"]
 
@@ -76,7 +76,7 @@ def diff_images(a: Image.Image, b: Image.Image) -> tuple[dict[str, Any], Image.I
 def _recipe(con: Any, version: dict[str, Any]) -> dict[str, Any] | None:
     if not version.get("run_id"):
         return None
-    run = fetch_one(con, "SELECT * FROM runs WHERE id = ?", [version["run_id"]])
+    run = q.row(con, "SELECT * FROM runs WHERE id = ?", [version["run_id"]])
     if run is None:
         return None
     for key in ("params", "variables"):
@@ -109,15 +109,15 @@ def _recipe_diff(ra: dict[str, Any] | None, rb: dict[str, Any] | None) -> dict[s
             "variables": _dict_diff(ra.get("variables"), rb.get("variables"))}
 
 
-def diff_versions(wb: Workbench, a: str, b: str, out: str | Path | None = None) -> dict[str, Any]:
+def diff_versions(project: Project, a: str, b: str, out: str | Path | None = None) -> dict[str, Any]:
     """Compare versions ``a`` and ``b``; write the PNG sheet to ``out`` when given."""
     from ..imaging.load import load_image
 
-    with wb.ledger.connect() as con:
-        va, vb = require_version(con, a), require_version(con, b)
+    with project.ledger.connect() as con:
+        va, vb = q.require_version(con, a), q.require_version(con, b)
         ra, rb = _recipe(con, va), _recipe(con, vb)
-    img_a = load_image(wb.store.get(va["sha256"]), max_side=2048)
-    img_b = load_image(wb.store.get(vb["sha256"]), max_side=2048)
+    img_a = load_image(project.store.get(va["sha256"]), max_side=2048)
+    img_b = load_image(project.store.get(vb["sha256"]), max_side=2048)
     stats, sheet = diff_images(img_a, img_b)
     result: dict[str, Any] = {"a": a, "b": b, "same_blob": va["sha256"] == vb["sha256"], "pixels": stats,
                               "recipe": _recipe_diff(ra, rb), "out": None}

@@ -1,52 +1,31 @@
-"""Version history of an asset and the lineage graph of a version.
+"""Version history of an asset: one query.
 
-``history`` is one query: the asset's versions with author, message, review state and the newest mark and
-rating (newest first), plus thumbnail paths. ``lineage`` returns a plain graph the UIs render::
-
-    {"root": "ver_…", "nodes": {id: {"kind": "version"|"run"|"recipe"|"asset", …}},
-     "edges": [{"from": id, "to": id, "kind": "parent"|"version_of"|"generated_by"|"recipe"|"reference"}]}
-
-walking version → parent chain → run (prompt, engine, model, params, seed) → recipe + version → reference
-versions → their assets, recursively. The root's whole asset history is read in one filtered scan, and
-runs and references are fetched a level at a time (by primary-key index for a few ids, by one semi-join
-scan for many), so a 1,000-version chain costs a handful of queries, not a thousand, in any size of ledger.
+The asset's versions with author, message, review state and the newest mark and rating (newest first),
+plus thumbnail paths. The lineage graph of a version is :func:`workbench.lineage.graph`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..errors import NotFound
-from ..ledger.values import json_value
-from ._rows import fetch_all, fetch_one
+from ..ledger import queries as q
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..library.service import Library
 
-__all__ = ["history", "lineage"]
-
-
+__all__ = ["history"]
 
 
 
-def resolve_asset(con: Any, ref: str) -> dict[str, Any]:
-    """An asset row by id or name (or the asset of a version id); :class:`NotFound` otherwise."""
-    row = fetch_one(con, "SELECT * FROM assets WHERE (id = ? OR name = ?) AND retired_at IS NULL "
-                         "ORDER BY created_at LIMIT 1", [ref, ref])
-    if row is None:
-        row = fetch_one(con, "SELECT a.* FROM versions v JOIN assets a ON a.id = v.asset_id WHERE v.id = ?", [ref])
-    if row is None:
-        raise NotFound(f"unknown asset {ref!r}")
-    return row
 
 
-def history(wb: Workbench, asset: str, *, thumbnails: bool = True) -> list[dict[str, Any]]:
+def history(library: Library, asset: str, *, thumbnails: bool = True) -> list[dict[str, Any]]:
     """Versions of ``asset`` (id or name), newest first, with state, marks and thumbnail paths."""
-    with wb.ledger.connect() as con:
-        row = resolve_asset(con, asset)
+    with library.project.ledger.connect() as con:
+        row = q.resolve_asset(con, asset, version_ids=True)
         # one materialised pass over versions; the review/mark lookups semi-join against it (no blob join:
-        # hashing a million blob keys costs more than the rest of the query; wb.version() has blob facts)
-        rows = fetch_all(
+        # hashing a million blob keys costs more than the rest of the query; library.version() has blob facts)
+        rows = q.rows(
             con,
             "WITH v AS MATERIALIZED (SELECT id, number, parent_id, sha256, message, author, source, run_id, "
             " output_id, created_at FROM versions WHERE asset_id = ?), "
@@ -60,123 +39,7 @@ def history(wb: Workbench, asset: str, *, thumbnails: bool = True) -> list[dict[
         )
     for item in rows:
         item["asset_id"], item["asset_name"] = row["id"], row["name"]
-        item["thumbnail"] = str(wb.thumbnail_path(item["sha256"])) if thumbnails else None
+        item["thumbnail"] = str(library.thumbnail_path(item["sha256"])) if thumbnails else None
     return rows
 
 
-_CHUNK = 2000
-_VERSION_COLS = ("v.id, v.asset_id, v.number, v.parent_id, v.sha256, v.message, v.author, v.source, v.run_id, "
-                 "v.output_id, v.created_at, a.name AS asset_name, a.sku, a.role")
-
-
-def _fetch_asset_versions(con: Any, version_id: str) -> list[dict[str, Any]]:
-    """Every version of ``version_id``'s asset (a parent chain mostly stays inside one asset)."""
-    return fetch_all(con, f"SELECT {_VERSION_COLS} FROM versions v JOIN assets a ON a.id = v.asset_id "
-                          "WHERE v.asset_id = (SELECT asset_id FROM versions WHERE id = ?)", [version_id])
-
-
-def _by_ids(con: Any, table: str, query: str, ids: set[str]) -> list[dict[str, Any]]:
-    """Rows of ``query`` whose ``{where}`` selects ``table.id IN ids``, by the cheaper of two plans.
-
-    A few ids in a big table: a literal ``IN (?, ?, …)`` list, which DuckDB answers from the primary-key
-    index (chunks stay under its index-scan limit). Many ids relative to the table: a semi-join on the
-    unnested list, one scan — random index fetches would cost more than reading the table.
-    """
-    ordered = sorted(ids)
-    size = fetch_one(con, "SELECT estimated_size AS n FROM duckdb_tables() WHERE table_name = ?", [table])
-    if len(ordered) * 200 > int((size or {}).get("n") or 0):
-        return fetch_all(con, query.format(where="id IN (SELECT unnest(?))"), [ordered])
-    out: list[dict[str, Any]] = []
-    for start in range(0, len(ordered), _CHUNK):
-        chunk = ordered[start:start + _CHUNK]
-        out += fetch_all(con, query.format(where=f"id IN ({', '.join('?' for _ in chunk)})"), chunk)
-    return out
-
-
-def _fetch_versions(con: Any, ids: set[str]) -> list[dict[str, Any]]:
-    """The versions ``ids`` (references, cross-asset parents) with their asset's name, SKU and role."""
-    return _by_ids(con, "versions", "WITH v AS MATERIALIZED (SELECT * FROM versions WHERE {where}) "
-                                    f"SELECT {_VERSION_COLS} FROM v JOIN assets a ON a.id = v.asset_id", ids)
-
-
-def lineage(wb: Workbench, version_id: str, *, max_nodes: int = 20_000) -> dict[str, Any]:
-    """The lineage graph of ``version_id`` (see the module docstring); :class:`NotFound` when unknown."""
-    nodes: dict[str, dict[str, Any]] = {}
-    edges: list[dict[str, str]] = []
-    cache: dict[str, dict[str, Any]] = {}
-    with wb.ledger.connect() as con:
-        pending, done_runs = {version_id}, set()
-        for row in _fetch_asset_versions(con, version_id):
-            cache[row["id"]] = row
-        while pending and len(nodes) < max_nodes:
-            missing = {v for v in pending if v not in cache}
-            if missing:
-                for row in _fetch_versions(con, missing):
-                    cache[row["id"]] = row
-            if version_id not in cache:
-                raise NotFound(f"unknown version {version_id!r}")
-            runs_needed: set[str] = set()
-            next_pending: set[str] = set()
-            stack = [v for v in pending if v in cache]
-            while stack:
-                vid = stack.pop()
-                if vid in nodes:
-                    continue
-                v = cache[vid]
-                nodes[vid] = {"kind": "version", **{k: v[k] for k in (
-                    "asset_id", "asset_name", "number", "author", "message", "source", "sha256", "created_at")}}
-                if v["asset_id"] not in nodes:
-                    nodes[v["asset_id"]] = {"kind": "asset", "name": v["asset_name"], "sku": v["sku"],
-                                            "role": v["role"]}
-                edges.append({"from": vid, "to": v["asset_id"], "kind": "version_of"})
-                if v["parent_id"]:
-                    edges.append({"from": vid, "to": v["parent_id"], "kind": "parent"})
-                    if v["parent_id"] in cache:
-                        stack.append(v["parent_id"])
-                    else:
-                        next_pending.add(v["parent_id"])
-                if v["run_id"]:
-                    edges.append({"from": vid, "to": v["run_id"], "kind": "generated_by"})
-                    if v["run_id"] not in done_runs:
-                        runs_needed.add(v["run_id"])
-            if runs_needed:
-                next_pending |= _add_runs(con, runs_needed, nodes, edges)
-                done_runs |= runs_needed
-            pending = {v for v in next_pending if v not in nodes}
-        if len(nodes) > 0:
-            _add_states(con, nodes)
-    return {"root": version_id, "nodes": nodes, "edges": edges, "truncated": bool(pending)}
-
-
-def _add_runs(con: Any, run_ids: set[str], nodes: dict[str, Any], edges: list[dict[str, str]]) -> set[str]:
-    runs = _by_ids(con, "runs", "SELECT id, recipe_id, recipe_name, recipe_version, template, variables, prompt, "
-                                "negative_prompt, engine, model, params, seed, reference_versions, status, cost_usd, "
-                                "created_at FROM runs WHERE {where}", run_ids)
-    refs: set[str] = set()
-    found: set[str] = set()
-    for run in runs:
-        run_id = run.pop("id")
-        found.add(run_id)
-        for key in ("variables", "params", "reference_versions"):
-            run[key] = json_value(run[key])
-        nodes[run_id] = {"kind": "run", **run}
-        if run["recipe_id"]:
-            nodes.setdefault(run["recipe_id"], {"kind": "recipe", "name": run["recipe_name"],
-                                                "version": run["recipe_version"]})
-            edges.append({"from": run_id, "to": run["recipe_id"], "kind": "recipe"})
-        for ref in run["reference_versions"] or []:
-            edges.append({"from": run_id, "to": ref, "kind": "reference"})
-            refs.add(ref)
-    for missing in run_ids - found:
-        nodes[missing] = {"kind": "run", "missing": True}
-    return refs
-
-
-def _add_states(con: Any, nodes: dict[str, Any]) -> None:
-    ids = [k for k, n in nodes.items() if n["kind"] == "version"]
-    for n in nodes.values():
-        if n["kind"] == "version":
-            n["state"] = "draft"
-    for row in fetch_all(con, "SELECT version_id, arg_max(to_state, created_at) AS state FROM reviews r "
-                              "JOIN (SELECT unnest(?) AS vid) x ON x.vid = r.version_id GROUP BY version_id", [ids]):
-        nodes[row["version_id"]]["state"] = row["state"]

@@ -31,12 +31,13 @@ from PIL.PngImagePlugin import PngInfo
 
 from ..errors import InvalidSpec
 from ..ids import new_id
-from ._rows import require_version
+from ..ledger import queries as q
+from ..library.blobs import put_blob
 from .checks import check_rendition
-from .crops import DETECT_SIDE, CropPlan, Subject, detect_subject, plan_crop
+from .crops import DETECT_SIDE, CropPlan, Subject, detect_subject, edges_touched, plan_crop, subject_in_output
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["RenderResult", "encode", "render_image", "render_versions"]
 
@@ -152,14 +153,6 @@ class RenderResult:
     image: Image.Image | None = field(default=None, repr=False)
 
 
-def _source_touches(subject: Subject) -> dict[str, bool]:
-    if subject.box is None:
-        return {}
-    x0, y0, x1, y1 = subject.box
-    eps = 0.004
-    return {"left": x0 <= eps, "top": y0 <= eps, "right": x1 >= 1 - eps, "bottom": y1 >= 1 - eps}
-
-
 def _subject_mask(subject: Subject, window_det: Sequence[float], size: tuple[int, int]) -> Image.Image | None:
     """The subject's detection mask cut to ``window_det`` at ``size`` (L mode); None when there is no mask."""
     if subject.mask is None:
@@ -206,7 +199,7 @@ def render_image(
         full = load_image(data, max_side=math.ceil(max(src_w, src_h) * need) + 2)
     k = full.width / src_w
     kd = small.width / src_w
-    touches = _source_touches(subject)
+    touches = edges_touched(subject.box)
     results = []
     for name, spec in presets.items():
         plan = plans[name]
@@ -249,11 +242,7 @@ def render_image(
         encoded, quality, enc_warn = encode(out, fmt, int(spec.get("quality", 90)), spec.get("max_bytes"), prov,
                                             xmp)
         warnings += enc_warn
-        sub_out = None
-        if plan.subject_px is not None:
-            x0, y0 = plan.window[0], plan.window[1]
-            s = plan.scale
-            sub_out = tuple((v - o) * s for v, o in zip(plan.subject_px, (x0, y0, x0, y0), strict=True))
+        sub_out = subject_in_output(plan.subject_px, plan.window, plan.scale)
         passed, report = check_rendition(encoded, spec, subject_out=sub_out, source_touches=touches)
         crop = {**plan.to_dict(src_w, src_h), "subject": subject.to_dict(),
                 "background": "transparent" if out.mode == "RGBA" else list(bg)}
@@ -275,8 +264,8 @@ def _oriented_size(data: bytes) -> tuple[int, int]:
     return w, h
 
 
-def _presets(wb: Workbench, names: Sequence[str] | None) -> dict[str, dict[str, Any]]:
-    table = dict(wb.settings.get("renditions.presets") or {})
+def _presets(project: Project, names: Sequence[str] | None) -> dict[str, dict[str, Any]]:
+    table = dict(project.settings.get("renditions.presets") or {})
     if not names:
         return table
     unknown = [n for n in names if n not in table]
@@ -289,13 +278,13 @@ def _presets(wb: Workbench, names: Sequence[str] | None) -> dict[str, dict[str, 
     return {n: table[n] for n in names}
 
 
-def _render_one(wb: Workbench, version_id: str, presets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    from ..export.provenance import alt_text, lineage, xmp_packet
+def _render_one(project: Project, version_id: str, presets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    from ..lineage import alt_text, summary, xmp_packet
 
-    with wb.ledger.connect() as con:
-        version = require_version(con, version_id)
-        prov = lineage(con, version_id)
-    data = wb.store.get(version["sha256"])
+    with project.ledger.connect() as con:
+        version = q.require_version(con, version_id)
+        prov = summary(con, version_id)
+    data = project.store.get(version["sha256"])
     size = None
     if version.get("width") and version.get("height"):
         size = (int(version["width"]), int(version["height"]))
@@ -304,41 +293,41 @@ def _render_one(wb: Workbench, version_id: str, presets: dict[str, dict[str, Any
     # the same IPTC disclosure and lineage id as the export sidecars, inside the file itself
     name = str(prov.get("asset_name") or version_id)
     xmp = xmp_packet(name, alt_text(None, name, "", prov), prov)
-    max_up = float(wb.settings.get("renditions.max_upscale", 1.25))
+    max_up = float(project.settings.get("renditions.max_upscale", 1.25))
     subject, results = render_image(data, presets, max_upscale=max_up, provenance=provenance, src_size=size,
                                     xmp=xmp)
     rows: list[dict[str, Any]] = []
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         for r in results:
-            sha = wb.put_blob(r.data, con=con)
+            sha = put_blob(project, r.data, con)
             rid, cid = new_id("rendition"), new_id("check")
             con.execute(
                 "INSERT INTO renditions (id, version_id, preset, sha256, width, height, format, bytes, crop, preset_spec,"
                 " warnings, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [rid, version_id, r.preset, sha, r.width, r.height, r.format, len(r.data), json.dumps(r.crop),
-                 json.dumps(r.spec), json.dumps(r.warnings), wb.user])
+                 json.dumps(r.spec), json.dumps(r.warnings), project.user])
             con.execute("INSERT INTO checks (id, rendition_id, channel, passed, report) VALUES (?, ?, ?, ?, ?)",
                         [cid, rid, r.channel, r.passed, json.dumps(r.report)])
             if r.warnings:
-                wb.record_event(con, "rendition.warning", "rendition", rid,
+                project.events.record(con, "rendition.warning", "rendition", rid,
                                 {"version_id": version_id, "preset": r.preset, "warnings": r.warnings})
             rows.append({"id": rid, "version_id": version_id, "preset": r.preset, "sha256": sha, "width": r.width,
                          "height": r.height, "format": r.format, "bytes": len(r.data), "quality": r.quality,
                          "crop": r.crop, "warnings": r.warnings, "channel": r.channel,
                          "check": {"id": cid, "passed": r.passed, "report": r.report},
-                         "path": str(wb.store.local_path(sha)) if wb.store.is_local else None})
-        wb.record_event(con, "rendition.render", "version", version_id,
+                         "path": str(project.store.local_path(sha)) if project.store.is_local else None})
+        project.events.record(con, "rendition.render", "version", version_id,
                         {"presets": list(presets), "renditions": [r["id"] for r in rows],
                          "subject": subject.to_dict()})
     return rows
 
 
-def render_versions(wb: Workbench, version_ids: Sequence[str], presets: Sequence[str] | None = None,
+def render_versions(project: Project, version_ids: Sequence[str], presets: Sequence[str] | None = None,
                     workers: int = 1) -> list[dict[str, Any]]:
     """Render ``presets`` (default: all) for each version; returns the rendition rows with their checks."""
-    table = _presets(wb, presets)
+    table = _presets(project, presets)
     if workers <= 1 or len(version_ids) <= 1:
-        return [row for vid in version_ids for row in _render_one(wb, vid, table)]
+        return [row for vid in version_ids for row in _render_one(project, vid, table)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        batches = list(pool.map(lambda vid: _render_one(wb, vid, table), version_ids))
+        batches = list(pool.map(lambda vid: _render_one(project, vid, table), version_ids))
     return [row for batch in batches for row in batch]

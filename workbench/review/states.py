@@ -15,7 +15,7 @@ import duckdb
 
 from ..errors import InvalidSpec, TransitionForbidden
 from ..ids import new_id
-from ._rows import fetch_one, require_version
+from ..ledger import queries as q
 
 __all__ = ["ACTIONS", "STATES", "TRANSITIONS", "allowed_actions", "current_state", "transition"]
 
@@ -38,7 +38,7 @@ _APPROVER_ACTIONS = {"approve", "publish", "request_changes"}
 
 def current_state(con: duckdb.DuckDBPyConnection, version_id: str) -> str:
     """The version's state (``draft`` when it has no review rows)."""
-    row = fetch_one(con, "SELECT to_state FROM reviews WHERE version_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
+    row = q.row(con, "SELECT to_state FROM reviews WHERE version_id = ? ORDER BY created_at DESC, id DESC LIMIT 1",
                     [version_id])
     return row["to_state"] if row else "draft"
 
@@ -73,10 +73,10 @@ def transition(
     action = action.replace("-", "_")
     if action not in ACTIONS:
         raise InvalidSpec(f"unknown review action {action!r}; expected one of {', '.join(ACTIONS)}")
-    version = require_version(con, version_id)
+    version = q.require_version(con, version_id)
     state = current_state(con, version_id)
     if action == "approve":
-        last = fetch_one(
+        last = q.row(
             con, "SELECT actor, created_at FROM reviews WHERE version_id = ? AND to_state = 'approved' "
             "ORDER BY created_at DESC LIMIT 1", [version_id])
         if state in ("approved", "published") and last and last["actor"] == actor:

@@ -1,6 +1,6 @@
 """Plain Tornado routes served beside the Panel app: thumbnails and a small JSON action API.
 
-- ``GET /thumb/<sha256>``: the cached thumbnail of a blob (``wb.thumbnail_path``), with long-lived,
+- ``GET /thumb/<sha256>``: the cached thumbnail of a blob (``wb.library.thumbnail_path``), with long-lived,
   immutable caching headers (the name is the content hash), so a Library page is 60 cheap ``<img>`` tags
   rather than base64 in the websocket payload.
 - ``GET /api/me``: who the server thinks you are (name, role).
@@ -59,7 +59,7 @@ class ThumbHandler(_Base):
             return self.finish()
         wb = _shared_wb(self.context)
         try:
-            path = await asyncio.get_running_loop().run_in_executor(None, wb.thumbnail_path, sha)
+            path = await asyncio.get_running_loop().run_in_executor(None, wb.library.thumbnail_path, sha)
         except WorkbenchError as exc:
             return self.fail(404, str(exc))
         data = path.read_bytes()
@@ -85,15 +85,15 @@ class MeHandler(_Base):
 
 
 def _approve(wb: Any, body: dict[str, Any]) -> Any:
-    return wb.approve(str(body["version_id"]), note=body.get("note"))
+    return wb.review.approve(str(body["version_id"]), note=body.get("note"))
 
 
 def _request_changes(wb: Any, body: dict[str, Any]) -> Any:
-    return wb.request_changes(str(body["version_id"]), note=body.get("note"))
+    return wb.review.request_changes(str(body["version_id"]), note=body.get("note"))
 
 
 def _comment(wb: Any, body: dict[str, Any]) -> Any:
-    return wb.comment(str(body["version_id"]), str(body["body"]), region=body.get("region"))
+    return wb.review.comment(str(body["version_id"]), str(body["body"]), region=body.get("region"))
 
 
 #: action name -> (role action checked by :func:`workbench.ui.auth.require`, core call)
@@ -144,8 +144,6 @@ class ActionHandler(_Base):
             return self.fail(403, str(exc))
         except (InvalidSpec, TransitionForbidden) as exc:
             return self.fail(409, str(exc))
-        except AttributeError:
-            return self.fail(501, f"{action} is not available in this build yet")
         except WorkbenchError as exc:
             return self.fail(500, str(exc))
         self.set_header("Content-Type", "application/json")
@@ -159,7 +157,7 @@ def _shared_wb(context: ServeContext) -> Any:
     """One read-mostly Workbench per server for thumbnails (no user-specific writes happen through it)."""
     key = str(context.project_dir)
     if key not in _WB_CACHE:
-        from ..project import open_project
+        from ..facade import open_project
 
         _WB_CACHE[key] = open_project(context.project_dir, user="thumbnails")
     return _WB_CACHE[key]

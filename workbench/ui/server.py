@@ -90,7 +90,7 @@ class ServeContext:
 
     def open_wb(self, user: User) -> Any:
         """Open the project as ``user`` (the author recorded on writes)."""
-        from ..project import open_project
+        from ..facade import open_project
 
         return open_project(self.project_dir, user=user.name)
 
@@ -227,7 +227,8 @@ def build_server(
     global _CONTEXT
     import panel as pn
 
-    from ..project import current_user, open_project
+    from ..facade import open_project
+    from ..project import current_user
     from .api_routes import routes
     from .page import APP_PATH, PageHandler
     from .panel.app import create_app

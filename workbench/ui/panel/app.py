@@ -151,7 +151,7 @@ def data_uri_thumbs(wb: Any) -> Callable[[str], str]:
 
     @functools.lru_cache(maxsize=2048)
     def url(sha256: str) -> str:
-        path = wb.thumbnail_path(sha256)
+        path = wb.library.thumbnail_path(sha256)
         mime = "image/webp" if path.suffix == ".webp" else "image/jpeg"
         return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 

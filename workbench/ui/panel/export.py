@@ -81,8 +81,6 @@ class ExportView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
-        if not self.state.supported:
-            return pn.pane.Markdown("Export is not available in this build yet.")
         return pn.Column(
             pn.Row(self.channel, self.skus), pn.Row(self.versions, self.reload_btn),
             pn.Row(self.presets, self.render_btn), pn.Row(self.plan_btn, self.run_btn), self.dest,

@@ -44,8 +44,6 @@ class ReportsView(pn.viewable.Viewer):
         self.frame = pn.pane.HTML("", sizing_mode="stretch_width")
         self.build_btn.on_click(self._rebuild)
         s.param.watch(lambda *_e: self._render(), ["html"])
-        if not s.supported:
-            return
         if s.html:
             self._render()
         elif pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -74,8 +72,5 @@ class ReportsView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
-        if not self.state.supported:
-            return pn.pane.Markdown("The savings report is not available in this build yet (it comes from the "
-                                    "reports area's `wb.savings_report`).")
         return pn.Column(pn.Row(self.build_btn, self.download, self.download_pdf), self.frame,
                          sizing_mode="stretch_width")

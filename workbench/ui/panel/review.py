@@ -95,7 +95,7 @@ export function render({ model, el }) {
 
 
 def prompt_diff_html(recipe: dict[str, Any]) -> str:
-    """Word-level prompt diff from ``wb.diff(...)["recipe"]``, escaped."""
+    """Word-level prompt diff from ``wb.review.diff(...)["recipe"]``, escaped."""
     changes = recipe.get("prompt_changes")
     if not changes:
         return f'<p class="wb-muted">{esc(recipe.get("note") or "No prompt difference.")}</p>'
@@ -167,7 +167,7 @@ class ReviewView(pn.viewable.Viewer):
         self._render_history()
         self._render_stage()
         self._render_review()
-        if not s.asset and s.supported:  # open on the newest committed output rather than an empty page
+        if not s.asset:  # open on the newest committed output rather than an empty page
             newest = s.session.attempt("view", lambda: s.session.wb.assets(role="output", limit=1))
             if newest:
                 s.asset = newest[0]["name"]
@@ -187,9 +187,6 @@ class ReviewView(pn.viewable.Viewer):
         self.compare.options = {"": "", **opts}
         self.version.value = s.version_id if s.version_id in opts.values() else None
         self.compare.value = s.compare_id if s.compare_id in opts.values() else ""
-        if not s.supported:
-            self.history_html.object = "<p>Review is not available in this build yet.</p>"
-            return
         if not s.history:
             self.history_html.object = ('<p class="wb-muted">Open an asset from the Library tab, or type its '
                                         'name above.</p>')

@@ -9,7 +9,6 @@ user) and :class:`~workbench.ui.auth.User`; every tab's state object goes throug
 from __future__ import annotations
 
 import html
-import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,7 @@ import param
 from ...errors import PermissionDenied, WorkbenchError
 from ..auth import User, require
 
-__all__ = ["SessionState", "accepts", "available", "choice_labels", "esc"]
+__all__ = ["SessionState", "choice_labels", "esc"]
 
 
 def esc(text: Any) -> str:
@@ -35,20 +34,6 @@ def choice_labels(options: dict[str, str] | list[str]) -> dict[str, str]:
     if isinstance(options, dict):
         return {esc(label): value for label, value in options.items()}
     return {esc(value): value for value in options}
-
-
-def available(wb: Any, *names: str) -> bool:
-    """True when the core API in this build has all of ``names`` (other areas land independently)."""
-    return all(callable(getattr(wb, n, None)) for n in names)
-
-
-def accepts(func: Callable[..., Any], name: str) -> bool:
-    """True when ``func`` takes a keyword argument ``name``."""
-    try:
-        params = inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
-    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
 
 
 class SessionState(param.Parameterized):

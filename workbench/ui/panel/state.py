@@ -24,10 +24,11 @@ from typing import Any
 import param
 
 from ...errors import WorkbenchError
-from .session import SessionState, accepts, available, choice_labels, esc
+from ...generation.sweep_input import format_variables, parse_seeds, parse_variables
+from .session import SessionState, choice_labels, esc
 from .state_review import ExportState, ReportsState, ReviewState
 
-__all__ = ["ExportState", "LibraryState", "ReportsState", "ReviewState", "SessionState", "StudioState", "available",
+__all__ = ["ExportState", "LibraryState", "ReportsState", "ReviewState", "SessionState", "StudioState",
            "choice_labels", "esc"]
 
 
@@ -59,7 +60,6 @@ class LibraryState(param.Parameterized):
         return max(1, -(-self.total // self.page_size))
 
     def _filters(self) -> dict[str, Any]:
-        wb = self.session.wb
         f: dict[str, Any] = {}
         for key in ("query", "sku", "tag", "folder", "collection", "role"):
             value = getattr(self, key).strip()
@@ -67,7 +67,7 @@ class LibraryState(param.Parameterized):
                 f[key] = value
         if self.review_state:
             f["state"] = self.review_state
-        return {k: v for k, v in f.items() if accepts(wb.assets, k)}
+        return f
 
     @param.depends("query", "sku", "tag", "folder", "collection", "review_state", "role", watch=True)
     def _reset_page(self) -> None:
@@ -80,15 +80,11 @@ class LibraryState(param.Parameterized):
     def refresh(self) -> None:
         """Re-run the search for the current page (server-side paging)."""
         wb = self.session.wb
-        if not available(wb, "assets", "count_assets"):
-            self.items, self.total = [], 0
-            self.session.say("The library API is not available in this build yet.", "warning")
-            return
         filters = self._filters()
 
         def run() -> tuple[list[dict[str, Any]], int]:
             with wb.ledger.connect():  # one connection for both queries (nested connects reuse it)
-                total = int(wb.count_assets(**filters))
+                total = int(wb.library.count_assets(**filters))
                 rows = wb.assets(limit=self.page_size, offset=(self.page - 1) * self.page_size, **filters)
             return list(rows), total
 
@@ -99,16 +95,12 @@ class LibraryState(param.Parameterized):
     def folders(self) -> list[str]:
         """Folder paths for the filter menu."""
         wb = self.session.wb
-        if not available(wb, "folders"):
-            return []
-        return [str(f["path"]) for f in self.session.attempt(None, wb.folders) or []]
+        return [str(f["path"]) for f in self.session.attempt(None, wb.library.folders) or []]
 
     def collections(self) -> list[str]:
         """Collection names for the filter menu."""
         wb = self.session.wb
-        if not available(wb, "collections"):
-            return []
-        return [str(c["name"]) for c in self.session.attempt(None, wb.collections) or []]
+        return [str(c["name"]) for c in self.session.attempt(None, wb.library.collections) or []]
 
     def move_to_folder(self, asset_ids: list[str], path: str) -> Any:
         """Put assets in the virtual folder ``path`` (editors and up)."""
@@ -116,7 +108,7 @@ class LibraryState(param.Parameterized):
         if not asset_ids or not path.strip():
             self.session.say("Select assets and name a folder first.", "warning")
             return None
-        done = self.session.attempt("collection", lambda: wb.move_to_folder(list(asset_ids), path.strip()),
+        done = self.session.attempt("collection", lambda: wb.library.move_to_folder(list(asset_ids), path.strip()),
                                     f"Moved {len(asset_ids)} asset(s) to {path.strip()}")
         if done is not None:
             self.refresh()
@@ -132,8 +124,8 @@ class LibraryState(param.Parameterized):
 
         def run() -> Any:
             if name in self.collections():
-                return wb.add_to_collection(name, list(asset_ids))
-            return wb.create_collection(name, assets=list(asset_ids))
+                return wb.library.add_to_collection(name, list(asset_ids))
+            return wb.library.create_collection(name, assets=list(asset_ids))
 
         done = self.session.attempt("collection", run, f"Added {len(asset_ids)} asset(s) to {name}")
         if done is not None:
@@ -165,23 +157,6 @@ class LibraryState(param.Parameterized):
         return report
 
 
-def _axis_values(text: str) -> dict[str, Any]:
-    """``name = a, b`` lines → ``{"name": ["a", "b"]}`` (one value stays a scalar)."""
-    out: dict[str, Any] = {}
-    for line in text.splitlines():
-        if "=" not in line:
-            continue
-        key, _, raw = line.partition("=")
-        values = [v.strip() for v in raw.split(",") if v.strip()]
-        if key.strip() and values:
-            out[key.strip()] = values if len(values) > 1 else values[0]
-    return out
-
-
-def _seeds(text: str) -> list[int]:
-    return [int(s) for s in text.replace(" ", ",").split(",") if s.strip().lstrip("-").isdigit()]
-
-
 class StudioState(param.Parameterized):
     """Studio tab: references, recipe + prompt, engines, seeds → plan (count, cost) → run with progress → grid."""
 
@@ -192,7 +167,7 @@ class StudioState(param.Parameterized):
     recipe = param.String(default="", doc="Recipe name; empty for an inline prompt.")
     recipe_version = param.Integer(default=0, bounds=(0, None), doc="0 = latest.")
     prompt = param.String(default="{{ sku }} product on a clean white studio background")
-    variables = param.String(default="", doc="One axis per line: name = value1, value2")
+    variables = param.String(default="", doc="One per line: name = value, or name = a | b for an axis.")
     engines = param.List(default=["local"])
     seeds = param.String(default="1, 2, 3, 4")
     aspect = param.Selector(default="1:1", objects=["1:1", "4:5", "3:4", "2:3", "16:9", "9:16"])
@@ -216,16 +191,11 @@ class StudioState(param.Parameterized):
     def load_latest(self) -> None:
         """Show the project's most recent sweep (called when the Studio tab is first shown)."""
         wb = self.session.wb
-        if available(wb, "runs", "grid") and not self.sweep_id:
-            latest = self.session.attempt(None, lambda: wb.runs(limit=1)) or []
+        if not self.sweep_id:
+            latest = self.session.attempt(None, lambda: wb.generation.runs(limit=1)) or []
             if latest and latest[0].get("sweep_id"):
                 self.sweep_id = str(latest[0]["sweep_id"])
                 self.refresh_grid()
-
-    @property
-    def supported(self) -> bool:
-        """Whether this build has the generation API."""
-        return available(self.session.wb, "plan", "generate", "grid", "mark_output")
 
     def use_references(self, asset_ids: list[str]) -> dict[str, str]:
         """Add assets (any role, e.g. ticked in the Library) to the references; returns their label → id.
@@ -235,7 +205,7 @@ class StudioState(param.Parameterized):
         wb = self.session.wb
         labels: dict[str, str] = {}
         for asset_id in asset_ids:
-            row = self.session.attempt(None, lambda a=asset_id: wb.asset(a))
+            row = self.session.attempt(None, lambda a=asset_id: wb.library.asset(a))
             if row:
                 labels[str(row["name"])] = str(row["id"])
         if labels:
@@ -253,9 +223,7 @@ class StudioState(param.Parameterized):
     def recipe_options(self) -> list[str]:
         """Recipe names."""
         wb = self.session.wb
-        if not available(wb, "recipes"):
-            return []
-        return [str(r["name"]) for r in self.session.attempt(None, wb.recipes) or []]
+        return [str(r["name"]) for r in self.session.attempt(None, wb.generation.recipes) or []]
 
     def engine_options(self) -> list[str]:
         """Engines configured in the project settings."""
@@ -269,20 +237,18 @@ class StudioState(param.Parameterized):
             self._recipe_template = ""
             return
         wb = self.session.wb
-        recipe = self.session.attempt(None, lambda: wb.recipe(self.recipe, self.recipe_version or None))
+        recipe = self.session.attempt(None, lambda: wb.generation.recipe(self.recipe, self.recipe_version or None))
         if recipe is None:
             return
         self._recipe_template = recipe.template
         self.prompt = recipe.template
-        lines = [f"{k} = {', '.join(map(str, v)) if isinstance(v, list) else v}"
-                 for k, v in (recipe.variables or {}).items()]
-        self.variables = "\n".join(lines)
+        self.variables = format_variables(recipe.variables)
 
     def _plan_args(self) -> dict[str, Any]:
         refs: list[Any] = [list(self.references)] if self.refs_together and len(self.references) > 1 \
             else list(self.references)
         args: dict[str, Any] = {"refs": refs, "engines": list(self.engines) or None,
-                                "seeds": _seeds(self.seeds) or None, "variables": _axis_values(self.variables),
+                                "seeds": parse_seeds(self.seeds), "variables": parse_variables(self.variables),
                                 "aspect": self.aspect}
         if self.recipe and self.prompt == self._recipe_template:
             args["recipe"] = f"{self.recipe}@{self.recipe_version}" if self.recipe_version else self.recipe
@@ -383,7 +349,7 @@ class StudioState(param.Parameterized):
     def mark(self, output_id: str, mark: str) -> Any:
         """Pick, reject or clear an output (editors and up)."""
         wb = self.session.wb
-        row = self.session.attempt("mark", lambda: wb.mark_output(output_id, mark), f"Marked {mark}")
+        row = self.session.attempt("mark", lambda: wb.generation.mark_output(output_id, mark), f"Marked {mark}")
         if row is not None:
             self.refresh_grid()
         return row

@@ -12,7 +12,7 @@ from typing import Any
 
 import param
 
-from .session import SessionState, available
+from .session import SessionState
 
 __all__ = ["ExportState", "ReportsState", "ReviewState"]
 
@@ -24,7 +24,7 @@ class ReviewState(param.Parameterized):
     history = param.List(default=[])
     version_id = param.String(default="")
     compare_id = param.String(default="")
-    review = param.Dict(default={}, doc="wb.review_state(version): state, allowed actions, log.")
+    review = param.Dict(default={}, doc="wb.review.state(version): state, allowed actions, log.")
     comments = param.List(default=[])
     tags = param.List(default=[])
     diff = param.Dict(default={})
@@ -38,11 +38,6 @@ class ReviewState(param.Parameterized):
     def __init__(self, session: SessionState, **params: Any) -> None:
         super().__init__(**params)
         self.session = session
-
-    @property
-    def supported(self) -> bool:
-        """Whether this build has the review API."""
-        return available(self.session.wb, "history", "review_state", "comment", "approve")
 
     @property
     def region(self) -> dict[str, float] | None:
@@ -60,7 +55,7 @@ class ReviewState(param.Parameterized):
     @param.depends("asset", watch=True)
     def load(self) -> None:
         """Load the asset's history and select its newest version."""
-        if not self.asset or not self.supported:
+        if not self.asset:
             self.history = []
             return
         wb = self.session.wb
@@ -81,9 +76,9 @@ class ReviewState(param.Parameterized):
             self.review, self.comments, self.tags = {}, [], []
             return
         wb, vid = self.session.wb, self.version_id
-        self.review = self.session.attempt("view", lambda: wb.review_state(vid)) or {}
-        self.comments = list(self.session.attempt("view", lambda: wb.comments(vid)) or [])
-        self.tags = list(self.session.attempt("view", lambda: wb.tags_of("version", vid)) or [])
+        self.review = self.session.attempt("view", lambda: wb.review.state(vid)) or {}
+        self.comments = list(self.session.attempt("view", lambda: wb.review.comments(vid)) or [])
+        self.tags = list(self.session.attempt("view", lambda: wb.library.tags_of("version", vid)) or [])
 
     def _reload(self) -> None:
         wb = self.session.wb
@@ -98,7 +93,7 @@ class ReviewState(param.Parameterized):
             self.session.say("Write a comment first.", "warning")
             return None
         wb, vid, region = self.session.wb, self.version_id, self.region
-        row = self.session.attempt("comment", lambda: wb.comment(vid, body, region=region), "Comment added")
+        row = self.session.attempt("comment", lambda: wb.review.comment(vid, body, region=region), "Comment added")
         if row is not None:
             self.refresh()
         return row
@@ -114,7 +109,7 @@ class ReviewState(param.Parameterized):
             self.session.say(f"unknown review action {action!r}", "error")
             return None
         wb, vid = self.session.wb, self.version_id
-        row = self.session.attempt(role_action, lambda: wb.review_action(vid, action, note or None))
+        row = self.session.attempt(role_action, lambda: wb.review.act(vid, action, note or None))
         if row is not None:
             self._reload()
             self.session.say(f"{action.replace('_', ' ').capitalize()}: done", "success")
@@ -126,7 +121,7 @@ class ReviewState(param.Parameterized):
         if not tag:
             return None
         wb, vid = self.session.wb, self.version_id
-        done = self.session.attempt("tag", lambda: wb.add_tags("version", vid, [tag], source="user"),
+        done = self.session.attempt("tag", lambda: wb.library.add_tags("version", vid, [tag], source="user"),
                                     f"Tagged {tag}")
         self.refresh()
         return done
@@ -137,8 +132,8 @@ class ReviewState(param.Parameterized):
             self.session.say("Choose two different versions to compare.", "warning")
             return None
         wb, a, b = self.session.wb, self.compare_id, self.version_id
-        out = Path(wb.cache_dir) / "diffs" / f"{a}_{b}.png"
-        result = self.session.attempt("view", lambda: wb.diff(a, b, out=out))
+        out = Path(wb.project.cache_dir) / "diffs" / f"{a}_{b}.png"
+        result = self.session.attempt("view", lambda: wb.review.diff(a, b, out=out))
         if result is not None:
             self.param.update(diff_png=result.get("out"), diff=result)
         return result
@@ -161,17 +156,10 @@ class ExportState(param.Parameterized):
         super().__init__(**params)
         self.session = session
 
-    @property
-    def supported(self) -> bool:
-        """Whether this build has the export API."""
-        return available(self.session.wb, "export", "export_plan", "channels", "exports")
-
     def channel_options(self) -> list[str]:
         """Channels that are installed (ready or not)."""
         wb = self.session.wb
-        if not self.supported:
-            return []
-        rows = self.session.attempt(None, wb.channels) or []
+        rows = self.session.attempt(None, wb.export.channels) or []
         return [str(r["name"]) for r in rows if r.get("available", True)]
 
     def approved_options(self) -> dict[str, str]:
@@ -213,7 +201,7 @@ class ExportState(param.Parameterized):
     def plan(self) -> Any:
         """Dry run: what would be sent, replaced, skipped or refused (nothing is written)."""
         wb = self.session.wb
-        report = self.session.attempt("view", lambda: wb.export_plan(self.channel, **self._selectors()))
+        report = self.session.attempt("view", lambda: wb.export.plan(self.channel, **self._selectors()))
         if report is not None:
             self.destination = str(report.destination)
             self.plan_items, self.refused = list(report.items), list(report.refused)
@@ -237,9 +225,7 @@ class ExportState(param.Parameterized):
     def refresh_status(self) -> None:
         """Status per item: what each destination slot holds now."""
         wb = self.session.wb
-        if not self.supported:
-            return
-        rows = list(self.session.attempt("view", lambda: wb.exports(self.channel or None, current=True)) or [])
+        rows = list(self.session.attempt("view", lambda: wb.export.history(self.channel or None, current=True)) or [])
         ids = sorted({str(r["asset_id"]) for r in rows if r.get("asset_id")})
         names = {}
         if ids:  # people read asset names and SKUs, not ids
@@ -262,18 +248,11 @@ class ReportsState(param.Parameterized):
         super().__init__(**params)
         self.session = session
 
-    @property
-    def supported(self) -> bool:
-        """Whether this build has the savings report."""
-        return available(self.session.wb, "savings_report")
-
     def render(self, fmt: str = "html") -> str | bytes:
         """The report as HTML text or PDF bytes, from the ledger as it is now (safe in a worker thread).
 
         Returns an empty value when it cannot be built (the status says why); sets no parameters.
         """
-        if not self.supported:
-            return "" if fmt == "html" else b""
         body = self.session.attempt("view", lambda: self.session.wb.savings_report(fmt=fmt))
         return body if body is not None else ("" if fmt == "html" else b"")
 

@@ -217,9 +217,6 @@ class StudioView(pn.viewable.Viewer):
 
     def _render_grid(self) -> None:
         grid = self.state.grid
-        if not self.state.supported:
-            self.grid_head.object = "<p>Generation is not available in this build yet.</p>"
-            return
         if grid is None:
             self.grid_head.object = "<p>No sweep yet: pick references, plan, then run.</p>"
             self.variations.cards = []

@@ -13,10 +13,11 @@ The core never imports this package.
 
 from __future__ import annotations
 
+from ...generation.sweep_input import format_variables, parse_seeds, parse_variables
 from .grid import VariationGrid
 from .history import VersionHistory, version_rows
 from .picker import ReferencePicker
-from .studio import PromptStudio, format_variables, parse_seeds, parse_variables
+from .studio import PromptStudio
 
 __all__ = ["PromptStudio", "ReferencePicker", "VariationGrid", "VersionHistory", "format_variables",
            "parse_seeds", "parse_variables", "version_rows"]

@@ -27,7 +27,7 @@ def thumbnail(wb: Any, sha256: str | None, width: int = 160) -> w.Widget:
     """An ``Image`` widget with the cached thumbnail of blob ``sha256`` (a placeholder when unavailable)."""
     if sha256:
         try:
-            path = wb.thumbnail_path(sha256)
+            path = wb.library.thumbnail_path(sha256)
             fmt = "webp" if path.suffix.lower() == ".webp" else "png" if path.suffix.lower() == ".png" else "jpeg"
             return w.Image(value=path.read_bytes(), format=fmt, layout=w.Layout(width=f"{width}px"))
         except (WorkbenchError, OSError):

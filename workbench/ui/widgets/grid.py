@@ -1,6 +1,6 @@
 """Variation grid: the outputs of a sweep (or runs) as tiles with pick / reject / clear and a 1–5 rating.
 
-Design: each button calls ``wb.mark_output`` and the tile then shows what the ledger says (the newest
+Design: each button calls ``wb.generation.mark_output`` and the tile then shows what the ledger says (the newest
 mark is the state; marks are append-only). Captions name what differs between runs (seed, engine, the
 variables that vary), which is the point of a sweep. When the review area's ``wb.commit`` exists, picked
 variations can be committed as versions of an asset from here too.
@@ -23,9 +23,9 @@ _BORDER = {"pick": "3px solid #2f7d6d", "reject": "3px solid #c8553d"}
 def _load_runs(wb: Any, target: str | Sequence[str]) -> list[dict[str, Any]]:
     if isinstance(target, str):
         if target.startswith("swp_"):
-            return list(reversed(wb.runs(sweep=target)))
-        return [wb.run(target)]
-    return [wb.run(t) for t in target]
+            return list(reversed(wb.generation.runs(sweep=target)))
+        return [wb.generation.run(target)]
+    return [wb.generation.run(t) for t in target]
 
 
 def _varying(runs: list[dict[str, Any]]) -> list[str]:
@@ -54,8 +54,7 @@ class VariationGrid(w.VBox):
         self.box = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
         self.asset_name = w.Text(value=commit_asset or "", description="Commit as",
                                  placeholder="SKU-1001/hero")
-        self.commit_button = w.Button(description="Commit picked", icon="check",
-                                      disabled=not callable(getattr(wb, "commit", None)))
+        self.commit_button = w.Button(description="Commit picked", icon="check")
         self.commit_button.on_click(lambda _b: self.commit_picked())
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.refresh())
@@ -100,7 +99,7 @@ class VariationGrid(w.VBox):
 
     def mark(self, output_id: str, mark: str, rating: int | None = None) -> dict[str, Any] | None:
         """Mark one output through the core and show the ledger's answer on its tile."""
-        state = self.status.attempt(lambda: self.wb.mark_output(output_id, mark, rating=rating),
+        state = self.status.attempt(lambda: self.wb.generation.mark_output(output_id, mark, rating=rating),
                                     done=f"{mark} {output_id}")
         if state is not None:
             self._apply(output_id, state.get("mark"), state.get("rating"))

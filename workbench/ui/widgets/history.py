@@ -1,9 +1,9 @@
 """Version history: an asset's versions, newest first, with thumbnail, review state, message and author.
 
 Design: rows come from ``wb.history(asset)`` (the review area: state, marks, thumbnails) and fall back to
-``wb.versions(asset)`` plus the ``version_state`` view when that method is absent, so the widget works on
+``wb.library.versions(asset)`` plus the ``version_state`` view when that method is absent, so the widget works on
 any build. Each version offers the review actions its state allows (the graph in
-:mod:`workbench.review.states`); a click calls ``wb.review_action`` (which applies the project's rules)
+:mod:`workbench.review.states`); a click calls ``wb.review.act`` (which applies the project's rules)
 and the list is re-read from the ledger.
 """
 
@@ -22,16 +22,8 @@ STATE_COLOURS = {"draft": "#7b8794", "in_review": "#e0a030", "changes_requested"
 
 
 def version_rows(wb: Any, asset: str) -> list[dict[str, Any]]:
-    """Versions of ``asset`` newest first with ``state`` (via ``wb.history`` when the build has it)."""
-    history = getattr(wb, "history", None)
-    if callable(history):
-        return list(history(asset))
-    rows = list(reversed(wb.versions(asset)))
-    states = {r["version_id"]: r["state"] for r in wb.sql(
-        "SELECT version_id, state FROM version_state WHERE asset_id = ?", [rows[0]["asset_id"]])} if rows else {}
-    for row in rows:
-        row["state"] = states.get(row["id"], "draft")
-    return rows
+    """Versions of ``asset`` newest first, with their review ``state``."""
+    return list(wb.history(asset))
 
 
 class VersionHistory(w.VBox):
@@ -41,7 +33,7 @@ class VersionHistory(w.VBox):
         self.wb = wb
         self.asset = asset
         self.thumb = thumb
-        self.with_actions = actions and callable(getattr(wb, "review_action", None))
+        self.with_actions = actions
         self.rows: list[dict[str, Any]] = []
         #: version number → {action name → Button}, for the versions shown
         self.actions: dict[int, dict[str, w.Button]] = {}
@@ -90,7 +82,7 @@ class VersionHistory(w.VBox):
     def act(self, version_id: str, action: str) -> dict[str, Any] | None:
         """Apply a review action through the core (rules enforced there), then re-read the history."""
         note = self.note.value.strip() or None
-        row = self.status.attempt(lambda: self.wb.review_action(version_id, action, note=note),
+        row = self.status.attempt(lambda: self.wb.review.act(version_id, action, note=note),
                                   done=lambda r: f"{action.replace('_', ' ')}: {r['from_state']} → {r['to_state']}")
         if row is not None:
             self.note.value = ""

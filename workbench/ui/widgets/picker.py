@@ -79,7 +79,7 @@ class ReferencePicker(w.VBox):
             filters["role"] = self.role.value
         rows = self.status.attempt(lambda: self.wb.assets(self.search.value or None, limit=self.limit, **filters))
         self._shown = rows or []
-        total = self.status.attempt(lambda: self.wb.count_assets(self.search.value or None, **filters)) or 0
+        total = self.status.attempt(lambda: self.wb.library.count_assets(self.search.value or None, **filters)) or 0
         tiles = []
         self.toggles = {}
         for row in self._shown:
@@ -100,7 +100,7 @@ class ReferencePicker(w.VBox):
     def select(self, asset_ids: list[str]) -> None:
         """Select assets by id (or name) programmatically."""
         for ref in asset_ids:
-            asset_id = ref if ref in self._names else (self.status.attempt(lambda r=ref: self.wb.asset(r)) or {}).get("id")
+            asset_id = ref if ref in self._names else (self.status.attempt(lambda r=ref: self.wb.library.asset(r)) or {}).get("id")
             if asset_id and asset_id not in self._selected:
                 self._selected.append(asset_id)
                 if asset_id in self.toggles:

@@ -2,7 +2,7 @@
 
 Design: every field maps onto one argument of ``wb.plan(...)``; "Estimate" calls ``wb.plan`` (nothing is
 sent) and shows the run count, cache hits and estimated cost; "Run" calls ``wb.generate(plan=...)`` with an
-``on_progress`` hook driving the progress bar; "Save recipe" calls ``wb.add_recipe`` (changed content
+``on_progress`` hook driving the progress bar; "Save recipe" calls ``wb.generation.add_recipe`` (changed content
 becomes the next version). Variables are written one per line as ``name = value`` or
 ``name = a | b | c`` for a sweep axis.
 """
@@ -15,55 +15,13 @@ from typing import Any
 import ipywidgets as w
 
 from ...errors import InvalidSpec
+from ...generation.sweep_input import format_variables, parse_seeds, parse_variables
 from ._common import Status
 
-__all__ = ["PromptStudio", "format_variables", "parse_seeds", "parse_variables"]
+__all__ = ["PromptStudio"]
 
 INLINE = "(inline prompt)"
 ASPECTS = ["1:1", "4:5", "3:4", "2:3", "3:2", "4:3", "16:9", "9:16"]
-
-
-def parse_variables(text: str) -> dict[str, Any]:
-    """``name = value`` lines (``a | b`` makes a sweep axis; ``#`` starts a comment) into a dict."""
-    out: dict[str, Any] = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        if "=" not in line:
-            raise InvalidSpec(f"variables line {number}: expected 'name = value', got {raw.strip()!r}")
-        name, value = (part.strip() for part in line.split("=", 1))
-        if not name.isidentifier():
-            raise InvalidSpec(f"variables line {number}: {name!r} is not a valid variable name")
-        values = [v.strip() for v in value.split("|")]
-        out[name] = values if len(values) > 1 else values[0]
-    return out
-
-
-def format_variables(variables: dict[str, Any] | None) -> str:
-    """The inverse of :func:`parse_variables`."""
-    lines = []
-    for name, value in (variables or {}).items():
-        text = " | ".join(str(v) for v in value) if isinstance(value, list) else str(value)
-        lines.append(f"{name} = {text}")
-    return "\n".join(lines)
-
-
-def parse_seeds(text: str) -> list[int] | None:
-    """``"1, 2, 3"`` or ``"1-4"`` into seeds; empty means the engine's default (None)."""
-    seeds: list[int] = []
-    for part in text.replace(" ", "").split(","):
-        if not part:
-            continue
-        try:
-            if "-" in part[1:]:
-                cut = part.index("-", 1)
-                seeds.extend(range(int(part[:cut]), int(part[cut + 1:]) + 1))
-            else:
-                seeds.append(int(part))
-        except ValueError as exc:
-            raise InvalidSpec(f"seeds: {part!r} is not a number or a range like 1-4") from exc
-    return seeds or None
 
 
 def _engine_names() -> list[str]:
@@ -90,7 +48,7 @@ class PromptStudio(w.VBox):
         self.on_run = on_run
         self.last_plan: Any = None
         self.last_report: Any = None
-        self._recipes = {r["name"]: r for r in (self._safe(wb.recipes) or [])}
+        self._recipes = {r["name"]: r for r in (self._safe(wb.generation.recipes) or [])}
         names = [INLINE, *sorted(self._recipes)]
         self.recipe = w.Dropdown(options=names, value=recipe if recipe in names else INLINE, description="Recipe")
         self.version = w.Dropdown(options=[], description="Version")
@@ -157,7 +115,7 @@ class PromptStudio(w.VBox):
     def _load_version(self) -> None:
         if self.recipe.value == INLINE or self.version.value is None:
             return
-        recipe = self.status.attempt(lambda: self.wb.recipe(self.recipe.value, self.version.value))
+        recipe = self.status.attempt(lambda: self.wb.generation.recipe(self.recipe.value, self.version.value))
         if recipe is None:
             return
         self.template.value = recipe.template
@@ -173,7 +131,7 @@ class PromptStudio(w.VBox):
     def _recipe_unchanged(self) -> bool:
         if self.recipe.value == INLINE:
             return False
-        recipe = self._safe(lambda: self.wb.recipe(self.recipe.value, self.version.value))
+        recipe = self._safe(lambda: self.wb.generation.recipe(self.recipe.value, self.version.value))
         if recipe is None:
             return False
         try:
@@ -253,11 +211,11 @@ class PromptStudio(w.VBox):
         defaults = {"engines": list(self.engines.value), "aspect": self.aspect.value} if self.engines.value \
             else {"aspect": self.aspect.value}
         recipe = self.status.attempt(
-            lambda: self.wb.add_recipe(name, self.template.value, variables=variables, defaults=defaults),
+            lambda: self.wb.generation.add_recipe(name, self.template.value, variables=variables, defaults=defaults),
             done=lambda r: f"Saved {r.ref}")
         if recipe is None:
             return None
-        self._recipes = {r["name"]: r for r in (self._safe(self.wb.recipes) or [])}
+        self._recipes = {r["name"]: r for r in (self._safe(self.wb.generation.recipes) or [])}
         options = [INLINE, *sorted(self._recipes)]
         self.recipe.options = options
         self.recipe.value = recipe.name

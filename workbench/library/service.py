@@ -1,66 +1,60 @@
-"""The ``Workbench`` mixin for the reference library: ingest, assets, versions, folders, collections, search.
+"""The library service: ingest, blobs, assets and versions, search, folders, collections, tags, fields,
+notes, auto-tagging, thumbnails and ``verify``.
 
-Methods that write take an optional ``con`` so that callers (commit, the runner) can compose them inside one
-transaction: ``with wb.ledger.connect(write=True) as con: wb.add_version(..., con=con)``. Without ``con``
+``Library(project)`` needs nothing but the project. Methods that write take an optional ``con`` so that
+other services (commit, the runner) compose them inside one transaction:
+``with project.ledger.connect(write=True) as con: library.add_version(..., con=con)``. Without ``con``
 each call is its own short unit of work.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidSpec, NotFound
+from ..errors import InvalidSpec, NotFound, WorkbenchError
 from ..ids import new_id, sha256_hex
-from ..imaging.probe import probe_image
-from ..imaging.sniff import sniff
 from ..imaging.thumbs import THUMB_EXTENSIONS, make_thumbnail, thumbnail_file, thumbnail_path, write_thumbnail
+from ..ledger import queries as q
 from . import collections as _coll
+from .blobs import put_blob
 from .catalog import import_catalog
 from .folders import ensure_folder, normalise_path
-from .ingest import IngestItem, IngestReport, ingest, record_blob
+from .ingest import IngestItem, IngestReport, ingest
 from .search import count_assets, search_assets
+from .tagging import autotag
+from .tags import insert_tags
 from .verify import VerifyReport, verify
 
 if TYPE_CHECKING:
     import duckdb
 
-    from ..ledger.connection import Ledger
-    from ..settings import Settings
-    from ..store import ObjectStore
+    from ..project import Project
 
-__all__ = ["LibraryAPI"]
+__all__ = ["Library"]
 
-_VERSION_COLS = ("v.id, v.asset_id, v.number, v.parent_id, v.sha256, v.message, v.author, v.source, v.run_id, "
-                 "v.output_id, v.created_at, a.name AS asset_name, a.sku, a.role, b.width, b.height, b.mime, "
-                 "b.format, b.size, b.mode, b.has_alpha")
+_log = logging.getLogger("workbench.library")
 
+class Library:
+    """The reference library of one project (``wb.library``)."""
 
-def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    def __init__(self, project: Project) -> None:
+        self.project = project
 
-
-class LibraryAPI:
-    """Reference library methods of :class:`workbench.Workbench`."""
-
-    ledger: Ledger
-    store: ObjectStore
-    settings: Settings
-    cache_dir: Path
-    user: str
-    record_event: Callable[..., str]
+    def __repr__(self) -> str:
+        return f"<Library {self.project.root}>"
 
     @contextmanager
     def _unit(self, con: duckdb.DuckDBPyConnection | None, write: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         if con is not None:
             yield con
         else:
-            with self.ledger.connect(write=write) as own:
+            with self.project.ledger.connect(write=write) as own:
                 yield own
 
     # -- ingest & catalog -------------------------------------------------------------------------------
@@ -76,41 +70,24 @@ class LibraryAPI:
             paths = [paths]
         if folder:
             folder = normalise_path(folder)
-        report = ingest(self, paths, folder=folder, workers=workers, progress=progress, on_item=on_item)  # type: ignore[arg-type]
-        tagger = getattr(self, "autotag_many", None)
-        if autotag and callable(tagger):
-            tagger([i.version_id for i in report.items if i.status == "ingested" and i.kind == "image"])
+        report = ingest(self.project, paths, folder=folder, workers=workers, progress=progress, on_item=on_item)
+        if autotag:
+            self.autotag_many([i.version_id for i in report.items if i.status == "ingested" and i.kind == "image"])
         return report
 
     def import_catalog(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Import a catalog CSV (sku, title, handle, optional channel product ids)."""
-        return import_catalog(self, path)  # type: ignore[arg-type]
+        return import_catalog(self.project, path)
 
     def catalog(self, sku: str | None = None) -> list[dict[str, Any]]:
-        """The newest catalog row per SKU (or for one SKU)."""
-        sql = ("SELECT sku, arg_max(title, imported_at) AS title, arg_max(handle, imported_at) AS handle, "
-               "arg_max(shopify_product_id, imported_at) AS shopify_product_id, "
-               "arg_max(woocommerce_product_id, imported_at) AS woocommerce_product_id, "
-               "arg_max(extra, imported_at) AS extra FROM catalog")
-        params: list[Any] = []
-        if sku:
-            sql += " WHERE lower(sku) = lower(?)"
-            params.append(sku)
-        with self.ledger.connect() as con:
-            return _rows(con.execute(sql + " GROUP BY sku ORDER BY sku", params))
+        """The newest catalog row per SKU (or for one SKU, matched case-insensitively)."""
+        with self.project.ledger.connect() as con:
+            return list(q.latest_catalog(con, [sku] if sku else None).values())
 
     # -- blobs, assets, versions ----------------------------------------------------------------------
     def put_blob(self, data: bytes, con: duckdb.DuckDBPyConnection | None = None) -> str:
-        """Store ``data`` and ensure its ``blobs`` row (probed metadata, cached thumbnail); return the sha256."""
-        found = sniff(data[:64])
-        facts: dict[str, Any] = {}
-        if found.kind == "image":
-            facts = probe_image(data, found, int(self.settings.get("project.max_pixels")))
-        sha, _ = self.store.put(data)
-        kind = "image" if found.kind == "image" else "document" if found.kind in ("document", "text") else found.kind
-        with self._unit(con) as c:
-            record_blob(c, sha, len(data), found.mime, kind, facts)
-        return sha
+        """Store ``data`` and ensure its ``blobs`` row (probed metadata); return the sha256."""
+        return put_blob(self.project, data, con)
 
     def create_asset(self, name: str, *, sku: str | None = None, role: str = "output", kind: str = "image",
                      title: str | None = None, folder: str | None = None,
@@ -122,8 +99,8 @@ class LibraryAPI:
         with self._unit(con) as c:
             folder_id = ensure_folder(c, folder) if folder else None
             c.execute("INSERT INTO assets (id, name, sku, role, kind, title, folder_id, created_by) VALUES (?,?,?,?,?,?,?,?)",
-                      [asset_id, name.strip(), sku, role, kind, title, folder_id, self.user])
-            self.record_event(c, "asset.create", "asset", asset_id, {"name": name, "sku": sku, "role": role})
+                      [asset_id, name.strip(), sku, role, kind, title, folder_id, self.project.user])
+            self.project.events.record(c, "asset.create", "asset", asset_id, {"name": name, "sku": sku, "role": role})
         return asset_id
 
     def add_version(self, asset_id: str, sha256: str, *, parent_id: str | None = None, message: str | None = None,
@@ -141,49 +118,34 @@ class LibraryAPI:
             number = c.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE asset_id = ?", [asset_id]).fetchone()[0]
             c.execute("INSERT INTO versions (id, asset_id, number, parent_id, sha256, message, author, source, run_id,"
                       " output_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                      [version_id, asset_id, number, parent_id, sha256, message, author or self.user, source, run_id, output_id])
-            self.record_event(c, f"version.{source}", "version", version_id,
+                      [version_id, asset_id, number, parent_id, sha256, message, author or self.project.user, source, run_id, output_id])
+            self.project.events.record(c, f"version.{source}", "version", version_id,
                               {"asset": asset_id, "number": number, "parent": parent_id, "run": run_id})
         return version_id
 
     def asset(self, ref: str) -> dict[str, Any]:
-        """One asset by id or exact name (an ambiguous name is an error listing the ids)."""
-        with self.ledger.connect() as con:
-            rows = _rows(con.execute(
-                "SELECT a.*, f.path AS folder FROM assets a LEFT JOIN folders f ON f.id = a.folder_id "
-                "WHERE (a.id = ? OR a.name = ?) AND a.retired_at IS NULL ORDER BY a.created_at", [ref, ref]))
-        if not rows:
-            raise NotFound(f"no asset {ref!r}")
-        if len(rows) > 1 and rows[0]["id"] != ref:
-            raise InvalidSpec(f"asset name {ref!r} is ambiguous: {', '.join(r['id'] for r in rows)}")
-        return rows[0]
+        """One asset by id or exact name (a name several assets share is an error listing their ids)."""
+        with self.project.ledger.connect() as con:
+            return q.resolve_asset(con, ref)
 
     def version(self, version_id: str) -> dict[str, Any]:
         """One version with its asset name and blob facts."""
-        with self.ledger.connect() as con:
-            rows = _rows(con.execute(
-                f"SELECT {_VERSION_COLS} FROM versions v JOIN assets a ON a.id = v.asset_id "
-                "LEFT JOIN blobs b ON b.sha256 = v.sha256 WHERE v.id = ?", [version_id]))
-        if not rows:
-            raise NotFound(f"no version {version_id!r}")
-        return rows[0]
+        with self.project.ledger.connect() as con:
+            return q.require_version(con, version_id)
 
     def versions(self, asset_ref: str) -> list[dict[str, Any]]:
         """Every version of an asset (by id or name), oldest first."""
-        asset_id = self.asset(asset_ref)["id"]
-        with self.ledger.connect() as con:
-            return _rows(con.execute(
-                f"SELECT {_VERSION_COLS} FROM versions v JOIN assets a ON a.id = v.asset_id "
-                "LEFT JOIN blobs b ON b.sha256 = v.sha256 WHERE v.asset_id = ? ORDER BY v.number", [asset_id]))
+        with self.project.ledger.connect() as con:
+            return q.versions_of(con, q.resolve_asset(con, asset_ref)["id"])
 
     def resolve_versions(self, ref: str) -> list[dict[str, Any]]:
         """Versions named by ``ref``: a version id, an asset id or name (its latest), or a SKU (latest of each
         reference asset of that SKU; outputs when it has no references)."""
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             if con.execute("SELECT 1 FROM versions WHERE id = ?", [ref]).fetchone():
-                return [self.version(ref)]
-            ids = [r[0] for r in con.execute(
-                "SELECT id FROM assets WHERE (id = ? OR name = ?) AND retired_at IS NULL ORDER BY created_at, id", [ref, ref]).fetchall()]
+                return [q.require_version(con, ref)]
+            asset = q.resolve_asset(con, ref, missing_ok=True)
+            ids = [asset["id"]] if asset else []
             if not ids:
                 by_sku = con.execute(
                     "SELECT id, role FROM assets WHERE lower(sku) = lower(?) AND retired_at IS NULL ORDER BY created_at, id",
@@ -195,127 +157,111 @@ class LibraryAPI:
             latest = [r[0] for r in con.execute(
                 "SELECT arg_max(id, number) FROM versions WHERE asset_id IN (SELECT unnest(?)) GROUP BY asset_id",
                 [ids]).fetchall()]
+            out = [q.require_version(con, v) for v in latest]
         order = {a: i for i, a in enumerate(ids)}
-        out = [self.version(v) for v in latest]
         return sorted(out, key=lambda v: order.get(v["asset_id"], 0))
 
     # -- search ---------------------------------------------------------------------------------------
     def assets(self, query: str | None = None, *, limit: int | None = None, offset: int = 0, order: str = "newest",
                **filters: Any) -> list[dict[str, Any]]:
         """Search the library; see :mod:`workbench.library.search` for the filters."""
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             return search_assets(con, {"query": query, **filters}, limit=limit, offset=offset, order=order)
 
     def count_assets(self, query: str | None = None, **filters: Any) -> int:
         """Number of assets matching the same filters as :meth:`assets`."""
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             return count_assets(con, {"query": query, **filters})
 
     # -- thumbnails -----------------------------------------------------------------------------------
     def thumbnail_path(self, sha256: str, size: int | None = None) -> Path:
         """Path of the cached thumbnail of blob ``sha256``, (re)built from the store when missing."""
-        size = size or int(self.settings.get("project.thumbnail_size"))
-        found = thumbnail_file(self.cache_dir, sha256, size)
+        size = size or int(self.project.settings.get("project.thumbnail_size"))
+        found = thumbnail_file(self.project.cache_dir, sha256, size)
         if found:
             return found
-        data, ext = make_thumbnail(self.store.get(sha256), size)
-        return write_thumbnail(self.cache_dir, sha256, size, data, ext)
+        data, ext = make_thumbnail(self.project.store.get(sha256), size)
+        return write_thumbnail(self.project.cache_dir, sha256, size, data, ext)
 
     def rebuild_thumbnails(self) -> int:
         """Rebuild every image thumbnail from the store; return how many were written."""
-        size = int(self.settings.get("project.thumbnail_size"))
-        with self.ledger.connect() as con:
+        size = int(self.project.settings.get("project.thumbnail_size"))
+        with self.project.ledger.connect() as con:
             shas = [r[0] for r in con.execute("SELECT sha256 FROM blobs WHERE kind = 'image'").fetchall()]
         for sha in shas:
             for ext in THUMB_EXTENSIONS:
-                thumbnail_path(self.cache_dir, sha, size, ext).unlink(missing_ok=True)
+                thumbnail_path(self.project.cache_dir, sha, size, ext).unlink(missing_ok=True)
             self.thumbnail_path(sha, size)
         return len(shas)
 
     # -- folders & collections --------------------------------------------------------------------------
     def folders(self) -> list[dict[str, Any]]:
         """Virtual folders with the number of assets directly in each."""
-        with self.ledger.connect() as con:
-            return _rows(con.execute(
-                "SELECT f.id, f.path, f.parent_id, count(a.id) AS count FROM folders f LEFT JOIN assets a ON "
-                "a.folder_id = f.id AND a.retired_at IS NULL WHERE f.retired_at IS NULL GROUP BY ALL ORDER BY f.path"))
+        with self.project.ledger.connect() as con:
+            return q.rows(con, "SELECT f.id, f.path, f.parent_id, count(a.id) AS count FROM folders f LEFT JOIN assets a "
+                               "ON a.folder_id = f.id AND a.retired_at IS NULL WHERE f.retired_at IS NULL GROUP BY ALL "
+                               "ORDER BY f.path")
 
     def move_to_folder(self, asset_refs: list[str], path: str) -> int:
         """Put assets in the virtual folder ``path`` (created if needed); files are never touched."""
         ids = [self.asset(r)["id"] for r in asset_refs]
-        with self.ledger.connect(write=True) as con:
+        with self.project.ledger.connect(write=True) as con:
             folder_id = ensure_folder(con, path)
             con.execute("UPDATE assets SET folder_id = ? WHERE id IN (SELECT unnest(?))", [folder_id, ids])
-            self.record_event(con, "folder.move", "folder", folder_id, {"assets": ids})
+            self.project.events.record(con, "folder.move", "folder", folder_id, {"assets": ids})
         return len(ids)
 
     def create_collection(self, name: str, *, filter: dict[str, Any] | None = None,
                           description: str | None = None, assets: list[str] | None = None) -> str:
         """Create a static collection (optionally with ``assets``) or a dynamic one from a saved ``filter``."""
         ids = [self.asset(r)["id"] for r in assets or []]
-        with self.ledger.connect(write=True) as con:
-            coll_id = _coll.create_collection(con, name, self.user, filter=filter, description=description)
+        with self.project.ledger.connect(write=True) as con:
+            coll_id = _coll.create_collection(con, name, self.project.user, filter=filter, description=description)
             if ids:
                 if filter:
                     raise InvalidSpec("a dynamic collection's members come from its filter; don't pass assets")
-                _coll.add_members(con, coll_id, ids, self.user)
-            self.record_event(con, "collection.create", "collection", coll_id, {"name": name, "filter": filter})
+                _coll.add_members(con, coll_id, ids, self.project.user)
+            self.project.events.record(con, "collection.create", "collection", coll_id, {"name": name, "filter": filter})
         return coll_id
 
     def add_to_collection(self, name: str, asset_refs: list[str]) -> int:
         """Add assets to a static collection; return how many were new."""
         ids = [self.asset(r)["id"] for r in asset_refs]
-        with self.ledger.connect(write=True) as con:
+        with self.project.ledger.connect(write=True) as con:
             coll_id, kind, _ = _coll.collection_row(con, name)
             if kind != "static":
                 raise InvalidSpec(f"collection {name!r} is dynamic (a saved filter); edit its filter instead")
-            added = _coll.add_members(con, coll_id, ids, self.user)
-            self.record_event(con, "collection.add", "collection", coll_id, {"assets": ids})
+            added = _coll.add_members(con, coll_id, ids, self.project.user)
+            self.project.events.record(con, "collection.add", "collection", coll_id, {"assets": ids})
         return added
 
     def remove_from_collection(self, name: str, asset_refs: list[str]) -> int:
         """Remove assets from a static collection (the membership is stamped, not deleted)."""
         ids = [self.asset(r)["id"] for r in asset_refs]
-        with self.ledger.connect(write=True) as con:
+        with self.project.ledger.connect(write=True) as con:
             coll_id, _, _ = _coll.collection_row(con, name)
             removed = _coll.remove_members(con, coll_id, ids)
-            self.record_event(con, "collection.remove", "collection", coll_id, {"assets": ids})
+            self.project.events.record(con, "collection.remove", "collection", coll_id, {"assets": ids})
         return removed
 
     def collections(self) -> list[dict[str, Any]]:
         """Collections with kind, saved filter and member count."""
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             return _coll.list_collections(con)
 
     # -- tags, fields, notes --------------------------------------------------------------------------
     def add_tags(self, target_kind: str, target_id: str, tags: list[dict[str, Any] | str], source: str = "user",
                  con: duckdb.DuckDBPyConnection | None = None) -> int:
         """Attach tags (``{"tag", "confidence", "region"}`` or plain strings) to an asset or version."""
-        if target_kind not in ("asset", "version"):
-            raise InvalidSpec("tags attach to an 'asset' or a 'version'")
-        rows = []
-        for tag in tags:
-            spec = {"tag": tag} if isinstance(tag, str) else dict(tag)
-            name = str(spec.get("tag", "")).strip()
-            if not name:
-                raise InvalidSpec("empty tag")
-            conf = float(spec.get("confidence", 1.0))
-            if not 0.0 <= conf <= 1.0:
-                raise InvalidSpec(f"tag confidence must be within 0..1, got {conf}")
-            rows.append([new_id("tag"), target_kind, target_id, name, spec.get("source", source), conf,
-                         json.dumps(spec["region"]) if spec.get("region") else None])
         with self._unit(con) as c:
-            for row in rows:
-                c.execute("INSERT INTO tags (id, target_kind, target_id, tag, source, confidence, region) "
-                          "VALUES (?,?,?,?,?,?,?)", row)
-        return len(rows)
+            return insert_tags(c, target_kind, target_id, tags, source)
 
     def tags_of(self, target_kind: str, target_id: str) -> list[dict[str, Any]]:
         """Live tags of an asset or version, highest confidence first."""
-        with self.ledger.connect() as con:
-            return _rows(con.execute(
-                "SELECT tag, source, confidence, region, created_at FROM tags WHERE target_kind = ? AND target_id = ? "
-                "AND retired_at IS NULL ORDER BY confidence DESC, tag", [target_kind, target_id]))
+        with self.project.ledger.connect() as con:
+            return q.rows(con, "SELECT tag, source, confidence, region, created_at FROM tags WHERE target_kind = ? "
+                               "AND target_id = ? AND retired_at IS NULL ORDER BY confidence DESC, tag",
+                          [target_kind, target_id])
 
     def set_field(self, asset_ref: str, key: str, value: Any, type: str | None = None) -> None:
         """Set a typed custom field (text, number, date, bool) on an asset; the newest value wins."""
@@ -328,15 +274,15 @@ class LibraryAPI:
                 value = float(value)
             except (TypeError, ValueError) as exc:
                 raise InvalidSpec(f"field {key!r} is a number, got {value!r}") from exc
-        with self.ledger.connect(write=True) as con:
+        with self.project.ledger.connect(write=True) as con:
             con.execute("INSERT INTO asset_fields (asset_id, key, type, value, set_by) VALUES (?,?,?,?,?)",
-                        [asset_id, key, kind, json.dumps(value), self.user])
-            self.record_event(con, "field.set", "asset", asset_id, {"key": key})
+                        [asset_id, key, kind, json.dumps(value), self.project.user])
+            self.project.events.record(con, "field.set", "asset", asset_id, {"key": key})
 
     def fields(self, asset_ref: str) -> dict[str, Any]:
         """Custom fields of an asset, newest value per key."""
         asset_id = self.asset(asset_ref)["id"]
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             rows = con.execute("SELECT key, arg_max(value, set_at) FROM asset_fields WHERE asset_id = ? GROUP BY key",
                                [asset_id]).fetchall()
         return {k: json.loads(v) for k, v in rows}
@@ -345,21 +291,50 @@ class LibraryAPI:
         """Attach a note to an asset; return its id."""
         asset_id = self.asset(asset_ref)["id"]
         note_id = new_id("note")
-        with self.ledger.connect(write=True) as con:
-            con.execute("INSERT INTO notes (id, asset_id, body, author) VALUES (?,?,?,?)", [note_id, asset_id, body, self.user])
+        with self.project.ledger.connect(write=True) as con:
+            con.execute("INSERT INTO notes (id, asset_id, body, author) VALUES (?,?,?,?)", [note_id, asset_id, body, self.project.user])
         return note_id
 
     def notes(self, asset_ref: str) -> list[dict[str, Any]]:
         """Notes on an asset, oldest first."""
         asset_id = self.asset(asset_ref)["id"]
-        with self.ledger.connect() as con:
-            return _rows(con.execute("SELECT id, body, author, created_at FROM notes WHERE asset_id = ? ORDER BY created_at",
-                                     [asset_id]))
+        with self.project.ledger.connect() as con:
+            return q.rows(con, "SELECT id, body, author, created_at FROM notes WHERE asset_id = ? ORDER BY created_at",
+                          [asset_id])
+
+    # -- auto-tagging ---------------------------------------------------------------------------------
+    def autotag(self, version_id: str, taggers: list[Any] | None = None) -> dict[str, Any]:
+        """Run the tagger plugins on a version and record their tags (source = tagger name).
+
+        ``taggers`` names registered taggers or passes tagger instances; default: settings
+        ``[tagging] taggers``, else every registered one. Ingest and commit call this.
+        """
+        return autotag(self.project, version_id, taggers)
+
+    def autotag_many(self, version_ids: list[str], taggers: list[Any] | None = None) -> list[dict[str, Any]]:
+        """:meth:`autotag` for a batch (e.g. after an ingest); one result per version, failures recorded."""
+        out = []
+        for vid in version_ids:
+            try:
+                out.append(self.autotag(vid, taggers))
+            except WorkbenchError as exc:
+                out.append({"version_id": vid, "tags": [], "skipped": {}, "errors": {"*": str(exc)}})
+        return out
+
+    def autotag_quietly(self, version_id: str) -> None:
+        """:meth:`autotag`, recording a failure as a ``tag.error`` event instead of raising (after a commit
+        that already landed, tagging must not look like the commit failed)."""
+        try:
+            self.autotag(version_id)
+        except WorkbenchError as exc:
+            _log.warning("auto-tagging %s failed: %s", version_id, exc)
+            with self.project.ledger.connect(write=True) as con:
+                self.project.events.record(con, "tag.error", "version", version_id, {"error": str(exc)})
 
     # -- integrity ------------------------------------------------------------------------------------
     def verify(self, rehash: bool = True) -> VerifyReport:
         """Check that the ledger and the store agree (see :mod:`workbench.library.verify`)."""
-        return verify(self, rehash=rehash)  # type: ignore[arg-type]
+        return verify(self.project, rehash=rehash)
 
     def blob_sha(self, data: bytes) -> str:
         """The name ``data`` would have in the store."""

@@ -1,10 +1,10 @@
 """Auto-tagging: run every available tagger plugin on a version and record its tags.
 
-``wb.autotag(version_id)`` decodes the version once (downscaled to the largest ``max_side`` any tagger
+``wb.library.autotag(version_id)`` decodes the version once (downscaled to the largest ``max_side`` any tagger
 wants), builds a :class:`~workbench.plugins.tagger.TagContext` from the ledger (asset, SKU, and the run's
 prompt, variables, engine and params when the version was generated), runs the taggers named in settings
 ``[tagging] taggers`` (default: every registered one), skips those that report themselves unavailable
-(an unset API key) and records each tag through ``wb.add_tags`` with the tagger's name as source. A tagger
+(an unset API key) and records each tag (:func:`workbench.library.tags.insert_tags`) with the tagger's name as source. A tagger
 that fails is recorded as a ``tag.error`` event and the others still run: tagging never blocks a commit.
 """
 
@@ -16,36 +16,37 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import WorkbenchError, redact
+from ..ledger import queries as q
 from ..plugins import registry
 from ..plugins.tagger import Tag, TagContext, Tagger
-from ._rows import fetch_one, require_version
+from .tags import insert_tags
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["autotag", "load_taggers"]
 
-_log = logging.getLogger("workbench.review.tagging")
+_log = logging.getLogger("workbench.library.tagging")
 
 
-def load_taggers(wb: Workbench, names: Sequence[str | Tagger] | None = None) -> list[Tagger]:
+def load_taggers(project: Project, names: Sequence[str | Tagger] | None = None) -> list[Tagger]:
     """Instantiate the taggers ``names`` (default: settings ``tagging.taggers``, else all registered).
 
     Items may also be tagger instances (a notebook's own tagger, or a test's), used as they are.
     """
-    wanted = names or wb.settings.get("tagging.taggers") or registry.names("tagger")
+    wanted = names or project.settings.get("tagging.taggers") or registry.names("tagger")
     out = []
     for item in wanted:
         if isinstance(item, Tagger):
             out.append(item)
             continue
         cls = registry.load("tagger", item)
-        out.append(cls(wb.settings.get(f"tagging.{item}") or {}))
+        out.append(cls(project.settings.get(f"tagging.{item}") or {}))
     return out
 
 
 def _context(con: Any, version: dict[str, Any]) -> TagContext:
-    run = fetch_one(con, "SELECT * FROM runs WHERE id = ?", [version["run_id"]]) if version.get("run_id") else None
+    run = q.row(con, "SELECT * FROM runs WHERE id = ?", [version["run_id"]]) if version.get("run_id") else None
 
     def js(v: Any) -> Any:
         return json.loads(v) if isinstance(v, str) else (v or {})
@@ -60,20 +61,20 @@ def _context(con: Any, version: dict[str, Any]) -> TagContext:
     )
 
 
-def autotag(wb: Workbench, version_id: str, taggers: Sequence[str | Tagger] | None = None) -> dict[str, Any]:
+def autotag(project: Project, version_id: str, taggers: Sequence[str | Tagger] | None = None) -> dict[str, Any]:
     """Tag ``version_id`` with every available tagger; return ``{"tags": [...], "skipped": {...}, "errors": {...}}``."""
     from ..imaging.load import load_image
 
-    with wb.ledger.connect() as con:
-        version = require_version(con, version_id)
+    with project.ledger.connect() as con:
+        version = q.require_version(con, version_id)
         context = _context(con, version)
-    instances = load_taggers(wb, taggers)
+    instances = load_taggers(project, taggers)
     skipped = {t.name: reason for t in instances if (reason := t.unavailable_reason())}
     runnable = [t for t in instances if t.name not in skipped]
     found: list[tuple[str, Tag]] = []
     errors: dict[str, str] = {}
     if runnable:
-        image = load_image(wb.store.get(version["sha256"]), max_side=max(t.max_side for t in runnable))
+        image = load_image(project.store.get(version["sha256"]), max_side=max(t.max_side for t in runnable))
         for tagger in runnable:
             copy = image
             if max(image.size) > tagger.max_side:
@@ -86,15 +87,15 @@ def autotag(wb: Workbench, version_id: str, taggers: Sequence[str | Tagger] | No
             except Exception as exc:  # a third-party tagger's bug must not block the commit
                 _log.warning("tagger %s failed on %s: %r", tagger.name, version_id, exc)
                 errors[tagger.name] = redact(f"{type(exc).__name__}: {exc}")
-    with wb.ledger.connect(write=True) as con:
+    with project.ledger.connect(write=True) as con:
         by_source: dict[str, list[dict[str, Any]]] = {}
         for source, tag in found:
             by_source.setdefault(source, []).append(tag.to_dict())
         for source, tags in by_source.items():
-            wb.add_tags("version", version_id, tags, source=source, con=con)
+            insert_tags(con, "version", version_id, tags, source=source)
         for name, message in errors.items():
-            wb.record_event(con, "tag.error", "version", version_id, {"tagger": name, "error": message})
-        wb.record_event(con, "tag.auto", "version", version_id,
+            project.events.record(con, "tag.error", "version", version_id, {"tagger": name, "error": message})
+        project.events.record(con, "tag.auto", "version", version_id,
                         {"count": len(found), "taggers": [t.name for t in runnable], "skipped": skipped})
     return {"version_id": version_id, "tags": [{**t.to_dict(), "source": s} for s, t in found],
             "skipped": skipped, "errors": errors}

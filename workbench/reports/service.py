@@ -1,8 +1,9 @@
-"""The ``Workbench`` mixin for this area: Reports: the savings report and ledger facts behind it.
+"""The reports service: the savings report and the ledger facts behind it.
 
-``wb.report_facts()`` gives the plain figures (dicts/lists), ``wb.report_frames()`` the same as pandas
-DataFrames for notebooks, ``wb.savings()`` the comparison against the project's ``[cost_model]``, and
-``wb.savings_report(out, fmt)`` renders HTML or PDF. All reads happen in one short read-only unit of work.
+``Reports(project)``: ``wb.reports.facts()`` gives the plain figures (dicts/lists), ``.frames()`` the same
+as pandas DataFrames for notebooks, ``.savings()`` the comparison against the project's ``[cost_model]``,
+``.figures()`` everything JSON-ready, and ``.render(out, fmt)`` (the notebook verb
+``wb.savings_report``) writes HTML or PDF. All reads happen in one short read-only unit of work.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -18,7 +19,10 @@ from ..errors import InvalidSpec, LedgerError
 from .facts import collect_facts, facts_frames
 from .savings import CostModel, Savings, compute_savings
 
-__all__ = ["ReportsAPI", "jsonable"]
+if TYPE_CHECKING:
+    from ..project import Project
+
+__all__ = ["Reports", "jsonable"]
 
 FORMATS = ("html", "pdf")
 
@@ -34,28 +38,30 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-class ReportsAPI:
-    """Methods mixed into :class:`workbench.Workbench`; they use ``self.ledger``, ``self.store``, ``self.settings``."""
+class Reports:
+    """Savings and ledger facts of one project (``wb.reports``)."""
 
-    ledger: Any
-    settings: Any
-    root: Path
+    def __init__(self, project: Project) -> None:
+        self.project = project
 
-    def report_facts(self) -> dict[str, Any]:
+    def __repr__(self) -> str:
+        return f"<Reports {self.project.root}>"
+
+    def facts(self) -> dict[str, Any]:
         """Ledger facts: ``totals`` plus ``per_asset``, ``per_sku``, ``per_channel``, ``per_recipe``, ``per_engine``."""
         try:
-            with self.ledger.connect(write=False) as con:
+            with self.project.ledger.connect(write=False) as con:
                 return collect_facts(con)
         except duckdb.Error as exc:
             raise LedgerError(f"could not read report facts: {str(exc).splitlines()[0]}") from exc
 
-    def report_frames(self) -> dict[str, Any]:
+    def frames(self) -> dict[str, Any]:
         """The facts as pandas DataFrames keyed like :meth:`report_facts` (``totals`` is one row)."""
-        return facts_frames(self.report_facts())
+        return facts_frames(self.facts())
 
     def cost_model(self, overrides: dict[str, Any] | None = None) -> CostModel:
         """The traditional production model: the project's ``[cost_model]`` settings, then ``overrides``."""
-        table = dict(self.settings.get("cost_model") or {})
+        table = dict(self.project.settings.get("cost_model") or {})
         table.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return CostModel.from_settings(table)
 
@@ -64,16 +70,16 @@ class ReportsAPI:
 
         ``cost_model`` overrides settings keys for this call only (what-if figures; nothing is saved).
         """
-        facts = facts if facts is not None else self.report_facts()
+        facts = facts if facts is not None else self.facts()
         return compute_savings(facts["totals"], self.cost_model(cost_model))
 
-    def savings_figures(self, cost_model: dict[str, Any] | None = None) -> dict[str, Any]:
+    def figures(self, cost_model: dict[str, Any] | None = None) -> dict[str, Any]:
         """Everything the report shows, JSON-ready: ``{"project", "savings", "facts"}``."""
-        facts = self.report_facts()
-        return jsonable({"project": self._report_project_name(),
+        facts = self.facts()
+        return jsonable({"project": self.project.name,
                          "savings": self.savings(facts, cost_model).to_dict(), "facts": facts})
 
-    def savings_report(self, out: str | os.PathLike[str] | None = None, fmt: str | None = None,
+    def render(self, out: str | os.PathLike[str] | None = None, fmt: str | None = None,
                        cost_model: dict[str, Any] | None = None) -> Any:
         """Render the savings report.
 
@@ -89,9 +95,9 @@ class ReportsAPI:
             raise InvalidSpec(f"unknown report format {fmt!r}; use one of: {', '.join(FORMATS)}")
         from .render import render_html, render_pdf
 
-        facts = self.report_facts()
+        facts = self.facts()
         savings = self.savings(facts, cost_model)
-        project = self._report_project_name()
+        project = self.project.name
         body: str | bytes = (render_html(facts, savings, project) if fmt == "html"
                              else render_pdf(facts, savings, project))
         if out is None:
@@ -105,6 +111,3 @@ class ReportsAPI:
             tmp.write_bytes(body)
         tmp.replace(path)
         return path
-
-    def _report_project_name(self) -> str:
-        return str(self.settings.get("project.name") or self.root.name)

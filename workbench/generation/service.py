@@ -1,8 +1,8 @@
-"""The ``Workbench`` mixin for generation: recipes, sweep plans, the runner, the run ledger and grids.
+"""The generation service: recipes, sweep plans, the runner, the run ledger, grids and reproduce.
 
-Typical use::
+``Generation(project, library)``: the library resolves references. Typical use::
 
-    wb.add_recipe("hero", "{{ title }} on a {{ background }} background, {{ season }} light",
+    wb.generation.add_recipe("hero", "{{ title }} on a {{ background }} background, {{ season }} light",
                   variables={"background": "white", "season": "spring"}, defaults={"aspect": "4:5"})
     plan = wb.plan(recipe="hero", refs=["SKU-1001"], seeds=[1, 2], variables={"background": ["white", "oak"]})
     plan.count, plan.estimated_cost_usd        # 4 runs, nothing sent yet
@@ -15,50 +15,40 @@ not installed as an entry point (or a test's engine) runs through the same runne
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound
 from ..plugins.engine import Engine
+from ..sync import run_sync
 from .engines import EnginePool
 from .grid import Grid, build_grid
 from .recipes import Recipe, dump_recipe_file, get_recipe, list_recipes, load_recipe_file, save_recipe
+from .reproduce import reproduce
 from .retry import RetryPolicy
 from .runner import CancelToken, Runner, RunReport, load_runs
 from .sweeps import SweepPlan, build_plan, plan_from_ledger
 
 if TYPE_CHECKING:
-    from ..ledger.connection import Ledger
-    from ..settings import Settings
-    from ..store import ObjectStore
+    from ..library.service import Library
+    from ..project import Project
 
-__all__ = ["GenerationAPI"]
+__all__ = ["MARKS", "Generation"]
 
-T = TypeVar("T")
 MARKS = ("pick", "reject", "clear")
 
 
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion from sync code, even inside Jupyter where a loop is already running."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbench-generate") as ex:
-        return ex.submit(asyncio.run, coro).result()
+class Generation:
+    """Recipes, sweeps and runs of one project (``wb.generation``)."""
 
+    def __init__(self, project: Project, library: Library) -> None:
+        self.project = project
+        self.library = library
 
-class GenerationAPI:
-    """Methods mixed into :class:`workbench.Workbench`; they use ``self.ledger``, ``self.store``, ``self.settings``."""
-
-    ledger: Ledger
-    store: ObjectStore
-    settings: Settings
-    user: str
+    def __repr__(self) -> str:
+        return f"<Generation {self.project.root}>"
 
     # -- recipes ---------------------------------------------------------------------------------------
     def add_recipe(self, name: str, template: str, *, negative: str | None = None,
@@ -69,7 +59,7 @@ class GenerationAPI:
         ``variables`` maps names to defaults (a list default is a sweep axis); ``defaults`` holds engine
         parameters (``engine``/``engines``, ``model``/``models``, ``aspect``, ``size``, ``n``, ``seed``/``seeds``).
         """
-        return save_recipe(self, name, template, negative=negative, variables=variables,  # type: ignore[arg-type]
+        return save_recipe(self.project, name, template, negative=negative, variables=variables,
                            defaults=defaults, description=description)
 
     def import_recipe(self, path: str | Path) -> Recipe:
@@ -84,15 +74,15 @@ class GenerationAPI:
 
     def recipe(self, name: str, version: int | None = None) -> Recipe:
         """Recipe ``name`` at ``version`` (latest when None); ``"name@2"`` works too. :class:`NotFound` if absent."""
-        return get_recipe(self, name, version)  # type: ignore[arg-type]
+        return get_recipe(self.project, name, version)
 
     def recipes(self) -> list[dict[str, Any]]:
         """The latest version of each recipe (dicts with ``versions``: how many exist)."""
-        return list_recipes(self)  # type: ignore[arg-type]
+        return list_recipes(self.project)
 
     # -- planning and running --------------------------------------------------------------------------
     def _engine_pool(self, engines_override: Mapping[str, Engine | type[Engine]] | None) -> EnginePool:
-        return EnginePool(self.settings, engines_override)
+        return EnginePool(self.project.settings, engines_override)
 
     def plan(
         self,
@@ -121,10 +111,14 @@ class GenerationAPI:
         ``engines``: names, optionally ``engine:model``; ``models`` crosses with engines given without one;
         ``variables``: name → value or list of values (an axis).
         """
-        return build_plan(self, self._engine_pool(engines_override), prompt=prompt, recipe=recipe,  # type: ignore[arg-type]
+        return build_plan(self.project, self.library, self._engine_pool(engines_override), prompt=prompt, recipe=recipe,
                           refs=refs, engines=engines, models=models, seeds=seeds, variables=variables,
                           aspect=aspect, size=size, n=n, negative=negative, strength=strength, extras=extras,
                           name=name, force=force)
+
+    def resume_plan(self, sweep_id: str, *, force: bool = False) -> SweepPlan:
+        """The plan that resumes sweep ``sweep_id``: its runs that did not succeed, rebuilt from the ledger."""
+        return plan_from_ledger(self.project, sweep_id, force=force)
 
     async def agenerate(
         self,
@@ -150,7 +144,7 @@ class GenerationAPI:
         if resume is not None:
             if plan is not None or plan_kwargs:
                 raise InvalidSpec("resume= takes no plan or sweep arguments: it re-runs the stored sweep")
-            plan = plan_from_ledger(self, resume, force=bool(force))  # type: ignore[arg-type]
+            plan = self.resume_plan(resume, force=bool(force))
         elif plan is None:
             plan = self.plan(force=bool(force), engines_override=engines_override, **plan_kwargs)
         elif plan_kwargs:
@@ -160,7 +154,7 @@ class GenerationAPI:
         if max_cost_usd is not None and plan.estimated_cost_usd > max_cost_usd:
             raise InvalidSpec(f"the sweep's estimated cost ${plan.estimated_cost_usd:.2f} is above the cap "
                               f"${max_cost_usd:.2f} ({plan.count} runs)")
-        runner = Runner(self, self._engine_pool(engines_override), policy=retry, force=plan.force,  # type: ignore[arg-type]
+        runner = Runner(self.project, self._engine_pool(engines_override), policy=retry, force=plan.force,
                         cancel=cancel, on_progress=on_progress, progress=progress)
         return await runner.run(plan)
 
@@ -193,16 +187,16 @@ class GenerationAPI:
         sql = "SELECT id FROM runs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             ids = [r[0] for r in con.execute(sql, params).fetchall()]
-        return load_runs(self, ids)  # type: ignore[arg-type]
+        return load_runs(self.project, ids)
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run with its outputs, retry log, references and params. :class:`NotFound` if absent."""
-        found = load_runs(self, [run_id])  # type: ignore[arg-type]
+        found = load_runs(self.project, [run_id])
         if not found:
             raise NotFound(f"unknown run {run_id!r}")
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             row = con.execute("SELECT params, reference_versions, reference_blobs, negative_prompt, retry_log, "
                               "input_tokens, output_tokens, provider_request_id, model_version, template, recipe_id "
                               "FROM runs WHERE id = ?", [run_id]).fetchone()
@@ -216,12 +210,12 @@ class GenerationAPI:
     def outputs(self, run_or_sweep: str) -> list[dict[str, Any]]:
         """Outputs of a run (``run_…``) or of every run of a sweep (``swp_…``), with their latest mark."""
         column = "sweep_id" if run_or_sweep.startswith("swp_") else "id"
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             ids = [r[0] for r in con.execute(f"SELECT id FROM runs WHERE {column} = ? ORDER BY id",
                                              [run_or_sweep]).fetchall()]
         if not ids:
             raise NotFound(f"no run or sweep {run_or_sweep!r}")
-        return [dict(o, run_id=r["id"]) for r in load_runs(self, ids) for o in r["outputs"]]  # type: ignore[arg-type]
+        return [dict(o, run_id=r["id"]) for r in load_runs(self.project, ids) for o in r["outputs"]]
 
     def mark_output(self, output_id: str, mark: str = "pick", rating: int | None = None,
                     note: str | None = None) -> dict[str, Any]:
@@ -233,12 +227,12 @@ class GenerationAPI:
             raise InvalidSpec(f"mark must be one of {MARKS}, not {mark!r}")
         if rating is not None and not (1 <= int(rating) <= 5):
             raise InvalidSpec(f"rating must be 1..5, not {rating}")
-        with self.ledger.connect(write=True) as con:
+        with self.project.ledger.connect(write=True) as con:
             if con.execute("SELECT 1 FROM run_outputs WHERE id = ?", [output_id]).fetchone() is None:
                 raise NotFound(f"unknown output {output_id!r}")
             con.execute("INSERT INTO output_marks (output_id, mark, rating, note, author) VALUES (?, ?, ?, ?, ?)",
-                        [output_id, mark, rating, note, self.user])
-            self.record_event(con, f"output.{mark}", "output", output_id,  # type: ignore[attr-defined]
+                        [output_id, mark, rating, note, self.project.user])
+            self.project.events.record(con, f"output.{mark}", "output", output_id,
                               {"rating": rating, "note": note})
             row = con.execute("SELECT id, run_id, sha256, mark, rating, note, marked_by FROM output_state "
                               "WHERE id = ?", [output_id]).fetchone()
@@ -252,4 +246,9 @@ class GenerationAPI:
         ``aspect``, ``status``. See :class:`~workbench.generation.grid.Grid` for the model UIs render;
         ``grid.to_png(path)`` draws a labelled contact sheet.
         """
-        return build_grid(self, target, rows=rows, cols=cols)  # type: ignore[arg-type]
+        return build_grid(self.project, target, rows=rows, cols=cols)
+
+    # -- reproduce ---------------------------------------------------------------------------------------
+    def reproduce(self, version_id: str, engine: Engine | None = None) -> dict[str, Any]:
+        """Re-run the request behind a generated version; ``match`` for deterministic engines, else ``drift``."""
+        return reproduce(self.project, version_id, engine=engine)

@@ -10,53 +10,37 @@ a perceptual-hash distance (0 = the same picture, > ~10 = visibly different). Th
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import io
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import imagehash
 from PIL import Image
 
 from ..errors import InvalidSpec, NotFound
 from ..ids import sha256_hex
+from ..ledger import queries as q
 from ..ledger.values import json_value
-from ..plugins import load
-from ..plugins.engine import Engine, EngineConfig, EngineRequest, ReferenceImage
-from ._rows import fetch_all, fetch_one, require_version
+from ..plugins.engine import Engine, EngineRequest, ReferenceImage
+from ..sync import run_sync
+from .engines import EnginePool
 
 if TYPE_CHECKING:
-    from ..project import Workbench
+    from ..project import Project
 
 __all__ = ["build_request", "reproduce"]
 
-T = TypeVar("T")
-
-
-
-def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run ``coro`` to completion, also from inside a running loop (a Jupyter kernel)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-def build_request(wb: Workbench, run: dict[str, Any]) -> EngineRequest:
+def build_request(project: Project, run: dict[str, Any]) -> EngineRequest:
     """The :class:`EngineRequest` a recorded ``runs`` row describes (reference bytes from the store)."""
     params = json_value(run.get("params"), {})
     blobs = json_value(run.get("reference_blobs"), [])
     versions = json_value(run.get("reference_versions"), [])
     refs = []
-    with wb.ledger.connect() as con:
-        facts = {r["sha256"]: r for r in fetch_all(
+    with project.ledger.connect() as con:
+        facts = {r["sha256"]: r for r in q.rows(
             con, "SELECT sha256, mime, width, height FROM blobs WHERE sha256 IN (SELECT unnest(?))", [list(blobs)])}
     for i, sha in enumerate(blobs):
         fact = facts.get(sha, {})
-        refs.append(ReferenceImage(sha256=sha, data=wb.store.get(sha), mime=fact.get("mime") or "image/png",
+        refs.append(ReferenceImage(sha256=sha, data=project.store.get(sha), mime=fact.get("mime") or "image/png",
                                    version_id=versions[i] if i < len(versions) else None,
                                    width=fact.get("width"), height=fact.get("height")))
     return EngineRequest(
@@ -66,31 +50,26 @@ def build_request(wb: Workbench, run: dict[str, Any]) -> EngineRequest:
     )
 
 
-def _engine(wb: Workbench, name: str) -> Engine:
-    cls = load("engine", name)
-    config = EngineConfig(name, wb.settings.get(f"engines.{name}") or {}, wb.settings.get(f"prices.{name}") or {})
-    return cls(config)
-
-
-def reproduce(wb: Workbench, version_id: str, engine: Engine | None = None) -> dict[str, Any]:
+def reproduce(project: Project, version_id: str, engine: Engine | None = None) -> dict[str, Any]:
     """Re-run the request behind ``version_id``; report ``match`` (deterministic) or ``drift`` (phash distance)."""
-    with wb.ledger.connect() as con:
-        version = require_version(con, version_id)
+    with project.ledger.connect() as con:
+        version = q.require_version(con, version_id)
         if not version.get("run_id"):
             raise InvalidSpec(f"{version_id} was not generated (source {version['source']}): nothing to reproduce")
-        run = fetch_one(con, "SELECT * FROM runs WHERE id = ?", [version["run_id"]])
+        run = q.row(con, "SELECT * FROM runs WHERE id = ?", [version["run_id"]])
         if run is None:
             raise NotFound(f"run {version['run_id']} of {version_id} is missing from the ledger")
-        out = fetch_one(con, "SELECT idx FROM run_outputs WHERE id = ?", [version["output_id"]]) \
+        out = q.row(con, "SELECT idx FROM run_outputs WHERE id = ?", [version["output_id"]]) \
             if version.get("output_id") else None
-    request = build_request(wb, run)
-    eng = engine or _engine(wb, run["engine"])
-    result = _run_sync(eng.generate(request))
+    request = build_request(project, run)
+    # the plugin opens its own HTTP client: no runner, no cache, no new run row
+    eng = engine or EnginePool(project.settings).for_planning(run["engine"])
+    result = run_sync(eng.generate(request))
     idx = out["idx"] if out else 0
     if not result.images or idx >= len(result.images):
         raise InvalidSpec(f"the engine returned {len(result.images)} image(s); output #{idx} cannot be compared")
     new = result.images[idx].data
-    original = wb.store.get(version["sha256"])
+    original = project.store.get(version["sha256"])
     deterministic = bool(getattr(eng, "deterministic", False))
     same = sha256_hex(new) == version["sha256"]
     drift = int(imagehash.phash(Image.open(io.BytesIO(original))) - imagehash.phash(Image.open(io.BytesIO(new))))
@@ -100,7 +79,7 @@ def reproduce(wb: Workbench, version_id: str, engine: Engine | None = None) -> d
               "verdict": ("reproduced exactly" if same else
                           ("NOT reproduced: a deterministic engine gave different bytes" if deterministic else
                            f"re-generated with perceptual drift {drift}"))}
-    with wb.ledger.connect(write=True) as con:
-        wb.record_event(con, "version.reproduce", "version", version_id,
+    with project.ledger.connect(write=True) as con:
+        project.events.record(con, "version.reproduce", "version", version_id,
                         {k: report[k] for k in ("run_id", "engine", "match", "drift", "new_sha256")})
     return report

@@ -1,37 +1,49 @@
-"""The ``Workbench`` mixin for the review area: commit, history, lineage, diff, reproduce, review states,
-comments and marks, auto-tagging, renditions and channel checks.
+"""The review service: commit, history, lineage, diff, review states, comments and marks, renditions and
+channel checks.
 
-Each method is a thin door onto one module of :mod:`workbench.review` (``commit``, ``history``, ``diff``,
-``reproduce``, ``states``, ``comments``, ``tagging``, ``renditions``/``crops``/``checks``); the modules hold
-the logic and open their own short ledger transactions. Every change records an event.
+``Review(project, library)``: commits create assets and versions through the library and auto-tag
+them. Each method is a thin door onto one module of :mod:`workbench.review` (``commit``, ``history``,
+``diff``, ``states``, ``comments``, ``renditions``/``crops``/``checks``); the modules hold the logic and
+open their own short ledger transactions. Every change records an event; state transitions are also
+emitted (``review.transition``) for subscribers such as the ``[review] notify`` tools, which run after
+the transition has committed.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidSpec, NotFound, WorkbenchError
+from ..errors import InvalidSpec, NotFound
+from ..ledger import queries as q
+from ..ledger.values import json_value
 from . import comments as _comments
 from . import states as _states
-from ._rows import fetch_all, fetch_one, require_version
 
-__all__ = ["ReviewAPI"]
+if TYPE_CHECKING:
+    from ..library.service import Library
+    from ..project import Project
 
-_log = logging.getLogger("workbench.review")
+__all__ = ["Review"]
+
 
 
 def _loads(row: dict[str, Any], *keys: str) -> dict[str, Any]:
     for key in keys:
-        if isinstance(row.get(key), str):
-            row[key] = json.loads(row[key])
+        row[key] = json_value(row.get(key))
     return row
 
 
-class ReviewAPI:
-    """Methods mixed into :class:`workbench.Workbench`; they use ``self.ledger``, ``self.store``, ``self.settings``."""
+class Review:
+    """Review, approval and renditions of one project (``wb.review``)."""
+
+    def __init__(self, project: Project, library: Library) -> None:
+        self.project = project
+        self.library = library
+
+    def __repr__(self) -> str:
+        return f"<Review {self.project.root}>"
 
     # -- commit / revert -------------------------------------------------------------------------------
     def commit(self, output_id: str | None = None, *, asset: str, message: str | None = None,
@@ -45,65 +57,49 @@ class ReviewAPI:
         """
         from .commit import commit
 
-        version_id = commit(self, output_id, asset=asset, message=message, parent=parent, data=data, path=path,
+        version_id = commit(self.library, output_id, asset=asset, message=message, parent=parent, data=data, path=path,
                             author=author, sku=sku)
         if autotag:
-            self._autotag_quietly(version_id)
+            self.library.autotag_quietly(version_id)
         return version_id
 
     def revert(self, asset: str, to: str, message: str | None = None) -> str:
         """Append a version of ``asset`` that reuses version ``to``'s bytes; return the new version id."""
         from .commit import revert
 
-        return revert(self, asset, to, message=message)
+        return revert(self.library, asset, to, message=message)
 
     # -- history, lineage, diff, reproduce ----------------------------------------------------------------
     def history(self, asset: str, *, thumbnails: bool = True) -> list[dict[str, Any]]:
         """Versions of ``asset`` (newest first) with author, message, state, marks and thumbnail path."""
         from .history import history
 
-        return history(self, asset, thumbnails=thumbnails)
+        return history(self.library, asset, thumbnails=thumbnails)
 
     def lineage(self, version_id: str) -> dict[str, Any]:
         """The lineage graph of a version: ``{"root", "nodes", "edges"}`` (see :mod:`workbench.review.history`)."""
-        from .history import lineage
+        from ..lineage import graph
 
-        return lineage(self, version_id)
+        with self.project.ledger.connect() as con:
+            return graph(con, version_id)
 
     def diff(self, a: str, b: str, out: str | Path | None = None) -> dict[str, Any]:
         """Pixel and recipe diff of versions ``a`` and ``b``; the side-by-side PNG goes to ``out``."""
         from .diff import diff_versions
 
-        return diff_versions(self, a, b, out)
-
-    def reproduce(self, version_id: str, engine: Any = None) -> dict[str, Any]:
-        """Re-run the request behind a generated version; ``match`` for deterministic engines, else ``drift``."""
-        from .reproduce import reproduce
-
-        return reproduce(self, version_id, engine=engine)
+        return diff_versions(self.project, a, b, out)
 
     # -- review states ---------------------------------------------------------------------------------
     def _transition(self, version_id: str, action: str, note: str | None = None) -> dict[str, Any]:
-        rules = dict(self.settings.get("review") or {})
-        with self.ledger.connect(write=True) as con:
-            row = _states.transition(con, version_id, action, self.user, rules, note)
-            self.record_event(con, f"review.{action.replace('-', '_')}", "version", version_id,
+        rules = dict(self.project.settings.get("review") or {})
+        with self.project.ledger.connect(write=True) as con:
+            row = _states.transition(con, version_id, action, self.project.user, rules, note)
+            self.project.events.record(con, f"review.{action.replace('-', '_')}", "version", version_id,
                               {"from": row["from_state"], "to": row["to_state"], "note": note})
-        if row["to_state"] in ("approved", "published"):
-            self._notify_tools(version_id, rules.get("notify") or [])
+            # subscribers (the [review] notify tools) run once this transaction has committed
+            self.project.events.emit("review.transition", version_id=version_id, action=action,
+                             from_state=row["from_state"], to_state=row["to_state"])
         return row
-
-    def _notify_tools(self, version_id: str, tools: list[str]) -> None:
-        """Fire the project tools named in ``[review] notify`` (airtable, asana, monday, sheets) for a version
-        that was just approved or published. A tool failure is recorded as an event; the transition stands."""
-        export = getattr(self, "export", None)
-        for tool in tools:
-            try:
-                export(tool, versions=[version_id])  # type: ignore[misc]
-            except WorkbenchError as exc:
-                with self.ledger.connect(write=True) as con:
-                    self.record_event(con, "review.notify_failed", "version", version_id,
-                                      {"tool": tool, "error": str(exc)})
 
     def submit(self, version_id: str, note: str | None = None) -> dict[str, Any]:
         """draft/changes_requested → in_review."""
@@ -125,32 +121,32 @@ class ReviewAPI:
         """in_review → draft."""
         return self._transition(version_id, "withdraw", note)
 
-    def review_action(self, version_id: str, action: str, note: str | None = None) -> dict[str, Any]:
+    def act(self, version_id: str, action: str, note: str | None = None) -> dict[str, Any]:
         """Apply any review action by name (``submit``, ``approve``, ``request-changes``, ``publish``, ``withdraw``)."""
         return self._transition(version_id, action, note)
 
-    def review_state(self, version_id: str) -> dict[str, Any]:
+    def state(self, version_id: str) -> dict[str, Any]:
         """Current state, allowed next actions and the full transition log of a version."""
-        with self.ledger.connect() as con:
-            require_version(con, version_id)
+        with self.project.ledger.connect() as con:
+            q.require_version(con, version_id)
             state = _states.current_state(con, version_id)
-            log = fetch_all(con, "SELECT id, from_state, to_state, actor, note, created_at FROM reviews "
+            log = q.rows(con, "SELECT id, from_state, to_state, actor, note, created_at FROM reviews "
                                  "WHERE version_id = ? ORDER BY created_at, id", [version_id])
         return {"version_id": version_id, "state": state, "allowed": _states.allowed_actions(state), "log": log}
 
     def is_approved(self, version_id: str) -> bool:
         """Whether the version is approved or published (what export checks when approval is required)."""
-        with self.ledger.connect() as con:
+        with self.project.ledger.connect() as con:
             return _states.current_state(con, version_id) in ("approved", "published")
 
     # -- comments and marks ------------------------------------------------------------------------------
     def comment(self, version_id: str, body: str, *, region: Any = None, parent_id: str | None = None) -> dict[str, Any]:
         """Comment on a version, optionally pinned to a normalised box ``x,y,w,h`` or point ``x,y`` (0..1)."""
         box = _comments.normalise_region(region)
-        with self.ledger.connect(write=True) as con:
-            require_version(con, version_id)
-            row = _comments.add_comment(con, version_id, body, self.user, box, parent_id)
-            self.record_event(con, "review.comment", "version", version_id, {"comment_id": row["id"], "region": box})
+        with self.project.ledger.connect(write=True) as con:
+            q.require_version(con, version_id)
+            row = _comments.add_comment(con, version_id, body, self.project.user, box, parent_id)
+            self.project.events.record(con, "review.comment", "version", version_id, {"comment_id": row["id"], "region": box})
         return row
 
     def resolve_comment(self, comment_id: str) -> dict[str, Any]:
@@ -162,54 +158,25 @@ class ReviewAPI:
         return self._resolution(comment_id, False)
 
     def _resolution(self, comment_id: str, resolved: bool) -> dict[str, Any]:
-        with self.ledger.connect(write=True) as con:
-            row = _comments.set_resolved(con, comment_id, resolved, self.user)
-            self.record_event(con, "review.resolve" if resolved else "review.reopen", "comment", comment_id,
+        with self.project.ledger.connect(write=True) as con:
+            row = _comments.set_resolved(con, comment_id, resolved, self.project.user)
+            self.project.events.record(con, "review.resolve" if resolved else "review.reopen", "comment", comment_id,
                               {"version_id": row["version_id"]})
         return row
 
     def comments(self, version_id: str) -> list[dict[str, Any]]:
         """Comments of a version with their resolved flag, oldest first."""
-        with self.ledger.connect() as con:
-            require_version(con, version_id)
+        with self.project.ledger.connect() as con:
+            q.require_version(con, version_id)
             return _comments.list_comments(con, version_id)
 
     def mark(self, version_id: str, mark: str | None = None, rating: int | None = None) -> dict[str, Any]:
         """Set your ``select``/``alt``/``kill`` mark and/or 1..5 rating on a version."""
-        with self.ledger.connect(write=True) as con:
-            require_version(con, version_id)
-            row = _comments.mark_version(con, version_id, self.user, mark, rating)
-            self.record_event(con, "review.mark", "version", version_id, {"mark": row["mark"], "rating": row["rating"]})
+        with self.project.ledger.connect(write=True) as con:
+            q.require_version(con, version_id)
+            row = _comments.mark_version(con, version_id, self.project.user, mark, rating)
+            self.project.events.record(con, "review.mark", "version", version_id, {"mark": row["mark"], "rating": row["rating"]})
         return row
-
-    # -- tagging --------------------------------------------------------------------------------------------
-    def autotag(self, version_id: str, taggers: list[Any] | None = None) -> dict[str, Any]:
-        """Run the tagger plugins on a version and record their tags (source = tagger name).
-
-        ``taggers`` names registered taggers or passes tagger instances; default: settings
-        ``[tagging] taggers``, else every registered one. This is the hook ingest and commit call.
-        """
-        from .tagging import autotag
-
-        return autotag(self, version_id, taggers)
-
-    def autotag_many(self, version_ids: list[str], taggers: list[Any] | None = None) -> list[dict[str, Any]]:
-        """:meth:`autotag` for a batch (e.g. after an ingest); one result per version, failures recorded."""
-        out = []
-        for vid in version_ids:
-            try:
-                out.append(self.autotag(vid, taggers))
-            except WorkbenchError as exc:
-                out.append({"version_id": vid, "tags": [], "skipped": {}, "errors": {"*": str(exc)}})
-        return out
-
-    def _autotag_quietly(self, version_id: str) -> None:
-        try:
-            self.autotag(version_id)
-        except WorkbenchError as exc:  # a tagging failure must not undo a commit that already landed
-            _log.warning("auto-tagging %s failed: %s", version_id, exc)
-            with self.ledger.connect(write=True) as con:
-                self.record_event(con, "tag.error", "version", version_id, {"error": str(exc)})
 
     # -- renditions and checks --------------------------------------------------------------------------
     def render(self, version_ref: str, presets: list[str] | None = None, *, workers: int = 1) -> list[dict[str, Any]]:
@@ -220,16 +187,16 @@ class ReviewAPI:
         """
         from .renditions import render_versions
 
-        ids = [v["id"] for v in self.resolve_versions(version_ref)]
-        return render_versions(self, ids, presets, workers=workers)
+        ids = [v["id"] for v in self.library.resolve_versions(version_ref)]
+        return render_versions(self.project, ids, presets, workers=workers)
 
     crop = render
 
     def renditions(self, version_id: str | None = None) -> list[dict[str, Any]]:
         """Rendition rows (of one version, or all), newest first, each with its latest check."""
         where, params = ("WHERE r.version_id = ?", [version_id]) if version_id else ("", [])
-        with self.ledger.connect() as con:
-            rows = fetch_all(con, "SELECT r.*, c.id AS check_id, c.passed, c.report, c.overridden_by, c.override_reason "
+        with self.project.ledger.connect() as con:
+            rows = q.rows(con, "SELECT r.*, c.id AS check_id, c.passed, c.report, c.overridden_by, c.override_reason "
                              "FROM renditions r LEFT JOIN (SELECT * FROM checks QUALIFY row_number() OVER "
                              "(PARTITION BY rendition_id ORDER BY created_at DESC, id DESC) = 1) c "
                              f"ON c.rendition_id = r.id {where} ORDER BY r.created_at DESC, r.id DESC", params)
@@ -237,11 +204,11 @@ class ReviewAPI:
 
     def rendition(self, rendition_id: str) -> dict[str, Any]:
         """One rendition with its checks (newest first)."""
-        with self.ledger.connect() as con:
-            row = fetch_one(con, "SELECT * FROM renditions WHERE id = ?", [rendition_id])
+        with self.project.ledger.connect() as con:
+            row = q.row(con, "SELECT * FROM renditions WHERE id = ?", [rendition_id])
             if row is None:
                 raise NotFound(f"unknown rendition {rendition_id!r}")
-            checks = fetch_all(con, "SELECT * FROM checks WHERE rendition_id = ? ORDER BY created_at DESC, id DESC",
+            checks = q.rows(con, "SELECT * FROM checks WHERE rendition_id = ? ORDER BY created_at DESC, id DESC",
                                [rendition_id])
         row = _loads(row, "crop", "preset_spec", "warnings")
         row["checks"] = [_loads(c, "report") for c in checks]
@@ -252,51 +219,42 @@ class ReviewAPI:
         """Accept a failed check anyway, recording who and why; the rendition then counts as ok."""
         if not reason or not reason.strip():
             raise InvalidSpec("an override needs a reason")
-        with self.ledger.connect(write=True) as con:
-            row = fetch_one(con, "SELECT * FROM checks WHERE id = ?", [check_id])
+        with self.project.ledger.connect(write=True) as con:
+            row = q.row(con, "SELECT * FROM checks WHERE id = ?", [check_id])
             if row is None:
                 raise NotFound(f"unknown check {check_id!r}")
             con.execute("UPDATE checks SET overridden_by = ?, override_reason = ? WHERE id = ?",
-                        [self.user, reason.strip(), check_id])
-            self.record_event(con, "check.override", "check", check_id,
+                        [self.project.user, reason.strip(), check_id])
+            self.project.events.record(con, "check.override", "check", check_id,
                               {"rendition_id": row["rendition_id"], "reason": reason.strip(), "passed": row["passed"]})
-        return {**_loads(row, "report"), "overridden_by": self.user, "override_reason": reason.strip()}
+        return {**_loads(row, "report"), "overridden_by": self.project.user, "override_reason": reason.strip()}
 
     def recheck(self, rendition_id: str) -> dict[str, Any]:
         """Run the channel checks again on a stored rendition (e.g. after the rules changed); appends a check row."""
         from ..ids import new_id
         from .checks import check_rendition
+        from .crops import stored_subject_geometry
 
         row = self.rendition(rendition_id)
         crop, spec = row["crop"] or {}, row["preset_spec"] or {}
-        subject_out, touches = None, {}
-        box = (crop.get("subject") or {}).get("box")
-        if box and crop.get("window") and crop.get("source_size"):
-            sw, sh = crop["source_size"]
-            x0, y0 = crop["window"][0], crop["window"][1]
-            scale = float(crop["scale"])
-            subject_out = ((box[0] * sw - x0) * scale, (box[1] * sh - y0) * scale,
-                           (box[2] * sw - x0) * scale, (box[3] * sh - y0) * scale)
-            eps = 0.004
-            touches = {"left": box[0] <= eps, "top": box[1] <= eps, "right": box[2] >= 1 - eps,
-                       "bottom": box[3] >= 1 - eps}
-        passed, report = check_rendition(self.store.get(row["sha256"]), spec, subject_out=subject_out,
+        subject_out, touches = stored_subject_geometry(crop)
+        passed, report = check_rendition(self.project.store.get(row["sha256"]), spec, subject_out=subject_out,
                                          source_touches=touches)
         check_id = new_id("check")
         channel = str(spec.get("channel") or "web")
-        with self.ledger.connect(write=True) as con:
+        with self.project.ledger.connect(write=True) as con:
             con.execute("INSERT INTO checks (id, rendition_id, channel, passed, report) VALUES (?, ?, ?, ?, ?)",
                         [check_id, rendition_id, channel, passed, json.dumps(report)])
-            self.record_event(con, "check.rerun", "rendition", rendition_id, {"check_id": check_id, "passed": passed})
+            self.project.events.record(con, "check.rerun", "rendition", rendition_id, {"check_id": check_id, "passed": passed})
         return {"id": check_id, "rendition_id": rendition_id, "channel": channel, "passed": passed, "report": report}
 
     def rendition_ok(self, rendition_id: str) -> bool:
         """Whether the rendition's latest check passed or was overridden (what export asks)."""
-        with self.ledger.connect() as con:
-            row = fetch_one(con, "SELECT passed, overridden_by FROM checks WHERE rendition_id = ? "
+        with self.project.ledger.connect() as con:
+            row = q.row(con, "SELECT passed, overridden_by FROM checks WHERE rendition_id = ? "
                                  "ORDER BY created_at DESC, id DESC LIMIT 1", [rendition_id])
             if row is None:
-                if fetch_one(con, "SELECT id FROM renditions WHERE id = ?", [rendition_id]) is None:
+                if q.row(con, "SELECT id FROM renditions WHERE id = ?", [rendition_id]) is None:
                     raise NotFound(f"unknown rendition {rendition_id!r}")
                 return False
         return bool(row["passed"] or row["overridden_by"])
