@@ -3,8 +3,12 @@
 Per item: ``stagedUploadsCreate`` (a POST target) → multipart POST of the bytes to the target URL with
 every parameter as a form field in the given order and ``file`` last (no access token: the target is a
 storage bucket, not Shopify) → ``productUpdate(product: {id}, media: [{originalSource, alt,
-mediaContentType: IMAGE}])`` on the product found by catalog id or by handle. A changed rendition deletes
-the media its slot held (``productDeleteMedia``) after the new one is attached, so images never pile up.
+mediaContentType: IMAGE}])`` on the product found by catalog id or by handle. A changed rendition removes
+the media its slot held after the new one is attached, so images never pile up: ``fileDelete`` by default
+(the file is ours, staged by this channel, and goes from the store's Files library too), or with
+``replaced_media = "detach"`` ``fileUpdate(files: [{id, referencesToRemove: [product]}])``, which takes it off
+the product and keeps it in Files. (``productDeleteMedia`` is deprecated in the Admin schema: "Use
+`fileUpdate` instead".) Both need the ``write_files`` access scope besides ``write_products``.
 
 Pacing: each response's ``extensions.cost.throttleStatus`` feeds a client-side leaky bucket shared by the
 worker threads, so requests wait for points instead of being refused; a THROTTLED answer still happens
@@ -15,7 +19,15 @@ processing after ``media_wait_s`` (default 30) is recorded without a URL. Staged
 how an interrupted delivery is found again (:meth:`ShopifyChannel.locate`).
 
 Settings ``[channels.shopify]``: ``base_url`` (``https://{shop}.myshopify.com``), ``api_version``
-(default ``2025-01``), ``timeout_s``, ``media_wait_s``, ``presets``. Credential: ``SHOPIFY_ACCESS_TOKEN``.
+(default :data:`API_VERSION`), ``timeout_s``, ``media_wait_s``, ``replaced_media`` (``delete`` | ``detach``),
+``presets``. Credential: ``SHOPIFY_ACCESS_TOKEN`` (an Admin API token with ``write_products`` and
+``write_files``).
+
+API version: Shopify releases one every quarter and supports each for at least 12 months; a retired
+version is silently served as the oldest supported one. On 2026-12-02 the supported stable versions are
+2026-01 (until 2027-01-01), 2026-04, 2026-07 and 2026-10 (until 2027-10-01), so the default is 2026-10, the
+latest stable (https://shopify.dev/docs/api/usage/versioning, checked 2026-12-02). Every document here is
+validated against Shopify's published 2026-10 Admin schema in the tests (``tests/fakes/schemas/``).
 """
 
 from __future__ import annotations
@@ -30,7 +42,10 @@ from workbench.errors import ExportError, ProviderError, RateLimited
 from workbench.export.http import LeakyBucket, OwnedClientMixin, request, retrying
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
-__all__ = ["ShopifyChannel"]
+__all__ = ["API_VERSION", "ShopifyChannel"]
+
+#: The Admin API version the documents below are written for (latest stable on 2026-12-02).
+API_VERSION = "2026-10"
 
 _STAGED = """mutation stagedUploadsCreate($input: [StagedUploadInput!]!) {
   stagedUploadsCreate(input: $input) {
@@ -45,10 +60,16 @@ _ATTACH = """mutation productUpdate($product: ProductUpdateInput!, $media: [Crea
     userErrors { field message }
   }
 }""".replace("MEDIA_FIELDS", _MEDIA_FIELDS)
-_DELETE = """mutation productDeleteMedia($productId: ID!, $mediaIds: [ID!]!) {
-  productDeleteMedia(productId: $productId, mediaIds: $mediaIds) {
-    deletedMediaIds
-    mediaUserErrors { field message code }
+_DELETE = """mutation fileDelete($fileIds: [ID!]!) {
+  fileDelete(fileIds: $fileIds) {
+    deletedFileIds
+    userErrors { field message code }
+  }
+}"""
+_DETACH = """mutation fileUpdate($files: [FileUpdateInput!]!) {
+  fileUpdate(files: $files) {
+    files { id }
+    userErrors { field message code }
   }
 }"""
 _BY_HANDLE = ("query productByHandle($query: String!) { products(first: 1, query: $query) { nodes { id handle "
@@ -89,7 +110,7 @@ class ShopifyChannel(OwnedClientMixin, Channel):
         """One GraphQL call, paced by the cost bucket, THROTTLED retried; returns ``data``."""
         if not self.config.base_url:
             raise ExportError("set [channels.shopify] base_url (https://<shop>.myshopify.com)")
-        url = f"{self.config.base_url}/admin/api/{self.config.get('api_version', '2025-01')}/graphql.json"
+        url = f"{self.config.base_url}/admin/api/{self.config.get('api_version', API_VERSION)}/graphql.json"
         token = self.secret("SHOPIFY_ACCESS_TOKEN")
         cost = self.mutation_cost if mutation else self.query_cost
 
@@ -185,11 +206,28 @@ class ShopifyChannel(OwnedClientMixin, Channel):
         return Delivery(node["id"], ((node.get("image") or {}).get("url")), details={"product_id": pid})
 
     def remove(self, item: ExportItem, remote_id: str) -> None:
-        """Delete media ``remote_id`` from the item's product (already gone is fine)."""
-        out = self.graphql(_DELETE, {"productId": self.product_id(item), "mediaIds": [remote_id]})
-        errs = (out.get("productDeleteMedia") or {}).get("mediaUserErrors") or []
-        if errs and errs[0].get("code") != "MEDIA_DOES_NOT_EXIST":
-            raise ProviderError(f"shopify: productDeleteMedia: {errs[0].get('message')}", provider="shopify")
+        """Remove media ``remote_id`` from the item's product (already gone is fine): ``fileDelete``, or
+        ``fileUpdate`` detaching it from the product when ``replaced_media = "detach"``."""
+        mode = str(self.config.get("replaced_media", "delete") or "delete")
+        if mode not in ("delete", "detach"):
+            raise ExportError(f"[channels.shopify] replaced_media must be 'delete' or 'detach', not {mode!r}")
+        if mode == "detach":
+            pid = self.product_id(item)
+            out = self.graphql(_DETACH, {"files": [{"id": remote_id, "referencesToRemove": [pid]}]})
+            errs = (out.get("fileUpdate") or {}).get("userErrors") or []
+        else:
+            out = self.graphql(_DELETE, {"fileIds": [remote_id]})
+            errs = (out.get("fileDelete") or {}).get("userErrors") or []
+        if errs and errs[0].get("code") != "FILE_DOES_NOT_EXIST":
+            verb = "fileUpdate" if mode == "detach" else "fileDelete"
+            raise ProviderError(f"shopify: {verb}: {errs[0].get('message')}", provider="shopify")
+
+    def _delete_failed(self, media_id: str) -> None:
+        """Delete media that failed processing (``fileUpdate`` only accepts READY files)."""
+        out = self.graphql(_DELETE, {"fileIds": [media_id]})
+        errs = (out.get("fileDelete") or {}).get("userErrors") or []
+        if errs and errs[0].get("code") != "FILE_DOES_NOT_EXIST":
+            raise ProviderError(f"shopify: fileDelete: {errs[0].get('message')}", provider="shopify")
 
     def _await_processing(self, item: ExportItem, node: dict[str, Any]) -> dict[str, Any]:
         """Poll the new media until Shopify has processed it (READY), for at most ``media_wait_s`` seconds.
@@ -209,7 +247,7 @@ class ShopifyChannel(OwnedClientMixin, Channel):
             node = {**node, **found}
         if node.get("status") == "FAILED":
             errors = node.get("mediaErrors") or [{}]
-            self.remove(item, node["id"])
+            self._delete_failed(node["id"])
             raise ProviderError(f"shopify: media failed to process ({errors[0].get('code') or 'FAILED'}: "
                                 f"{errors[0].get('message') or 'no detail'}); it was removed from the product",
                                 provider="shopify")

@@ -20,7 +20,7 @@ def shop(wb, monkeypatch):
     fake = FakeShopify(TOKEN)
     with LoopbackServer(fake.app) as server:
         fake.base = server.url
-        set_channel(wb, "shopify", base_url=server.url, api_version="2025-01", timeout_s=2)
+        set_channel(wb, "shopify", base_url=server.url, timeout_s=2)
         monkeypatch.setenv("SHOPIFY_ACCESS_TOKEN", TOKEN)
         yield fake
 
@@ -140,7 +140,7 @@ def test_fake_is_strict_about_staged_upload_form_and_token(shop):
     """The staged target refuses the access token header and fields out of order, as the real bucket does."""
     shop.add_product("red-mug")
     with httpx.Client() as c:
-        gql = f"{shop.base}/admin/api/2025-01/graphql.json"
+        gql = f"{shop.base}/admin/api/2026-10/graphql.json"
         assert c.post(gql, json={"query": "query { shop { name } }"}).status_code == 401
         out = c.post(gql, headers={"X-Shopify-Access-Token": TOKEN}, json={
             "query": "mutation stagedUploadsCreate($input: [StagedUploadInput!]!) { stagedUploadsCreate(input: $input) "

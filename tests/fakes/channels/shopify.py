@@ -1,17 +1,34 @@
 """A strict fake of the Shopify Admin GraphQL API (media upload path) and its staged-upload bucket.
 
-What it enforces, as the real services do:
+Every GraphQL document is parsed, validated and executed against Shopify's published Admin schema for
+:data:`~fakes.channels.shopify_schema.API_VERSION` with graphql-core (see :mod:`.shopify_schema`): a field,
+argument or type the schema does not have, a variable of the wrong type, a missing required input field, a
+deprecated field or argument (``productDeleteMedia``, ``productUpdate(input:)`` …) is a GraphQL error, as is
+a response field the client did not select (it is simply absent). Resolvers exist for what the media path
+uses; any other valid root field answers ``null`` with an error saying the fake does not implement it.
 
-- GraphQL at ``/admin/api/{version}/graphql.json`` needs ``X-Shopify-Access-Token`` (401 otherwise);
-  every response carries ``extensions.cost`` with ``throttleStatus``; a request whose cost exceeds the
+What else it enforces, as the real services do:
+
+- GraphQL at ``/admin/api/{version}/graphql.json`` needs ``X-Shopify-Access-Token`` (401 otherwise); the
+  fake serves only the vendored schema's version (another version is a 400 naming the version Shopify would
+  fall forward to) and answers with ``X-Shopify-API-Version``;
+- the token's access scopes (``scopes``) are checked per root field against Shopify's own list
+  (``write_products`` for ``productUpdate``, ``write_files`` for ``fileUpdate``/``fileDelete``): a missing
+  one is ``ACCESS_DENIED`` with Shopify's wording and ``data.<field>: null``;
+- every response carries ``extensions.cost`` with ``throttleStatus``; a request whose cost exceeds the
   points available gets HTTP 200 + ``errors[0].extensions.code == "THROTTLED"`` (leaky bucket: capacity,
   restore rate, query and mutation costs are settable);
-- ``stagedUploadsCreate`` needs ``filename``, ``mimeType``, ``resource`` and ``httpMethod: POST`` and returns
-  a POST target with 9 parameters; the multipart POST to the bucket must carry every parameter as a form
-  field in the given order with ``file`` last, and must NOT carry the access token (403 otherwise);
+- ``stagedUploadsCreate`` returns a POST target with 9 parameters; the multipart POST to the bucket must
+  carry every parameter as a form field in the given order with ``file`` last, and must NOT carry the
+  access token (403 otherwise);
 - ``productUpdate(product: {id}, media: [...])`` needs ``originalSource`` to be an uploaded staged
-  resource, ``mediaContentType: IMAGE``; unknown products give ``userErrors``; ``productDeleteMedia``
-  removes media; products are found with ``products(first:, query: "handle:...")`` or ``product(id:)``.
+  resource and ``mediaContentType: IMAGE``; unknown products give ``userErrors``; new media is a file in the
+  store's Files library referenced by the product;
+- ``fileUpdate(files: [{id, referencesToRemove: [product]}])`` detaches a file from a product (the file
+  stays in the library; only READY files may be updated, ``NON_READY_STATE`` otherwise) and
+  ``fileDelete(fileIds:)`` deletes files everywhere; unknown ids are ``FILE_DOES_NOT_EXIST`` user errors;
+- products are found with ``products(first:, query: "handle:...")`` or ``product(id:)``; media status is
+  polled with ``node(id:)``.
 
 Faults can be queued on ``fake.faults`` as ``(where, what)`` with ``where`` in ``graphql``/``upload`` and
 ``what`` one of ``429``, ``500``, ``503``, ``throttle``, ``sleep:<s>`` (a slow response, for timeouts).
@@ -21,6 +38,7 @@ Faults can be queued on ``fake.faults`` as ``(where, what)`` with ``where`` in `
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import json
 import re
@@ -28,15 +46,30 @@ import time
 import uuid
 from typing import Any
 
+from graphql import GraphQLError, GraphQLResolveInfo, execute_sync
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-__all__ = ["FakeShopify"]
+from .shopify_schema import (
+    API_VERSION,
+    admin_schema,
+    check_document,
+    format_error,
+    required_access,
+    root_fields,
+)
+
+__all__ = ["DEFAULT_SCOPES", "SUPPORTED_VERSIONS", "FakeShopify"]
 
 _PARAM_NAMES = ["Content-Type", "success_action_status", "acl", "key", "x-goog-date", "x-goog-credential",
                 "x-goog-algorithm", "x-goog-signature", "policy"]
+#: Stable versions supported on 2026-12-02 (each for 12 months from release; https://shopify.dev/docs/api/usage/versioning)
+SUPPORTED_VERSIONS = ("2026-01", "2026-04", "2026-07", "2026-10")
+#: What an app that uploads product media needs (a write scope implies its read scope)
+DEFAULT_SCOPES = ("write_products", "write_files")
+_NOW = "2026-12-02T00:00:00Z"
 
 
 class FakeShopify:
@@ -44,8 +77,10 @@ class FakeShopify:
 
     def __init__(self, token: str = "shpat_fake_token_123456", *, capacity: float = 1000.0,
                  restore_rate: float = 50.0, mutation_cost: int = 10, query_cost: int = 1,
-                 latency: float = 0.0) -> None:
+                 latency: float = 0.0, scopes: tuple[str, ...] = DEFAULT_SCOPES) -> None:
         self.token = token
+        self.scopes = set(scopes) | {s.replace("write_", "read_", 1) for s in scopes if s.startswith("write_")}
+        admin_schema()  # load the schema now, not inside the first request
         self.capacity = capacity
         self.restore_rate = restore_rate
         self.mutation_cost = mutation_cost
@@ -54,9 +89,11 @@ class FakeShopify:
         self.available = capacity
         self._stamp = time.monotonic()
         self.products: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, dict[str, Any]] = {}  # the store's Files library: gid -> media image
         self.targets: dict[str, dict[str, Any]] = {}  # key -> {params, filename, mime, uploaded}
         self.uploads: list[dict[str, Any]] = []
         self.calls: list[dict[str, Any]] = []
+        self.refused: list[dict[str, Any]] = []  # documents the schema refused, with graphql-core's messages
         self.faults: list[tuple[str, str]] = []
         self.throttled = 0
         #: when True, new media is PROCESSING with ``image: null`` until the product is next queried, or
@@ -125,6 +162,12 @@ class FakeShopify:
         if request.headers.get("X-Shopify-Access-Token") != self.token:
             return JSONResponse({"errors": "[API] Invalid API key or access token (unrecognized login or "
                                            "wrong password)"}, status_code=401)
+        version = request.path_params["version"]
+        if version != API_VERSION:
+            served = version if version in SUPPORTED_VERSIONS else (
+                SUPPORTED_VERSIONS[0] if version < SUPPORTED_VERSIONS[0] else "none")
+            return JSONResponse({"errors": f"fake: only the {API_VERSION} Admin schema is vendored; {version} was "
+                                           f"requested (Shopify would serve {served})"}, status_code=400)
         if not request.headers.get("content-type", "").startswith("application/json"):
             return JSONResponse({"errors": "Content-Type must be application/json"}, status_code=415)
         try:
@@ -132,66 +175,92 @@ class FakeShopify:
         except ValueError:
             return JSONResponse({"errors": [{"message": "Parse error"}]}, status_code=400)
         query, variables = body.get("query") or "", body.get("variables") or {}
-        is_mutation = query.lstrip().startswith("mutation")
+        headers = {"X-Shopify-API-Version": API_VERSION}
+        document, operation, errors = check_document(query, body.get("operationName"))
+        if errors or document is None or operation is None:
+            self.refused.append({"query": query, "errors": [e.message for e in errors]})
+            return JSONResponse({"errors": [format_error(e) for e in errors]}, headers=headers)
+        is_mutation = operation.operation.value == "mutation"
         cost = self.mutation_cost if is_mutation else self.query_cost
         self._refill()
         if fault == "throttle" or cost > self.available:
             self.throttled += 1
             return JSONResponse({"errors": [{"message": "Throttled", "extensions": {
                 "code": "THROTTLED", "documentation": "https://shopify.dev/api/usage/rate-limits"}}],
-                "extensions": {"cost": self._cost(cost, None)}})
+                "extensions": {"cost": self._cost(cost, None)}}, headers=headers)
         self.available -= cost
         self.points_spent += cost
-        self.calls.append({"query": query, "variables": variables})
-        try:
-            data = self._execute(query, variables)
-        except _GraphQLError as exc:
-            return JSONResponse({"errors": [{"message": str(exc)}], "extensions": {"cost": self._cost(cost, cost)}})
-        return JSONResponse({"data": data, "extensions": {"cost": self._cost(cost, cost)}})
+        self.calls.append({"query": query, "variables": variables, "fields": root_fields(operation)})
+        result = execute_sync(admin_schema().schema, document, root_value=self._root(is_mutation),
+                              variable_values=variables, operation_name=body.get("operationName"))
+        out: dict[str, Any] = {}
+        if result.errors:
+            out["errors"] = [format_error(e) for e in result.errors]
+        out["data"] = result.data
+        out["extensions"] = {"cost": self._cost(cost, cost)}
+        return JSONResponse(out, headers=headers)
 
-    def _execute(self, query: str, v: dict[str, Any]) -> dict[str, Any]:
-        if "stagedUploadsCreate" in query:
-            return {"stagedUploadsCreate": self._staged(v.get("input"))}
-        if "productDeleteMedia" in query:
-            return {"productDeleteMedia": self._delete_media(v)}
-        if "productUpdate" in query:
-            return {"productUpdate": self._product_update(v)}
-        if re.search(r"\bnode\s*\(", query):
-            return {"node": self._media_node(str(v.get("id")))}
-        if re.search(r"\bproducts\s*\(", query):
-            m = re.search(r"handle:['\"]?([^'\"\s]+)", str(v.get("query", "")))
-            found = [p for p in self.products.values() if m and p["handle"] == m.group(1)]
-            for p in found:
-                self._finish_processing(p)
-            nodes = [self._product_view(p) for p in found]
-            return {"products": {"nodes": nodes[:1]}}
-        if re.search(r"\bproduct\s*\(", query):
-            p = self.products.get(str(v.get("id")))
+    # -- resolvers: root fields of the media path; every argument arrives coerced by graphql-core --------
+    def _root(self, mutation: bool) -> dict[str, Any]:
+        if mutation:
+            handlers = {"stagedUploadsCreate": self._staged, "productUpdate": self._product_update,
+                        "fileUpdate": self._file_update, "fileDelete": self._file_delete}
+        else:
+            handlers = {"product": self._product, "products": self._products, "node": self._node}
+        root = "Mutation" if mutation else "QueryRoot"
+
+        def guard(name: str, handler: Any) -> Any:
+            def resolve(info: GraphQLResolveInfo, **args: Any) -> Any:
+                needed, wording = required_access(root, name)
+                if needed and not self.scopes & set(needed):
+                    raise GraphQLError(f"Access denied for {name} field. Required access: {wording}",
+                                       extensions={"code": "ACCESS_DENIED", "requiredAccess": wording,
+                                                   "documentation": "https://shopify.dev/api/usage/access-scopes"})
+                return handler(**args)
+            return resolve
+
+        return _Root(root, {name: guard(name, h) for name, h in handlers.items()})
+
+    def _product(self, id: str) -> dict[str, Any] | None:  # the GraphQL argument's name
+        p = self.products.get(id)
+        self._finish_processing(p)
+        return self._product_view(p) if p else None
+
+    def _products(self, query: str | None = None, first: int | None = None, **_: Any) -> dict[str, Any]:
+        m = re.search(r"handle:['\"]?([^'\"\s]+)", query or "")
+        found = [p for p in self.products.values() if m and p["handle"] == m.group(1)]
+        for p in found:
             self._finish_processing(p)
-            return {"product": self._product_view(p) if p else None}
-        raise _GraphQLError("Field does not exist on QueryRoot")
+        return {"nodes": [self._product_view(p) for p in found][:first or 50]}
 
-    def _media_node(self, media_id: str) -> dict[str, Any] | None:
+    def _node(self, id: str) -> dict[str, Any] | None:
         """``node(id:)`` on a MediaImage: one poll; processing ends after ``processing_polls`` polls."""
         self.status_polls += 1
-        for p in self.products.values():
-            for m in p["media"]:
-                if m["id"] != media_id:
-                    continue
-                if m["status"] == "PROCESSING":
-                    m["_polls"] = m.get("_polls", 0) + 1
-                    if m.get("_fail"):
-                        m["status"], m["mediaErrors"] = "FAILED", [{"code": m["_fail"],
-                                                                    "message": "Image could not be downloaded"}]
-                    elif m["_polls"] >= self.processing_polls:
-                        m["status"], m["image"] = "READY", {"url": m["_url"]}
-                return {"id": m["id"], "status": m["status"], "image": m["image"],
-                        "mediaErrors": m.get("mediaErrors", [])}
-        return None
+        m = self.files.get(id)
+        if m is None:
+            return None
+        if m["status"] == "PROCESSING":
+            m["_polls"] = m.get("_polls", 0) + 1
+            if m.get("_fail"):
+                m["status"], m["mediaErrors"] = "FAILED", [{"code": m["_fail"], "details": None,
+                                                            "message": "Image could not be downloaded"}]
+            elif m["_polls"] >= self.processing_polls:
+                m["status"], m["image"] = "READY", {"url": m["_url"]}
+        return self._media_view(m)
+
+    @staticmethod
+    def _media_view(m: dict[str, Any]) -> dict[str, Any]:
+        view = {k: v for k, v in m.items() if not k.startswith("_")}
+        return {**view, "__typename": "MediaImage", "fileStatus": m["status"], "fileErrors": [],
+                "mediaWarnings": [], "createdAt": _NOW, "updatedAt": _NOW, "mimeType": "image/jpeg"}
 
     def _product_view(self, p: dict[str, Any]) -> dict[str, Any]:
-        nodes = [{k: v for k, v in m.items() if not k.startswith("_")} for m in p["media"]]
-        return {"id": p["id"], "handle": p["handle"], "title": p["title"], "media": {"nodes": nodes}}
+        nodes = [self._media_view(m) for m in p["media"]]
+
+        def media(info: GraphQLResolveInfo, first: int | None = None, **_: Any) -> dict[str, Any]:
+            return {"nodes": nodes[:first] if first is not None else nodes}
+
+        return {"__typename": "Product", "id": p["id"], "handle": p["handle"], "title": p["title"], "media": media}
 
     @staticmethod
     def _finish_processing(p: dict[str, Any] | None) -> None:
@@ -199,20 +268,15 @@ class FakeShopify:
             if m["status"] == "PROCESSING" and not m.get("_fail"):
                 m["status"], m["image"] = "READY", {"url": m["_url"]}
 
-    def _staged(self, inputs: Any) -> dict[str, Any]:
-        if not isinstance(inputs, list) or not inputs:
-            raise _GraphQLError("Variable $input of type [StagedUploadInput!]! was provided invalid value")
+    def _staged(self, input: list[dict[str, Any]]) -> dict[str, Any]:
         targets, errors = [], []
-        for i, inp in enumerate(inputs):
-            missing = [k for k in ("filename", "mimeType", "resource") if not inp.get(k)]
-            if missing:
-                raise _GraphQLError(f"Variable $input at index {i} missing required fields: {missing}")
+        for i, inp in enumerate(input):
             if inp.get("httpMethod") != "POST":
                 errors.append({"field": ["input", str(i), "httpMethod"], "message": "fake supports POST targets"})
                 continue
             key = f"tmp/1/products/{uuid.uuid4()}/{inp['filename']}"
-            params = dict(zip(_PARAM_NAMES, [inp["mimeType"], "201", "private", key, "20250101T000000Z",
-                                             "fake@shopify/20250101/auto/storage/goog4_request",
+            params = dict(zip(_PARAM_NAMES, [inp["mimeType"], "201", "private", key, "20261202T000000Z",
+                                             "fake@shopify/20261202/auto/storage/goog4_request",
                                              "GOOG4-RSA-SHA256", uuid.uuid4().hex, "cG9saWN5"], strict=True))
             self.targets[key] = {"params": params, "filename": inp["filename"], "mime": inp["mimeType"],
                                  "uploaded": None}
@@ -220,22 +284,16 @@ class FakeShopify:
                             "parameters": [{"name": k, "value": val} for k, val in params.items()]})
         return {"stagedTargets": targets, "userErrors": errors}
 
-    def _find(self, pid: str) -> dict[str, Any] | None:
-        return self.products.get(pid)
-
-    def _product_update(self, v: dict[str, Any]) -> dict[str, Any]:
-        product = v.get("product") or {}
-        if "input" in v:
-            raise _GraphQLError("Argument 'input' is deprecated here; use 'product'")
-        p = self._find(str(product.get("id")))
+    def _product_update(self, product: dict[str, Any] | None = None, media: list[dict[str, Any]] | None = None,
+                        **_: Any) -> dict[str, Any]:
+        p = self.products.get(str((product or {}).get("id")))
         if p is None:
             return {"product": None, "userErrors": [{"field": ["product", "id"], "message": "Product does not exist"}]}
         errors, added = [], []
-        for i, m in enumerate(v.get("media") or []):
-            src = str(m.get("originalSource") or "")
-            key = src.split("/staged-uploads/", 1)[-1]
+        for i, m in enumerate(media or []):
+            key = str(m["originalSource"]).split("/staged-uploads/", 1)[-1]
             target = self.targets.get(key)
-            if m.get("mediaContentType") != "IMAGE":
+            if m["mediaContentType"] != "IMAGE":
                 errors.append({"field": ["media", str(i), "mediaContentType"], "message": "must be IMAGE"})
             elif target is None or target["uploaded"] is None:
                 errors.append({"field": ["media", str(i), "originalSource"],
@@ -243,29 +301,51 @@ class FakeShopify:
             else:
                 url = f"https://cdn.shopify.fake/s/files/1/{target['filename']}?v=1"
                 processing = self.processing or self.fail_next_media is not None
-                media = {"id": f"gid://shopify/MediaImage/{next(self._ids)}", "alt": m.get("alt") or "",
-                         "mediaContentType": "IMAGE", "status": "PROCESSING" if processing else "READY",
-                         "image": None if processing else {"url": url}, "sha256": target["sha256"],
-                         "_url": url, "_fail": self.fail_next_media}
+                added.append({"id": f"gid://shopify/MediaImage/{next(self._ids)}", "alt": m.get("alt") or "",
+                              "mediaContentType": "IMAGE", "status": "PROCESSING" if processing else "READY",
+                              "image": None if processing else {"url": url}, "mediaErrors": [],
+                              "sha256": target["sha256"], "_url": url, "_fail": self.fail_next_media})
                 self.fail_next_media = None
-                added.append(media)
         if errors:
             return {"product": self._product_view(p), "userErrors": errors}
         p["media"].extend(added)
+        self.files.update({m["id"]: m for m in added})
         return {"product": self._product_view(p), "userErrors": []}
 
-    def _delete_media(self, v: dict[str, Any]) -> dict[str, Any]:
-        p = self._find(str(v.get("productId")))
-        if p is None:
-            return {"deletedMediaIds": None, "mediaUserErrors": [{"field": ["productId"], "message": "Product does not exist"}]}
-        ids = set(v.get("mediaIds") or [])
-        known = {m["id"] for m in p["media"]}
-        missing = ids - known
-        if missing:
-            return {"deletedMediaIds": None, "mediaUserErrors": [
-                {"field": ["mediaIds"], "message": f"Media id {sorted(missing)[0]} does not exist", "code": "MEDIA_DOES_NOT_EXIST"}]}
-        p["media"] = [m for m in p["media"] if m["id"] not in ids]
-        return {"deletedMediaIds": sorted(ids), "mediaUserErrors": []}
+    def _file_update(self, files: list[dict[str, Any]]) -> dict[str, Any]:
+        updated, errors = [], []
+        for i, f in enumerate(files):
+            m = self.files.get(f["id"])
+            if m is None:
+                errors.append({"field": ["files", str(i), "id"], "code": "FILE_DOES_NOT_EXIST",
+                               "message": f"File id {f['id']} does not exist."})
+                continue
+            if m["status"] != "READY":
+                errors.append({"field": ["files", str(i), "id"], "code": "NON_READY_STATE",
+                               "message": "Non-ready files cannot be updated."})
+                continue
+            for pid in f.get("referencesToRemove") or []:
+                p = self.products.get(pid)
+                if p is None:
+                    errors.append({"field": ["files", str(i), "referencesToRemove"],
+                                   "code": "REFERENCE_TARGET_DOES_NOT_EXIST", "message": f"{pid} does not exist."})
+                    continue
+                p["media"] = [x for x in p["media"] if x["id"] != m["id"]]
+            if f.get("alt") is not None:
+                m["alt"] = f["alt"]
+            updated.append(self._media_view(m))
+        return {"files": updated, "userErrors": errors}
+
+    def _file_delete(self, fileIds: list[str]) -> dict[str, Any]:  # the GraphQL argument's name
+        missing = [i for i in fileIds if i not in self.files]
+        if missing:  # Shopify deletes nothing when one id is unknown
+            return {"deletedFileIds": None, "userErrors": [
+                {"field": ["fileIds"], "code": "FILE_DOES_NOT_EXIST", "message": f"File id {missing[0]} does not exist."}]}
+        for fid in fileIds:
+            del self.files[fid]
+        for p in self.products.values():
+            p["media"] = [m for m in p["media"] if m["id"] not in fileIds]
+        return {"deletedFileIds": list(fileIds), "userErrors": []}
 
     # -- staged upload bucket -----------------------------------------------------------------------
     async def upload(self, request: Request) -> Response:
@@ -298,8 +378,6 @@ class FakeShopify:
         data = await upload.read()  # type: ignore[union-attr]
         if not data:
             return Response("<Error><Code>EntityTooSmall</Code></Error>", status_code=400, media_type="application/xml")
-        import hashlib
-
         target["uploaded"] = len(data)
         target["sha256"] = hashlib.sha256(data).hexdigest()
         self.uploads.append({"key": key, "size": len(data), "sha256": target["sha256"]})
@@ -307,5 +385,18 @@ class FakeShopify:
                         media_type="application/xml")
 
 
-class _GraphQLError(Exception):
-    pass
+class _Root(dict):  # type: ignore[type-arg]
+    """The root value: graphql-core's default resolver calls ``root[field](info, **args)``; a valid root field
+    the fake does not implement answers null with an error that says so."""
+
+    def __init__(self, root: str, handlers: dict[str, Any]) -> None:
+        super().__init__(handlers)
+        self.root = root
+
+    def get(self, name: str, default: Any = None) -> Any:  # what graphql-core's default resolver calls
+        if name in self:
+            return self[name]
+
+        def unimplemented(info: GraphQLResolveInfo, **_: Any) -> None:
+            raise GraphQLError(f"fake: {self.root}.{name} is valid in the schema but not implemented by the fake")
+        return unimplemented
