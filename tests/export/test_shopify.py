@@ -252,7 +252,7 @@ def test_an_export_cannot_bypass_the_review_rules_when_publishing(project_dir, s
     editor = workbench.open(project_dir, user="editor")
     editor.settings.update_file({"review": {"approvers": ["lead"]}})
     editor = workbench.open(project_dir, user="editor")  # settings are read when a project is opened
-    set_channel(editor, "shopify", base_url=shop.base, api_version="2025-01", timeout_s=2)
+    set_channel(editor, "shopify", base_url=shop.base, timeout_s=2)
     seed = Seeder(editor)
     shop.add_product("red-mug")
     a = seed.output("SKU-1001")
