@@ -19,25 +19,36 @@ are translated at the boundary with ``raise ... from exc`` so callers only ever 
     ├── IngestError                  one file could not be ingested (carries ``code`` and ``path``)
     ├── PluginError                  unknown plugin, missing optional dependency
     ├── ConnectorError               an engine, channel or tagger talking to a provider
-    │   ├── NeedsKey                 the environment variable holding a credential is unset
+    │   ├── NeedsKey                 a credential is set nowhere (explicitly, credentials file, environment)
+    │   ├── BlockedURL               a base URL the HTTP policy refuses (metadata, link-local, plain http)
     │   ├── ProviderError            the provider refused the request (4xx); not retried
     │   ├── RateLimited              429 / THROTTLED; carries ``retry_after`` seconds; retried
-    │   ├── ProviderUnavailable      5xx, timeouts, connection errors; retried
-    │   ├── BadResponse              malformed JSON, no image part, oversized response
+    │   ├── ProviderUnavailable      408, 5xx, connection errors; retried
+    │   │   └── ProviderTimeout      no answer within the timeout; retried
+    │   ├── BadResponse              malformed JSON, no image part, oversized response; retried
     │   └── PartialResult            some of a run's n images failed; the run keeps those that arrived
     └── ExportError                  an export refused (not approved, failed checks) or failed
 
-Only the CLI turns these into exit codes and messages; only the UI turns them into notifications.
-Messages never contain secrets: connectors build them from status codes and provider messages, and
-:func:`redact` scrubs anything that looks like a credential before it is stored.
+Which HTTP outcome becomes which connector error, and what is retried, is decided in one place:
+:mod:`workbench.http`. Only the CLI turns these into exit codes and messages; only the UI turns them into
+notifications. Messages never contain secrets: every :class:`ConnectorError` message passes through
+:func:`redact` with every credential the process knows (:func:`workbench.secrets.known_secrets`), in every
+encoding we can compute (plain, URL-encoded, base64 at any alignment, hex, JSON-escaped), plus the usual
+credential shapes (``Bearer …``, ``Basic …``, ``key=…``, provider key prefixes).
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import urllib.parse
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "BadResponse",
+    "BlockedURL",
     "ConnectorError",
     "ExportError",
     "IngestError",
@@ -53,6 +64,7 @@ __all__ = [
     "PluginError",
     "ProjectError",
     "ProviderError",
+    "ProviderTimeout",
     "ProviderUnavailable",
     "RateLimited",
     "ReadOnlyViolation",
@@ -60,6 +72,7 @@ __all__ = [
     "TemplateError",
     "TransitionForbidden",
     "WorkbenchError",
+    "encodings",
     "redact",
 ]
 
@@ -139,13 +152,23 @@ class ConnectorError(WorkbenchError):
     retryable: bool = False
 
     def __init__(self, message: str, *, status: int | None = None, provider: str | None = None) -> None:
-        super().__init__(redact(message))
+        super().__init__(redact(message, _known_secrets()))
         self.status = status
         self.provider = provider
 
 
 class NeedsKey(ConnectorError):
-    """A credential's environment variable is not set. The message names the variable, never a value."""
+    """A credential is set nowhere it is looked up. The message names the variable, never a value."""
+
+
+class BlockedURL(ConnectorError):
+    """A URL the HTTP policy refuses to send to (and so to send a credential to): cloud metadata and
+    link-local addresses always, plain ``http`` to a host that is not loopback unless the plugin's
+    ``allow_insecure_hosts`` names it. The message names the refused URL and why. Not retried."""
+
+    def __init__(self, message: str, *, url: str = "", **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.url = url
 
 
 class ProviderError(ConnectorError):
@@ -157,15 +180,24 @@ class RateLimited(ConnectorError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
         self.retry_after = retry_after
 
 
 class ProviderUnavailable(ConnectorError):
-    """A 5xx, a timeout or a connection error. Retried with backoff."""
+    """A 408, a 5xx or a connection error. Retried with backoff (after ``retry_after`` when the provider
+    gave one, as a 503 may)."""
 
     retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ProviderTimeout(ProviderUnavailable):
+    """No answer within the timeout (connect, read, write or pool). Retried with backoff."""
 
 
 class BadResponse(ConnectorError):
@@ -173,9 +205,9 @@ class BadResponse(ConnectorError):
 
     retryable = True
 
-    def __init__(self, message: str, *, text: str | None = None, **kw: object) -> None:
-        super().__init__(message, **kw)  # type: ignore[arg-type]
-        self.text = text
+    def __init__(self, message: str, *, text: str | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.text = redact(text, _known_secrets()) if text else text
 
 
 class PartialResult(ConnectorError):
@@ -193,23 +225,67 @@ class ExportError(WorkbenchError):
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=_-]{8,}"),
     re.compile(r"(?i)((?:api[_-]?key|key|token|secret|password|access_token|signature)=)[^&\s'\"]+"),
     re.compile(r"(?i)(\"(?:api[_-]?key|token|secret|password|access_token)\"\s*:\s*\")[^\"]+"),
     re.compile(r"(?i)(x-goog-api-key:\s*|x-shopify-access-token:\s*)\S+"),
     re.compile(r"()\b(?:sk-[A-Za-z0-9_-]{8,}|shpat_[A-Za-z0-9]{8,}|AIza[0-9A-Za-z_-]{20,})"),
     re.compile(r"(cloudinary://[^:]+:)[^@]+"),
 ]
+#: Shortest encoded fragment replaced (shorter ones would hit innocent text).
+_MIN_FRAGMENT = 8
 
 
-def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+def _base64_cores(raw: bytes) -> list[str]:
+    """The part of ``base64(prefix + raw)`` that depends on ``raw`` alone, for each prefix length mod 3.
+
+    A secret inside a larger base64 blob (``Basic base64(user:secret)``, a JSON body encoded whole) shows
+    up as one of these three strings whatever comes before it, standard or URL-safe alphabet.
+    """
+    out = []
+    n = len(raw)
+    for k in range(3):
+        enc = base64.b64encode(b"\0" * k + raw).decode("ascii")
+        start, end = -(-8 * k // 6), (8 * (k + n)) // 6  # first and past-last char made of raw's bits only
+        core = enc[start:end]
+        out += [core, core.replace("+", "-").replace("/", "_")]
+    return out
+
+
+def encodings(secret: str) -> set[str]:
+    """Every form of ``secret`` we can compute that may appear in a provider's echo or an error.
+
+    Plain, URL-encoded (``quote`` and ``quote_plus``), JSON-escaped, hex, and base64 at every alignment
+    (which also covers the ``Basic`` header form of ``user:secret``).
+    """
+    forms = {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret),
+             json.dumps(secret)[1:-1]}
+    raw = secret.encode("utf-8")
+    forms.add(raw.hex())
+    forms.update(_base64_cores(raw))
+    return {f for f in forms if len(f) >= min(_MIN_FRAGMENT, len(secret))}
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """Return ``text`` with credentials replaced by ``***``.
 
-    Known secret values (from the environment) are replaced exactly; common credential shapes
-    (bearer tokens, ``key=`` query params, provider key prefixes) are replaced by pattern.
+    Known secret values are replaced in every encoding :func:`encodings` computes (longest first, so a
+    URL-encoded form is not half-replaced by its plain one); common credential shapes (bearer and basic
+    tokens, ``key=`` query params, provider key prefixes) are replaced by pattern.
     """
+    forms: set[str] = set()
     for value in secrets:
         if value and len(value) >= 4:
-            text = text.replace(value, "***")
+            forms |= encodings(value)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, "***")
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + "***", text)
     return text
+
+
+def _known_secrets() -> list[str]:
+    # imported here: workbench.secrets raises NeedsKey, so it imports this module first
+    from .secrets import known_secrets
+
+    return known_secrets()

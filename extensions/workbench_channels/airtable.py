@@ -18,7 +18,7 @@ from urllib.parse import quote
 from workbench.errors import ExportError
 from workbench.plugins.channel import Delivery, ExportItem
 
-from ._http import ToolChannel
+from ._tool import ToolChannel
 
 __all__ = ["AirtableChannel"]
 

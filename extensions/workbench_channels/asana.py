@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from workbench.plugins.channel import Delivery, ExportItem
 
-from ._http import ToolChannel
+from ._tool import ToolChannel
 
 __all__ = ["AsanaChannel"]
 

@@ -45,17 +45,17 @@ API and are read defensively.
 from __future__ import annotations
 
 import hashlib
-import random
-import time
-from collections.abc import Mapping
-from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
 from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError, RateLimited
-from workbench.export.http import OwnedClientMixin, RateGate, request, retrying
 from workbench.export.plan import slug
+from workbench.http import HttpClientMixin, RateGate, Response, Retry
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
+
+T = TypeVar("T")
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "LINEAGE_FIELDS", "UPLOAD_INTENT", "BynderChannel", "media_id_from"]
 
@@ -102,7 +102,7 @@ def _tag(value: str) -> str:
     return " ".join(str(value).replace(",", " ").split())
 
 
-class BynderChannel(OwnedClientMixin, Channel):
+class BynderChannel(HttpClientMixin, Channel):
     """Assets in a Bynder portal: chunked file-service uploads, new versions on change, lineage in the
     description, tags and optional metaproperties."""
 
@@ -154,9 +154,9 @@ class BynderChannel(OwnedClientMixin, Channel):
         return {str(k): str(v) for k, v in raw.items() if str(v).strip()}
 
     @property
-    def attempts(self) -> int:
-        """Tries per request (``attempts``, default 5)."""
-        return max(1, int(self.config.get("attempts", 5)))
+    def retry(self) -> Retry:
+        """The HTTP policy's retries (``attempts``, default 5; ``max_total_s``)."""
+        return self.http_policy().retry
 
     def destination(self) -> str:
         """Portal URL and brand (never the token); the channel name when unconfigured."""
@@ -253,26 +253,22 @@ class BynderChannel(OwnedClientMixin, Channel):
         return {"Authorization": f"Bearer {self.secret('BYNDER_TOKEN')}"}
 
     def _call(self, method: str, path: str, headers: dict[str, str], *, idempotent: bool = True,
-              expect_json: bool = True, **kwargs: Any) -> httpx.Response:
+              expect_json: bool = True, **kwargs: Any) -> Response:
         """One paced request. Idempotent ones are retried on 429/5xx/timeouts; the others only on 429,
         and raise :class:`_MaybeApplied` when the server may have acted (5xx, timeout, unreadable 2xx)."""
         url = self.api_base() + path
 
-        def once() -> httpx.Response:
+        def once() -> Response:
             self.gate.acquire()
             try:
-                return request(self.http, method, url, provider="bynder", attempts=1, expect_json=expect_json,
+                return self.request(method, url, provider="bynder", attempts=1, expect_json=expect_json,
                                headers=headers, **kwargs)
             except ConnectorError as exc:
                 if exc.retryable and not idempotent and not isinstance(exc, RateLimited):
                     raise _MaybeApplied(exc) from exc
                 raise
 
-        return retrying(once, attempts=self.attempts, max_delay=60.0)
-
-    @staticmethod
-    def _backoff(attempt: int) -> None:
-        time.sleep(min(30.0, 0.25 * (2 ** (attempt - 1))) * (0.5 + random.random()))
+        return self.retry.call(once)
 
     # -- upload ---------------------------------------------------------------------------------------
     def _prepare(self, headers: dict[str, str]) -> str:
@@ -290,7 +286,8 @@ class BynderChannel(OwnedClientMixin, Channel):
         size = self.chunk_bytes()
         chunks = [data[i:i + size] for i in range(0, len(data), size)] or [b""]
         whole = hashlib.sha256(data).hexdigest()
-        for attempt in range(1, self.attempts + 1):
+
+        def attempt() -> dict[str, Any]:
             file_id = self._prepare(headers)
             for n, chunk in enumerate(chunks):
                 self._call("POST", f"/v7/file_cmds/upload/{file_id}/chunk/{n}", {
@@ -298,34 +295,35 @@ class BynderChannel(OwnedClientMixin, Channel):
                     "Content-Type": "application/octet-stream"}, expect_json=False, content=chunk)
             form = {"fileName": item.filename, "fileSize": str(len(data)), "chunksCount": str(len(chunks)),
                     "sha256": whole, "intent": UPLOAD_INTENT}
-            try:
-                resp = self._call("POST", f"/v7/file_cmds/upload/{file_id}/finalise_api", headers,
-                                  idempotent=False, expect_json=False, data=form)
-            except _MaybeApplied as exc:
-                if attempt == self.attempts:
-                    raise exc.original from exc
-                self._backoff(attempt)
-                continue
+            resp = self._call("POST", f"/v7/file_cmds/upload/{file_id}/finalise_api", headers,
+                              idempotent=False, expect_json=False, data=form)
             return {"file_id": file_id, "chunks": len(chunks),
                     "correlation_id": resp.headers.get("X-API-Correlation-ID")}
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return self._unless_applied(attempt)
+
+    def _unless_applied(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` again (under the HTTP policy's backoff) while it fails in a way that leaves open
+        whether the server acted; when the tries run out, raise the provider's error."""
+        try:
+            return self.retry.call(attempt, retry_if=lambda exc: isinstance(exc, _MaybeApplied))
+        except _MaybeApplied as exc:
+            raise exc.original from exc
 
     def _save(self, item: ExportItem, file_id: str, media_id: str | None,
               headers: dict[str, str]) -> tuple[str, dict[str, Any]]:
         """Save the finalised file as a new asset (or a new version of ``media_id``); search before retrying."""
         path = f"/api/v4/media/{media_id}/save/{file_id}" if media_id else f"/api/v4/media/save/{file_id}"
         form = {} if media_id else self.asset_form(item)
-        for attempt in range(1, self.attempts + 1):
+
+        def attempt() -> tuple[str, dict[str, Any]]:
             try:
                 resp = self._call("POST", path, headers, idempotent=False, data=form)
-            except _MaybeApplied as exc:
+            except _MaybeApplied:
                 found, _ = self._find(item, headers)
                 if found is not None and found.remote_id:
                     return found.remote_id, {"recovered": "found after an unclear save answer"}
-                if attempt == self.attempts:
-                    raise exc.original from exc
-                self._backoff(attempt)
-                continue
+                raise
             body = resp.json() if resp.content else {}
             mid = media_id_from(body)
             if mid:
@@ -339,7 +337,8 @@ class BynderChannel(OwnedClientMixin, Channel):
             keys = ", ".join(sorted(body)) if isinstance(body, Mapping) else type(body).__name__
             raise BadResponse(f"bynder: save answered without a media id (got: {keys or 'empty body'})",
                               provider="bynder")
-        raise AssertionError("unreachable")  # pragma: no cover
+
+        return self._unless_applied(attempt)
 
     def _update_metadata(self, item: ExportItem, media_id: str, headers: dict[str, str]) -> None:
         """Set description, tags and metaproperties of ``media_id`` to this item's lineage (idempotent)."""

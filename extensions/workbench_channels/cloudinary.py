@@ -34,8 +34,8 @@ from urllib.parse import urlparse
 import httpx
 
 from workbench.errors import InvalidSpec, ProviderError
-from workbench.export.http import OwnedClientMixin, request
 from workbench.export.plan import slug
+from workbench.http import HttpClientMixin
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
 __all__ = ["CloudinaryChannel", "escape_context", "sign", "string_to_sign"]
@@ -76,7 +76,7 @@ def escape_context(value: str) -> str:
     return str(value).replace("\\", "\\\\").replace("=", "\\=").replace("|", "\\|")
 
 
-class CloudinaryChannel(OwnedClientMixin, Channel):
+class CloudinaryChannel(HttpClientMixin, Channel):
     """Images on a Cloudinary cloud, public id per SKU + preset, lineage in the context."""
 
     name: ClassVar[str] = "cloudinary"
@@ -126,7 +126,7 @@ class CloudinaryChannel(OwnedClientMixin, Channel):
         key, secret, cloud = self.credentials_parsed()
         url = f"{self.api_base()}/v1_1/{cloud}/resources/image/upload/{self._full_id(item)}"
         try:
-            resp = request(self.http, "GET", url, provider="cloudinary", auth=(key, secret))
+            resp = self.request("GET", url, provider="cloudinary", auth=(key, secret))
         except ProviderError as exc:
             if exc.status == 404:
                 return None
@@ -155,8 +155,8 @@ class CloudinaryChannel(OwnedClientMixin, Channel):
                                    int(self.config.get("signature_version", 2)))
         params["api_key"] = key
         url = f"{self.api_base()}/v1_1/{cloud}/image/upload"
-        resp = request(self.http, "POST", url, provider="cloudinary", data=params,
-                       files={"file": (item.filename, item.data(), item.mime)})
+        resp = self.request("POST", url, provider="cloudinary", data=params,
+                            files={"file": (item.filename, item.data(), item.mime)})
         body = resp.json()
         return Delivery(body.get("public_id"), body.get("secure_url"),
                         replaced_remote_id=body.get("public_id") if replacing else None,

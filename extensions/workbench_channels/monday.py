@@ -11,13 +11,12 @@ from the catalog extra ``monday_item`` or settings ``records``. Settings ``[chan
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from workbench.errors import ProviderError, RateLimited
-from workbench.export.http import request, retrying
 from workbench.plugins.channel import Delivery, ExportItem
 
-from ._http import ToolChannel
+from ._tool import ToolChannel
 
 __all__ = ["MondayChannel"]
 
@@ -43,9 +42,9 @@ class MondayChannel(ToolChannel):
         headers = {"Authorization": self.secret("MONDAY_TOKEN"),
                    "API-Version": str(self.config.get("api_version", "2025-07"))}
 
-        def once() -> dict:
-            body = request(self.http, "POST", f"{base}/v2", provider="monday", headers=headers,
-                           json={"query": _MUTATION, "variables": variables}, attempts=1).json()
+        def once() -> dict[str, Any]:
+            body = self.request("POST", f"{base}/v2", provider="monday", headers=headers,
+                                json={"query": _MUTATION, "variables": variables}, attempts=1).json()
             errors = body.get("errors")
             if errors:
                 ext = errors[0].get("extensions") or {}
@@ -55,6 +54,6 @@ class MondayChannel(ToolChannel):
                 raise ProviderError(f"monday: {errors[0].get('message')}", provider="monday")
             return body.get("data") or {}
 
-        data = retrying(once)
+        data = self.http_policy().retry.call(once)
         return Delivery(str((data.get("change_column_value") or {}).get("id")), self.public_url(item),
                         details={"board": board})

@@ -25,7 +25,6 @@ import fsspec
 from workbench.errors import ExportError, NeedsKey, ProviderUnavailable
 from workbench.export.plan import slug
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
-from workbench.secrets import has_secret
 
 __all__ = ["S3Channel"]
 
@@ -72,7 +71,7 @@ class S3Channel(Channel):
         """``s3://`` needs credentials: both AWS variables, or one of the places botocore looks (NeedsKey if none)."""
         if not str(self.config.get("url") or "").startswith("s3://"):
             return
-        if has_secret("AWS_ACCESS_KEY_ID") or has_secret("AWS_SECRET_ACCESS_KEY"):
+        if self.has_secret("AWS_ACCESS_KEY_ID") or self.has_secret("AWS_SECRET_ACCESS_KEY"):
             super().check_credentials()  # one of the pair set: name the other
             return
         import botocore.session
@@ -106,7 +105,7 @@ class S3Channel(Channel):
                 if self.config.get("region"):
                     client_kwargs["region_name"] = str(self.config.get("region"))
                 opts = {"client_kwargs": client_kwargs, "skip_instance_cache": True}
-                if has_secret("AWS_ACCESS_KEY_ID") or has_secret("AWS_SECRET_ACCESS_KEY"):
+                if self.has_secret("AWS_ACCESS_KEY_ID") or self.has_secret("AWS_SECRET_ACCESS_KEY"):
                     opts.update(key=self.secret("AWS_ACCESS_KEY_ID"), secret=self.secret("AWS_SECRET_ACCESS_KEY"))
                 elif self.config.get("profile"):
                     opts["profile"] = str(self.config.get("profile"))

@@ -27,11 +27,9 @@ from typing import Any, ClassVar
 from urllib.parse import quote
 
 from workbench.errors import NeedsKey, PluginError, ProviderError
-from workbench.export.http import request
 from workbench.plugins.channel import Delivery, ExportItem
-from workbench.secrets import has_secret
 
-from ._http import ToolChannel
+from ._tool import ToolChannel
 
 __all__ = ["SheetsChannel"]
 
@@ -56,7 +54,7 @@ class SheetsChannel(ToolChannel):
 
     def ready(self) -> bool:
         """Either credential is enough."""
-        return any(has_secret(n) for n in self.secret_names)
+        return any(self.has_secret(n) for n in self.secret_names)
 
     def check_credentials(self) -> None:
         """Raise :class:`NeedsKey` naming both variables when neither is set."""
@@ -66,7 +64,7 @@ class SheetsChannel(ToolChannel):
 
     def access_token(self) -> str:
         """The bearer token: the pre-minted one, or one minted from the service account (cached)."""
-        if has_secret("GOOGLE_OAUTH_ACCESS_TOKEN"):
+        if self.has_secret("GOOGLE_OAUTH_ACCESS_TOKEN"):
             return self.secret("GOOGLE_OAUTH_ACCESS_TOKEN")
         with self._token_lock:
             if self._token is None:
@@ -93,8 +91,8 @@ class SheetsChannel(ToolChannel):
                                   "iat": now, "exp": now + 3600}).encode())
         signature = key.sign(f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
         assertion = f"{header}.{claims}.{_b64(signature)}"
-        body = request(self.http, "POST", token_url, provider="google-oauth",
-                       data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        body = self.request("POST", token_url, provider="google-oauth",
+                            data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                              "assertion": assertion}).json()
         if not body.get("access_token"):
             raise ProviderError("google-oauth: no access_token in the token response", provider="google-oauth")

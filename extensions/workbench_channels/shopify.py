@@ -34,12 +34,13 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import httpx
 
 from workbench.errors import ExportError, ProviderError, RateLimited
-from workbench.export.http import LeakyBucket, OwnedClientMixin, request, retrying
+from workbench.http import HttpClientMixin, LeakyBucket, retry_hint
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
 __all__ = ["API_VERSION", "ShopifyChannel"]
@@ -79,7 +80,7 @@ _MEDIA_STATUS = ("query mediaStatus($id: ID!) { node(id: $id) { id ... on MediaI
                  "mediaErrors { code message } } } }")
 
 
-class ShopifyChannel(OwnedClientMixin, Channel):
+class ShopifyChannel(HttpClientMixin, Channel):
     """Product media on a Shopify store."""
 
     name: ClassVar[str] = "shopify"
@@ -116,7 +117,7 @@ class ShopifyChannel(OwnedClientMixin, Channel):
 
         def once() -> dict[str, Any]:
             self.bucket.acquire(cost)
-            resp = request(self.http, "POST", url, provider="shopify", attempts=1,
+            resp = self.request("POST", url, provider="shopify", attempts=1, secrets=(token,),
                            headers={"X-Shopify-Access-Token": token, "Content-Type": "application/json"},
                            json={"query": query, "variables": variables})
             with self._lock:
@@ -131,16 +132,14 @@ class ShopifyChannel(OwnedClientMixin, Channel):
                 if "THROTTLED" in codes:
                     with self._lock:
                         self.stats["throttled"] += 1
-                    requested = float(ext_cost.get("requestedQueryCost") or cost)
-                    avail = float((throttle or {}).get("currentlyAvailable") or 0)
-                    rate = float((throttle or {}).get("restoreRate") or self.bucket.restore_rate)
-                    raise RateLimited("shopify: THROTTLED", retry_after=max(0.05, (requested - avail) / rate),
+                    raise RateLimited("shopify: THROTTLED", retry_after=retry_hint(None, body) or 1.0,
                                       provider="shopify")
                 msg = errors[0].get("message") if isinstance(errors[0], dict) else str(errors[0])
                 raise ProviderError(f"shopify: GraphQL error: {msg}", provider="shopify")
             return body.get("data") or {}
 
-        return retrying(once, attempts=int(self.config.get("attempts", 8)), max_delay=60.0)
+        retry = replace(self.http_policy().retry, max_attempts=int(self.config.get("attempts", 8)))
+        return retry.call(once)
 
     # -- products ---------------------------------------------------------------------------------------
     def product_id(self, item: ExportItem) -> str:
@@ -266,7 +265,7 @@ class ShopifyChannel(OwnedClientMixin, Channel):
         if not target:
             raise ProviderError("shopify: stagedUploadsCreate returned no target", provider="shopify")
         fields = {p["name"]: p["value"] for p in target.get("parameters") or []}
-        request(self.http, "POST", target["url"], provider="shopify-staged-upload", expect_json=False,
+        self.request("POST", target["url"], provider="shopify-staged-upload", expect_json=False,
                 data=fields, files={"file": (item.filename, item.data(), item.mime)})
         with self._lock:
             self.stats["uploads"] += 1

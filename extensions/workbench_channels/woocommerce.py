@@ -46,7 +46,7 @@ from urllib.parse import quote
 import httpx
 
 from workbench.errors import ExportError, ProviderError
-from workbench.export.http import OwnedClientMixin, request
+from workbench.http import HttpClientMixin
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
 
 __all__ = ["WooCommerceChannel", "WooOAuth1", "oauth1_signature"]
@@ -89,7 +89,7 @@ class WooOAuth1(httpx.Auth):
         yield request
 
 
-class WooCommerceChannel(OwnedClientMixin, Channel):
+class WooCommerceChannel(HttpClientMixin, Channel):
     """Product images on a WooCommerce store."""
 
     name: ClassVar[str] = "woocommerce"
@@ -159,7 +159,7 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
         if not sku:
             raise ExportError(f"woocommerce: {item.asset_name} has no SKU or catalog product id")
         if sku not in self._ids:
-            resp = request(self.http, "GET", f"{self.config.base_url}/wp-json/wc/v3/products",
+            resp = self.request("GET", f"{self.config.base_url}/wp-json/wc/v3/products",
                            provider="woocommerce", params={"sku": sku}, auth=self._wc())
             found = resp.json()
             if not found:
@@ -168,7 +168,7 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
         return self._ids[sku]
 
     def _product(self, pid: str) -> dict[str, Any]:
-        return request(self.http, "GET", f"{self.config.base_url}/wp-json/wc/v3/products/{pid}",
+        return self.request("GET", f"{self.config.base_url}/wp-json/wc/v3/products/{pid}",
                        provider="woocommerce", auth=self._wc()).json()
 
     @staticmethod
@@ -176,7 +176,7 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
         return item.filename.rsplit(".", 1)[0]
 
     def _find_media(self, item: ExportItem) -> dict[str, Any] | None:
-        resp = request(self.http, "GET", f"{self.config.base_url}/wp-json/wp/v2/media", provider="wordpress",
+        resp = self.request("GET", f"{self.config.base_url}/wp-json/wp/v2/media", provider="wordpress",
                        params={"search": self._stem(item)}, auth=self._wp())
         for media in resp.json():
             if self._stem(item) in str(media.get("source_url", "")):
@@ -194,7 +194,7 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
     def remove(self, item: ExportItem, remote_id: str) -> None:
         """Delete a superseded attachment from the media library (gone already is fine)."""
         try:
-            request(self.http, "DELETE", f"{self.config.base_url}/wp-json/wp/v2/media/{remote_id}",
+            self.request("DELETE", f"{self.config.base_url}/wp-json/wp/v2/media/{remote_id}",
                     provider="wordpress", params={"force": "true"}, auth=self._wp())
         except ProviderError as exc:
             if exc.status != 404:
@@ -210,10 +210,10 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
         media = self._find_media(item)
         if media is None:
             try:
-                media = request(self.http, "POST", f"{self.config.base_url}/wp-json/wp/v2/media",
-                                provider="wordpress", auth=self._wp(),
-                                data={"alt_text": item.alt, "title": item.title},
-                                files={"file": (item.filename, item.data(), item.mime)}).json()
+                media = self.request("POST", f"{self.config.base_url}/wp-json/wp/v2/media",
+                                     provider="wordpress", auth=self._wp(),
+                                     data={"alt_text": item.alt, "title": item.title},
+                                     files={"file": (item.filename, item.data(), item.mime)}).json()
             except ProviderError as exc:
                 hint = self._anonymous_hint(exc)
                 if hint is not None:
@@ -234,7 +234,7 @@ class WooCommerceChannel(OwnedClientMixin, Channel):
                 images.append({"id": img["id"]})  # keep the others as they are
             if not placed:
                 images.append({"id": media_id, "alt": item.alt})
-            request(self.http, "PUT", f"{self.config.base_url}/wp-json/wc/v3/products/{pid}",
+            self.request("PUT", f"{self.config.base_url}/wp-json/wc/v3/products/{pid}",
                     provider="woocommerce", auth=self._wc(), json={"images": images})
         replaced = None
         if old is not None and old != media_id:

@@ -7,7 +7,7 @@
 
 HTTP engines do exactly one provider request per image batch and no retries (the runner retries);
 status codes and httpx errors become :mod:`workbench.errors` connector errors in one place,
-:mod:`workbench_engines._http`.
+:mod:`workbench.http`.
 
 Direct use (the runner normally does this, recording every call in the ledger)::
 

@@ -44,10 +44,9 @@ from typing import Any
 import httpx
 
 from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError, ProviderUnavailable
+from workbench.http import Response
 from workbench.ids import canonical_json
 from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
-
-from ._http import RawResponse, cost_for, send, status_error
 
 __all__ = ["ComfyUIEngine", "default_workflow", "fill_workflow"]
 
@@ -148,10 +147,6 @@ class ComfyUIEngine(Engine):
 
     name = "comfyui"
     default_model = "comfyui-workflow"
-    key_env = None
-    supports_references = True
-    supports_negative_prompt = True
-    max_references = None
     deterministic = False
 
     def workflow_for(self, request: EngineRequest) -> dict[str, Any]:
@@ -212,7 +207,7 @@ class ComfyUIEngine(Engine):
         if not images:
             raise BadResponse("comfyui: the workflow finished without any output image (is there a SaveImage "
                               "node?)", provider=self.name)
-        usage = Usage(cost_usd=cost_for(self, len(images), len(request.references)),
+        usage = Usage(cost_usd=self.cost(len(images), len(request.references)),
                       latency_s=time.perf_counter() - started, request_id=",".join(prompt_ids),
                       model_version=self.model_for(request),
                       raw={"prompt_ids": prompt_ids, "uploaded": names})
@@ -220,7 +215,7 @@ class ComfyUIEngine(Engine):
 
     async def _upload(self, client: httpx.AsyncClient, base: str, sha: str, data: bytes, mime: str) -> str:
         filename = f"wb_{sha.removeprefix('sha256:')[:24]}.{_EXT.get(mime, 'png')}"
-        resp = await send(self, "POST", f"{base}/upload/image", client=client,
+        resp = await self.send("POST", f"{base}/upload/image", client=client,
                           files={"image": (filename, data, mime or "image/png")},
                           data={"type": "input", "overwrite": "true"})
         body = self._ok(resp, "upload")
@@ -229,7 +224,7 @@ class ComfyUIEngine(Engine):
         return f"{sub}/{name}" if sub else name
 
     async def _queue(self, client: httpx.AsyncClient, base: str, workflow: dict, client_id: str) -> str:
-        resp = await send(self, "POST", f"{base}/prompt", client=client,
+        resp = await self.send("POST", f"{base}/prompt", client=client,
                           json={"prompt": workflow, "client_id": client_id})
         body = self._ok(resp, "prompt")
         pid = body.get("prompt_id")
@@ -240,7 +235,7 @@ class ComfyUIEngine(Engine):
     async def _wait(self, client: httpx.AsyncClient, base: str, pid: str, deadline: float) -> list[dict]:
         poll = float(self.config.get("poll_s", 0.5) or 0.5)
         while True:
-            body = self._ok(await send(self, "GET", f"{base}/history/{pid}", client=client), "history")
+            body = self._ok(await self.send("GET", f"{base}/history/{pid}", client=client), "history")
             entry = body.get(pid)
             if isinstance(entry, dict) and _finished(entry):
                 return _outputs(entry, pid)
@@ -252,7 +247,7 @@ class ComfyUIEngine(Engine):
     async def _view(self, client: httpx.AsyncClient, base: str, ref: dict) -> GeneratedImage:
         params = {"filename": ref.get("filename", ""), "subfolder": ref.get("subfolder", ""),
                   "type": ref.get("type", "output")}
-        resp = await send(self, "GET", f"{base}/view", client=client, params=params)
+        resp = await self.send("GET", f"{base}/view", client=client, params=params)
         if not resp.ok:
             raise _error(resp)
         if not resp.content:
@@ -260,7 +255,7 @@ class ComfyUIEngine(Engine):
         mime = resp.headers.get("content-type", "image/png").split(";")[0]
         return GeneratedImage(data=resp.content, mime=mime if mime.startswith("image/") else "image/png")
 
-    def _ok(self, resp: RawResponse, what: str) -> dict[str, Any]:
+    def _ok(self, resp: Response, what: str) -> dict[str, Any]:
         if not resp.ok:
             raise _error(resp)
         body = resp.json()
@@ -294,7 +289,7 @@ def _outputs(entry: dict, pid: str) -> list[dict]:
     return refs
 
 
-def _error(resp: RawResponse) -> ConnectorError:
+def _error(resp: Response) -> ConnectorError:
     message = f"HTTP {resp.status}"
     try:
         body = resp.json()
@@ -314,4 +309,4 @@ def _error(resp: RawResponse) -> ConnectorError:
         message = "; ".join(p for p in parts if p) or message
     elif resp.content:
         message = resp.content[:300].decode("utf-8", "replace")
-    return status_error(resp.status, message, provider="comfyui")
+    return resp.error(message)

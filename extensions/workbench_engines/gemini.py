@@ -5,13 +5,14 @@ One image per request (the model has no ``n``): ``n > 1`` sends ``n`` requests c
 and the failures travel in ``EngineResult.failures`` (the runner records a ``PartialResult``); only when
 all fail is the first error raised (and the runner may retry). References travel as ``inline_data`` parts after the prompt text;
 ``aspect`` becomes ``generationConfig.imageConfig.aspectRatio``. A negative prompt is folded into the
-text ("Avoid: …"), since the API has no such field. The key comes from ``GEMINI_API_KEY`` (or, when that
-is unset, ``GOOGLE_API_KEY`` as Google's SDKs read it) and goes only into the ``x-goog-api-key`` header.
+text ("Avoid: …"), since the API has no such field. The key is ``GEMINI_API_KEY`` (or ``GOOGLE_API_KEY``, as
+Google's SDKs read it), looked up like every plugin's credential (explicit, ``credentials.toml``,
+environment), and goes only into the ``x-goog-api-key`` header.
 
 Outcomes: images from every ``inlineData`` part; a response with no image part is a ``BadResponse``
 carrying the model's text; a blocked prompt (``promptFeedback.blockReason``) or a safety stop
 (``finishReason`` SAFETY, PROHIBITED_CONTENT, IMAGE_SAFETY …) is a ``ProviderError``; HTTP errors map
-through :mod:`workbench_engines._http` (429 honours ``RetryInfo.retryDelay`` or ``Retry-After``).
+through :mod:`workbench.http` (429 honours ``RetryInfo.retryDelay`` or ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ import asyncio
 import base64
 import binascii
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError, redact
 from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
-from workbench.secrets import get_secret, has_secret
-
-from ._http import RawResponse, cost_for, parse_duration, parse_retry_after, send, status_error
 
 __all__ = ["ASPECT_SIZES", "GeminiEngine"]
 
@@ -44,15 +43,13 @@ class GeminiEngine(Engine):
 
     name = "gemini"
     default_model = "gemini-2.5-flash-image"
-    key_env = "GEMINI_API_KEY"
-    supports_references = True
-    supports_negative_prompt = True
-    max_references = None  # 3 work best per Google; the hard limit is not documented
+    secret_names: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY",)
+    secret_aliases: ClassVar[Mapping[str, tuple[str, ...]]] = {"GEMINI_API_KEY": ("GOOGLE_API_KEY",)}
     deterministic = False
 
     def estimate_cost(self, request: EngineRequest) -> float:
         """USD before sending: ``n`` requests, each one image and each carrying every reference."""
-        return cost_for(self, request.n, len(request.references) * request.n)
+        return self.cost(request.n, len(request.references) * request.n)
 
     def body(self, request: EngineRequest, index: int = 0) -> dict[str, Any]:
         """The JSON body of request number ``index`` of ``request``."""
@@ -79,9 +76,7 @@ class GeminiEngine(Engine):
         """Send ``request.n`` requests (concurrently) and gather their images and token usage."""
         if request.n < 1:
             raise InvalidSpec("n must be at least 1")
-        # GOOGLE_API_KEY is what Google's own SDKs read; GEMINI_API_KEY wins and is the one we name
-        name = "GOOGLE_API_KEY" if not has_secret("GEMINI_API_KEY") and has_secret("GOOGLE_API_KEY") else "GEMINI_API_KEY"
-        key = get_secret(name, purpose="the gemini engine")
+        key = self.secret("GEMINI_API_KEY")
         model = self.model_for(request)
         url = f"{self.config.base_url}/v1beta/models/{model}:generateContent"
         bodies = [self.body(request, i) for i in range(request.n)]
@@ -100,7 +95,7 @@ class GeminiEngine(Engine):
         raws = [raw for _, _, raw in results]
         texts = [t for _, t, _ in results if t]
         usage = Usage(
-            cost_usd=cost_for(self, len(images), len(request.references) * len(results)),
+            cost_usd=self.cost(len(images), len(request.references) * len(results)),
             input_tokens=_sum(r.get("usageMetadata", {}).get("promptTokenCount") for r in raws),
             output_tokens=_sum(r.get("usageMetadata", {}).get("candidatesTokenCount") for r in raws),
             latency_s=time.perf_counter() - started,
@@ -113,10 +108,10 @@ class GeminiEngine(Engine):
                             failures=[f"{type(e).__name__}: {e}" for e in failures])
 
     async def _one(self, url: str, body: dict[str, Any], key: str) -> tuple[list[GeneratedImage], str, dict]:
-        resp = await send(self, "POST", url, json=body, secrets=(key,),
-                          headers={"x-goog-api-key": key, "content-type": "application/json"})
+        resp = await self.send("POST", url, json=body, secrets=(key,),
+                               headers={"x-goog-api-key": key, "content-type": "application/json"})
         if not resp.ok:
-            raise _error(resp, key)
+            raise resp.error()
         data = resp.json()
         if not isinstance(data, dict):
             raise BadResponse("gemini: response is not a JSON object", provider=self.name, status=resp.status)
@@ -126,24 +121,6 @@ class GeminiEngine(Engine):
 def _sum(values: Any) -> int | None:
     nums = [int(v) for v in values if isinstance(v, (int, float))]
     return sum(nums) if nums else None
-
-
-def _error(resp: RawResponse, key: str) -> ConnectorError:
-    message, retry_after = f"HTTP {resp.status}", None
-    try:
-        err = resp.json().get("error", {})
-    except (BadResponse, AttributeError):
-        err = {}
-    if isinstance(err, dict):
-        message = " ".join(str(x) for x in (err.get("status"), err.get("message")) if x) or message
-        for detail in err.get("details") or []:
-            if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
-                retry_after = parse_duration(detail.get("retryDelay"))
-            if isinstance(detail, dict) and detail.get("reason"):
-                message += f" ({detail['reason']})"
-    if retry_after is None:
-        retry_after = parse_retry_after(resp.headers.get("retry-after"))
-    return status_error(resp.status, message, provider="gemini", retry_after=retry_after, secrets=(key,))
 
 
 def _parse(data: dict[str, Any], key: str) -> tuple[list[GeneratedImage], str]:

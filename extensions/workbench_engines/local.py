@@ -45,10 +45,6 @@ class LocalEngine(Engine):
 
     name = "local"
     default_model = MODEL_VERSION
-    key_env = None
-    supports_references = True
-    supports_negative_prompt = True
-    max_references = None
     deterministic = True
 
     async def generate(self, request: EngineRequest) -> EngineResult:

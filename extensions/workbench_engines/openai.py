@@ -7,11 +7,13 @@ request. ``size`` is the request's ``size`` when it is one the API accepts, othe
 ``aspect`` (square → 1024x1024, portrait → 1024x1536, landscape → 1536x1024, none → ``auto``).
 ``quality``, ``background``, ``output_format``, ``output_compression``, ``input_fidelity`` and
 ``moderation`` come from the request's extras or the ``[engines.openai]`` settings. A negative prompt is
-folded into the text. The key comes from ``OPENAI_API_KEY`` and travels only as ``Authorization: Bearer``.
+folded into the text. The key is ``OPENAI_API_KEY`` (explicit, ``credentials.toml`` or environment) and
+travels only as ``Authorization: Bearer``.
 
-Errors: 429 ``insufficient_quota`` is a ``ProviderError`` (retrying cannot help); other 429s are
-``RateLimited`` with ``retry-after`` or ``x-ratelimit-reset-requests``; ``moderation_blocked`` and other
-4xx are ``ProviderError``; 5xx ``ProviderUnavailable``. ``x-request-id`` lands in ``usage.request_id``.
+Errors map through :mod:`workbench.http`: 429 ``insufficient_quota`` is a ``ProviderError`` (retrying cannot
+help); other 429s are ``RateLimited`` with ``retry-after-ms``, ``retry-after`` or
+``x-ratelimit-reset-requests``; ``moderation_blocked`` and other 4xx are ``ProviderError``; 5xx
+``ProviderUnavailable``. ``x-request-id`` lands in ``usage.request_id``.
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ import base64
 import binascii
 import io
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from PIL import Image
 
-from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError
+from workbench.errors import BadResponse, InvalidSpec
 from workbench.plugins.engine import (
     Engine,
     EngineRequest,
@@ -33,14 +35,13 @@ from workbench.plugins.engine import (
     ReferenceImage,
     Usage,
 )
-from workbench.secrets import get_secret
 
-from ._http import RawResponse, cost_for, parse_duration, parse_retry_after, send, status_error
-
-__all__ = ["SIZES", "OpenAIEngine", "size_for"]
+__all__ = ["MAX_REFERENCES", "SIZES", "OpenAIEngine", "size_for"]
 
 #: Output sizes gpt-image-1 accepts.
 SIZES = ("1024x1024", "1536x1024", "1024x1536", "auto")
+#: Reference images one edit accepts.
+MAX_REFERENCES = 16
 _IMAGE_TYPES = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 _OPTIONS = ("quality", "background", "output_format", "output_compression", "input_fidelity", "moderation")
 
@@ -84,10 +85,7 @@ class OpenAIEngine(Engine):
 
     name = "openai"
     default_model = "gpt-image-1"
-    key_env = "OPENAI_API_KEY"
-    supports_references = True
-    supports_negative_prompt = True
-    max_references = 16
+    secret_names: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     deterministic = False
 
     def _options(self, request: EngineRequest) -> dict[str, Any]:
@@ -102,9 +100,9 @@ class OpenAIEngine(Engine):
         """One request for all ``request.n`` images; edits when there are references."""
         if not 1 <= request.n <= 10:
             raise InvalidSpec(f"openai: n must be between 1 and 10, got {request.n}")
-        if len(request.references) > (self.max_references or 16):
-            raise InvalidSpec(f"openai: at most {self.max_references} reference images")
-        key = get_secret(self.key_env or "OPENAI_API_KEY", purpose="the openai engine")
+        if len(request.references) > MAX_REFERENCES:
+            raise InvalidSpec(f"openai: at most {MAX_REFERENCES} reference images")
+        key = self.secret("OPENAI_API_KEY")
         model = self.model_for(request)
         prompt = request.prompt + (f"\nAvoid: {request.negative_prompt}" if request.negative_prompt else "")
         fields: dict[str, Any] = {"model": model, "prompt": prompt, "n": request.n,
@@ -114,13 +112,13 @@ class OpenAIEngine(Engine):
         if request.references:
             part = "image" if len(request.references) == 1 else "image[]"
             files = [(part, _image_part(ref, i)) for i, ref in enumerate(request.references)]
-            resp = await send(self, "POST", f"{self.config.base_url}/images/edits", headers=headers,
-                              data={k: str(v) for k, v in fields.items()}, files=files, secrets=(key,))
+            resp = await self.send("POST", f"{self.config.base_url}/images/edits", headers=headers,
+                                   data={k: str(v) for k, v in fields.items()}, files=files, secrets=(key,))
         else:
-            resp = await send(self, "POST", f"{self.config.base_url}/images/generations", headers=headers,
-                              json=fields, secrets=(key,))
+            resp = await self.send("POST", f"{self.config.base_url}/images/generations", headers=headers,
+                                   json=fields, secrets=(key,))
         if not resp.ok:
-            raise _error(resp, key)
+            raise resp.error()
         data = resp.json()
         if not isinstance(data, dict):
             raise BadResponse("openai: response is not a JSON object", provider=self.name)
@@ -140,7 +138,7 @@ class OpenAIEngine(Engine):
                               text=str(data.get("error") or "")[:500] or None)
         usage_raw = data.get("usage") if isinstance(data.get("usage"), dict) else {}
         usage = Usage(
-            cost_usd=cost_for(self, len(images), len(request.references)),
+            cost_usd=self.cost(len(images), len(request.references)),
             input_tokens=usage_raw.get("input_tokens"),
             output_tokens=usage_raw.get("output_tokens"),
             latency_s=time.perf_counter() - started,
@@ -150,21 +148,3 @@ class OpenAIEngine(Engine):
                  "background": data.get("background"), "output_format": fmt},
         )
         return EngineResult(images=images, usage=usage)
-
-
-def _error(resp: RawResponse, key: str) -> ConnectorError:
-    try:
-        err = resp.json().get("error") or {}
-    except (BadResponse, AttributeError):
-        err = {}
-    if not isinstance(err, dict):
-        err = {"message": str(err)}
-    code = str(err.get("code") or err.get("type") or "")
-    message = " ".join(x for x in (code, str(err.get("message") or "")) if x) or f"HTTP {resp.status}"
-    if resp.status == 429 and code == "insufficient_quota":
-        return ProviderError(status_error(429, message, provider="openai", secrets=(key,)).args[0],
-                             status=429, provider="openai")
-    retry_after = parse_retry_after(resp.headers.get("retry-after"))
-    if retry_after is None:
-        retry_after = parse_duration(resp.headers.get("x-ratelimit-reset-requests"))
-    return status_error(resp.status, message, provider="openai", retry_after=retry_after, secrets=(key,))

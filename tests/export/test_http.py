@@ -1,12 +1,18 @@
-"""Unit tests of the shared channel HTTP plumbing (httpx.MockTransport; no sockets)."""
+"""The sync side of the one HTTP policy (workbench.http.request, used by channels and taggers) and pacing.
+
+httpx.MockTransport, no sockets; URLs are https (or loopback http) because the policy refuses anything else.
+"""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from workbench.errors import BadResponse, ProviderError, ProviderUnavailable, RateLimited
-from workbench.export.http import LeakyBucket, error_message, request, retrying
+from workbench.errors import BadResponse, ProviderError, ProviderTimeout, ProviderUnavailable
+from workbench.http import HttpPolicy, LeakyBucket, RateGate, Retry, error_message, request
+
+FAST = HttpPolicy("p", retry=Retry(base_s=0.001, cap_s=0.002))
+ONCE = Retry(max_attempts=1)
 
 
 def _client(handler):
@@ -21,55 +27,62 @@ def _client(handler):
 ])
 def test_status_translation(status, body, exc, text):
     with _client(lambda r: httpx.Response(status, json=body)) as c, pytest.raises(exc, match=text) as info:
-        request(c, "GET", "http://x/y?token=SECRETVALUE123", provider="p", attempts=1)
+        request(c, "GET", "https://x.test/y?token=SECRETVALUE123", FAST, retry=ONCE)
     assert info.value.status == status and "SECRETVALUE123" not in str(info.value)
 
 
 def test_429_retry_after_then_success():
-    calls = []
+    calls, slept = [], []
 
     def handler(r):
         calls.append(1)
-        return httpx.Response(429, headers={"Retry-After": "0"}) if len(calls) < 3 else httpx.Response(200, json={})
+        return httpx.Response(429, headers={"Retry-After": "0.01"}) if len(calls) < 3 else httpx.Response(200, json={})
 
     with _client(handler) as c:
-        assert request(c, "GET", "http://x", provider="p").status_code == 200
-    assert len(calls) == 3
+        assert request(c, "GET", "https://x.test", FAST, sleep=slept.append).status_code == 200
+    assert len(calls) == 3 and all(s >= 0.01 for s in slept)
 
 
-def test_not_json_is_bad_response_and_timeouts_are_unavailable():
+def test_4xx_is_sent_once_and_5xx_up_to_the_attempts():
+    calls = []
+
+    def handler(r):
+        calls.append(r.url.path)
+        return httpx.Response(400 if r.url.path == "/bad" else 502, json={"error": "no"})
+
+    with _client(handler) as c:
+        with pytest.raises(ProviderError):
+            request(c, "GET", "https://x.test/bad", FAST)
+        with pytest.raises(ProviderUnavailable):
+            request(c, "GET", "https://x.test/down", FAST)
+    assert calls.count("/bad") == 1 and calls.count("/down") == FAST.retry.max_attempts
+
+
+def test_not_json_is_bad_response_and_timeouts_are_retried_then_raised():
     with _client(lambda r: httpx.Response(200, text="<html>")) as c, pytest.raises(BadResponse):
-        request(c, "GET", "http://x", provider="p", attempts=1)
+        request(c, "GET", "https://x.test", FAST, retry=ONCE)
+    calls = []
 
     def boom(r):
+        calls.append(1)
         raise httpx.ReadTimeout("slow", request=r)
 
-    with _client(boom) as c, pytest.raises(ProviderUnavailable, match="timed out"):
-        request(c, "GET", "http://x", provider="p", attempts=2, base_delay=0.001)
+    with _client(boom) as c, pytest.raises(ProviderTimeout, match="timed out"):
+        request(c, "GET", "https://x.test", FAST)
+    assert len(calls) == FAST.retry.max_attempts
 
 
-def test_retrying_uses_retry_after_and_stops_on_client_errors():
-    waits, n = [], [0]
-
-    def flaky():
-        n[0] += 1
-        if n[0] == 1:
-            raise RateLimited("slow down", retry_after=1.5)
-        return "ok"
-
-    assert retrying(flaky, sleep=waits.append) == "ok" and waits == [1.5]
-
-    def refused():
-        raise ProviderError("no")
-
-    with pytest.raises(ProviderError):
-        retrying(refused, sleep=waits.append)
-    assert waits == [1.5]
+def test_loopback_http_is_allowed_for_tests_and_local_servers():
+    with _client(lambda r: httpx.Response(200, json={"ok": True})) as c:
+        assert request(c, "GET", "http://127.0.0.1:9/x", FAST).json() == {"ok": True}
+        assert request(c, "GET", "http://localhost:9/x", FAST).json() == {"ok": True}
 
 
 def test_error_message_shapes():
-    assert error_message(httpx.Response(400, json={"error": "NOT_FOUND"})) == "NOT_FOUND"
-    assert error_message(httpx.Response(400, text="plain")) == "plain"
+    assert error_message({"error": "NOT_FOUND"}) == "NOT_FOUND"
+    assert error_message(None, "plain") == "plain"
+    assert error_message({"error": {"status": "INVALID_ARGUMENT", "message": "bad",
+                                    "details": [{"reason": "API_KEY_INVALID"}]}}) == "INVALID_ARGUMENT bad (API_KEY_INVALID)"
 
 
 def test_leaky_bucket_waits_for_points_and_follows_the_server():
@@ -92,8 +105,6 @@ def test_leaky_bucket_waits_for_points_and_follows_the_server():
 
 
 def test_rate_gate_spaces_calls():
-    from workbench.export.http import RateGate
-
     now, slept = [0.0], []
 
     def sleep(s):

@@ -1,24 +1,24 @@
-"""Retry policy: which connector errors are retried, how often, and how long to wait.
+"""The runner's retry policy: :class:`workbench.http.Retry` plus the one rule only generation has.
 
-* :class:`~workbench.errors.RateLimited`, :class:`~workbench.errors.ProviderUnavailable` (5xx, timeouts,
-  connection errors) and :class:`~workbench.errors.BadResponse` (malformed JSON…) are retried up to
-  ``max_attempts`` attempts in total.
-* A response without an image (a 200 whose parts are only text, or an empty result) is retried only up to
-  ``max_no_image_attempts``: models that answer in words tend to keep doing so, and each try is billed.
-* :class:`~workbench.errors.ProviderError` (a 4xx), :class:`~workbench.errors.NeedsKey` and anything else
-  are never retried.
+Which errors are retried, the backoff (exponential, full jitter) and how provider hints (``retry_after``)
+are honoured are the one HTTP policy's (:mod:`workbench.http`): rate limits, 408/5xx, timeouts, connection
+errors and bad responses are retried up to ``max_attempts`` in total, waits never shorter than a provider's
+``retry_after`` (capped at ``max_retry_after_s``); a 4xx (``ProviderError``), a missing key (``NeedsKey``),
+a refused URL (``BlockedURL``) and anything that is not a connector error are never retried. The runner
+drives the loop itself (it records each attempt in the run's retry log and sleeps cancellably), so its
+total wait is bounded by ``max_attempts`` × ``max(cap_s, max_retry_after_s)``.
 
-Waits are exponential backoff with *full jitter* (``uniform(0, min(cap, base·2^(attempt-1)))``, which
-spreads a burst of failures instead of synchronising them), but never shorter than a provider's
-``retry_after`` (bounded by ``max_retry_after_s`` so a bogus header cannot stall a sweep for hours).
+Generation adds: a response without an image (a 200 whose parts are only text, or an empty result) is
+retried only up to ``max_no_image_attempts``: models that answer in words tend to keep doing so, and each
+try is billed.
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..errors import BadResponse, ProviderUnavailable, RateLimited
+from ..errors import BadResponse
+from ..http import Retry
 
 __all__ = ["RetryPolicy", "is_no_image"]
 
@@ -31,19 +31,10 @@ def is_no_image(exc: BaseException) -> bool:
 
 
 @dataclass
-class RetryPolicy:
-    """Bounded retries with exponential backoff and full jitter (see the module docstring)."""
+class RetryPolicy(Retry):
+    """:class:`~workbench.http.Retry` with a separate, lower budget for answers without an image."""
 
-    max_attempts: int = 5
     max_no_image_attempts: int = 2
-    base_s: float = 0.5
-    cap_s: float = 20.0
-    max_retry_after_s: float = 120.0
-    rng: random.Random = field(default_factory=random.Random, repr=False)
-
-    def retryable(self, exc: BaseException) -> bool:
-        """Whether ``exc`` is worth another attempt at all."""
-        return isinstance(exc, (RateLimited, ProviderUnavailable, BadResponse))
 
     def should_retry(self, exc: BaseException, attempt: int, no_image_attempts: int = 0) -> bool:
         """Whether to try again after ``attempt`` attempts (``no_image_attempts`` of them answered without an image)."""
@@ -52,12 +43,3 @@ class RetryPolicy:
         if is_no_image(exc):
             return no_image_attempts < self.max_no_image_attempts and attempt < self.max_attempts
         return attempt < self.max_attempts
-
-    def delay(self, attempt: int, exc: BaseException | None = None) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        ceiling = min(self.cap_s, self.base_s * (2 ** max(0, attempt - 1)))
-        wait = self.rng.uniform(0.0, ceiling)
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            wait = max(wait, min(float(retry_after), self.max_retry_after_s))
-        return wait

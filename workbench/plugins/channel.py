@@ -12,23 +12,26 @@ A channel implements one method, :meth:`Channel.deliver`: send one :class:`Expor
 - :meth:`Channel.begin` / :meth:`Channel.finish` bracket a batch (the folder channel writes its manifest
   and CSVs in ``finish``).
 
-Capabilities are class attributes (``kind``, ``secret_names``, ``replaces``, ``max_workers``); options come
-from the project's ``[channels.<name>]`` settings as a :class:`ChannelConfig`. Channels raise only
-:mod:`workbench.errors` errors; HTTP channels take an injectable ``httpx.Client`` so tests point them at
-loopback fakes. Retries and pacing for HTTP live in :mod:`workbench.export.http`.
+Capabilities are class attributes the exporter reads (``kind``, ``secret_names``, ``replaces``,
+``max_workers``, ``publishes``); options come from the project's ``[channels.<name>]`` settings as a
+:class:`ChannelConfig`. Channels raise only :mod:`workbench.errors` errors; HTTP channels take an injectable
+``httpx.Client`` so tests point them at loopback fakes. Retries, error mapping, URL checks and pacing for
+HTTP live in :mod:`workbench.http` (:class:`~workbench.http.HttpClientMixin` gives a channel ``self.request``).
 
 A third-party channel is a class plus an entry point, exactly like the built-ins::
 
     # my_pkg/dam.py
-    class MyDamChannel(Channel):
+    from workbench.http import HttpClientMixin
+
+    class MyDamChannel(HttpClientMixin, Channel):
         name = "mydam"
         kind = "dam"
         secret_names = ("MYDAM_TOKEN",)
 
         def deliver(self, item: ExportItem) -> Delivery:
-            resp = request(self.client or httpx.Client(), "PUT", f"{self.config.base_url}/assets/{item.slot}",
-                           provider="mydam", headers={"Authorization": f"Bearer {self.secret('MYDAM_TOKEN')}"},
-                           content=item.data())
+            token = self.secret("MYDAM_TOKEN")
+            resp = self.request("PUT", f"{self.config.base_url}/assets/{item.slot}", secrets=(token,),
+                                headers={"Authorization": f"Bearer {token}"}, content=item.data())
             return Delivery(resp.json()["id"], resp.json()["url"])
 
     # pyproject.toml
@@ -47,7 +50,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from ..secrets import get_secret, has_secret
+from .base import Plugin
 from .options import PluginOptions
 
 __all__ = ["Channel", "ChannelConfig", "Delivery", "ExportItem", "PlanEntry", "Prior"]
@@ -58,6 +61,7 @@ class ChannelConfig(PluginOptions):
     """A channel's options: the ``[channels.<name>]`` settings table plus the project root."""
 
     project_root: str = "."
+    section: str = field(default="channels", kw_only=True)
 
 
 @dataclass(frozen=True)
@@ -140,21 +144,20 @@ class Delivery:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class Channel(ABC):
+class Channel(Plugin, ABC):
     """Base class of every channel plugin. Subclasses implement :meth:`deliver`."""
 
-    #: Registered name (matches the entry point).
-    name: ClassVar[str] = ""
+    plugin_kind: ClassVar[str] = "channel"
     #: offline | storefront | dam | storage | project_tool
     kind: ClassVar[str] = "offline"
-    #: Environment variables holding this channel's credentials (all required unless ``any_secret``).
-    secret_names: ClassVar[tuple[str, ...]] = ()
     #: Whether a changed rendition replaces the media the slot held (rather than adding beside it).
     replaces: ClassVar[bool] = True
     #: Upper bound on concurrent deliveries the channel tolerates.
     max_workers: ClassVar[int] = 4
     #: Whether a successful delivery counts as publishing the version (storefronts).
     publishes: ClassVar[bool] = False
+
+    config: ChannelConfig
 
     def __init__(self, config: ChannelConfig | None = None, client: httpx.Client | None = None) -> None:
         self.config = config or ChannelConfig(self.name)
@@ -167,23 +170,6 @@ class Channel(ABC):
     def destination(self) -> str:
         """A stable, credential-free name of where items go (base URL, folder, bucket...)."""
         return self.config.base_url or self.name
-
-    def credentials(self) -> dict[str, bool]:
-        """Whether each credential variable is present (never the values)."""
-        return {name: has_secret(name) for name in self.secret_names}
-
-    def secret(self, name: str) -> str:
-        """Read one credential; :class:`~workbench.errors.NeedsKey` names the variable when unset."""
-        return get_secret(name, purpose=f"the {self.name} channel")
-
-    def ready(self) -> bool:
-        """Whether the credentials needed to deliver are present."""
-        return all(self.credentials().values())
-
-    def check_credentials(self) -> None:
-        """Raise :class:`~workbench.errors.NeedsKey` for the first missing credential."""
-        for name in self.secret_names:
-            self.secret(name)
 
     def slot_for(self, asset_id: str, preset: str, product: Mapping[str, Any]) -> str:
         """The destination slot of (asset, preset); storefronts key it by product too."""

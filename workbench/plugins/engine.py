@@ -1,23 +1,28 @@
 """The engine protocol: references + rendered prompt + parameters in, images + usage out.
 
-An engine implements one method, :meth:`Engine.generate` (async). Capabilities are class attributes;
-options come from the project's ``[engines.<name>]`` settings as an :class:`EngineConfig`. Engines raise
-only :mod:`workbench.errors` connector errors (translated at the HTTP boundary); retries, rate limits,
-caching and recording belong to the runner, not to engines.
+An engine implements one method, :meth:`Engine.generate` (async). Capabilities are class attributes the
+core reads: ``default_model`` (:meth:`Engine.model_for`), ``deterministic`` (``wb.reproduce`` expects the same
+bytes) and ``secret_names`` (:class:`~workbench.plugins.base.Plugin`). Options come from the project's
+``[engines.<name>]`` settings as an :class:`EngineConfig`. Engines raise only :mod:`workbench.errors`
+connector errors (translated at the HTTP boundary by :mod:`workbench.http`); retries, rate limits, caching
+and recording belong to the runner, not to engines.
 
 Every HTTP engine takes an injectable ``httpx.AsyncClient`` so that tests point it at a loopback fake
-server or an ``httpx.MockTransport``.
+server or an ``httpx.MockTransport``; its requests go through :func:`workbench.http.asend` with
+:meth:`~workbench.plugins.base.Plugin.http_policy`, one attempt each.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
 
+from ..http import Response, asend
+from .base import Plugin
 from .options import PluginOptions
 
 __all__ = [
@@ -115,22 +120,19 @@ class EngineConfig(PluginOptions):
     """An engine's options: the ``[engines.<name>]`` settings table plus its price row."""
 
     prices: Mapping[str, float] = field(default_factory=dict)
+    section: str = field(default="engines", kw_only=True)
 
 
-class Engine(ABC):
+class Engine(Plugin, ABC):
     """Base class of every engine plugin. Subclasses implement :meth:`generate`."""
 
-    #: Registered name (matches the entry point).
-    name: ClassVar[str] = ""
+    plugin_kind: ClassVar[str] = "engine"
     #: Model used when the request names none.
     default_model: ClassVar[str] = ""
-    #: Environment variable holding the API key, or None for engines that need none.
-    key_env: ClassVar[str | None] = None
-    supports_references: ClassVar[bool] = True
-    supports_negative_prompt: ClassVar[bool] = False
-    max_references: ClassVar[int | None] = None
     #: Whether the same request always yields the same bytes (the local engine does).
     deterministic: ClassVar[bool] = False
+
+    config: EngineConfig
 
     def __init__(self, config: EngineConfig | None = None, client: httpx.AsyncClient | None = None) -> None:
         self.config = config or EngineConfig(self.name)
@@ -140,11 +142,22 @@ class Engine(ABC):
         """The model a request runs on."""
         return request.model or str(self.config.get("model") or self.default_model)
 
-    def estimate_cost(self, request: EngineRequest) -> float:
-        """Estimated USD for ``request`` from the project's price table (before anything is sent)."""
+    def cost(self, images: int, references: int) -> float:
+        """USD for ``images`` outputs and ``references`` input images from the project's price row."""
         per_image = float(self.config.prices.get("per_image", 0.0))
         per_input = float(self.config.prices.get("per_input_image", 0.0))
-        return round(request.n * per_image + len(request.references) * per_input, 6)
+        return round(images * per_image + references * per_input, 6)
+
+    def estimate_cost(self, request: EngineRequest) -> float:
+        """Estimated USD for ``request`` from the project's price table (before anything is sent)."""
+        return self.cost(request.n, len(request.references))
+
+    async def send(self, method: str, url: str, *, secrets: Iterable[str] = (),
+                   client: httpx.AsyncClient | None = None, **kwargs: Any) -> Response:
+        """One request through :func:`workbench.http.asend` with this engine's client (or ``client``, for an
+        engine making several calls on one connection) and :meth:`http_policy`; one attempt, since the
+        runner retries. The status is not checked: ``if not resp.ok: raise resp.error()``."""
+        return await asend(client or self.client, method, url, self.http_policy(*secrets), **kwargs)
 
     @abstractmethod
     async def generate(self, request: EngineRequest) -> EngineResult:

@@ -1,15 +1,17 @@
 """The tagger protocol: an image (plus what the ledger knows about it) in, tags with confidences out.
 
-A tagger implements one method, :meth:`Tagger.tag`. Capabilities are class attributes: ``key_env`` names
-the environment variable an API-backed tagger needs (it reports itself unavailable, and is skipped, while
-the variable is unset), ``needs_network`` says whether it calls out, ``max_side`` is the longest side of
-the downscaled copy it wants to see. Taggers never touch the ledger: the core's ``wb.autotag`` builds the
-:class:`TagContext`, runs every available tagger and records each tag with the tagger's name as source.
+A tagger implements one method, :meth:`Tagger.tag`. Capabilities are class attributes the core reads:
+``secret_names`` lists the credentials an API-backed tagger needs (looked up like every plugin's, see
+:class:`~workbench.plugins.base.Plugin`: explicit, ``credentials.toml``, environment; while one is unset
+:meth:`~workbench.plugins.base.Plugin.unavailable_reason` says so and ``wb.autotag`` skips the tagger), and
+``max_side`` is the longest side of the downscaled copy it wants to see. Options come from the project's
+``[tagging.<name>]`` settings as a :class:`~workbench.plugins.options.PluginOptions` (a plain mapping is
+accepted too). Taggers never touch the ledger: the core's ``wb.autotag`` builds the :class:`TagContext`,
+runs every available tagger and records each tag with the tagger's name as source.
 """
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +19,9 @@ from typing import Any, ClassVar
 
 import httpx
 from PIL import Image
+
+from .base import Plugin
+from .options import PluginOptions
 
 __all__ = ["Tag", "TagContext", "Tagger"]
 
@@ -58,27 +63,24 @@ class TagContext:
     recipe_name: str | None = None
 
 
-class Tagger(ABC):
+class Tagger(Plugin, ABC):
     """Base class of every tagger plugin. Subclasses implement :meth:`tag`."""
 
-    #: Registered name (matches the entry point); recorded as the tags' source.
-    name: ClassVar[str] = ""
-    #: Environment variable holding an API key, or None when the tagger needs none.
-    key_env: ClassVar[str | None] = None
-    #: Whether the tagger sends the image anywhere.
-    needs_network: ClassVar[bool] = False
+    plugin_kind: ClassVar[str] = "tagger"
     #: Longest side of the copy the tagger wants (the core downscales once for all taggers).
     max_side: ClassVar[int] = 1024
 
-    def __init__(self, options: Mapping[str, Any] | None = None, client: httpx.Client | None = None) -> None:
-        self.options = dict(options or {})
+    def __init__(self, options: PluginOptions | Mapping[str, Any] | None = None,
+                 client: httpx.Client | None = None) -> None:
+        if not isinstance(options, PluginOptions):
+            options = PluginOptions(self.name, dict(options or {}), section="tagging")
+        self.config = options
         self.client = client
 
-    def unavailable_reason(self) -> str | None:
-        """Why the tagger cannot run here (e.g. its key is unset), or None when it can."""
-        if self.key_env and not os.environ.get(self.key_env):
-            return f"{self.key_env} is not set"
-        return None
+    @property
+    def options(self) -> PluginOptions:
+        """The tagger's options (``config``; the name taggers used before all kinds shared one type)."""
+        return self.config
 
     @abstractmethod
     def tag(self, image: Image.Image, context: TagContext) -> list[Tag]:

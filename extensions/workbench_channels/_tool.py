@@ -14,13 +14,13 @@ from typing import Any, ClassVar
 import httpx
 
 from workbench.errors import ExportError, RateLimited
-from workbench.export.http import OwnedClientMixin, RateGate, request, retrying
+from workbench.http import HttpClientMixin, RateGate, Response
 from workbench.plugins.channel import Channel, ChannelConfig, ExportItem
 
 __all__ = ["ToolChannel"]
 
 
-class ToolChannel(OwnedClientMixin, Channel):
+class ToolChannel(HttpClientMixin, Channel):
     """Base of the project-tool channels: an owned-or-injected client and record lookup."""
 
     kind: ClassVar[str] = "project_tool"
@@ -37,21 +37,20 @@ class ToolChannel(OwnedClientMixin, Channel):
         super().__init__(config, client)
         self.gate = RateGate(float(self.config.get("rate_per_s", self.rate_per_s)))
 
-    def call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """One paced request with retries; a 429 without Retry-After waits ``rate_limit_wait_s``."""
+    def call(self, method: str, url: str, **kwargs: Any) -> Response:
+        """One paced request, retried under the HTTP policy; a 429 without a hint waits ``rate_limit_wait_s``."""
         wait = float(self.config.get("rate_limit_wait_s", self.rate_limit_wait_s))
 
-        def once() -> httpx.Response:
+        def once() -> Response:
             self.gate.acquire()
             try:
-                return request(self.http, method, url, provider=self.name, attempts=1, **kwargs)
+                return self.request(method, url, provider=self.name, attempts=1, **kwargs)
             except RateLimited as exc:
                 if exc.retry_after is None:
                     exc.retry_after = wait
                 raise
 
-        return retrying(once, attempts=int(self.config.get("attempts", 5)), max_delay=max(60.0, wait))
-
+        return self.http_policy().retry.call(once)
 
     def record_for(self, item: ExportItem, required: bool = True) -> str | None:
         """The tracker record of the item's SKU (catalog extra, else settings ``records``)."""
