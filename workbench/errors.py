@@ -225,7 +225,8 @@ class ExportError(WorkbenchError):
 
 _SECRET_PATTERNS = [
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)(basic\s+)[A-Za-z0-9+/=_-]{8,}"),
+    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?basic\s+)[A-Za-z0-9+/=_-]+"),
+    re.compile(r"(\bBasic\s+)(?=[A-Za-z0-9+/]*[0-9+/])[A-Za-z0-9+/]{8,}={0,2}"),
     re.compile(r"(?i)((?:api[_-]?key|key|token|secret|password|access_token|signature)=)[^&\s'\"]+"),
     re.compile(r"(?i)(\"(?:api[_-]?key|token|secret|password|access_token)\"\s*:\s*\")[^\"]+"),
     re.compile(r"(?i)(x-goog-api-key:\s*|x-shopify-access-token:\s*)\S+"),

@@ -85,6 +85,26 @@ def test_gemini_vision_against_a_loopback_fake(monkeypatch, wb, image_version):
         assert "wrong-key" not in str(info.value)
 
 
+@pytest.mark.network
+def test_a_key_in_credentials_toml_drives_the_gemini_engine_and_the_vision_tagger(monkeypatch, tmp_path, wb,
+                                                                                   image_version):
+    """The same lookup for every plugin kind: a key only in credentials.toml is not "not set" for the tagger."""
+    creds = tmp_path / "xdg" / "workbench" / "credentials.toml"
+    creds.parent.mkdir(parents=True)
+    creds.write_text('GEMINI_API_KEY = "test-key-123456"\n', encoding="utf-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    engine = load("engine", "gemini")()
+    assert engine.ready() and engine.secret("GEMINI_API_KEY") == "test-key-123456"
+    with LoopbackServer(_fake_gemini()) as server:
+        monkeypatch.setenv("WORKBENCH_GEMINI_BASE_URL", server.url)
+        vid = image_version(draw_product())
+        result = wb.library.autotag(vid)  # every registered tagger, as ingest runs them
+        assert "gemini_vision" not in result["skipped"] and not result["errors"]
+        assert ("object:coffee-mug", 0.93) in {(t["tag"], t["confidence"]) for t in result["tags"]}
+        assert server.app.state.calls == 1
+
+
 class _Broken(Tagger):
     name = "broken"
 
