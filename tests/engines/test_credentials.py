@@ -86,7 +86,7 @@ def test_explicit_secrets_on_the_options_come_first_and_are_redacted(creds: Path
 def test_a_missing_key_names_the_variable_never_a_value() -> None:
     tagger = load("tagger", "gemini_vision")()
     assert tagger.unavailable_reason() == "GEMINI_API_KEY is not set"
-    with pytest.raises(NeedsKey, match="GEMINI_API_KEY .* is not set for the gemini_vision tagger"):
+    with pytest.raises(NeedsKey, match=r"GEMINI_API_KEY .* is not set for the gemini_vision tagger"):
         tagger.secret("GEMINI_API_KEY")
 
 
@@ -112,7 +112,7 @@ def test_redact_a_secret_inside_a_basic_auth_header_at_any_alignment(user: str) 
     blob = base64.b64encode(f"{user}:{SECRET}".encode()).decode()
     out = redact(f"echo Authorization: {blob}", [SECRET])  # no "Basic" prefix: the value alone
     assert blob not in out
-    assert "Basic ***" == redact(f"Basic {blob}")  # and the header shape by pattern
+    assert redact(f"Basic {blob}") == "Basic ***"  # and the header shape by pattern
 
 
 def test_connector_errors_redact_file_and_environment_secrets(monkeypatch: pytest.MonkeyPatch, creds: Path) -> None:
