@@ -15,6 +15,7 @@ from . import export as _export
 from . import faces as _faces
 from . import generation as _generation
 from . import library as _library
+from . import models as _models
 from . import reports as _reports
 from . import review as _review
 from .common import exit_code_for, print_error
@@ -29,7 +30,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_library, _generation, _review, _export, _faces, _reports):
+for _module in (_library, _generation, _review, _export, _faces, _reports, _models):
     _module.register(app)
 
 
