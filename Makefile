@@ -7,8 +7,13 @@ PROJECT ?= data/project
 PORT   ?= 5006
 ADDRESS ?= 127.0.0.1
 PYTEST_ARGS ?=
+# Paths `make typecheck` holds to mypy (settings in pyproject's [tool.mypy]); widen as more of workbench/ is clean.
+TYPED ?= extensions workbench/plugins workbench/http.py workbench/_urls.py workbench/pacing.py \
+	workbench/secrets.py workbench/errors.py workbench/generation/retry.py workbench/lineage workbench/ids.py \
+	workbench/events.py workbench/settings.py workbench/store.py workbench/sync.py workbench/project.py \
+	workbench/facade.py
 
-.PHONY: install serve demo test lint bench clean-demo
+.PHONY: install serve demo test lint typecheck bench clean-demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +32,10 @@ serve: demo
 lint: install
 	$(BIN)/ruff check workbench extensions tests benchmarks
 
-test: install lint
+typecheck: install
+	$(BIN)/mypy $(TYPED)
+
+test: install lint typecheck
 	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 bench: install

@@ -305,7 +305,8 @@ class Retry:
 
 # -- the policy -------------------------------------------------------------------------------------
 class _Options(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def get(self, key: str, default: Any = None) -> Any: ...
 

@@ -74,7 +74,7 @@ class SheetsChannel(ToolChannel):
     def _mint(self, path: Path) -> str:
         try:
             from cryptography.hazmat.primitives import hashes, serialization
-            from cryptography.hazmat.primitives.asymmetric import padding
+            from cryptography.hazmat.primitives.asymmetric import padding, rsa
         except ModuleNotFoundError as exc:
             raise PluginError("the sheets channel needs 'cryptography' to sign service-account tokens: "
                               "pip install cryptography (or set GOOGLE_OAUTH_ACCESS_TOKEN)") from exc
@@ -84,12 +84,14 @@ class SheetsChannel(ToolChannel):
         except (OSError, ValueError, KeyError) as exc:
             raise NeedsKey(f"GOOGLE_APPLICATION_CREDENTIALS does not point at a readable service-account "
                            f"JSON file ({type(exc).__name__})") from exc
+        if not isinstance(key, rsa.RSAPrivateKey):  # Google service accounts sign with RS256
+            raise NeedsKey("GOOGLE_APPLICATION_CREDENTIALS: the service account's private_key is not an RSA key")
         token_url = str(self.config.get("token_url") or info.get("token_uri") or "https://oauth2.googleapis.com/token")
         now = int(time.time())
         header = _b64(json.dumps({"alg": "RS256", "typ": "JWT"}).encode())
         claims = _b64(json.dumps({"iss": info["client_email"], "scope": SCOPE, "aud": token_url,
                                   "iat": now, "exp": now + 3600}).encode())
-        signature = key.sign(f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())  # type: ignore[union-attr,call-arg]
+        signature = key.sign(f"{header}.{claims}".encode(), padding.PKCS1v15(), hashes.SHA256())
         assertion = f"{header}.{claims}.{_b64(signature)}"
         body = self.request("POST", token_url, provider="google-oauth",
                             data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",

@@ -39,7 +39,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -76,7 +76,7 @@ class WooOAuth1(httpx.Auth):
         self.consumer_secret = consumer_secret
         self.algorithm = algorithm
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign ``request`` (a new nonce and timestamp each time it is sent)."""
         oauth = {"oauth_consumer_key": self.consumer_key, "oauth_nonce": secrets.token_hex(16),
                  "oauth_signature_method": f"HMAC-{self.algorithm.upper()}",

@@ -54,7 +54,7 @@ def canvas_size(aspect: str | None, size: str | None, long_side: int = 1024) -> 
 
 
 def _lab(rgb: tuple[int, int, int]) -> np.ndarray:
-    return cv2.cvtColor(np.float32([[rgb]]) / 255.0, cv2.COLOR_RGB2LAB)[0, 0]
+    return cv2.cvtColor(np.asarray([[rgb]], np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0, 0]
 
 
 def recolour(rgb: np.ndarray, alpha: np.ndarray, dominant: tuple[int, int, int],
@@ -78,7 +78,7 @@ def recolour(rgb: np.ndarray, alpha: np.ndarray, dominant: tuple[int, int, int],
 def _lut(moods: tuple[str, ...]) -> np.ndarray | None:
     if not moods:
         return None
-    x = np.arange(256, dtype=np.float32)
+    x: np.ndarray = np.arange(256, dtype=np.float32)
     r, g, b = x.copy(), x.copy(), x.copy()
     for mood in moods:
         if mood == "warm":
@@ -113,7 +113,7 @@ def grade(img: np.ndarray, moods: tuple[str, ...], vignette: float, rng: np.rand
         gx = sw * (0.1 if rng.random() < 0.5 else 0.9)
         glow = np.exp(-(((xx - gx) / sw) ** 2 + (yy / sh) ** 2) * 1.6) * 0.22
         glow = cv2.resize(glow, (w, h))[..., None]
-        img = np.clip(img * (1 - glow) + np.float32((255, 184, 96)) * glow, 0, 255).astype(np.uint8)
+        img = np.clip(img * (1 - glow) + np.asarray((255, 184, 96), np.float32) * glow, 0, 255).astype(np.uint8)
     if vignette > 0:
         sw, sh = max(8, w // 8), max(8, h // 8)
         yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32)
@@ -151,8 +151,10 @@ def _rotate(prem: np.ndarray, alpha: np.ndarray, angle: float) -> tuple[np.ndarr
     nw, nh = int(h * sin + w * cos) + 2, int(h * cos + w * sin) + 2
     m[0, 2] += nw / 2 - w / 2
     m[1, 2] += nh / 2 - h / 2
-    flags = dict(flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.warpAffine(prem, m, (nw, nh), **flags), cv2.warpAffine(alpha, m, (nw, nh), **flags)
+    def warp(src: np.ndarray) -> np.ndarray:
+        return cv2.warpAffine(src, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+    return warp(prem), warp(alpha)
 
 
 def backdrop_from(data: bytes, w: int, h: int) -> np.ndarray:

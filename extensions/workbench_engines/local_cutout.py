@@ -52,7 +52,8 @@ class Cutout:
 def decode_rgba(data: bytes, max_side: int | None = None) -> np.ndarray:
     """Decode image bytes to an upright RGBA uint8 array (8-bit sRGB-ish), optionally downscaled."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with Image.open(io.BytesIO(data)) as opened:
+            im: Image.Image = opened
             if max_side and im.format == "JPEG":  # decode a big JPEG at a reduced scale straight away
                 im.draft("RGB", (max_side, max_side))
             im = ImageOps.exif_transpose(im)
@@ -205,7 +206,7 @@ def _grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     cv2.setRNGSeed(1234)  # GrabCut's GMM init draws from OpenCV's RNG: fix it for determinism
     with contextlib.suppress(cv2.error):  # degenerate colour models: keep the initial guess
-        cv2.grabCut(small, mask, None, bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)
+        cv2.grabCut(small, mask, (0, 0, 0, 0), bgd, fgd, 4, cv2.GC_INIT_WITH_MASK)  # the rect is unused with a mask
     fg = np.where((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
     firm = (outer & (dist > thr)) if model is not None else None
     seen = (known & (dist < thr)) if model is not None else None
@@ -306,7 +307,8 @@ def _dominant(rgb: np.ndarray, alpha: np.ndarray) -> tuple[int, int, int]:
     k = min(3, len(px))
     cv2.setRNGSeed(4321)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-    _, labels, centers = cv2.kmeans(px, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    start = np.zeros((len(px), 1), np.int32)  # output only: the flags do not ask to start from it
+    _, labels, centers = cv2.kmeans(px, k, start, criteria, 2, cv2.KMEANS_PP_CENTERS)
     best = np.bincount(labels.ravel(), minlength=k).argmax()
     r, g, b = (round(v) for v in centers[best])
     return (r, g, b)

@@ -43,7 +43,7 @@ def _noise(rng: np.random.Generator, h: int, w: int, cells: int, octaves: int = 
 def _vgrad(h: int, w: int, top: RGB, bottom: RGB, y0: int = 0, y1: int | None = None) -> np.ndarray:
     y1 = h if y1 is None else y1
     t = np.clip((np.arange(h, dtype=np.float32) - y0) / max(1, y1 - y0), 0, 1)[:, None, None]
-    col = np.float32(top) * (1 - t) + np.float32(bottom) * t
+    col = np.asarray(top, np.float32) * (1 - t) + np.asarray(bottom, np.float32) * t
     return np.broadcast_to(col, (h, w, 3)).copy()
 
 
@@ -110,7 +110,7 @@ def _concrete(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndar
 
 def _wood(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarray:
     wall = _vgrad(h, w, (236, 230, 220), (222, 214, 200))
-    tone = np.float32((176, 128, 84)) * float(0.9 + rng.random() * 0.2)
+    tone = np.asarray((176, 128, 84), np.float32) * float(0.9 + rng.random() * 0.2)
     yy, _xx = np.mgrid[0:h, 0:w].astype(np.float32)
     warp = _noise(rng, h, w, 4, 3) * 10
     grain = np.sin((yy + warp) * 0.6) * 0.35 + np.sin(yy * 0.25 + warp * 1.5) * 0.25
@@ -125,7 +125,7 @@ def _wood(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarray:
 def _sunset(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarray:
     sky = np.zeros((h, w, 3), np.float32)
     t = np.clip(np.arange(h, dtype=np.float32) / max(1, horizon), 0, 1)[:, None, None]
-    stops = np.float32([(62, 52, 118), (196, 96, 126), (250, 150, 90), (255, 214, 150)])
+    stops = np.asarray([(62, 52, 118), (196, 96, 126), (250, 150, 90), (255, 214, 150)], np.float32)
     idx = t * 3
     lo = np.clip(np.floor(idx).astype(int), 0, 2)
     frac = idx - lo
@@ -133,7 +133,7 @@ def _sunset(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarra
     sx = int(w * (0.25 + rng.random() * 0.5))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     d = np.sqrt((xx - sx) ** 2 + (yy - horizon) ** 2) / max(h, w)
-    sky += (np.exp(-((d / 0.09) ** 2)) * 120 + np.exp(-((d / 0.3) ** 2)) * 40)[..., None] * np.float32((1, .8, .5))
+    sky += (np.exp(-((d / 0.09) ** 2)) * 120 + np.exp(-((d / 0.3) ** 2)) * 40)[..., None] * np.asarray((1, .8, .5), np.float32)
     ground = _vgrad(h, w, (150, 88, 70), (70, 44, 48), horizon, h)
     ground += _noise(rng, h, w, 20, 2)[..., None] * 6
     return _blend_floor(sky, ground, horizon, h, edge=0.006)
@@ -150,21 +150,21 @@ def _gradient(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndar
     c2 = _hsv(((hue + 0.12 + rng.random() * 0.15) % 1, 0.45, 0.82))
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     t = np.clip((xx / w * 0.4 + yy / h * 0.6), 0, 1)[..., None]
-    return np.float32(c1) * (1 - t) + np.float32(c2) * t
+    return np.asarray(c1, np.float32) * (1 - t) + np.asarray(c2, np.float32) * t
 
 
 def _outdoor(rng: np.random.Generator, h: int, w: int, horizon: int) -> np.ndarray:
     sky = _vgrad(h, w, (132, 182, 232), (214, 230, 240), 0, horizon)
-    foliage = np.zeros((h, w), np.float32)
+    foliage: np.ndarray = np.zeros((h, w), np.float32)
     for _ in range(40):
         cx, cy = rng.random() * w, horizon - rng.random() * h * 0.28
         r = (0.04 + rng.random() * 0.09) * max(h, w)
         cv2.circle(foliage, (int(cx), int(cy)), int(r), float(0.5 + rng.random() * 0.5), -1)
     foliage = cv2.GaussianBlur(foliage, (0, 0), max(2.0, w / 60))
-    leaves = np.float32((70, 120, 60)) + _noise(rng, h, w, 12, 3)[..., None] * np.float32((20, 30, 15))
+    leaves = np.asarray((70, 120, 60), np.float32) + _noise(rng, h, w, 12, 3)[..., None] * np.asarray((20, 30, 15), np.float32)
     sky = sky * (1 - foliage[..., None]) + leaves * foliage[..., None]
     grass = _vgrad(h, w, (112, 150, 70), (78, 122, 52), horizon, h)
-    grass += _noise(rng, h, w, 30, 3)[..., None] * np.float32((14, 18, 10))
+    grass += _noise(rng, h, w, 30, 3)[..., None] * np.asarray((14, 18, 10), np.float32)
     return _blend_floor(sky, grass, horizon, h, edge=0.012)
 
 
@@ -204,7 +204,7 @@ def _blend_floor(wall: np.ndarray, floor: np.ndarray, horizon: int, h: int, edge
 
 
 def _hsv(c: tuple[float, float, float]) -> RGB:
-    px = np.uint8([[[round(c[0] * 179), round(c[1] * 255), round(c[2] * 255)]]])
+    px = np.asarray([[[round(c[0] * 179), round(c[1] * 255), round(c[2] * 255)]]], np.uint8)
     r, g, b = cv2.cvtColor(px, cv2.COLOR_HSV2RGB)[0, 0]
     return int(r), int(g), int(b)
 
@@ -240,8 +240,8 @@ def shadow_map(alpha: np.ndarray, box: tuple[int, int, int, int], w: int, h: int
     sw, sh = max(8, w // div), max(8, h // div)
     x, y, bw, bh = (v / div for v in box)
     base = y + bh
-    contact = np.zeros((sh, sw), np.float32)
-    ambient = np.zeros((sh, sw), np.float32)
+    contact: np.ndarray = np.zeros((sh, sw), np.float32)
+    ambient: np.ndarray = np.zeros((sh, sw), np.float32)
     # footprint: the columns the product actually occupies near its bottom
     rows = alpha[int(alpha.shape[0] * 0.85):]
     cols = np.nonzero(rows.max(axis=0) > 0.5)[0] if rows.size else np.array([])
@@ -279,7 +279,7 @@ def drop_shadow(alpha: np.ndarray, box: tuple[int, int, int, int], w: int, h: in
     div = 4
     x, y, bw, bh = box
     sw, sh = max(2, bw // div), max(2, bh // div)
-    small = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA) * 0.55
+    small: np.ndarray = cv2.resize(alpha, (sw, sh), interpolation=cv2.INTER_AREA) * 0.55
     pad = max(2, int(max(sw, sh) * 0.08))
     small = cv2.copyMakeBorder(small, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=0)
     small = cv2.GaussianBlur(small, (0, 0), max(1.0, max(sw, sh) * 0.02))
@@ -343,7 +343,7 @@ def _draw_prop(img: np.ndarray, rng: np.random.Generator, cx: int, base: int, si
 
 def _contact(img: np.ndarray, cx: int, base: int, width: int) -> None:
     h, w = img.shape[:2]
-    m = np.zeros((h, w), np.float32)
+    m: np.ndarray = np.zeros((h, w), np.float32)
     cv2.ellipse(m, (cx, base), (max(1, width // 2), max(1, width // 12)), 0, 0, 360, 0.55, -1)
     m = cv2.GaussianBlur(m, (0, 0), max(1.0, width / 14))
     img[:] = np.clip(img * (1 - m[..., None] * 0.6), 0, 255).astype(img.dtype)
@@ -351,6 +351,6 @@ def _contact(img: np.ndarray, cx: int, base: int, width: int) -> None:
 
 def _composite_flat(img: np.ndarray, a: np.ndarray, colour: RGB, shade: np.ndarray) -> None:
     """Paint ``colour`` through coverage ``a``, darkened by up to 30 % where ``shade`` is 1."""
-    col = np.float32(colour)[None, None, :] * (1 - 0.3 * shade[..., None])
+    col = np.asarray(colour, np.float32)[None, None, :] * (1 - 0.3 * shade[..., None])
     out = img.astype(np.float32) * (1 - a[..., None]) + col * a[..., None]
     img[:] = np.clip(out, 0, 255).astype(img.dtype)

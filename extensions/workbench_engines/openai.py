@@ -136,7 +136,7 @@ class OpenAIEngine(Engine):
         if not images:
             raise BadResponse("openai: response has no image data", provider=self.name,
                               text=str(data.get("error") or "")[:500] or None)
-        usage_raw = data.get("usage") if isinstance(data.get("usage"), dict) else {}
+        usage_raw: dict[str, Any] = data["usage"] if isinstance(data.get("usage"), dict) else {}
         usage = Usage(
             cost_usd=self.cost(len(images), len(request.references)),
             input_tokens=usage_raw.get("input_tokens"),

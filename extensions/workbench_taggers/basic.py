@@ -106,7 +106,8 @@ class BasicTagger(Tagger):
         k = min(4, len(pixels))
         criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
         cv2.setRNGSeed(7)  # the same image always gives the same tags
-        _, labels, centres = cv2.kmeans(pixels, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+        start = np.zeros((len(pixels), 1), np.int32)  # output only: the flags do not ask to start from it
+        _, labels, centres = cv2.kmeans(pixels, k, start, criteria, 2, cv2.KMEANS_PP_CENTERS)
         shares = np.bincount(labels.reshape(-1), minlength=k) / len(labels)
         named: dict[str, float] = {}
         for centre, share in zip(centres, shares, strict=True):

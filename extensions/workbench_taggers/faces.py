@@ -11,6 +11,7 @@ import threading
 from typing import ClassVar
 
 import cv2
+import cv2.data  # the bundled Haar cascades (a submodule the cv2 stubs do not declare)
 import numpy as np
 from PIL import Image
 
