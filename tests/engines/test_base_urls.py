@@ -136,3 +136,21 @@ def test_a_refused_url_is_shown_without_its_credentials() -> None:
     with pytest.raises(BlockedURL) as info:
         request(None, "GET", "http://evil.example/x?key=AIzaSyA" + "b" * 33, policy)
     assert "evil.example" in str(info.value) and "AIza" not in str(info.value)
+
+
+def test_the_model_list_refresh_goes_through_the_same_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench.models.refresh import refresh_engine
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    seen: list[httpx.Request] = []
+
+    def handler(r: httpx.Request) -> httpx.Response:
+        seen.append(r)
+        return httpx.Response(200, json={"data": [{"id": "gpt-image-1", "shutdown_date": None}]})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    with pytest.raises(BlockedURL, match=r"169\.254\.169\.254"):
+        refresh_engine("openai", base_url="http://169.254.169.254/v1", client=client)
+    assert seen == []
+    snap = refresh_engine("openai", base_url="https://api.openai.com/v1", client=client)
+    assert [m["id"] for m in snap["models"]] == ["gpt-image-1"] and seen[0].headers["authorization"] == f"Bearer {KEY}"

@@ -23,8 +23,9 @@ from typing import Any
 
 import httpx
 
-from ..errors import BadResponse, InvalidSpec, ProviderError, ProviderUnavailable, redact
-from ..secrets import get_secret, has_secret
+from ..errors import InvalidSpec
+from ..http import HttpPolicy, Retry, request
+from ..secrets import get_key
 
 __all__ = ["SEEN_FILE", "load_seen", "record_seen", "refresh_engine"]
 
@@ -34,23 +35,13 @@ _MAX_PAGES = 20
 
 def _get(client: httpx.Client, url: str, headers: dict[str, str], key: str, provider: str,
          params: dict[str, Any] | None = None) -> Any:
-    try:
-        resp = client.get(url, headers=headers, params=params)
-    except httpx.HTTPError as exc:
-        raise ProviderUnavailable(f"{provider}: model list unreachable ({type(exc).__name__}): "
-                                  f"{redact(str(exc), (key,))}", provider=provider) from exc
-    if resp.status_code >= 400:
-        text = redact(resp.text[:300], (key,))
-        cls = ProviderUnavailable if resp.status_code >= 500 else ProviderError
-        raise cls(f"{provider}: model list HTTP {resp.status_code}: {text}", status=resp.status_code, provider=provider)
-    try:
-        return resp.json()
-    except ValueError as exc:
-        raise BadResponse(f"{provider}: model list is not JSON", provider=provider) from exc
+    # the one HTTP policy: the URL is checked before the key leaves, errors map to the tree, 429/5xx retried
+    policy = HttpPolicy(provider, secrets=(key,), retry=Retry(max_attempts=3, max_total_s=60.0))
+    return request(client, "GET", url, policy, headers=headers, params=params).json()
 
 
 def _openai(client: httpx.Client, base_url: str) -> list[dict[str, Any]]:
-    key = get_secret("OPENAI_API_KEY", purpose="workbench models --refresh")
+    key = get_key("OPENAI_API_KEY", purpose="workbench models --refresh")
     data = _get(client, f"{base_url.rstrip('/')}/models", {"authorization": f"Bearer {key}"}, key, "openai")
     out = []
     for item in (data or {}).get("data") or []:
@@ -61,8 +52,7 @@ def _openai(client: httpx.Client, base_url: str) -> list[dict[str, Any]]:
 
 
 def _gemini(client: httpx.Client, base_url: str, api_version: str) -> list[dict[str, Any]]:
-    name = "GOOGLE_API_KEY" if not has_secret("GEMINI_API_KEY") and has_secret("GOOGLE_API_KEY") else "GEMINI_API_KEY"
-    key = get_secret(name, purpose="workbench models --refresh")
+    key = get_key("GEMINI_API_KEY", "GOOGLE_API_KEY", purpose="workbench models --refresh")
     out: list[dict[str, Any]] = []
     token = None
     for _ in range(_MAX_PAGES):
