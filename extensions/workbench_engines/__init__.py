@@ -22,7 +22,8 @@ Direct use (the runner normally does this, recording every call in the ledger)::
     result.images[0].data, result.usage.model_version, result.usage.raw["variations"]
 
 HTTP engines take ``EngineConfig("gemini", {"base_url": ..., "timeout_s": 60}, {"per_image": 0.039})`` and
-an optional ``httpx.AsyncClient``; keys come from ``GEMINI_API_KEY`` / ``OPENAI_API_KEY``.
+an optional ``httpx.AsyncClient``; keys (``GEMINI_API_KEY`` / ``OPENAI_API_KEY``) are looked up like every
+plugin's: ``EngineConfig(..., secrets={...})``, then ``credentials.toml``, then the environment.
 """
 
 __all__: list[str] = []
