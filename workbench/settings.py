@@ -36,15 +36,15 @@ DEFAULTS: dict[str, Any] = {
         "default": "local",
         "local": {"model": "local-procedural-1"},
         "gemini": {
+            # no "model": the engine's default is the model catalogue's (workbench/models/data/gemini.json)
             "base_url": "https://generativelanguage.googleapis.com",
-            "model": "gemini-2.5-flash-image",
             "concurrency": 4,
             "rpm": 60,
             "timeout_s": 120.0,
         },
         "openai": {
+            # no "model": the engine's default is the model catalogue's (workbench/models/data/openai.json)
             "base_url": "https://api.openai.com/v1",
-            "model": "gpt-image-1",
             "concurrency": 4,
             "rpm": 50,
             "timeout_s": 180.0,
@@ -57,11 +57,11 @@ DEFAULTS: dict[str, Any] = {
             "timeout_s": 600.0,
         },
     },
-    # USD; users edit these when list prices change. Per image unless noted.
+    # USD per image for engines priced per image. Gemini and OpenAI are priced per token from the model
+    # catalogue's dated rates (`workbench models`); a key named after a token class here (image_output = 25.0,
+    # USD per 1M tokens) overrides that rate for the engine's models.
     "prices": {
         "local": {"per_image": 0.0},
-        "gemini": {"per_image": 0.039, "per_input_image": 0.0},
-        "openai": {"per_image": 0.042, "per_input_image": 0.0},
         "comfyui": {"per_image": 0.0},
     },
     "generation": {

@@ -94,7 +94,7 @@ def test_the_engine_refuses_before_the_key_leaves_and_names_the_url(monkeypatch:
     with pytest.raises(BlockedURL) as info:
         asyncio.run(run())
     message = str(info.value)
-    assert "http://169.254.169.254/v1beta/models/" in message and "[engines.gemini] base_url" in message
+    assert "http://169.254.169.254/v1/models/" in message and "[engines.gemini] base_url" in message
     assert "not configured" not in message and KEY not in message
     assert seen == []  # nothing was sent
 

@@ -22,6 +22,7 @@ from workbench.errors import (
     ProviderUnavailable,
     RateLimited,
 )
+from workbench.models import ModelLifecycleWarning
 from workbench.plugins import load
 from workbench.plugins.engine import EngineConfig, EngineRequest
 
@@ -35,8 +36,7 @@ def fake(serve, monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("GEMINI_API_KEY", KEY)
     app = make_gemini_app(FakeConfig(api_key=KEY, image_scale=0.25, oversize_bytes=8 * 1024 * 1024))
     server = serve(app)
-    engine = GeminiEngine(EngineConfig("gemini", {"base_url": server.url, "timeout_s": 5.0, "max_response_mb": 1},
-                                       {"per_image": 0.039}))
+    engine = GeminiEngine(EngineConfig("gemini", {"base_url": server.url, "timeout_s": 5.0, "max_response_mb": 1}))
     return app, server, engine
 
 
@@ -61,13 +61,13 @@ def test_happy_path_with_references(fake, mug_png: bytes, photo_jpg: bytes) -> N
     assert len(res.images) == 2
     for img in res.images:
         with Image.open(io.BytesIO(img.data)) as im:
-            assert im.format == "PNG" and im.size == (224, 288)  # 896x1152 at the fake's 0.25 scale
-    assert res.usage.cost_usd == pytest.approx(0.078)
-    assert res.usage.output_tokens == 2 * 1290 and res.usage.input_tokens > 2 * 2 * 258
-    assert res.usage.request_id and res.usage.model_version == "gemini-2.5-flash-image"
+            assert im.format == "PNG" and im.size == (232, 288)  # 928x1152 at the fake's 0.25 scale
+    # the default is the catalogue's live model, and the run records the model that served
+    assert res.usage.request_id and res.usage.model_version == "gemini-nano-banana-2.1"
     assert app.state.stats.images_billed == 2
     sent = app.state.requests
     assert len(sent) == 2 and {r["json"]["generationConfig"]["seed"] for r in sent} == {11, 12}
+    assert {r["version"] for r in sent} == {"v1"} and {r["model"] for r in sent} == {"gemini-nano-banana-2.1"}
     body = sent[0]["json"]
     assert sent[0]["headers"]["x-goog-api-key"] == KEY
     parts = body["contents"][0]["parts"]
@@ -76,6 +76,80 @@ def test_happy_path_with_references(fake, mug_png: bytes, photo_jpg: bytes) -> N
     assert base64.b64decode(parts[1]["inline_data"]["data"]) == mug_png
     assert body["generationConfig"]["imageConfig"] == {"aspectRatio": "4:5"}
     assert body["generationConfig"]["responseModalities"] == ["TEXT", "IMAGE"]
+    # honest cost: the tokens the fake reported (Google's published counts) × the rates read on Google's pages
+    text = -(-len(parts[0]["text"]) // 4)
+    per_call = (text * 1.50 + 2 * 1120 * 1.50 + 1120 * 30.0 + (9 + 180) * 7.50) / 1e6
+    assert res.usage.cost_usd == pytest.approx(2 * per_call, abs=2e-6)
+    assert res.usage.input_tokens == 2 * (text + 2 * 1120)
+    assert res.usage.output_tokens == 2 * (9 + 1120 + 180)
+    lines = {line["class"]: line for line in res.usage.raw["cost"]["lines"]}
+    assert lines["image_output"]["quantity"] == 2240 and lines["image_output"]["rate"] == 30.0
+    assert lines["image_output"]["source"].startswith("https://")
+
+
+def test_size_tiers_and_pixel_sizes(fake) -> None:  # type: ignore[no-untyped-def]
+    app, _, engine = fake
+    res = gen(engine, EngineRequest(prompt="mug", aspect="16:9", size="2k"))
+    with Image.open(io.BytesIO(res.images[0].data)) as im:
+        assert im.size == (688, 384)  # 2752x1536 at 0.25
+    assert app.state.requests[-1]["json"]["generationConfig"]["imageConfig"] == {"aspectRatio": "16:9", "imageSize": "2K"}
+    # a pixel size picks the nearest aspect and the smallest tier that covers it: 2000x2000 -> 1:1 at 2K
+    gen(engine, EngineRequest(prompt="mug", size="2000x2000"))
+    assert app.state.requests[-1]["json"]["generationConfig"]["imageConfig"] == {"aspectRatio": "1:1", "imageSize": "2K"}
+    assert res.usage.raw["tokens"]["image_output"] == 1680
+    # 512 exists on 3.1 Flash Image but not on 2.1: refused before anything is sent
+    before = app.state.stats.requests
+    with pytest.raises(InvalidSpec, match=r"does not take size '512'; it takes 1K, 2K, 4K"):
+        gen(engine, EngineRequest(prompt="mug", size="512"))
+    with pytest.raises(InvalidSpec, match="largest size, 4K"):
+        gen(engine, EngineRequest(prompt="mug", size="5000x5000"))
+    with pytest.raises(InvalidSpec, match="does not take aspect '8:1'"):
+        gen(engine, EngineRequest(prompt="mug", model="gemini-3-pro-image", aspect="8:1"))
+    assert app.state.stats.requests == before
+
+
+def test_estimates_follow_the_size_tier(fake) -> None:  # type: ignore[no-untyped-def]
+    _, _, engine = fake
+    with pytest.warns(ModelLifecycleWarning):
+        costs = [engine.estimate_cost(EngineRequest(prompt="mug", model="gemini-3.1-flash-image", size=t))
+                 for t in ("512", "1K", "2K", "4K")]
+    assert costs == sorted(costs) and costs[1] == pytest.approx(0.0672, abs=1e-4) and costs[3] == pytest.approx(0.1512, abs=1e-4)
+
+
+def test_retired_model_is_refused_before_sending_naming_the_replacement(fake) -> None:  # type: ignore[no-untyped-def]
+    app, _, engine = fake
+    with pytest.raises(InvalidSpec, match=r"gemini-2.5-flash-image was shut down on 2026-10-02.*gemini-nano-banana-2\.1"):
+        gen(engine, EngineRequest(prompt="mug", model="gemini-2.5-flash-image"))
+    with pytest.raises(InvalidSpec, match="shut down"):
+        engine.estimate_cost(EngineRequest(prompt="mug", model="gemini-2.5-flash-image"))
+    assert app.state.stats.requests == 0
+
+
+def test_deprecated_model_warns_and_still_runs(fake) -> None:  # type: ignore[no-untyped-def]
+    _, _, engine = fake
+    with pytest.warns(ModelLifecycleWarning, match="deprecated since 2026-10-06"):
+        res = gen(engine, EngineRequest(prompt="mug", model="gemini-3.1-flash-image", size="512"))
+    assert res.usage.model_version == "gemini-3.1-flash-image"
+    assert res.usage.cost_usd == pytest.approx((1 * 0.5 + 9 * 3.0 + 747 * 60.0) / 1e6, abs=1e-6)
+
+
+def test_url_safe_base64_from_the_service_is_read(fake) -> None:  # type: ignore[no-untyped-def]
+    app, _, engine = fake
+    app.state.gate.push("urlsafe")
+    res = gen(engine, EngineRequest(prompt="mug"))
+    with Image.open(io.BytesIO(res.images[0].data)) as im:
+        assert im.format == "PNG"
+
+
+def test_thought_parts_are_not_outputs() -> None:
+    from workbench_engines.gemini import _parse
+
+    draft = base64.b64encode(b"draft").decode()
+    final = base64.urlsafe_b64encode(b"\xfb\xff final").decode()
+    images, text = _parse({"candidates": [{"content": {"parts": [
+        {"text": "thinking...", "thought": True}, {"inlineData": {"mimeType": "image/png", "data": draft}, "thought": True},
+        {"inlineData": {"mimeType": "image/png", "data": final}}]}}]}, KEY)
+    assert [i.data for i in images] == [b"\xfb\xff final"] and text == ""
 
 
 def test_text_only_prompt(fake) -> None:  # type: ignore[no-untyped-def]
@@ -228,14 +302,16 @@ def test_concurrency_limit(serve, monkeypatch) -> None:  # type: ignore[no-untyp
 
 def test_estimate_counts_every_request(fake, mug_png: bytes) -> None:  # type: ignore[no-untyped-def]
     _, _, engine = fake
-    assert engine.estimate_cost(EngineRequest(prompt="x", references=(ref_of(mug_png),), n=3)) == pytest.approx(0.117)
+    one = (1 * 1.50 + 1120 * 1.50 + 1120 * 30.0) / 1e6  # per request: prompt, the reference, a 1K image
+    assert engine.estimate_cost(EngineRequest(prompt="x", references=(ref_of(mug_png),), n=3)) == pytest.approx(3 * one, abs=1e-6)
 
 
 class TestFakeIsStrict:
     """The fake rejects what the real API rejects."""
 
-    def call(self, server, body, headers=None, model="gemini-2.5-flash-image", params=None):  # type: ignore[no-untyped-def]
-        return httpx.post(f"{server.url}/v1beta/models/{model}:generateContent", json=body,
+    def call(self, server, body, headers=None, model="gemini-nano-banana-2.1", params=None,  # type: ignore[no-untyped-def]
+             version="v1beta"):
+        return httpx.post(f"{server.url}/{version}/models/{model}:generateContent", json=body,
                           headers=headers if headers is not None else {"x-goog-api-key": KEY}, params=params)
 
     def test_auth_model_contents_aspect(self, fake) -> None:  # type: ignore[no-untyped-def]
@@ -252,3 +328,46 @@ class TestFakeIsStrict:
         camel = {"contents": [{"parts": [{"text": "hi"}, {"inlineData": {"mimeType": "image/png",
                                                                         "data": base64.b64encode(b"junk").decode()}}]}]}
         assert self.call(server, camel).status_code == 400
+
+    def test_retired_ids_answer_not_found_like_google(self, fake) -> None:  # type: ignore[no-untyped-def]
+        _, server, _ = fake
+        ok = {"contents": [{"parts": [{"text": "hi"}]}]}
+        for model in ("gemini-2.5-flash-image", "gemini-3-pro-image-preview"):
+            r = self.call(server, ok, model=model, version="v1")
+            assert r.status_code == 404 and r.json()["error"]["status"] == "NOT_FOUND"
+        assert self.call(server, ok, version="v2").status_code == 404
+        assert self.call(server, ok, version="v1").status_code == 200
+
+    def test_unknown_fields_are_refused_per_message(self, fake) -> None:  # type: ignore[no-untyped-def]
+        _, server, _ = fake
+        ok = {"contents": [{"parts": [{"text": "hi"}]}]}
+        for body, where in [({**ok, "generation_config": {"imageConfig": {"outputMimeType": "image/jpeg"}}},
+                             "generation_config.image_config"),
+                            ({**ok, "generationConfig": {"n": 2}}, "generation_config"),
+                            ({**ok, "size": "1K"}, ""),
+                            ({"contents": [{"parts": [{"text": "hi", "caption": "x"}]}]}, "contents[0].parts[0]")]:
+            r = self.call(server, body)
+            assert r.status_code == 400 and "Unknown name" in r.json()["error"]["message"], body
+            assert f"at '{where}'" in r.json()["error"]["message"]
+
+    def test_sizes_per_model_and_both_base64_alphabets(self, fake, mug_png: bytes) -> None:  # type: ignore[no-untyped-def]
+        _, server, _ = fake
+        def cfg(size):  # type: ignore[no-untyped-def]
+            return {"contents": [{"parts": [{"text": "hi"}]}], "generationConfig": {"imageConfig": {"imageSize": size}}}
+        assert self.call(server, cfg("512")).status_code == 400
+        assert self.call(server, cfg("512"), model="gemini-3.1-flash-image").status_code == 200
+        assert self.call(server, cfg("2k")).status_code == 400  # Google wants an uppercase K
+        urlsafe = base64.urlsafe_b64encode(mug_png).decode().rstrip("=")
+        body = {"contents": [{"parts": [{"text": "hi"}, {"inline_data": {"mime_type": "image/png", "data": urlsafe}}]}]}
+        r = self.call(server, body)
+        assert r.status_code == 200 and r.json()["usageMetadata"]["promptTokensDetails"][1] == {"modality": "IMAGE",
+                                                                                             "tokenCount": 1120}
+
+    def test_models_list_pages(self, fake) -> None:  # type: ignore[no-untyped-def]
+        _, server, _ = fake
+        first = httpx.get(f"{server.url}/v1/models", params={"pageSize": 2}, headers={"x-goog-api-key": KEY}).json()
+        rest = httpx.get(f"{server.url}/v1/models", params={"pageToken": first["nextPageToken"]},
+                         headers={"x-goog-api-key": KEY}).json()
+        names = [m["name"] for m in first["models"] + rest["models"]]
+        assert "models/gemini-nano-banana-2.1" in names and "models/gemini-2.5-flash-image" not in names
+        assert httpx.get(f"{server.url}/v1/models").status_code == 403

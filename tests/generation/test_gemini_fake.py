@@ -36,7 +36,10 @@ def test_success_billing_matches_outputs(wb, refs, fake) -> None:
     assert fake.state.stats.images_billed == sum(len(r["outputs"]) for r in runs) == 3
     body = fake.state.requests[0]["json"]
     assert body["generationConfig"]["imageConfig"]["aspectRatio"] == "4:5"
-    assert runs[0]["cost_usd"] == pytest.approx(0.039) and runs[0]["output_tokens"] == 1290
+    # cost = the tokens Google reports × the catalogue's rates for gemini-nano-banana-2.1 (input text and image
+    # $1.50/M, image output $30/M, text and thinking output $7.50/M)
+    assert runs[0]["output_tokens"] == 9 + 1120 + 180 and runs[0]["model_version"] == "gemini-nano-banana-2.1"
+    assert runs[0]["cost_usd"] == pytest.approx((runs[0]["input_tokens"] * 1.5 + 1120 * 30 + 189 * 7.5) / 1e6, abs=2e-6)
     # the key travels in the header only, never into the ledger
     assert "test-key" not in json.dumps(wb.sql("SELECT * FROM runs"), default=str)
 
@@ -134,7 +137,7 @@ def test_n2_partial_failure_keeps_the_billed_image(wb, refs, fake) -> None:
     assert run["status"] == "succeeded" and run["attempts"] == 1 and len(run["outputs"]) == 1
     assert run["error_type"] == "PartialResult" and "1 of 2 images failed" in run["error"]
     assert fake.state.stats.requests == 2 and fake.state.stats.images_billed == 1
-    assert run["cost_usd"] == pytest.approx(0.039)
+    assert run["cost_usd"] == pytest.approx((run["input_tokens"] * 1.5 + 1120 * 30 + 189 * 7.5) / 1e6, abs=2e-6)
     # a partial run is not a cache source: the same request is sent again in full
     (again,) = _run(wb, refs=["SKU-1001"], seeds=[7], n=2)
     assert again["cached_from"] is None and len(again["outputs"]) == 2 and again["error"] is None
