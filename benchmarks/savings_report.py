@@ -4,9 +4,11 @@ The ledger is bulk-loaded with ``INSERT … SELECT`` from ``range()``: 1,000 SKU
 100 runs per SKU (priced, 5 % failed, three recipe versions), two outputs per run with a pick or reject
 mark on one of them, and one approved output asset per SKU committed from one of its runs. ``ours`` is the
 median wall time of ``wb.reports.facts()`` (everything the report shows: per asset, SKU, channel, recipe,
-engine); ``baseline`` is reading the same tables it needs (runs and ``output_state``) into pandas on an open
-connection, i.e. the floor of any report that looks at every run. The HTML and PDF render times are
-printed above the RESULT line.
+engine); ``baseline`` computes the core of the same figures with bare pandas on an open connection:
+runs, ``output_state``, versions and reviews read into frames, variations counted per run, runs attributed to
+their reference's SKU, and cost/runs/outputs grouped per SKU, recipe version and engine, plus approvals per
+SKU. Target: ours within 1.0× of that (the SQL group-bys are no slower than the obvious pandas code). The
+HTML and PDF render times are printed above the RESULT line.
 """
 
 from __future__ import annotations
@@ -76,17 +78,33 @@ def main() -> None:
 
         def baseline() -> None:
             with wb.ledger.connect() as con:
-                con.execute("SELECT * FROM runs").fetchdf()
-                con.execute("SELECT * FROM output_state").fetchdf()
+                runs = con.execute("SELECT id, engine, recipe_name, recipe_version, status, cost_usd, "
+                                   "reference_versions FROM runs").fetchdf()
+                outs = con.execute("SELECT run_id, mark FROM output_state").fetchdf()
+                versions = con.execute("SELECT v.id, v.run_id, a.sku FROM versions v JOIN assets a "
+                                       "ON a.id = v.asset_id").fetchdf()
+                reviews = con.execute("SELECT version_id, to_state FROM reviews").fetchdf()
+            outs["pick"] = outs["mark"] == "pick"
+            counts = outs.groupby("run_id").agg(n=("mark", "size"), picks=("pick", "sum"))
+            runs = runs.join(counts, on="id")
+            runs["failed"] = runs["status"] == "failed"
+            first_ref = runs["reference_versions"].str.extract(r'"([^"]+)"', expand=False)
+            runs["sku"] = first_ref.map(versions.set_index("id")["sku"])
+            agg = {"runs": ("id", "size"), "cost": ("cost_usd", "sum"), "outputs": ("n", "sum")}
+            runs.groupby("sku").agg(**agg)
+            runs.groupby(["recipe_name", "recipe_version"]).agg(**agg, picks=("picks", "sum"))
+            runs.groupby("engine").agg(**agg, failed=("failed", "sum"))
+            approved = reviews[reviews["to_state"] == "approved"].merge(versions, left_on="version_id", right_on="id")
+            approved.groupby("sku").size()
 
         base = timed(baseline)
         ours = timed(wb.reports.facts)
         html = timed(lambda: wb.savings_report(Path(tmp) / "r.html"), repeat=1)
         pdf = timed(lambda: wb.savings_report(Path(tmp) / "r.pdf"), repeat=1)
         print(f"{N_SKU * RUNS_PER_SKU:,} runs, {N_SKU * RUNS_PER_SKU * OUTS:,} variations, {N_SKU:,} approved assets")
-        print(f"report_facts {ours:.2f} s · read runs + output_state into pandas {base:.2f} s")
+        print(f"report_facts {ours:.2f} s · the same group-bys in bare pandas {base:.2f} s")
         print(f"HTML report {html:.2f} s · PDF report {pdf:.2f} s")
-        print(f"RESULT savings_report ours={ours:.2f} baseline={base:.2f} ratio={ours / base:.2f} target=10 s")
+        print(f"RESULT savings_report ours={ours:.2f} baseline={base:.2f} ratio={ours / base:.2f} target=1.0 s")
 
 
 if __name__ == "__main__":

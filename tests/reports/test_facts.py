@@ -73,19 +73,6 @@ def test_per_channel_and_per_recipe(wb):
     assert recipes["(inline prompt)"]["outputs"] == 1
 
 
-def test_ledger_without_export_tables_is_fine(wb):
-    seed(wb, with_exports=False)
-    with wb.ledger.connect(write=True) as con:
-        for view in ("export_current", "export_pending"):
-            con.execute(f"DROP VIEW IF EXISTS {view}")
-        con.execute("DROP TABLE IF EXISTS exports")
-    facts = wb.reports.facts()
-    assert facts["per_channel"] == []
-    assert facts["has_exports_table"] is False
-    assert facts["totals"]["approved_assets"] == 3
-    assert "not recorded" in wb.savings_report()
-
-
 def test_frames_for_notebooks(wb):
     seed(wb)
     frames = wb.reports.frames()

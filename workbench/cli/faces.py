@@ -78,7 +78,7 @@ def users_list(project: ProjectOpt = None, users: UsersOpt = None, as_json: Json
     from ..ui.auth import UsersFile
 
     rows = [{"name": u.name, "role": u.role} for u in UsersFile(_users_path(project, users)).list()]
-    emit(rows, as_json, lambda d: [print(f"{r['name']}\t{r['role']}") for r in d])
+    emit(rows, as_json, lambda d: print("\n".join(f"{r['name']}\t{r['role']}" for r in d)))
 
 
 @users_app.command("remove")

@@ -13,6 +13,7 @@ refused items through; the reason is recorded on each export row.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -239,6 +240,6 @@ def build_items(project: Project, con: duckdb.DuckDBPyConnection, channel: Chann
             filename=f"{slug(asset['name'])}_{slug(cand.preset)}_wb-{sha[:12]}.{ext}",
             alt=alt_text(title, asset["name"], cand.preset, prov), title=str(title), provenance=prov,
             product=product, previous=prior, urls=urls, state=cand.state,
-            loader=(lambda s=sha: project.store.get(s)),
+            loader=functools.partial(project.store.get, sha),
         ))
     return items

@@ -143,6 +143,7 @@ def _sort_key(value: Any) -> tuple[int, Any]:
 def build_grid(project: Project, target: str | Sequence[str], *, rows: str, cols: str) -> Grid:
     """Group the runs of ``target`` (sweep id, run id or list of run ids) into a :class:`Grid`."""
     with project.ledger.connect() as con:
+        params: list[Any]
         if isinstance(target, str) and target.startswith("swp_"):
             where, params, label = "r.sweep_id = ?", [target], target
         else:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 import yaml
 
-from ..errors import InvalidSpec, NotFound
+from ..errors import InvalidSpec, LedgerError, NotFound
 from ..ids import new_id
 from .templates import validate
 
@@ -131,6 +131,8 @@ def save_recipe(project: Project, name: str, template: str, *, negative: str | N
         )
         project.events.record(con, "recipe.add", "recipe", rid, {"name": name, "version": version})
         row = con.execute(f"SELECT {_COLUMNS} FROM recipes WHERE id = ?", [rid]).fetchone()
+    if row is None:  # we inserted it in this very transaction
+        raise LedgerError(f"recipe {rid} vanished while it was being saved")
     return _row_to_recipe(row)
 
 

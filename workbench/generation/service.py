@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound
+from ..ledger import queries as q
 from ..plugins.engine import Engine
 from ..sync import run_sync
 from .engines import EnginePool
@@ -167,7 +168,8 @@ class Generation:
              status: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """Runs, newest first, with their outputs; filters: ``sweep`` id, ``recipe`` (name or name@N), ``engine``,
         ``status`` (planned | succeeded | failed | cancelled)."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if sweep:
             where.append("sweep_id = ?")
             params.append(sweep)
@@ -197,12 +199,9 @@ class Generation:
         if not found:
             raise NotFound(f"unknown run {run_id!r}")
         with self.project.ledger.connect() as con:
-            row = con.execute("SELECT params, reference_versions, reference_blobs, negative_prompt, retry_log, "
-                              "input_tokens, output_tokens, provider_request_id, model_version, template, recipe_id "
-                              "FROM runs WHERE id = ?", [run_id]).fetchone()
-        keys = ("params", "reference_versions", "reference_blobs", "negative_prompt", "retry_log", "input_tokens",
-                "output_tokens", "provider_request_id", "model_version", "template", "recipe_id")
-        detail = dict(zip(keys, row, strict=True))
+            detail = q.row(con, "SELECT params, reference_versions, reference_blobs, negative_prompt, retry_log, "
+                                "input_tokens, output_tokens, provider_request_id, model_version, template, recipe_id "
+                                "FROM runs WHERE id = ?", [run_id]) or {}
         for key in ("params", "reference_versions", "reference_blobs", "retry_log"):
             detail[key] = json.loads(detail[key]) if detail[key] else ([] if key != "params" else {})
         return {**found[0], **detail}
@@ -234,9 +233,9 @@ class Generation:
                         [output_id, mark, rating, note, self.project.user])
             self.project.events.record(con, f"output.{mark}", "output", output_id,
                               {"rating": rating, "note": note})
-            row = con.execute("SELECT id, run_id, sha256, mark, rating, note, marked_by FROM output_state "
-                              "WHERE id = ?", [output_id]).fetchone()
-        return dict(zip(("id", "run_id", "sha256", "mark", "rating", "note", "marked_by"), row, strict=True))
+            state = q.row(con, "SELECT id, run_id, sha256, mark, rating, note, marked_by FROM output_state "
+                               "WHERE id = ?", [output_id])
+        return state or {}
 
     # -- grids -----------------------------------------------------------------------------------------
     def grid(self, target: str | Sequence[str], *, rows: str = "seed", cols: str = "engine") -> Grid:

@@ -259,16 +259,16 @@ def build_plan(
                 pairs.append((eng, m))
     seed_list = _as_list(seeds) if seeds is not None else _as_list(defaults.get("seeds", defaults.get("seed")))
     seed_list = [None if s is None else int(s) for s in seed_list] or [None]
-    params = {
+    count = int(n if n is not None else defaults.get("n", 1))
+    if count < 1:
+        raise InvalidSpec("n must be at least 1")
+    optional: dict[str, Any] = {
         "aspect": aspect if aspect is not None else defaults.get("aspect"),
         "size": size if size is not None else defaults.get("size"),
-        "n": int(n if n is not None else defaults.get("n", 1)),
         "strength": strength if strength is not None else defaults.get("strength"),
         "extras": dict(extras if extras is not None else defaults.get("extras") or {}),
     }
-    if params["n"] < 1:
-        raise InvalidSpec("n must be at least 1")
-    params = {k: v for k, v in params.items() if v not in (None, {})} | {"n": params["n"]}
+    params: dict[str, Any] = {k: v for k, v in optional.items() if v not in (None, {})} | {"n": count}
 
     ref_sets: list[list[Reference]] = [resolve_reference_set(project, library, r) for r in refs] or [[]]
     sweep_id = new_id("sweep")
@@ -282,7 +282,7 @@ def build_plan(
         ref_vars = _reference_variables(project, ref_set)
         for combo in itertools.product(*(merged[k] for k in var_names)):
             # the reference's own facts (sku, title…) beat recipe defaults; the caller's values beat both
-            values = dict(zip(var_names, combo, strict=True))
+            values: dict[str, Any] = dict(zip(var_names, combo, strict=True))
             values.update({k: v for k, v in ref_vars.items() if k not in user_vars})
             rendered = render(template, values)
             rendered_neg = render(neg_template, values) if neg_template else None

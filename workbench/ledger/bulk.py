@@ -19,7 +19,7 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[st
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement; return the row count."""
     if not rows:
         return 0
-    bulk_frame = pd.DataFrame.from_records(list(rows), columns=list(columns)).astype(object)  # noqa: F841
+    bulk_frame = pd.DataFrame([list(r) for r in rows], columns=list(columns)).astype(object)  # noqa: F841
     cols = ", ".join(columns)
     # DuckDB's replacement scan reads the local DataFrame by name. (``register`` would refuse to run while
     # the connection still has an unfetched result from a caller's ``fetchone``.)

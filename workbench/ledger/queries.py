@@ -116,3 +116,9 @@ def latest_catalog(con: duckdb.DuckDBPyConnection, skus: Iterable[str] | None = 
 def catalog_row(con: duckdb.DuckDBPyConnection, sku: str | None) -> dict[str, Any] | None:
     """The newest catalog row of ``sku`` (case-insensitive), or None."""
     return next(iter(latest_catalog(con, [sku]).values()), None) if sku else None
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | None = None) -> Any:
+    """The first column of the first row of ``sql`` (None when there is no row)."""
+    first = con.execute(sql, list(params or [])).fetchone()
+    return None if first is None else first[0]

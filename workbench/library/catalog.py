@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,7 @@ def _key(name: str) -> str:
     return re.sub(r"[\s\-]+", "_", name.strip().lower())
 
 
-def import_catalog(project: Project, path: str | Path) -> dict[str, Any]:
+def import_catalog(project: Project, path: str | os.PathLike[str]) -> dict[str, Any]:
     """Import ``path``; return ``{"imported": n, "skipped": [{"line", "error"}], "linked_assets": m}``."""
     path = Path(path)
     try:

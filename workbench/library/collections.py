@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound
 from ..ids import new_id
+from ..ledger import queries as q
 from .search import FILTER_KEYS, build_query
 
 if TYPE_CHECKING:
@@ -74,11 +75,11 @@ def list_collections(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         "SELECT id, name, kind, filter, description, created_at FROM collections WHERE retired_at IS NULL ORDER BY name"
     ).fetchall():
         if kind == "static":
-            count = con.execute("SELECT count(DISTINCT asset_id) FROM collection_items WHERE collection_id = ? "
-                                "AND removed_at IS NULL", [coll_id]).fetchone()[0]
+            count = q.scalar(con, "SELECT count(DISTINCT asset_id) FROM collection_items WHERE collection_id = ? "
+                                  "AND removed_at IS NULL", [coll_id])
         else:
             sql, params = build_query(con, json.loads(filt or "{}"))
-            count = con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0]
+            count = q.scalar(con, f"SELECT count(*) FROM ({sql})", params)
         out.append({"id": coll_id, "name": name, "kind": kind, "filter": json.loads(filt) if filt else None,
                     "description": desc, "count": int(count), "created_at": created_at})
     return out

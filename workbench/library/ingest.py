@@ -442,8 +442,9 @@ def _drain(inflight: dict[Future[_Prepared], str], pending: list[_Prepared],
 
 
 def _abandon(pool: ProcessPoolExecutor, inflight: dict[Future[_Prepared], str], pending: list[_Prepared],
-             fail: Callable[[str, BaseException], None]) -> None:
-    """Fail every file still held by a broken pool and shut it down; the caller continues in-process."""
+             fail: Callable[[str, BaseException], None]) -> ProcessPoolExecutor | None:
+    """Fail every file still held by a broken pool and shut it down; return None: the caller continues
+    in-process."""
     for fut, path in list(inflight.items()):
         try:
             pending.append(fut.result(timeout=0))

@@ -136,4 +136,4 @@ def search_assets(con: duckdb.DuckDBPyConnection, filters: dict[str, Any], limit
 def count_assets(con: duckdb.DuckDBPyConnection, filters: dict[str, Any]) -> int:
     """How many assets match ``filters``."""
     sql, params = build_query(con, {k: v for k, v in filters.items() if v not in (None, "")})
-    return int(con.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+    return int(q.scalar(con, f"SELECT count(*) FROM ({sql})", params))

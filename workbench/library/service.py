@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,7 +72,8 @@ class Library:
             folder = normalise_path(folder)
         report = ingest(self.project, paths, folder=folder, workers=workers, progress=progress, on_item=on_item)
         if autotag:
-            self.autotag_many([i.version_id for i in report.items if i.status == "ingested" and i.kind == "image"])
+            self.autotag_many([i.version_id for i in report.items
+                               if i.status == "ingested" and i.kind == "image" and i.version_id])
         return report
 
     def import_catalog(self, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -115,7 +116,7 @@ class Library:
                 raise NotFound(f"blob {sha256[:12]} is not registered; store it with put_blob first")
             if parent_id and not c.execute("SELECT 1 FROM versions WHERE id = ?", [parent_id]).fetchone():
                 raise NotFound(f"no version {parent_id!r} to use as parent")
-            number = c.execute("SELECT coalesce(max(number), 0) + 1 FROM versions WHERE asset_id = ?", [asset_id]).fetchone()[0]
+            number = q.scalar(c, "SELECT coalesce(max(number), 0) + 1 FROM versions WHERE asset_id = ?", [asset_id])
             c.execute("INSERT INTO versions (id, asset_id, number, parent_id, sha256, message, author, source, run_id,"
                       " output_id) VALUES (?,?,?,?,?,?,?,?,?,?)",
                       [version_id, asset_id, number, parent_id, sha256, message, author or self.project.user, source, run_id, output_id])
@@ -250,7 +251,7 @@ class Library:
             return _coll.list_collections(con)
 
     # -- tags, fields, notes --------------------------------------------------------------------------
-    def add_tags(self, target_kind: str, target_id: str, tags: list[dict[str, Any] | str], source: str = "user",
+    def add_tags(self, target_kind: str, target_id: str, tags: Sequence[Mapping[str, Any] | str], source: str = "user",
                  con: duckdb.DuckDBPyConnection | None = None) -> int:
         """Attach tags (``{"tag", "confidence", "region"}`` or plain strings) to an asset or version."""
         with self._unit(con) as c:

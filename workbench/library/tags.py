@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import duckdb
@@ -14,7 +15,7 @@ __all__ = ["insert_tags"]
 
 
 def insert_tags(con: duckdb.DuckDBPyConnection, target_kind: str, target_id: str,
-                tags: list[dict[str, Any] | str], source: str = "user") -> int:
+                tags: Sequence[Mapping[str, Any] | str], source: str = "user") -> int:
     """Attach ``tags`` (``{"tag", "confidence", "region", "source"}`` or plain strings) inside the caller's
     transaction; return how many were written. Bad input (empty tag, confidence outside 0..1, an unknown
     target kind) is refused before anything is written."""

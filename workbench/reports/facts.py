@@ -1,9 +1,11 @@
 """Ledger facts behind the savings report: runs, costs, picks, approvals, time to approval, exports.
 
-Design: a handful of read-only queries pull the few columns we need (one row per run, its variations
-already counted in SQL), then plain Python attributes runs to SKUs and aggregates. Everything comes back as plain dicts/lists (JSON-friendly apart from datetimes) so
-that the CLI can print it, notebooks can wrap it in DataFrames (:func:`facts_frames`) and the renderer can
-template it. The functions take an open DuckDB connection, so one read-only unit of work answers all.
+Design: every figure is a SQL group-by. Three temporary tables are built once per report on the
+read-only connection — ``wb_rf_runs`` (one row per run with its SKU and its variations counted),
+``wb_rf_assets`` (one row per approved asset with its SKU key and first run) and ``wb_rf_exports`` (which
+approved assets each channel holds) — and each list below is one query over them. Everything comes back
+as plain dicts/lists (JSON-friendly apart from datetimes) so the CLI can print it, notebooks can wrap it
+in DataFrames (:func:`facts_frames`) and the renderer can template it.
 
 Definitions (stated again in the report):
 
@@ -16,284 +18,179 @@ Definitions (stated again in the report):
   whichever is earlier) to the asset's approval.
 * **cost per approved asset**: all recorded generation cost for the SKU (failed runs and rejected
   variations included) divided by the approved assets of that SKU. Overall, all spend over all approvals.
-* **exports**: what each destination holds now (the ``export_current`` view of the export area's
-  migration; a bare ``exports`` table is read with failure-like statuses ignored); absent tables are fine.
+* **exports**: what each destination holds now (the ``export_current`` view).
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from ..ledger import queries as q
 
-__all__ = ["NO_SKU", "collect_facts", "facts_frames", "table_columns"]
+__all__ = ["NO_SKU", "collect_facts", "facts_frames"]
 
 NO_SKU = "(no SKU)"
 INLINE_RECIPE = "(inline prompt)"
-APPROVED_STATES = ("approved", "published")
-_FAILED_EXPORT_STATES = {"failed", "error", "planned", "pending", "skipped", "cancelled", "refused", "running"}
 
+_RUNS = f"""
+CREATE OR REPLACE TEMP TABLE wb_rf_runs AS
+WITH refs AS (
+    SELECT id, unnest(from_json(reference_versions, '["VARCHAR"]')) AS version_id FROM runs
+    WHERE reference_versions IS NOT NULL
+), ref_sku AS (
+    SELECT refs.id, min(a.sku) AS sku FROM refs
+    JOIN versions v ON v.id = refs.version_id JOIN assets a ON a.id = v.asset_id
+    WHERE a.sku IS NOT NULL GROUP BY refs.id
+), committed_sku AS (
+    SELECT v.run_id AS id, min(a.sku) AS sku FROM versions v JOIN assets a ON a.id = v.asset_id
+    WHERE v.run_id IS NOT NULL AND a.sku IS NOT NULL GROUP BY v.run_id
+), outs AS (
+    SELECT run_id, count(*) AS n_outputs, count(*) FILTER (WHERE mark = 'pick') AS picks,
+           count(*) FILTER (WHERE mark = 'reject') AS rejects, count(*) FILTER (WHERE rating IS NOT NULL) AS rated
+    FROM output_state GROUP BY run_id
+), commits AS (
+    SELECT run_id, count(*) AS committed FROM versions WHERE run_id IS NOT NULL GROUP BY run_id
+)
+SELECT r.id, r.created_at, r.status, r.engine, coalesce(r.recipe_name, '{INLINE_RECIPE}') AS recipe,
+       r.recipe_version, coalesce(r.cost_usd, 0.0) AS cost_usd, r.cached_from IS NOT NULL AS cached,
+       coalesce(s.sku, c.sku, '{NO_SKU}') AS sku, coalesce(o.n_outputs, 0) AS n_outputs,
+       coalesce(o.picks, 0) AS picks, coalesce(o.rejects, 0) AS rejects, coalesce(o.rated, 0) AS rated,
+       coalesce(m.committed, 0) AS committed
+FROM runs r LEFT JOIN ref_sku s ON s.id = r.id LEFT JOIN committed_sku c ON c.id = r.id
+LEFT JOIN outs o ON o.run_id = r.id LEFT JOIN commits m ON m.run_id = r.id
+"""
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    """Column names of ``table`` in the ledger (empty when the table does not exist)."""
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND table_schema = 'main'",
-        [table],
-    ).fetchall()
-    return {r[0] for r in rows}
+_ASSETS = f"""
+CREATE OR REPLACE TEMP TABLE wb_rf_assets AS
+WITH approved_versions AS (
+    SELECT v.id AS version_id, v.asset_id, v.run_id, s.state, a.name, a.sku,
+           coalesce((SELECT min(created_at) FROM reviews r WHERE r.version_id = v.id AND r.to_state = 'approved'),
+                    v.created_at) AS approved_at
+    FROM versions v JOIN assets a ON a.id = v.asset_id JOIN version_state s ON s.version_id = v.id
+    WHERE s.state IN ('approved', 'published') AND a.retired_at IS NULL
+), first_approval AS (
+    SELECT asset_id, arg_min(version_id, approved_at) AS version_id, arg_min(run_id, approved_at) AS run_id,
+           arg_min(state, approved_at) AS state, any_value(name) AS name, any_value(sku) AS sku,
+           min(approved_at) AS approved_at
+    FROM approved_versions GROUP BY asset_id
+), lineage AS (
+    SELECT v.asset_id, min(r.created_at) AS first_own_run,
+           min(r.sku) FILTER (WHERE r.sku <> '{NO_SKU}') AS run_sku
+    FROM versions v JOIN wb_rf_runs r ON r.id = v.run_id GROUP BY v.asset_id
+), keyed AS (
+    SELECT f.*, coalesce(f.sku, l.run_sku, '{NO_SKU}') AS key, l.first_own_run FROM first_approval f
+    LEFT JOIN lineage l ON l.asset_id = f.asset_id
+), per_key AS (
+    SELECT sku AS key, sum(cost_usd) AS cost_usd, count(*) AS runs, sum(n_outputs) AS outputs,
+           min(created_at) AS first_run FROM wb_rf_runs GROUP BY sku
+)
+SELECT k.asset_id, k.name, k.key AS sku, k.version_id, k.run_id, k.state, k.approved_at,
+       least(k.first_own_run, CASE WHEN k.key <> '{NO_SKU}' THEN p.first_run END) AS first_run_at,
+       count(*) OVER (PARTITION BY k.key) AS assets_of_key,
+       coalesce(p.cost_usd, 0.0) AS key_cost, coalesce(p.runs, 0) AS key_runs, coalesce(p.outputs, 0) AS key_outputs
+FROM keyed k LEFT JOIN per_key p ON p.key = k.key
+"""
 
+_EXPORTS = """
+CREATE OR REPLACE TEMP TABLE wb_rf_exports AS
+SELECT DISTINCT e.channel, v.asset_id FROM export_current e JOIN versions v ON v.id = e.version_id
+"""
 
-def _hours(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
-        return None
-    return max((end - start).total_seconds() / 3600.0, 0.0)
+# greatest() ignores NULLs: an asset with no run has no time to approval, not zero hours
+_HOURS = "CASE WHEN first_run_at IS NOT NULL THEN greatest(epoch(approved_at - first_run_at) / 3600.0, 0.0) END"
 
+_PER_ASSET = f"""
+SELECT a.asset_id, a.name, a.sku, a.version_id, a.state, a.first_run_at, a.approved_at,
+       {_HOURS} AS hours_to_approval, a.key_cost / a.assets_of_key AS cost_usd,
+       a.key_runs / a.assets_of_key AS runs, a.key_outputs / a.assets_of_key AS outputs,
+       coalesce((SELECT list(e.channel ORDER BY e.channel) FROM wb_rf_exports e WHERE e.asset_id = a.asset_id),
+                []) AS channels
+FROM wb_rf_assets a ORDER BY a.sku, a.approved_at, a.asset_id
+"""
 
-def _ratio(num: float, den: float) -> float | None:
-    """``num / den``, or ``None`` when there is nothing to divide by (never a ZeroDivisionError)."""
-    return num / den if den else None
+_PER_SKU = f"""
+WITH r AS (SELECT sku, count(*) AS runs, sum(n_outputs) AS outputs, sum(picks) AS picks, sum(cost_usd) AS cost_usd
+           FROM wb_rf_runs GROUP BY sku),
+     a AS (SELECT sku, count(*) AS approved_assets, median({_HOURS}) AS median_hours_to_approval
+           FROM wb_rf_assets GROUP BY sku)
+SELECT coalesce(r.sku, a.sku) AS sku, coalesce(r.runs, 0) AS runs, coalesce(r.outputs, 0) AS outputs,
+       coalesce(r.picks, 0) AS picks, coalesce(a.approved_assets, 0) AS approved_assets,
+       coalesce(r.cost_usd, 0.0) AS cost_usd,
+       coalesce(r.cost_usd, 0.0) / nullif(a.approved_assets, 0) AS cost_per_approved_usd,
+       coalesce(r.runs, 0) / nullif(a.approved_assets, 0) AS runs_per_approved, a.median_hours_to_approval
+FROM r FULL OUTER JOIN a ON a.sku = r.sku ORDER BY 1
+"""
 
+_PER_CHANNEL = f"""
+SELECT e.channel, count(DISTINCT e.asset_id) AS exported_assets, count(a.asset_id) AS approved_exported,
+       coalesce(sum(a.key_cost / a.assets_of_key), 0.0) AS cost_usd,
+       sum(a.key_cost / a.assets_of_key) / nullif(count(a.asset_id), 0) AS cost_per_asset_usd,
+       median({_HOURS}) AS median_hours_to_approval
+FROM wb_rf_exports e LEFT JOIN wb_rf_assets a ON a.asset_id = e.asset_id GROUP BY e.channel ORDER BY e.channel
+"""
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
+_PER_RECIPE = """
+WITH approved_by_run AS (SELECT run_id, count(*) AS approved FROM wb_rf_assets WHERE run_id IS NOT NULL
+                         GROUP BY run_id)
+SELECT r.recipe, r.recipe_version AS version,
+       CASE WHEN r.recipe_version IS NULL THEN r.recipe ELSE r.recipe || ' v' || r.recipe_version END AS label,
+       count(*) AS runs, sum(r.n_outputs) AS outputs, sum(r.picks) AS picks, sum(r.rejects) AS rejects,
+       sum(r.committed) AS committed, coalesce(sum(b.approved), 0) AS approved, sum(r.cost_usd) AS cost_usd,
+       sum(r.picks) / nullif(sum(r.n_outputs), 0) AS pick_rate,
+       coalesce(sum(b.approved), 0) / nullif(sum(r.n_outputs), 0) AS approval_rate
+FROM wb_rf_runs r LEFT JOIN approved_by_run b ON b.run_id = r.id
+GROUP BY r.recipe, r.recipe_version ORDER BY r.recipe, coalesce(r.recipe_version, 0)
+"""
 
+_PER_ENGINE = """
+SELECT engine, count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS failed,
+       count(*) FILTER (WHERE cached) AS cached, sum(cost_usd) AS cost_usd, sum(n_outputs) AS outputs
+FROM wb_rf_runs GROUP BY engine ORDER BY engine
+"""
 
-def _load(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Pull the columns the report needs from each table."""
-    data = {
-        # Outputs are aggregated per run in SQL: a ledger holds far more variations than anything here needs.
-        "runs": q.rows(con, """
-            WITH refs AS (
-                SELECT id, unnest(from_json(reference_versions, '["VARCHAR"]')) AS version_id FROM runs
-                WHERE reference_versions IS NOT NULL
-            ), ref_sku AS (
-                SELECT refs.id, min(a.sku) AS sku FROM refs
-                JOIN versions v ON v.id = refs.version_id JOIN assets a ON a.id = v.asset_id
-                WHERE a.sku IS NOT NULL GROUP BY refs.id
-            ), outs AS (
-                SELECT run_id, count(*) AS n_outputs, count(*) FILTER (WHERE mark = 'pick') AS picks,
-                       count(*) FILTER (WHERE mark = 'reject') AS rejects,
-                       count(*) FILTER (WHERE rating IS NOT NULL) AS rated
-                FROM output_state GROUP BY run_id
-            )
-            SELECT r.id, r.created_at, r.status, r.engine, r.recipe_name, r.recipe_version, r.sweep_id,
-                   coalesce(r.cost_usd, 0.0) AS cost_usd, r.cached_from, s.sku AS ref_sku,
-                   coalesce(o.n_outputs, 0) AS n_outputs, coalesce(o.picks, 0) AS picks,
-                   coalesce(o.rejects, 0) AS rejects, coalesce(o.rated, 0) AS rated
-            FROM runs r LEFT JOIN ref_sku s ON s.id = r.id LEFT JOIN outs o ON o.run_id = r.id
-            ORDER BY r.created_at, r.id"""),
-        "versions": q.rows(con, """
-            SELECT v.id, v.asset_id, v.run_id, v.output_id, v.source, v.created_at,
-                   a.name, a.sku, a.role, a.retired_at, s.state
-            FROM versions v JOIN assets a ON a.id = v.asset_id
-            LEFT JOIN version_state s ON s.version_id = v.id"""),
-        "approvals": q.rows(con, """
-            SELECT version_id, min(created_at) AS approved_at FROM reviews
-            WHERE to_state = 'approved' GROUP BY version_id"""),
-        "exports": [],
-    }
-    cols = table_columns(con, "exports")
-    data["has_exports_table"] = bool(cols)
-    if {"channel", "version_id"} <= table_columns(con, "export_current"):
-        # The export area's view: what each destination holds now (newest successful delivery).
-        data["exports"] = q.rows(con, "SELECT channel, version_id, 'ok' AS status FROM export_current")
-    elif {"channel", "version_id"} <= cols:
-        status = "status" if "status" in cols else "NULL"
-        data["exports"] = q.rows(con, f"SELECT channel, version_id, {status} AS status FROM exports")
-    return data
+_TOTALS = f"""
+WITH r AS (SELECT count(*) AS runs, count(*) FILTER (WHERE status = 'succeeded') AS runs_succeeded,
+                  count(*) FILTER (WHERE status = 'failed') AS runs_failed, count(*) FILTER (WHERE cached) AS runs_cached,
+                  coalesce(sum(n_outputs), 0) AS outputs, coalesce(sum(picks), 0) AS picks,
+                  coalesce(sum(rejects), 0) AS rejects, coalesce(sum(rated), 0) AS rated,
+                  count(DISTINCT sku) FILTER (WHERE sku <> '{NO_SKU}') AS skus,
+                  coalesce(sum(cost_usd), 0.0) AS cost_usd,
+                  coalesce(sum(cost_usd) FILTER (WHERE sku NOT IN (SELECT sku FROM wb_rf_assets)), 0.0)
+                      AS cost_on_unapproved_skus_usd,
+                  min(created_at) AS first_run_at, max(created_at) AS last_run_at FROM wb_rf_runs),
+     a AS (SELECT count(*) AS approved_assets, median({_HOURS}) AS median_hours_to_approval,
+                  avg({_HOURS}) AS mean_hours_to_approval FROM wb_rf_assets)
+SELECT r.runs, r.runs_succeeded, r.runs_failed, r.runs_cached, r.outputs, r.picks, r.rejects, r.rated,
+       (SELECT count(*) FROM versions WHERE run_id IS NOT NULL OR source = 'commit') AS committed_versions,
+       a.approved_assets, (SELECT count(DISTINCT asset_id) FROM wb_rf_exports) AS exported_assets, r.skus,
+       r.cost_usd, r.cost_on_unapproved_skus_usd,
+       r.cost_usd / nullif(a.approved_assets, 0) AS cost_per_approved_usd,
+       r.runs / nullif(a.approved_assets, 0) AS runs_per_approved,
+       r.outputs / nullif(a.approved_assets, 0) AS outputs_per_approved,
+       a.median_hours_to_approval, a.mean_hours_to_approval, r.first_run_at, r.last_run_at
+FROM r, a
+"""
 
 
 def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """All the figures the savings report is built from, as plain dicts and lists.
 
     Keys: ``totals`` (one dict), ``per_asset``, ``per_sku``, ``per_channel``, ``per_recipe``,
-    ``per_engine`` (lists of dicts) and ``has_exports_table``.
+    ``per_engine`` (lists of dicts).
     """
-    data = _load(con)
-    runs, versions = data["runs"], data["versions"]
-    version_by_id = {v["id"]: v for v in versions}
-
-    # SKU of each run: from its references, else from what was committed out of it.
-    committed_sku: dict[str, str] = {}
-    for v in versions:
-        if v["run_id"] and v["sku"]:
-            committed_sku.setdefault(v["run_id"], v["sku"])
-    run_sku = {r["id"]: r["ref_sku"] or committed_sku.get(r["id"], NO_SKU) for r in runs}
-
-    # Approved assets and their first approval among currently approved versions.
-    approved_at_by_version = {a["version_id"]: a["approved_at"] for a in data["approvals"]}
-    approved_assets: dict[str, dict[str, Any]] = {}
-    for v in versions:
-        if v["state"] not in APPROVED_STATES or v["retired_at"] is not None:
-            continue
-        when = approved_at_by_version.get(v["id"]) or v["created_at"]
-        current = approved_assets.get(v["asset_id"])
-        if current is None or when < current["approved_at"]:
-            approved_assets[v["asset_id"]] = {"asset_id": v["asset_id"], "name": v["name"],
-                                              "sku": v["sku"], "approved_at": when,
-                                              "version_id": v["id"], "run_id": v["run_id"],
-                                              "state": v["state"]}
-    lineage_runs: dict[str, list[str]] = defaultdict(list)
-    for v in versions:
-        if v["run_id"]:
-            lineage_runs[v["asset_id"]].append(v["run_id"])
-
-    run_by_id = {r["id"]: r for r in runs}
-    sku_runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in runs:
-        sku_runs[run_sku[r["id"]]].append(r)
-
-    def asset_key(asset: dict[str, Any]) -> str:
-        if asset["sku"]:
-            return asset["sku"]
-        own = [run_sku[rid] for rid in lineage_runs.get(asset["asset_id"], []) if rid in run_sku]
-        return next((s for s in own if s != NO_SKU), NO_SKU)
-
-    approved_by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for asset in approved_assets.values():
-        approved_by_key[asset_key(asset)].append(asset)
-
-    # Exports: which approved assets went to which channel.
-    exported_by_channel: dict[str, set[str]] = defaultdict(set)
-    for e in data["exports"]:
-        status = str(e["status"] or "").lower()
-        if status in _FAILED_EXPORT_STATES:
-            continue
-        version = version_by_id.get(e["version_id"])
-        if version is not None:
-            exported_by_channel[str(e["channel"])].add(version["asset_id"])
-    channels_of_asset: dict[str, list[str]] = defaultdict(list)
-    for channel, assets in sorted(exported_by_channel.items()):
-        for asset_id in assets:
-            channels_of_asset[asset_id].append(channel)
-
-    per_asset: list[dict[str, Any]] = []
-    for key, assets in sorted(approved_by_key.items()):
-        key_runs = sku_runs.get(key, [])
-        key_cost = sum(r["cost_usd"] for r in key_runs)
-        key_outputs = sum(r["n_outputs"] for r in key_runs)
-        key_start = min((r["created_at"] for r in key_runs), default=None) if key != NO_SKU else None
-        for asset in sorted(assets, key=lambda a: a["approved_at"]):
-            starts = [run_by_id[rid]["created_at"] for rid in lineage_runs.get(asset["asset_id"], [])
-                      if rid in run_by_id]
-            if key_start is not None:
-                starts.append(key_start)
-            first_run = min(starts) if starts else None
-            per_asset.append({
-                "asset_id": asset["asset_id"], "name": asset["name"], "sku": key,
-                "version_id": asset["version_id"], "state": asset["state"],
-                "first_run_at": first_run, "approved_at": asset["approved_at"],
-                "hours_to_approval": _hours(first_run, asset["approved_at"]),
-                "cost_usd": key_cost / len(assets),
-                "runs": len(key_runs) / len(assets),
-                "outputs": key_outputs / len(assets),
-                "channels": channels_of_asset.get(asset["asset_id"], []),
-            })
-    cost_of_asset = {a["asset_id"]: a for a in per_asset}
-    asset_rows_by_key: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in per_asset:
-        asset_rows_by_key[row["sku"]].append(row)
-
-    per_sku: list[dict[str, Any]] = []
-    for key in sorted(set(sku_runs) | set(approved_by_key)):
-        key_runs = sku_runs.get(key, [])
-        n_outputs = sum(r["n_outputs"] for r in key_runs)
-        approved = len(approved_by_key.get(key, []))
-        cost = sum(r["cost_usd"] for r in key_runs)
-        hours = [a["hours_to_approval"] for a in asset_rows_by_key.get(key, []) if a["hours_to_approval"] is not None]
-        per_sku.append({
-            "sku": key, "runs": len(key_runs), "outputs": n_outputs,
-            "picks": sum(r["picks"] for r in key_runs),
-            "approved_assets": approved, "cost_usd": cost,
-            "cost_per_approved_usd": _ratio(cost, approved),
-            "runs_per_approved": _ratio(len(key_runs), approved),
-            "median_hours_to_approval": _median(hours),
-        })
-
-    per_channel: list[dict[str, Any]] = []
-    for channel, assets in sorted(exported_by_channel.items()):
-        rows = [cost_of_asset[a] for a in assets if a in cost_of_asset]
-        hours = [r["hours_to_approval"] for r in rows if r["hours_to_approval"] is not None]
-        cost = sum(r["cost_usd"] for r in rows)
-        per_channel.append({
-            "channel": channel, "exported_assets": len(assets), "approved_exported": len(rows),
-            "cost_usd": cost, "cost_per_asset_usd": _ratio(cost, len(rows)),
-            "median_hours_to_approval": _median(hours),
-        })
-
-    committed_by_run: dict[str, int] = defaultdict(int)
-    for v in versions:
-        if v["run_id"]:
-            committed_by_run[v["run_id"]] += 1
-    approved_by_run: dict[str, int] = defaultdict(int)
-    for asset in approved_assets.values():
-        if asset["run_id"]:
-            approved_by_run[asset["run_id"]] += 1
-    recipe_groups: dict[tuple[str, int | None], list[dict[str, Any]]] = defaultdict(list)
-    for r in runs:
-        recipe_groups[(r["recipe_name"] or INLINE_RECIPE, r["recipe_version"])].append(r)
-    per_recipe: list[dict[str, Any]] = []
-    for (name, version), group in sorted(recipe_groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)):
-        n_outputs = sum(r["n_outputs"] for r in group)
-        approved = sum(approved_by_run.get(r["id"], 0) for r in group)
-        picks = sum(r["picks"] for r in group)
-        per_recipe.append({
-            "recipe": name, "version": version,
-            "label": name if version is None else f"{name} v{version}",
-            "runs": len(group), "outputs": n_outputs, "picks": picks,
-            "rejects": sum(r["rejects"] for r in group),
-            "committed": sum(committed_by_run.get(r["id"], 0) for r in group),
-            "approved": approved, "cost_usd": sum(r["cost_usd"] for r in group),
-            "pick_rate": _ratio(picks, n_outputs), "approval_rate": _ratio(approved, n_outputs),
-        })
-
-    engine_groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in runs:
-        engine_groups[r["engine"]].append(r)
-    per_engine = [{
-        "engine": engine, "runs": len(group),
-        "failed": sum(1 for r in group if r["status"] == "failed"),
-        "cached": sum(1 for r in group if r["cached_from"]),
-        "cost_usd": sum(r["cost_usd"] for r in group),
-        "outputs": sum(r["n_outputs"] for r in group),
-    } for engine, group in sorted(engine_groups.items())]
-
-    hours_all = [a["hours_to_approval"] for a in per_asset if a["hours_to_approval"] is not None]
-    total_cost = sum(r["cost_usd"] for r in runs)
-    n_outputs_all = sum(r["n_outputs"] for r in runs)
-    n_approved = len(approved_assets)
-    exported_assets = set().union(*exported_by_channel.values()) if exported_by_channel else set()
-    totals = {
-        "runs": len(runs),
-        "runs_succeeded": sum(1 for r in runs if r["status"] == "succeeded"),
-        "runs_failed": sum(1 for r in runs if r["status"] == "failed"),
-        "runs_cached": sum(1 for r in runs if r["cached_from"]),
-        "outputs": n_outputs_all,
-        "picks": sum(r["picks"] for r in runs),
-        "rejects": sum(r["rejects"] for r in runs),
-        "rated": sum(r["rated"] for r in runs),
-        "committed_versions": sum(1 for v in versions if v["run_id"] or v["source"] == "commit"),
-        "approved_assets": n_approved,
-        "exported_assets": len(exported_assets),
-        "skus": len([k for k in sku_runs if k != NO_SKU]),
-        "cost_usd": total_cost,
-        "cost_on_unapproved_skus_usd": sum(r["cost_usd"] for k, rs in sku_runs.items()
-                                           if k not in approved_by_key for r in rs),
-        "cost_per_approved_usd": _ratio(total_cost, n_approved),
-        "runs_per_approved": _ratio(len(runs), n_approved),
-        "outputs_per_approved": _ratio(n_outputs_all, n_approved),
-        "median_hours_to_approval": _median(hours_all),
-        "mean_hours_to_approval": statistics.fmean(hours_all) if hours_all else None,
-        "first_run_at": runs[0]["created_at"] if runs else None,
-        "last_run_at": runs[-1]["created_at"] if runs else None,
-    }
-    return {"totals": totals, "per_asset": per_asset, "per_sku": per_sku, "per_channel": per_channel,
-            "per_recipe": per_recipe, "per_engine": per_engine, "has_exports_table": data["has_exports_table"]}
+    try:
+        for build in (_RUNS, _ASSETS, _EXPORTS):
+            con.execute(build)
+        totals = q.row(con, _TOTALS) or {}
+        return {"totals": totals, "per_asset": q.rows(con, _PER_ASSET), "per_sku": q.rows(con, _PER_SKU),
+                "per_channel": q.rows(con, _PER_CHANNEL), "per_recipe": q.rows(con, _PER_RECIPE),
+                "per_engine": q.rows(con, _PER_ENGINE)}
+    finally:
+        # the read connection lingers for the next unit of work: leave nothing behind on it
+        for table in ("wb_rf_exports", "wb_rf_assets", "wb_rf_runs"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 def facts_frames(facts: dict[str, Any]) -> dict[str, Any]:

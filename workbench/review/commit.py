@@ -74,6 +74,7 @@ def commit(
             if not q.row(con, "SELECT sha256 FROM blobs WHERE sha256 = ?", [sha]):
                 library.put_blob(project.store.get(sha), con=con)
         else:
+            assert data is not None  # exactly one of output_id/data/path was given, and path was read into data
             sha = library.put_blob(data, con=con)
         row = q.resolve_asset(con, asset, missing_ok=True)
         if row is None:
