@@ -241,10 +241,10 @@ def build_plan(
     for key, value in declared.items():
         merged[key] = _as_list(value) if isinstance(value, (list, tuple)) else [value]
     for key, value in user_vars.items():
-        values = _as_list(value)
-        if not values:
+        axis = _as_list(value)
+        if not axis:
             raise InvalidSpec(f"variable {key!r} has no values")
-        merged[key] = values
+        merged[key] = axis
     var_names = list(merged)
 
     engine_specs = _as_list(engines) or _as_list(defaults.get("engines") or defaults.get("engine")) \

@@ -189,7 +189,7 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
             check_extension(os.path.basename(path), found)
             if found.kind != "image" and size > _MAX_READ:
                 fh.seek(0)
-                sha, _created, size = _store(store_url).put_stream(fh)  # type: ignore[arg-type]
+                sha, _created, size = _store(store_url).put_stream(fh)
                 return _Prepared(path, folder, sha, size, found.kind, found.mime, probe_document(head, found))
             fh.seek(0)
             data = fh.read()
