@@ -21,11 +21,12 @@ from typing import Any
 
 import duckdb
 
-from .errors import LedgerError, ProjectError, ReadOnlyViolation
+from .errors import InvalidSpec, LedgerError, ProjectError, ReadOnlyViolation
 from .events import Events
 from .ledger import queries as q
 from .ledger.connection import Ledger
 from .ledger.migrations import migrate
+from .ledger.sql_surface import check_query, locked_connection
 from .settings import SETTINGS_FILE, Settings
 from .store import ObjectStore
 
@@ -96,6 +97,26 @@ class Project:
         """The project's display name (``[project] name``, else the folder name)."""
         return str(self.settings.get("project.name") or self.root.name)
 
+    def internal_paths(self) -> list[Path]:
+        """The project's own files that no face may read as input: the ledger (and its WAL and marks), the
+        local object store, the cache, the settings and the dashboard's users file. (Reading the ledger through a second handle would drop this
+        process's POSIX lock on it.)"""
+        ledger = Path(self.ledger.path)
+        paths = [ledger, ledger.with_name(ledger.name + ".wal"), ledger.with_name(ledger.name + ".want-write"),
+                 self.cache_dir, self.root / SETTINGS_FILE, self.root / "users.toml"]
+        local = self.store.local_root()
+        if local is not None:
+            paths.append(local)
+        return paths
+
+    def refuse_internal(self, path: str | os.PathLike[str]) -> None:
+        """Raise :class:`InvalidSpec` when ``path`` is (inside) one of :meth:`internal_paths`."""
+        target = Path(path).expanduser().resolve()
+        for own in self.internal_paths():
+            own = own.resolve()
+            if target == own or own in target.parents:
+                raise InvalidSpec(f"{path} is part of the project itself ({own.name}); it cannot be used as input")
+
     def _ensure_schema(self) -> None:
         if self.ledger.path in _MIGRATED:
             return
@@ -103,14 +124,29 @@ class Project:
             migrate(con)
         _MIGRATED.add(self.ledger.path)
 
-    def sql(self, query: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        """Run read-only SQL over the ledger and return rows as dicts. Writes raise :class:`ReadOnlyViolation`."""
+    def sql(self, query: str, params: list[Any] | None = None, *, locked: bool = False) -> list[dict[str, Any]]:
+        """Run one read-only ``SELECT`` over the ledger and return rows as dicts.
+
+        Anything else — a write, a second statement, a file, a table function that reads files — raises
+        :class:`ReadOnlyViolation` (see :mod:`workbench.ledger.sql_surface`). ``locked=True`` runs it on a
+        connection DuckDB itself locks away from files, the network and settings: for a process that does
+        nothing else with the ledger, such as ``workbench sql``.
+        """
         try:
+            if locked:
+                self.ledger.release()  # the locked connection must be the only one to the file
+                con = locked_connection(self.ledger.path)
+                try:
+                    check_query(con, query)
+                    return q.rows(con, query, params)
+                finally:
+                    con.close()
             with self.ledger.connect(write=False) as con:
+                check_query(con, query)
                 return q.rows(con, query, params)
         except duckdb.Error as exc:
             text = str(exc)
-            if "read-only" in text.lower() or "read only" in text.lower():
+            if "read-only" in text.lower() or "read only" in text.lower() or "Permission Error" in text:
                 raise ReadOnlyViolation(f"the SQL surface is read-only: {text.splitlines()[0]}") from exc
             raise LedgerError(f"SQL failed: {text.splitlines()[0]}") from exc
 

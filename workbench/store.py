@@ -46,6 +46,10 @@ class ObjectStore:
         sha = _bare(sha)
         return f"{self.root}/{sha[:2]}/{sha[2:]}"
 
+    def local_root(self) -> Path | None:
+        """The store's folder on the local disk, or ``None`` when the store is remote."""
+        return Path(self.root) if self.is_local else None
+
     def local_path(self, sha: str) -> Path | None:
         """The blob's path on the local disk, or ``None`` when the store is remote."""
         return Path(self.key(sha)) if self.is_local else None

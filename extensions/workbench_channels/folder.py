@@ -81,6 +81,16 @@ class FolderChannel(Channel):
         """``<sku>/<asset>/<preset>.<ext>``."""
         return f"{slug(item.sku or '_no-sku')}/{slug(item.asset_name)}/{slug(item.preset)}.{item.ext}"
 
+    def path_of(self, item: ExportItem) -> str:
+        """The file's path below the export folder (the core keeps it unique per asset)."""
+        return self.relpath(item)
+
+    def stray_files(self) -> list[str]:
+        """``.tmp-*`` files an interrupted export left in the export folder (or beside the zip)."""
+        root = self.root()
+        folder = root if root.is_dir() else root.parent
+        return sorted(str(p) for p in folder.rglob(".tmp-*")) if folder.is_dir() else []
+
     # -- protocol -----------------------------------------------------------------------------------
     def plan(self, items: Sequence[ExportItem]) -> list[PlanEntry]:
         """Skip only when the file on disk already has the same bytes."""

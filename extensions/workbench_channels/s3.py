@@ -117,6 +117,10 @@ class S3Channel(Channel):
         """``<url>/<sku>/<preset>/<asset>.<ext>``."""
         return f"{self.url()}/{slug(item.sku or '_no-sku')}/{slug(item.preset)}/{slug(item.asset_name)}.{item.ext}"
 
+    def path_of(self, item: ExportItem) -> str:
+        """The object key (the core keeps it unique per asset)."""
+        return self.key(item)
+
     def _metadata(self, item: ExportItem) -> dict[str, str]:
         prov = item.provenance
         return {"sha256": item.sha256, "lineage-id": str(prov.get("lineage_id") or ""),

@@ -167,3 +167,29 @@ def test_a_dynamic_collection_selects_by_its_filter_and_an_unknown_one_is_an_err
     assert {it["version_id"] for it in report.items} == {mugs["version_id"]}
     with pytest.raises(NotFound, match="nope"):
         wb.export("folder", collections=["nope"])
+
+
+def test_names_that_slug_alike_never_overwrite_each_other(wb, seed, tmp_path):
+    """``colour one/hero`` and ``colour-one/hero`` map to one file name: the second is refused with a reason
+    naming the other, nothing is overwritten, and a re-run settles (issue 15 item 9)."""
+    set_channel(wb, "folder", path=str(tmp_path / "out"))
+    first = seed.output("SKU-2002", name="colour one/hero")
+    second = seed.output("SKU-2002", name="colour-one/hero")
+    report = wb.export("folder")
+    assert [it["version_id"] for it in report.items] == [first["version_id"]]
+    assert [r["version_id"] for r in report.refused] == [second["version_id"]]
+    assert "already used by asset 'colour one/hero'" in report.refused[0]["reasons"][0]
+    written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.jpg"))
+    assert written == ["SKU-2002/colour-one-hero/shopify_square.jpg"]
+    again = wb.export("folder")
+    assert again.counts == {"skipped": 1, "refused": 1}
+
+
+def test_a_killed_export_leaves_no_unreported_temp_file(wb, seed, tmp_path):
+    set_channel(wb, "folder", path=str(tmp_path / "out"))
+    seed.output("SKU-1001")
+    wb.export("folder")
+    stray = tmp_path / "out" / "SKU-1001" / ".tmp-abc123"
+    stray.write_bytes(b"half a file")  # what a SIGKILL between mkstemp and os.replace leaves
+    assert wb.export.stray_files() == [str(stray)]
+    assert wb.export.stray_files(clean=True) == [str(stray)] and not stray.exists()

@@ -89,3 +89,21 @@ def test_resolve_versions_by_every_kind_of_ref(library: Workbench) -> None:
     assert library.library.resolve_versions(by_sku[0]["id"])[0]["id"] == by_sku[0]["id"]
     with pytest.raises(NotFound, match="not a version id"):
         library.library.resolve_versions("SKU-0000")
+
+
+@pytest.mark.parametrize("bad", ["nul\x00name", "bell\x07", "rtl\u202egpj.exe", "iso\u2066late"])
+def test_names_with_invisible_or_direction_changing_characters_are_refused(wb, tmp_path, bad):
+    from workbench.errors import InvalidSpec
+
+    with pytest.raises(InvalidSpec, match="may not hold invisible"):
+        wb.library.create_asset(bad)
+    with pytest.raises(InvalidSpec, match="may not hold invisible"):
+        wb.library.create_asset("fine", sku=bad)
+    with pytest.raises(InvalidSpec):
+        wb.library.create_collection(bad)
+    if "\x00" not in bad:  # the file system refuses NUL in file names itself
+        (tmp_path / "drop").mkdir()
+        path = tmp_path / "drop" / f"{bad}.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n")
+        item = wb.ingest([tmp_path / "drop"]).items[0]
+        assert item.status == "failed" and item.error_code == "bad_name"

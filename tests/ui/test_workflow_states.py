@@ -114,7 +114,7 @@ def test_recipe_loads_into_the_editor_and_plans(library_wb):
     view = StudioView(state=studio)
     assert "hero" in view.recipe.options
     view.recipe.value = "hero"
-    assert studio.prompt == "{{ sku }} on {{ background }}" and "background = white, oak" in studio.variables
+    assert studio.prompt == "{{ sku }} on {{ background }}" and "background = white | oak" in studio.variables
     view.refs.value = [studio.reference_options()["mug_SKU-1001"]]
     view.seeds.value = "1"
     view.plan_btn.clicks += 1

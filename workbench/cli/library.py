@@ -114,8 +114,8 @@ def sql(
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run read-only SQL over the ledger (writes are rejected)."""
-    rows = open_wb(project).sql(query)
+    """Run one read-only SELECT over the ledger; writes, files, extensions and settings are refused."""
+    rows = open_wb(project).project.sql(query, locked=True)
     emit(rows, as_json, lambda d: print_table(d, list(d[0]) if d else [], title=f"{len(d)} rows"))
 
 
@@ -130,6 +130,7 @@ def verify(
     if clean_temp:
         wb.store.remove_stray_temp_files()
     report = wb.library.verify(rehash=not quick)
+    report.temp_files += wb.export.stray_files(clean=clean_temp)
 
     def human(d: dict[str, Any]) -> None:
         console.print(f"{'[green]ok[/]' if d['ok'] else '[red]INCONSISTENT[/]'}: {d['blobs_checked']} blobs checked, "

@@ -29,6 +29,7 @@ import httpx
 
 from ..errors import ExportError, InvalidSpec, WorkbenchError, redact
 from ..ids import new_id
+from ..ledger import queries as q
 from ..plugins import load
 from ..plugins.channel import Channel, ChannelConfig, Delivery, ExportItem, PlanEntry
 from ..secrets import known_secrets
@@ -232,6 +233,8 @@ def _run(project: Project, review: Review, channel: Channel, selection: Selectio
                     forced_versions.add((cand.version_id, cand.preset))
         items = build_items(project, con, channel, allowed)
     items, superseded = _one_per_slot(items)
+    items, collided = _unique_paths(project, channel, items)
+    refused += collided
     forced_slots = {it.slot for it in items if (it.version_id, it.preset) in forced_versions}
     report = ExportReport(None, channel.name, destination, dry_run, refused=refused)
     if superseded:
@@ -399,6 +402,42 @@ def _one_per_slot(items: Sequence[ExportItem]) -> tuple[list[ExportItem], list[d
                 "reasons": [f"superseded by {best[it.slot].version_id} for the same destination slot"]}
                for it in items if best[it.slot] is not it]
     return keep, dropped
+
+
+def _unique_paths(project: Project, channel: Channel,
+                  items: Sequence[ExportItem]) -> tuple[list[ExportItem], list[dict[str, Any]]]:
+    """Refuse items whose destination path another asset already holds or claims in this batch.
+
+    Names that differ only in characters the path cannot carry (``colour one/hero`` and ``colour-one/hero``)
+    slug to the same path; sending both would let one silently overwrite the other and re-runs would never
+    settle. The asset that holds the path keeps it; in a batch the older asset (ids are time-sorted) wins.
+    """
+    paths = {it.slot: channel.path_of(it) for it in items}
+    if not any(paths.values()):
+        return list(items), []
+    with project.ledger.connect() as con:
+        held = {r["remote_id"]: r for r in q.rows(
+            con, "SELECT e.remote_id, e.asset_id, a.name FROM export_current e LEFT JOIN assets a ON a.id = e.asset_id "
+                 "WHERE e.channel = ? AND e.destination = ? AND e.remote_id IS NOT NULL",
+            [channel.name, channel.destination()])}
+    claims: dict[str, ExportItem] = {}
+    keep, refused = [], []
+    for it in sorted(items, key=lambda i: (i.asset_id, i.slot)):
+        path = paths[it.slot]
+        owner = held.get(path) if path else None
+        rival = claims.get(path) if path else None
+        holder = (owner["asset_id"], owner["name"]) if owner and owner["asset_id"] != it.asset_id else \
+            ((rival.asset_id, rival.asset_name) if rival and rival.asset_id != it.asset_id else None)
+        if holder is None:
+            if path:
+                claims[path] = it
+            keep.append(it)
+            continue
+        refused.append({"version_id": it.version_id, "preset": it.preset, "reasons": [
+            f"its destination {path} is already used by asset {holder[1]!r} ({holder[0]}): the two names map to the "
+            f"same path; rename {it.asset_name!r} or the other asset"]})
+    order = {it.slot: n for n, it in enumerate(items)}
+    return sorted(keep, key=lambda it: order[it.slot]), refused
 
 
 def _refusal_message(refused: Sequence[dict[str, Any]]) -> str:

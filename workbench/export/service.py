@@ -22,6 +22,7 @@ published, the project tools in ``[review] notify`` receive it, after the transi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -114,6 +115,24 @@ class Export:
             params.append(version_id)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         return self.project.sql(f"SELECT * FROM {table}{clause} ORDER BY {order} DESC", params)
+
+    def stray_files(self, clean: bool = False) -> list[str]:
+        """Temp files interrupted exports left in the destinations the configured channels own (the folder
+        and zip channels' trees); ``clean=True`` removes them. ``workbench verify`` reports these too."""
+        found: list[str] = []
+        for name in sorted(set(self.project.settings.get("channels", {}) or {}) | {"folder", "zip"}):
+            try:
+                channel = make_channel(self.project, name)
+            except PluginError:
+                continue
+            try:
+                found += channel.stray_files()
+            finally:
+                channel.close()
+        if clean:
+            for path in found:
+                Path(path).unlink(missing_ok=True)
+        return found
 
     def _notify_tools(self, event: dict[str, Any]) -> None:
         """Fire the project tools named in ``[review] notify`` for a version just approved or published.

@@ -38,6 +38,8 @@ __all__ = ["Ledger"]
 
 _PROCESS_LOCKS: dict[str, threading.RLock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
+# Errors that mean the file itself failed (not a bad statement): translated to LedgerError at this boundary.
+_STORAGE_ERRORS = (duckdb.IOException, duckdb.InternalException, duckdb.FatalException, duckdb.SerializationException)
 _HOLDER_RE = re.compile(r"held in (?P<exe>.+?) \(PID (?P<pid>\d+)\)")
 
 
@@ -210,6 +212,13 @@ class Ledger:
                     if write:
                         con.execute("COMMIT")
                     healthy = True
+                except _STORAGE_ERRORS as exc:
+                    if write:
+                        with suppress(duckdb.Error):
+                            con.execute("ROLLBACK")
+                    raise LedgerError(f"the ledger {self.path} could not be read or written "
+                                      f"({type(exc).__name__}: {str(exc).splitlines()[0]}); nothing of this unit "
+                                      "of work was committed — run `workbench verify`") from exc
                 except BaseException:
                     if write:
                         with suppress(duckdb.Error):

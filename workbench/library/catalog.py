@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec
 from ..ledger.bulk import bulk_insert
+from .names import bad_character
 
 if TYPE_CHECKING:
     from ..project import Project
@@ -45,6 +46,11 @@ def import_catalog(project: Project, path: str | os.PathLike[str]) -> dict[str, 
         row = {_key(k): (v or "").strip() for k, v in raw.items() if k is not None}
         if not row.get("sku"):
             skipped.append({"line": line_no, "error": "empty sku"})
+            continue
+        bad = next((f"{key} contains {why}" for key in ("sku", "handle", "title")
+                    if (why := bad_character(row.get(key) or ""))), None)
+        if bad:
+            skipped.append({"line": line_no, "error": bad})
             continue
         extra = {k: v for k, v in row.items() if k not in _KNOWN and v}
         rows.append((row["sku"], row.get("title") or None, row.get("handle") or None,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidSpec, NotFound
 from ..ids import new_id
 from ..ledger import queries as q
+from .names import check_name
 from .search import FILTER_KEYS, build_query
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ def create_collection(con: duckdb.DuckDBPyConnection, name: str, user: str, *, f
     """Create a static collection, or a dynamic one when ``filter`` is given; return its id."""
     if not name.strip():
         raise InvalidSpec("a collection needs a name")
+    name = str(check_name(name, "collection name"))
     if con.execute("SELECT 1 FROM collections WHERE name = ? AND retired_at IS NULL", [name]).fetchone():
         raise InvalidSpec(f"a collection named {name!r} already exists")
     kind = "dynamic" if filter else "static"

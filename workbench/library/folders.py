@@ -6,12 +6,14 @@ import duckdb
 
 from ..errors import InvalidSpec
 from ..ids import new_id
+from .names import check_name
 
 __all__ = ["ensure_folder", "normalise_path"]
 
 
 def normalise_path(path: str) -> str:
     """``' Spring//Shoes/ '`` → ``'Spring/Shoes'``; refuses empty paths and ``..``."""
+    check_name(path, "folder path")
     parts = [p.strip() for p in path.replace("\\", "/").split("/") if p.strip()]
     if not parts or any(p in (".", "..") for p in parts):
         raise InvalidSpec(f"invalid folder path {path!r}")

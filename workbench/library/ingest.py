@@ -35,6 +35,7 @@ from ..imaging.sniff import check_extension, sniff
 from ..imaging.thumbs import make_thumbnail, write_thumbnail
 from ..ledger.bulk import bulk_insert
 from ..store import ObjectStore
+from .names import bad_character
 
 if TYPE_CHECKING:
     import duckdb
@@ -112,13 +113,28 @@ class _Prepared:
 
 
 # -- walking ----------------------------------------------------------------------------------------------
-def walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str | None] | IngestItem]:
+_PROJECT_FILE = ("is part of the project itself (its ledger, object store or cache); not ingested — opening the "
+                 "ledger through a second file handle would drop this process's lock on it")
+
+
+def _file_key(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def walk(paths: Iterable[str | os.PathLike[str]],
+         exclude: Iterable[str | os.PathLike[str]] = ()) -> Iterator[tuple[str, str | None] | IngestItem]:
     """Yield ``(file path, virtual folder)`` for every file under ``paths``, or a failed :class:`IngestItem`.
 
     Folders are walked recursively following symlinks, with a guard against directory loops; hidden files
     (dot-files) are skipped. The virtual folder mirrors the directory structure below each given folder,
-    starting with the folder's own name.
+    starting with the folder's own name. Files and folders in ``exclude`` (the project's own ledger, store
+    and cache) are never opened: a given one fails with ``project_file``, one met while walking is skipped.
     """
+    excluded = {k for k in (_file_key(p) for p in exclude) if k is not None}
     for raw in paths:
         root = Path(raw)
         try:
@@ -129,17 +145,30 @@ def walk(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[str, str | N
         except OSError as exc:
             yield IngestItem(str(root), "failed", error_code="unreadable", error=exc.strerror or str(exc))
             continue
+        if (st.st_dev, st.st_ino) in excluded:
+            yield IngestItem(str(root), "failed", error_code="project_file", error=_PROJECT_FILE)
+            continue
         if stat.S_ISREG(st.st_mode):
-            yield str(root), None
+            yield _checked(root, None)
             continue
         if not stat.S_ISDIR(st.st_mode):
             yield IngestItem(str(root), "failed", error_code="not_a_file", error="not a regular file or folder")
             continue
         seen: set[tuple[int, int]] = set()
-        yield from _walk_dir(root, root.name, seen)
+        yield from _walk_dir(root, root.name, seen, excluded)
 
 
-def _walk_dir(directory: Path, folder: str, seen: set[tuple[int, int]]) -> Iterator[tuple[str, str | None] | IngestItem]:
+def _checked(path: Path, folder: str | None) -> tuple[str, str | None] | IngestItem:
+    """A file to ingest, or a failed item when its name would make an unsafe asset name."""
+    bad = bad_character(path.name)
+    if bad:
+        return IngestItem(str(path).encode("unicode_escape").decode("ascii"), "failed", error_code="bad_name",
+                          error=f"the file name contains {bad}; rename the file")
+    return str(path), folder
+
+
+def _walk_dir(directory: Path, folder: str, seen: set[tuple[int, int]],
+              excluded: set[tuple[int, int]]) -> Iterator[tuple[str, str | None] | IngestItem]:
     try:
         st = directory.stat()
     except OSError as exc:
@@ -160,6 +189,8 @@ def _walk_dir(directory: Path, folder: str, seen: set[tuple[int, int]]) -> Itera
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
+        if excluded and _file_key(path) in excluded:
+            continue
         try:
             is_dir = entry.is_dir(follow_symlinks=True)
             is_file = entry.is_file(follow_symlinks=True)
@@ -167,9 +198,9 @@ def _walk_dir(directory: Path, folder: str, seen: set[tuple[int, int]]) -> Itera
             yield IngestItem(str(path), "failed", error_code="unreadable", error=exc.strerror or str(exc))
             continue
         if is_dir:
-            yield from _walk_dir(path, f"{folder}/{entry.name}", seen)
+            yield from _walk_dir(path, f"{folder}/{entry.name}", seen, excluded)
         elif is_file:
-            yield str(path), folder
+            yield _checked(path, folder)
         elif entry.is_symlink():
             yield IngestItem(str(path), "failed", error_code="broken_link", error="symbolic link to nothing")
     seen.discard(key)
@@ -382,7 +413,7 @@ def ingest(
                 fail(accepted[0], exc)
 
         if workers <= 1:
-            for entry in walk(paths):
+            for entry in walk(paths, project.internal_paths()):
                 accepted = accept(entry)
                 if accepted is not None:
                     serial(accepted)
@@ -393,7 +424,7 @@ def ingest(
                 max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
             inflight: dict[Future[_Prepared], str] = {}
             try:
-                for entry in walk(paths):
+                for entry in walk(paths, project.internal_paths()):
                     accepted = accept(entry)
                     if accepted is None:
                         continue

@@ -26,6 +26,7 @@ from .blobs import put_blob
 from .catalog import import_catalog
 from .folders import ensure_folder, normalise_path
 from .ingest import IngestItem, IngestReport, ingest
+from .names import check_name
 from .search import count_assets, search_assets
 from .tagging import autotag
 from .tags import insert_tags
@@ -96,6 +97,7 @@ class Library:
         """Create an asset row; return its id."""
         if not name or not name.strip():
             raise InvalidSpec("an asset needs a name")
+        name, sku = str(check_name(name, "asset name")), check_name(sku, "SKU")
         asset_id = new_id("asset")
         with self._unit(con) as c:
             folder_id = ensure_folder(c, folder) if folder else None

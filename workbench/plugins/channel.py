@@ -199,6 +199,18 @@ class Channel(Plugin, ABC):
         """Find ``item`` on the remote after an interrupted delivery; ``None`` when it is not there."""
         return None
 
+    def stray_files(self) -> list[str]:
+        """Leftovers of interrupted writes in places this channel owns (temp files), for ``workbench verify``."""
+        return []
+
+    def path_of(self, item: ExportItem) -> str | None:
+        """The path (file, key) ``item`` will occupy when the channel names files by it, else ``None``.
+
+        The core refuses an item whose path another asset already holds or claims in the same batch, so
+        two names that slug alike (``colour one/hero``, ``colour-one/hero``) never overwrite each other.
+        """
+        return None
+
     def remove(self, item: ExportItem, remote_id: str) -> None:
         """Remove what ``remote_id`` names (media a changed rendition replaced). Default: nothing to do."""
         return None

@@ -58,6 +58,7 @@ def commit(
     if not asset or not str(asset).strip():
         raise InvalidSpec("commit needs an asset name, e.g. 'SKU-1001/hero'")
     if path is not None:
+        library.project.refuse_internal(path)
         try:
             data = Path(path).read_bytes()
         except OSError as exc:
