@@ -39,13 +39,17 @@ def serve(
     users: UsersOpt = None,
     show: Annotated[bool, typer.Option("--show/--no-show", help="Open a browser tab.")] = False,
     auth: Annotated[bool, typer.Option("--auth", help="Require login even on loopback.")] = False,
+    host: Annotated[list[str] | None, typer.Option("--host", help="Another host name the dashboard answers to "
+                                                                  "(behind a proxy, a LAN name); repeatable. Any "
+                                                                  "other Host or Origin is refused.")] = None,
 ) -> None:
     """Serve the dashboard (Library, Studio, Review, Export, Reports), offline, no CDN."""
     from ..project import resolve_project_dir
     from ..ui.server import serve as run
 
     console.print(f"Serving the dashboard at http://{address}:{port}/ (Ctrl+C to stop)", highlight=False)
-    run(resolve_project_dir(project), address=address, port=port, users_file=users, auth=auth, show=show)
+    run(resolve_project_dir(project), address=address, port=port, users_file=users, auth=auth, show=show,
+        hosts=list(host or []))
 
 
 users_app = typer.Typer(help="Dashboard logins: users with roles viewer, editor or approver.",

@@ -18,7 +18,10 @@ from ..errors import InvalidSpec, NotFound
 from ..ids import new_id
 from ..ledger import queries as q
 
-__all__ = ["MARKS", "add_comment", "list_comments", "mark_version", "normalise_region", "set_resolved"]
+MAX_COMMENT = 10_000
+"""Longest comment body accepted (a page of text; beyond is a paste accident or an attack)."""
+
+__all__ = ["MARKS", "MAX_COMMENT", "add_comment", "list_comments", "mark_version", "normalise_region", "set_resolved"]
 
 MARKS = ("select", "alt", "kill")
 _EPS = 1e-9
@@ -67,6 +70,8 @@ def add_comment(
 
     if not body or not body.strip():
         raise InvalidSpec("a comment needs some text")
+    if len(body) > MAX_COMMENT:
+        raise InvalidSpec(f"a comment may hold at most {MAX_COMMENT:,} characters (this one has {len(body):,})")
     if parent_id and not q.row(con, "SELECT id FROM comments WHERE id = ?", [parent_id]):
         raise NotFound(f"unknown comment {parent_id!r}")
     row = {"id": new_id("comment"), "version_id": version_id, "author": author, "body": body.strip(),

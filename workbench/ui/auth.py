@@ -22,8 +22,9 @@ import os
 import re
 import secrets
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
@@ -64,10 +65,15 @@ _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 
 @dataclass(frozen=True)
 class User:
-    """A signed-in person (or the local user when no login is required) and their role."""
+    """A signed-in person (or the local user when no login is required) and their role.
+
+    ``session`` is the user's server-side session version: a cookie names the version it was issued
+    for, and signing out or a new password bumps it, which revokes every cookie issued before.
+    """
 
     name: str
     role: str
+    session: int = field(default=0, compare=False)
 
     def can(self, action: str) -> bool:
         """True when this user's role allows ``action``."""
@@ -114,7 +120,7 @@ class UsersFile:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path).expanduser()
 
-    def _load(self) -> dict[str, dict[str, str]]:
+    def _load(self) -> dict[str, dict[str, Any]]:
         if not self.path.exists():
             return {}
         try:
@@ -124,7 +130,7 @@ class UsersFile:
         users = data.get("users", {})
         return {str(k): dict(v) for k, v in users.items() if isinstance(v, dict)}
 
-    def _save(self, users: dict[str, dict[str, str]]) -> None:
+    def _save(self, users: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -142,9 +148,17 @@ class UsersFile:
             raise InvalidSpec("password too short: use at least 8 characters")
         salt, digest = hash_password(password)
         users = self._load()
-        users[name] = {"role": role, "algo": "scrypt", "salt": salt, "hash": digest}
+        session = int(users.get(name, {}).get("session", 0)) + 1  # a new password revokes the old cookies
+        users[name] = {"role": role, "algo": "scrypt", "salt": salt, "hash": digest, "session": session}
         self._save(users)
-        return User(name, role)
+        return User(name, role, session)
+
+    def revoke_sessions(self, name: str) -> None:
+        """Bump ``name``'s session version: every cookie issued before stops working (sign-out)."""
+        users = self._load()
+        if name in users:
+            users[name]["session"] = int(users[name].get("session", 0)) + 1
+            self._save(users)
 
     def remove(self, name: str) -> bool:
         """Remove ``name``; True when it existed."""
@@ -156,12 +170,12 @@ class UsersFile:
 
     def list(self) -> list[User]:
         """All users, sorted by name (no secrets)."""
-        return [User(n, str(u.get("role", "viewer"))) for n, u in sorted(self._load().items())]
+        return [User(n, str(u.get("role", "viewer")), int(u.get("session", 0))) for n, u in sorted(self._load().items())]
 
     def get(self, name: str) -> User | None:
         """The user called ``name``, or None."""
         entry = self._load().get(name)
-        return User(name, str(entry.get("role", "viewer"))) if entry else None
+        return User(name, str(entry.get("role", "viewer")), int(entry.get("session", 0))) if entry else None
 
     def verify(self, name: str, password: str) -> User | None:
         """The user when ``password`` is right, else None (same work either way, to not leak names)."""
@@ -171,4 +185,4 @@ class UsersFile:
             return None
         if not verify_password(password, str(entry.get("salt", "")), str(entry.get("hash", ""))):
             return None
-        return User(name, str(entry.get("role", "viewer")))
+        return User(name, str(entry.get("role", "viewer")), int(entry.get("session", 0)))

@@ -26,12 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tornado.escape
+import tornado.ioloop
 import tornado.web
 from bokeh.server.auth_provider import AuthProvider
 from tornado.web import decode_signed_value
 
 from ..errors import ProjectError
 from .auth import User, UsersFile
+from .security import CSRF_COOKIE, LoginThrottle, allowed_hosts, csrf_ok, install_guard, new_csrf_token
 
 __all__ = ["LOOPBACK", "ServeContext", "build_server", "current_context", "is_loopback", "serve"]
 
@@ -53,6 +56,8 @@ class ServeContext:
     users: UsersFile | None = None
     local_user: str = "local"
     cookie_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    per_user: LoginThrottle = field(default_factory=lambda: LoginThrottle(limit=5, window_s=60))
+    per_client: LoginThrottle = field(default_factory=lambda: LoginThrottle(limit=20, window_s=60))
 
     @property
     def login_required(self) -> bool:
@@ -60,16 +65,25 @@ class ServeContext:
         return self.users is not None
 
     def user_from_cookie(self, raw: str | bytes | None) -> User | None:
-        """The user a signed ``user`` cookie names (role read fresh from the users file), or None."""
+        """The user a signed ``user`` cookie names (role read fresh from the users file), or None — also
+        when the cookie was issued for an older session version (signed out, password changed)."""
         if not self.login_required:
             return User(self.local_user, "approver")
         if not raw:
             return None
-        name = decode_signed_value(self.cookie_secret, COOKIE, raw, max_age_days=1)
-        if name is None:
+        value = decode_signed_value(self.cookie_secret, COOKIE, raw, max_age_days=1)
+        if value is None:
             return None
+        name, _, version = value.decode("utf-8").partition("|")
         assert self.users is not None
-        return self.users.get(name.decode("utf-8"))
+        user = self.users.get(name)
+        if user is None or not version.isdigit() or int(version) != user.session:
+            return None
+        return user
+
+    def cookie_value(self, user: User) -> str:
+        """What the signed ``user`` cookie holds: the name and the session version it was issued for."""
+        return f"{user.name}|{user.session}"
 
     def session_user(self) -> User:
         """The user of the current Panel session (server side; not something the page can claim)."""
@@ -119,13 +133,19 @@ _LOGIN_PAGE = """<!doctype html>
  <label for="username">User</label><input id="username" name="username" autocomplete="username" autofocus>
  <label for="password">Password</label>
  <input id="password" name="password" type="password" autocomplete="current-password">
+ <input type="hidden" name="csrf" value="{csrf}">
  <button type="submit" id="login-submit">Sign in</button>
  {error}
 </form></body></html>"""
 
 
 class LoginHandler(tornado.web.RequestHandler):
-    """Our own login page (no CDN assets) checking the hashed users file."""
+    """Our own login page (no CDN assets) checking the hashed users file.
+
+    The form carries a CSRF token matched against a cookie; failed sign-ins are throttled per client and per
+    user name before any password is hashed; the scrypt check runs in a worker thread, so guessing clients
+    never slow the IO loop that serves signed-in users.
+    """
 
     def initialize(self, context: ServeContext) -> None:
         """Tornado hook: receive the server context."""
@@ -135,27 +155,59 @@ class LoginHandler(tornado.web.RequestHandler):
         """Show the form."""
         error = self.get_argument("error", "")
         text = f'<p class="err" id="login-error">{html.escape(error)}</p>' if error else ""
+        token = new_csrf_token()
+        self.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="Strict", secure=self.request.protocol == "https")
         self.set_header("Cache-Control", "no-store")
-        self.write(_LOGIN_PAGE.format(error=text))
+        self.write(_LOGIN_PAGE.format(error=text, csrf=html.escape(token)))
 
-    def post(self) -> None:
-        """Check the password; set the signed cookie and go to the app, or back with an error."""
-        name = self.get_argument("username", "")
-        password = self.get_argument("password", "")
-        assert self.context.users is not None
-        user = self.context.users.verify(name, password)
-        if user is None:
-            self.redirect("/login?error=" + tornado.escape.url_escape("Invalid user or password"))
+    def check_xsrf_cookie(self) -> None:
+        """Our own double-submit token is checked in :meth:`post`."""
+
+    def _back(self, message: str) -> None:
+        self.redirect("/login?error=" + tornado.escape.url_escape(message))
+
+    async def post(self) -> None:
+        """Check the token, the throttle and the password; set the signed cookie and go to the app."""
+        if not csrf_ok(self.get_cookie(CSRF_COOKIE), self.get_argument("csrf", "")):
+            self.set_status(403)
+            self.finish("the sign-in form expired or came from another site; reload the sign-in page")
             return
-        self.set_secure_cookie(COOKIE, user.name, expires_days=1, httponly=True, samesite="Lax")
+        name = self.get_argument("username", "")[:64]
+        password = self.get_argument("password", "")[:1024]
+        client = f"ip:{self.request.remote_ip}"
+        wait = max(self.context.per_user.retry_after(f"user:{name}"), self.context.per_client.retry_after(client))
+        if wait > 0:
+            self.set_status(429)
+            self.set_header("Retry-After", str(int(wait) + 1))
+            self.finish(f"too many failed sign-ins; try again in {int(wait) + 1} s")
+            return
+        users = self.context.users
+        assert users is not None
+        user = await tornado.ioloop.IOLoop.current().run_in_executor(None, users.verify, name, password)
+        if user is None:
+            self.context.per_user.failed(f"user:{name}")
+            self.context.per_client.failed(client)
+            self._back("Invalid user or password")
+            return
+        self.context.per_user.succeeded(f"user:{name}")
+        self.clear_cookie(CSRF_COOKIE)
+        self.set_secure_cookie(COOKIE, self.context.cookie_value(user), expires_days=1, httponly=True,
+                               samesite="Lax", secure=self.request.protocol == "https")
         self.redirect("/")
 
 
 class LogoutHandler(tornado.web.RequestHandler):
-    """Clear the cookie and go back to the login page."""
+    """Revoke the user's sessions (server side), clear the cookie and go back to the login page."""
+
+    def initialize(self, context: ServeContext) -> None:
+        """Tornado hook: receive the server context."""
+        self.context = context
 
     def get(self) -> None:
-        """Sign out."""
+        """Sign out: every cookie issued to this user before now stops working."""
+        user = self.context.user_from_cookie(self.get_cookie(COOKIE))
+        if user is not None and self.context.users is not None:
+            self.context.users.revoke_sessions(user.name)
         self.clear_cookie(COOKIE)
         self.redirect("/login")
 
@@ -188,7 +240,7 @@ class UsersFileAuth(AuthProvider):
         context = self.context
 
         class _Login(LoginHandler):
-            def initialize(self) -> None:  # type: ignore[override]
+            def initialize(self) -> None:  # type: ignore[override]  # Bokeh passes no arguments
                 self.context = context
 
         return _Login
@@ -200,18 +252,23 @@ class UsersFileAuth(AuthProvider):
 
     @property
     def logout_handler(self) -> Any:
-        """Bokeh hook."""
-        return LogoutHandler
+        """Bokeh hook: our logout handler bound to the context."""
+        context = self.context
+
+        class _Logout(LogoutHandler):
+            def initialize(self) -> None:  # type: ignore[override]  # Bokeh passes no arguments
+                self.context = context
+
+        return _Logout
 
 
 _PAGE_CSS = "body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
 
 
-def _origins(address: str, port: int) -> list[str]:
-    if address in ("0.0.0.0", "::", ""):
-        return ["*"]
-    hosts = {address, "localhost", "127.0.0.1"} if is_loopback(address) else {address}
-    return [f"{h}:{port}" for h in sorted(hosts)]
+def _origins(hosts: set[str], port: int) -> list[str]:
+    """The websocket's allowed origins: the allowed host names on this port (never ``*``). Bokeh's list takes
+    no bracketed IPv6 literals; those are still checked by the request guard."""
+    return sorted(f"{h}:{port}" for h in hosts if ":" not in h)
 
 
 def build_server(
@@ -222,8 +279,13 @@ def build_server(
     users_file: str | os.PathLike[str] | None = None,
     auth: bool = False,
     local_user: str | None = None,
+    hosts: list[str] | None = None,
 ) -> Any:
-    """Build (not start) the dashboard server; ``server.start()`` + ``server.io_loop.start()`` runs it."""
+    """Build (not start) the dashboard server; ``server.start()`` + ``server.io_loop.start()`` runs it.
+
+    ``hosts`` are extra host names the server answers to (behind a proxy, or a name on the LAN); the
+    project's ``[dashboard] hosts`` are added too. Any other ``Host`` or ``Origin`` is refused.
+    """
     global _CONTEXT
     import panel as pn
 
@@ -250,19 +312,22 @@ def build_server(
     kwargs: dict[str, Any] = {}
     if users is not None:
         kwargs["auth_provider"] = UsersFileAuth(context)
+    allowed = allowed_hosts(address, [*(hosts or []), *(wb.settings.get("dashboard.hosts") or [])])
     # The app lives at /app; "/" is our page, which paints the first grid and embeds the app (see .page).
-    return pn.serve(
+    server = pn.serve(
         {APP_PATH: lambda: create_app(context)},
         port=port,
         address=address,
         show=False,  # Panel would open /app; serve() opens the page at / instead
         start=False,
         title="Atelier Workbench",
-        websocket_origin=_origins(address, port),
+        websocket_origin=_origins(allowed, port),
         cookie_secret=context.cookie_secret,
         extra_patterns=[(r"/", PageHandler, {"context": context}), *routes(context)],
         **kwargs,
     )
+    install_guard(server._tornado, allowed, port)
+    return server
 
 
 def serve(project_dir: str | os.PathLike[str], *, show: bool = False, **kwargs: Any) -> None:
