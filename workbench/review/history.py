@@ -25,18 +25,18 @@ def history(library: Library, asset: str, *, thumbnails: bool = True) -> list[di
         row = q.resolve_asset(con, asset, version_ids=True)
         # one materialised pass over versions; the review/mark lookups semi-join against it (no blob join:
         # hashing a million blob keys costs more than the rest of the query; library.version() has blob facts).
-        # Version ids are time-sorted, so the id range lets DuckDB's zone maps skip most review/mark row groups.
+        # Version ids are time-sorted, so the id range lets DuckDB's zone maps skip most review/mark row groups;
+        # the latest row per version is a window pick, and the LEFT JOIN keeps only this asset's versions.
         rows = q.rows(
             con,
             "WITH v AS MATERIALIZED (SELECT id, number, parent_id, sha256, message, author, source, run_id, "
             " output_id, created_at FROM versions WHERE asset_id = ?), "
             "b AS (SELECT min(id) AS lo, max(id) AS hi FROM v), "
-            "r AS (SELECT version_id, arg_max(to_state, created_at) AS state, arg_max(actor, created_at) AS state_by,"
-            " max(created_at) AS state_at FROM reviews, b WHERE version_id BETWEEN b.lo AND b.hi "
-            " AND version_id IN (SELECT id FROM v) GROUP BY version_id), "
-            "m AS (SELECT version_id, arg_max(mark, created_at) AS mark, arg_max(rating, created_at) AS rating "
-            " FROM version_marks, b WHERE version_id BETWEEN b.lo AND b.hi AND version_id IN (SELECT id FROM v) "
-            " GROUP BY version_id) "
+            "r AS (SELECT version_id, to_state AS state, actor AS state_by, created_at AS state_at FROM reviews, b "
+            " WHERE version_id BETWEEN b.lo AND b.hi "
+            " QUALIFY row_number() OVER (PARTITION BY version_id ORDER BY created_at DESC, id DESC) = 1), "
+            "m AS (SELECT version_id, mark, rating FROM version_marks, b WHERE version_id BETWEEN b.lo AND b.hi "
+            " QUALIFY row_number() OVER (PARTITION BY version_id ORDER BY created_at DESC) = 1) "
             "SELECT v.*, coalesce(r.state, 'draft') AS state, r.state_by, r.state_at, m.mark, m.rating "
             "FROM v LEFT JOIN r ON r.version_id = v.id LEFT JOIN m ON m.version_id = v.id ORDER BY v.number DESC",
             [row["id"]],
