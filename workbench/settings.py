@@ -73,11 +73,20 @@ DEFAULTS: dict[str, Any] = {
         "allow_self_approval": True,
         "notify": [],  # project tools (airtable, asana, monday, sheets) fired on approve/publish
     },
+    # A preset's width x height is its *preferred* size: a rendition the source cannot fill (beyond
+    # max_upscale) renders at the largest size it can and passes with a warning carrying both sizes. What
+    # fails and blocks export is the channel's own hard rules (workbench/review/channel_rules.py, each with
+    # its source and date) and the preset's format, aspect, byte budget and optional min_width/min_height.
     "renditions": {
         "max_upscale": 1.25,
         "presets": {
+            # Shopify recommends 2048 x 2048 and accepts up to 4472 px / 20 MP / 20 MB; zoom needs 800 x 800
+            # (https://help.shopify.com/en/manual/products/product-media/product-media-types, checked 2026-12-02)
             "shopify_square": {"width": 2048, "height": 2048, "format": "JPEG", "max_bytes": 20_000_000,
                                 "channel": "shopify", "quality": 90},
+            # Amazon main: >= 1000 px longest side for zoom (1600+ recommended), <= 10,000 px, 10 MB, pure
+            # white, product >= 85 % (https://sellercentral.amazon.com/help/hub/reference/external/G1881,
+            # checked 2026-12-02); slot = "secondary" lifts the white/fill rules for lifestyle images
             "amazon_main": {"width": 2000, "height": 2000, "format": "JPEG", "max_bytes": 10_000_000,
                             "channel": "amazon", "background": "white", "min_fill": 0.85, "quality": 90},
             "pdp_portrait": {"width": 1600, "height": 2000, "format": "JPEG", "max_bytes": 5_000_000,

@@ -88,8 +88,13 @@ def test_preset_larger_than_the_source_warns_and_records(wb, image_version):
     assert max(r["width"], r["height"]) <= round(500 * 1.25) + 1  # never beyond max_upscale
     stored = wb.review.rendition(r["id"])
     assert any(w["code"] == "upscale_limited" for w in stored["warnings"])
-    dims = {c["rule"]: c for c in r["check"]["report"]}["dimensions"]
-    assert not dims["passed"] and not r["check"]["passed"] and not wb.review.rendition_ok(r["id"])
+    rules = {c["rule"]: c for c in r["check"]["report"]}
+    dims = rules["dimensions"]  # the preset's preferred size: a warning with the numbers, never the failure
+    assert dims["level"] == "preference" and dims["passed"] and not dims["met"] and "2048x2048" in dims["detail"]
+    # what fails is Shopify's own rule: a 625 px square is below the 800 x 800 px zoom floor
+    zoom = rules["shopify_zoom"]
+    assert not zoom["passed"] and zoom["level"] == "channel" and "min 800 px" in zoom["detail"]
+    assert "help.shopify.com" in zoom["detail"] and not r["check"]["passed"] and not wb.review.rendition_ok(r["id"])
     ev = wb.sql("SELECT details FROM events WHERE action = 'rendition.warning' AND target_id = ?", [r["id"]])
     assert ev and "upscale_limited" in ev[0]["details"]
 

@@ -26,6 +26,7 @@ from ..errors import NotFound
 from ..ledger import queries as q
 from ..lineage import alt_text, summaries
 from ..plugins.channel import Channel, ExportItem, Prior
+from ..review.checks import failure_reasons
 
 if TYPE_CHECKING:
     from ..library.service import Library
@@ -167,12 +168,13 @@ def select_candidates(project: Project, library: Library, con: duckdb.DuckDBPyCo
 
 
 def _failed_rules(report: Any) -> str:
+    """``failed checks: rule: reason; rule: reason`` — each failed rule with its reason in words (the limit
+    and, for a channel's rule, its source), so a refusal says what to fix without opening the report."""
     try:
-        items = json.loads(report) if isinstance(report, str) else report
-        failed = [str(r.get("rule")) for r in items or [] if isinstance(r, dict) and not r.get("passed")]
-    except (ValueError, AttributeError):
+        failed = failure_reasons(json.loads(report) if isinstance(report, str) else report)
+    except (ValueError, TypeError):
         failed = []
-    return "failed checks: " + (", ".join(failed) or "see report")
+    return "failed checks: " + ("; ".join(failed) or "see report")
 
 
 def rule_refusals(settings: Settings, cand: Candidate) -> list[str]:

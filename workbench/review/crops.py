@@ -14,12 +14,14 @@ with the background colour) rather than cutting the product when the aspect dema
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
+import cv2.data  # the bundled Haar cascades (a submodule the cv2 stubs do not declare)
 import numpy as np
 from PIL import Image
 
@@ -120,7 +122,8 @@ def detect_subject(image: Image.Image) -> Subject:
     rgb = arr[:, :, :3]
     h, w = rgb.shape[:2]
     border = _border(rgb)
-    bg = tuple(int(v) for v in np.median(border, axis=0))
+    med = np.median(border, axis=0)
+    bg = (int(med[0]), int(med[1]), int(med[2]))
     spread = float(np.median(np.abs(border.astype(np.int16) - np.array(bg)).max(axis=1)))
     p90 = float(np.percentile(np.abs(border.astype(np.int16) - np.array(bg)).max(axis=1), 90))
     uniform = p90 <= 24
@@ -169,8 +172,8 @@ def _plausible(box: tuple[int, int, int, int], w: int, h: int) -> bool:
 
 
 def _subject(box: tuple[int, int, int, int], w: int, h: int, method: str, conf: float,
-             bg: tuple[int, ...], uniform: bool, mask: np.ndarray | None) -> Subject:
-    return Subject((box[0] / w, box[1] / h, box[2] / w, box[3] / h), method, conf, bg[:3], uniform, mask)
+             bg: tuple[int, int, int], uniform: bool, mask: np.ndarray | None) -> Subject:
+    return Subject((box[0] / w, box[1] / h, box[2] / w, box[3] / h), method, conf, bg, uniform, mask)
 
 
 @dataclass
@@ -210,8 +213,14 @@ def _place(lo: float, size: float, span: float, centre: float) -> float:
 
 
 def plan_crop(src_w: int, src_h: int, subject: Subject, out_w: int, out_h: int, *,
-              fill: float | None = None, max_upscale: float = 1.25) -> CropPlan:
-    """Plan the window for an ``out_w``×``out_h`` rendition of a ``src_w``×``src_h`` source."""
+              fill: float | None = None, max_upscale: float = 1.25, max_side: int | None = None,
+              max_pixels: int | None = None) -> CropPlan:
+    """Plan the window for an ``out_w``×``out_h`` rendition of a ``src_w``×``src_h`` source.
+
+    The output is the largest that fits: the preset's size, unless the source crop would need more than
+    ``max_upscale`` (then the crop × ``max_upscale``), and never beyond the channel's ``max_side`` /
+    ``max_pixels`` (see :func:`.channel_rules.output_limits`). Each reduction is a warning with the numbers.
+    """
     aspect = out_w / out_h
     warnings: list[dict[str, Any]] = []
     sub_px = None
@@ -257,7 +266,30 @@ def plan_crop(src_w: int, src_h: int, subject: Subject, out_w: int, out_h: int, 
                                     f"{size[0]}x{size[1]} at the x{max_upscale:g} limit (renditions.max_upscale)",
                          "wanted": [out_w, out_h], "rendered": list(size), "scale_wanted": round(scale, 3)})
         scale = size[0] / ww
+    capped = _channel_cap(size, max_side, max_pixels)
+    if capped != size:
+        warnings.append({"code": "channel_limited",
+                         "message": f"{size[0]}x{size[1]} is beyond what the channel accepts "
+                                    f"(max {max_side or '-'} px a side, {(max_pixels or 0) / 1e6:g} MP); "
+                                    f"rendered {capped[0]}x{capped[1]}",
+                         "wanted": [out_w, out_h], "rendered": list(capped),
+                         "max_side": max_side, "max_pixels": max_pixels})
+        size = capped
+        scale = size[0] / ww
     return CropPlan((x0, y0, x0 + ww, y0 + wh), size, scale, warnings, sub_px)
+
+
+def _channel_cap(size: tuple[int, int], max_side: int | None, max_pixels: int | None) -> tuple[int, int]:
+    """``size`` shrunk (aspect kept, rounded down so no limit is crossed) to fit the channel's maximums."""
+    w, h = size
+    k = 1.0
+    if max_side and max(w, h) > max_side:
+        k = min(k, max_side / max(w, h))
+    if max_pixels and w * h > max_pixels:
+        k = min(k, math.sqrt(max_pixels / (w * h)))
+    if k >= 1.0:
+        return size
+    return max(1, math.floor(w * k)), max(1, math.floor(h * k))
 
 
 EDGE_EPS = 0.004

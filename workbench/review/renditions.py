@@ -33,6 +33,7 @@ from ..errors import InvalidSpec
 from ..ids import new_id
 from ..ledger import queries as q
 from ..library.blobs import put_blob
+from .channel_rules import output_limits
 from .checks import check_rendition
 from .crops import DETECT_SIDE, CropPlan, Subject, detect_subject, edges_touched, plan_crop, subject_in_output
 
@@ -190,8 +191,9 @@ def render_image(
     for name, spec in presets.items():
         fill = spec.get("min_fill")
         target_fill = min(0.95, float(fill) + 0.05) if fill else None
+        # the largest output that fits the source (max_upscale) and the channel's own maximums
         plans[name] = plan_crop(src_w, src_h, subject, int(spec["width"]), int(spec["height"]),
-                                fill=target_fill, max_upscale=max_upscale)
+                                fill=target_fill, max_upscale=max_upscale, **output_limits(spec))
     need = max(p.scale for p in plans.values())
     if need >= 0.999 or not plans:
         full = load_image(data)
