@@ -9,7 +9,9 @@ are translated at the boundary with ``raise ... from exc`` so callers only ever 
     │   ├── NotFound                 an id, SKU, asset name or recipe that does not exist
     │   ├── TemplateError            recipe template errors (undefined variable, sandbox violation)
     │   ├── TransitionForbidden      a review transition the rules do not allow
-    │   └── PermissionDenied         the user's role does not allow the action (dashboard roles)
+    │   ├── PermissionDenied         the user's role does not allow the action (dashboard roles)
+    │   └── ImageError               bytes not decoded: not an allowed image format, corrupt, over
+    │                                project.max_pixels, past the decode time limit (``code``; also an IngestError)
     ├── StoreError                   object store failures
     │   └── IntegrityError           a blob whose bytes do not hash to its name
     ├── LedgerError                  DuckDB failures
@@ -17,6 +19,7 @@ are translated at the boundary with ``raise ... from exc`` so callers only ever 
     │   ├── MigrationError           a migration failed; the ledger stays at the previous version
     │   └── ReadOnlyViolation        a write statement given to the read-only SQL surface
     ├── IngestError                  one file could not be ingested (carries ``code`` and ``path``)
+    │   └── ImageError               (the same class as above: ingest reports its ``code``)
     ├── PluginError                  unknown plugin, missing optional dependency
     ├── ConnectorError               an engine, channel or tagger talking to a provider
     │   ├── NeedsKey                 a credential is set nowhere (explicitly, credentials file, environment)
@@ -51,6 +54,7 @@ __all__ = [
     "BlockedURL",
     "ConnectorError",
     "ExportError",
+    "ImageError",
     "IngestError",
     "IntegrityError",
     "InvalidSpec",
@@ -140,6 +144,18 @@ class IngestError(WorkbenchError):
         super().__init__(message)
         self.code = code
         self.path = path
+
+
+class ImageError(IngestError, InvalidSpec):
+    """Image bytes that were not decoded, for a reason named by ``code``.
+
+    Raised by :mod:`workbench.imaging.decode`, the one place untrusted bytes meet a decoder (ingest,
+    thumbnails, renditions, generation references, the local engine): ``not_an_image`` (a document, text or
+    unknown bytes), ``unsupported_format``, ``corrupt``, ``truncated``, ``decompression_bomb`` (over
+    ``project.max_pixels``), ``decode_timeout`` (past ``project.decode_timeout_s``) and ``too_large`` (out of
+    memory). It is an :class:`IngestError`, so ingest reports its code for the file, and an
+    :class:`InvalidSpec`, so every other caller treats it as bad input (CLI exit code 2).
+    """
 
 
 class PluginError(WorkbenchError):

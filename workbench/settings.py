@@ -29,7 +29,8 @@ DEFAULTS: dict[str, Any] = {
         "author": "",  # default author when WORKBENCH_USER and the OS user are not wanted
         "sku_pattern": r"_(?P<sku>[A-Z]{2,}-\d{2,})",
         "thumbnail_size": 384,
-        "max_pixels": 200_000_000,  # decompression-bomb guard for ingest
+        "max_pixels": 200_000_000,  # decompression-bomb guard: every decode (ingest, thumbnails, renders, engines)
+        "decode_timeout_s": 30.0,  # wall-clock bound of one decode (libvips work is cancelled at it)
         "lock_timeout_s": 30.0,
     },
     "engines": {

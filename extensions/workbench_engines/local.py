@@ -13,6 +13,9 @@ PNG is written with fixed settings and no metadata. The same request therefore g
 ``usage.raw["variations"]`` describes what was drawn (scene, product box, tilt, props, cut-out method).
 
 Options (``[engines.local]``): ``long_side`` (default 1024) when the request gives an aspect but no size.
+References are decoded through :mod:`workbench.imaging.decode` within the project's limits
+(``project.max_pixels``, ``project.decode_timeout_s``): a document, a corrupt file or a decompression bomb
+fails the run with an :class:`~workbench.errors.ImageError` that says which.
 Speed: the cut-out is cached per reference sha256; one 1024² variation is well under 150 ms on one core
 (``benchmarks/local_engine.py``).
 """
@@ -75,9 +78,9 @@ class LocalEngine(Engine):
         backdrop = None
         if request.references:
             ref = request.references[0]
-            cut = cutout_for(ref.sha256, ref.data, max_side=max(long_side, 1024))
+            cut = cutout_for(ref.sha256, ref.data, max_side=max(long_side, 1024), limits=self.config.limits)
         if len(request.references) > 1:
-            backdrop = backdrop_from(request.references[1].data, w, h)
+            backdrop = backdrop_from(request.references[1].data, w, h, self.config.limits)
         fingerprint = request.fingerprint(self.name)
         fingerprint.pop("n", None)
         base = canonical_json(fingerprint)

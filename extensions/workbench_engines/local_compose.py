@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from workbench.errors import InvalidSpec
+from workbench.imaging.decode import DecodeLimits
 
 from .local_cutout import Cutout
 from .local_prompt import SceneSpec
@@ -157,11 +158,12 @@ def _rotate(prem: np.ndarray, alpha: np.ndarray, angle: float) -> tuple[np.ndarr
     return warp(prem), warp(alpha)
 
 
-def backdrop_from(data: bytes, w: int, h: int) -> np.ndarray:
-    """A backdrop reference (any image) as uint8 RGB HxWx3 covering ``w`` × ``h`` (scaled, centre-cropped)."""
+def backdrop_from(data: bytes, w: int, h: int, limits: DecodeLimits | None = None) -> np.ndarray:
+    """A backdrop reference (any allowed image, decoded within ``limits``) as uint8 RGB HxWx3 covering
+    ``w`` × ``h`` (scaled, centre-cropped)."""
     from workbench.imaging.load import load_image
 
-    img = load_image(data, max_side=2 * max(w, h)).convert("RGB")
+    img = load_image(data, max_side=2 * max(w, h), limits=limits).convert("RGB")
     scale = max(w / img.width, h / img.height)
     sw, sh = max(w, round(img.width * scale)), max(h, round(img.height * scale))
     arr = cv2.resize(np.asarray(img), (sw, sh), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)

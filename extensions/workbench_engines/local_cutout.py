@@ -15,22 +15,21 @@ The result is a :class:`Cutout`: the product cropped to its bounding box as RGB 
 from __future__ import annotations
 
 import contextlib
-import io
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
 
-from workbench.errors import InvalidSpec
+from workbench.imaging.decode import DecodeLimits
+from workbench.imaging.decode import decode_rgba as _decode_rgba
 
 __all__ = ["Cutout", "cutout_for", "decode_rgba"]
 
 _WORK_SIDE = 320  # GrabCut runs on a copy this big: fast, and the mask is smooth enough once feathered
 _CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, int], Cutout] = OrderedDict()
+_cache: OrderedDict[tuple[str, int, int], Cutout] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -49,35 +48,26 @@ class Cutout:
     touches_bottom: bool = False  # cropped by the reference's bottom edge (a bust, a torso): anchor it low
 
 
-def decode_rgba(data: bytes, max_side: int | None = None) -> np.ndarray:
-    """Decode image bytes to an upright RGBA uint8 array (8-bit sRGB-ish), optionally downscaled."""
-    try:
-        with Image.open(io.BytesIO(data)) as opened:
-            im: Image.Image = opened
-            if max_side and im.format == "JPEG":  # decode a big JPEG at a reduced scale straight away
-                im.draft("RGB", (max_side, max_side))
-            im = ImageOps.exif_transpose(im)
-            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                im = im.point(lambda v: v / 256).convert("L")
-            if im.mode == "CMYK":
-                im = im.convert("RGB")
-            im = im.convert("RGBA")
-            if max_side and max(im.size) > max_side:
-                im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-            return np.asarray(im).copy()
-    except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidSpec(f"reference image cannot be decoded: {exc}") from exc
+def decode_rgba(data: bytes, max_side: int | None = None, limits: DecodeLimits | None = None) -> np.ndarray:
+    """Decode reference bytes to an upright RGBA uint8 array (8-bit sRGB), optionally downscaled.
+
+    Through :func:`workbench.imaging.decode.decode_rgba`: only allowed image formats, within ``limits``
+    (the project's ``max_pixels`` and decode time); anything else is an :class:`~workbench.errors.ImageError`
+    naming the reason (a document, a corrupt file, a decompression bomb).
+    """
+    return _decode_rgba(data, max_side, limits)
 
 
-def cutout_for(sha256: str, data: bytes, max_side: int = 1024) -> Cutout:
+def cutout_for(sha256: str, data: bytes, max_side: int = 1024, limits: DecodeLimits | None = None) -> Cutout:
     """The cached :class:`Cutout` of the reference ``sha256`` (computed from ``data`` on a miss)."""
-    key = (sha256, max_side)
+    limits = limits or DecodeLimits()
+    key = (sha256, max_side, limits.max_pixels)  # a lower pixel limit must not be answered from the cache
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    cut = _compute(data, max_side)
+    cut = _compute(data, max_side, limits)
     with _lock:
         _cache[key] = cut
         while len(_cache) > _CACHE_SIZE:
@@ -85,8 +75,8 @@ def cutout_for(sha256: str, data: bytes, max_side: int = 1024) -> Cutout:
     return cut
 
 
-def _compute(data: bytes, max_side: int) -> Cutout:
-    rgba = decode_rgba(data, max_side)
+def _compute(data: bytes, max_side: int, limits: DecodeLimits) -> Cutout:
+    rgba = decode_rgba(data, max_side, limits)
     rgb = np.ascontiguousarray(rgba[..., :3])
     a = rgba[..., 3]
     if (a < 250).mean() > 0.01 and (a > 128).mean() > 0.01:

@@ -24,9 +24,8 @@ import io
 import time
 from typing import Any, ClassVar
 
-from PIL import Image
-
-from workbench.errors import BadResponse, InvalidSpec
+from workbench.errors import BadResponse, ImageError, InvalidSpec
+from workbench.imaging.decode import DecodeLimits, decode_image
 from workbench.plugins.engine import (
     Engine,
     EngineRequest,
@@ -65,18 +64,19 @@ def size_for(aspect: str | None, size: str | None) -> str:
     return "1024x1536" if ratio < 1 else "1536x1024"
 
 
-def _image_part(ref: ReferenceImage, index: int) -> tuple[str, bytes, str]:
+def _image_part(ref: ReferenceImage, index: int, limits: DecodeLimits | None = None) -> tuple[str, bytes, str]:
     mime = (ref.mime or "").lower()
     if mime == "image/jpg":
         mime = "image/jpeg"
     if mime in _IMAGE_TYPES:
         return f"reference_{index}.{_IMAGE_TYPES[mime]}", ref.data, mime
-    try:  # HEIC, TIFF, GIF...: the API takes PNG, JPEG and WebP only
-        with Image.open(io.BytesIO(ref.data)) as im:
-            buf = io.BytesIO()
-            im.convert("RGBA").save(buf, "PNG")
-    except (OSError, ValueError) as exc:
-        raise InvalidSpec(f"openai: reference {index} ({ref.mime}) cannot be converted to PNG") from exc
+    # HEIC, TIFF, GIF...: the API takes PNG, JPEG and WebP only; decoded within the project's limits
+    try:
+        im = decode_image(ref.data, limits=limits)
+    except ImageError as exc:
+        raise ImageError(exc.code, f"openai: reference {index} ({ref.mime}) cannot be converted to PNG: {exc}") from exc
+    buf = io.BytesIO()
+    im.convert("RGBA").save(buf, "PNG")
     return f"reference_{index}.png", buf.getvalue(), "image/png"
 
 
@@ -111,7 +111,7 @@ class OpenAIEngine(Engine):
         started = time.perf_counter()
         if request.references:
             part = "image" if len(request.references) == 1 else "image[]"
-            files = [(part, _image_part(ref, i)) for i, ref in enumerate(request.references)]
+            files = [(part, _image_part(ref, i, self.config.limits)) for i, ref in enumerate(request.references)]
             resp = await self.send("POST", f"{self.config.base_url}/images/edits", headers=headers,
                                    data={k: str(v) for k, v in fields.items()}, files=files, secrets=(key,))
         else:

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from ..errors import PluginError
+from ..imaging.decode import DecodeLimits
 from ..plugins import load
 from ..plugins.engine import Engine, EngineConfig
 from ..settings import Settings
@@ -62,7 +63,8 @@ class EnginePool:
         options = self.settings.get(f"engines.{name}") or {}
         prices = self.settings.get(f"prices.{name}") or {}
         return EngineConfig(name, dict(options) if isinstance(options, dict) else {},
-                            {k: float(v) for k, v in prices.items()} if isinstance(prices, dict) else {})
+                            {k: float(v) for k, v in prices.items()} if isinstance(prices, dict) else {},
+                            limits=DecodeLimits.from_settings(self.settings))
 
     def limits(self, name: str) -> EngineLimits:
         """Concurrency, requests-per-minute and timeout for ``name``."""

@@ -2,44 +2,27 @@
 
 libvips' ``thumbnail`` uses shrink-on-load (JPEG DCT scaling, pyramid levels), so a 20-megapixel JPEG
 becomes a 384-px preview for a fraction of a full decode. EXIF orientation is applied, ICC/CMYK converted
-to sRGB, 16-bit scaled to 8-bit. Opaque thumbnails are JPEG, ones with alpha are WebP.
+to sRGB, 16-bit scaled to 8-bit. Opaque thumbnails are JPEG, ones with alpha are WebP. The decode is
+:func:`workbench.imaging.decode.thumbnail_bytes` (allow-list, pixel and time limits).
 """
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
-import pyvips
-
-from ..errors import IngestError
-from .load import pil_load, to_srgb8
+from .decode import DecodeLimits, thumbnail_bytes
 
 __all__ = ["THUMB_EXTENSIONS", "make_thumbnail", "thumbnail_file", "thumbnail_path", "write_thumbnail"]
 
 
-def make_thumbnail(data: bytes, size: int) -> tuple[bytes, str]:
-    """Encode a thumbnail of ``data`` whose long side is at most ``size``; return ``(bytes, extension)``."""
-    try:
-        image = pyvips.Image.thumbnail_buffer(data, size, height=size, size="down", fail_on="error")
-        image = to_srgb8(image)
-        if image.hasalpha():
-            return image.webpsave_buffer(Q=80, strip=True), ".webp"
-        if image.bands == 2:
-            image = image[0]
-        return image.jpegsave_buffer(Q=82, strip=True, optimize_coding=False), ".jpg"
-    except pyvips.Error as exc:
-        try:  # formats libvips has no loader for here (BMP) go through Pillow
-            pil = pil_load(data, size)
-        except (OSError, ValueError, SyntaxError):
-            raise IngestError("corrupt", f"cannot decode the image: {str(exc).splitlines()[0]}") from exc
-        buf = io.BytesIO()
-        if pil.mode == "RGBA":
-            pil.save(buf, "WEBP", quality=80)
-            return buf.getvalue(), ".webp"
-        pil.save(buf, "JPEG", quality=82)
-        return buf.getvalue(), ".jpg"
+def make_thumbnail(data: bytes, size: int, limits: DecodeLimits | None = None) -> tuple[bytes, str]:
+    """Encode a thumbnail of ``data`` whose long side is at most ``size``; return ``(bytes, extension)``.
+
+    Only allowed image formats are decoded, within ``limits``; anything else is an
+    :class:`~workbench.errors.ImageError` (``not_an_image``, ``corrupt``, ``decompression_bomb``…).
+    """
+    return thumbnail_bytes(data, size, limits)
 
 
 THUMB_EXTENSIONS = (".jpg", ".webp")

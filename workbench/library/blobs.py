@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..imaging.decode import DecodeLimits
 from ..imaging.probe import probe_image
 from ..imaging.sniff import sniff
 from .ingest import record_blob
@@ -25,7 +26,7 @@ def put_blob(project: Project, data: bytes, con: duckdb.DuckDBPyConnection | Non
     found = sniff(data[:64])
     facts: dict[str, Any] = {}
     if found.kind == "image":
-        facts = probe_image(data, found, int(project.settings.get("project.max_pixels")))
+        facts = probe_image(data, found, DecodeLimits.from_settings(project.settings))
     sha, _ = project.store.put(data)
     kind = "image" if found.kind == "image" else "document" if found.kind in ("document", "text") else found.kind
     if con is not None:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import IngestError
 from ..ids import new_id
+from ..imaging.decode import DecodeLimits
 from ..imaging.probe import probe_document, probe_image
 from ..imaging.sniff import check_extension, sniff
 from ..imaging.thumbs import make_thumbnail, write_thumbnail
@@ -208,8 +209,13 @@ def _walk_dir(directory: Path, folder: str, seen: set[tuple[int, int]],
 
 # -- preparing (no ledger; safe in worker processes) -------------------------------------------------------
 def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, thumb_size: int,
-                 max_pixels: int) -> _Prepared:
-    """Read, sniff, probe, thumbnail and store one file. Raises :class:`IngestError` for a bad file."""
+                 limits: DecodeLimits | int) -> _Prepared:
+    """Read, sniff, probe, thumbnail and store one file. Raises :class:`IngestError` for a bad file.
+
+    ``limits`` bounds the decode (``project.max_pixels``, ``project.decode_timeout_s``); an int is a pixel limit.
+    """
+    if not isinstance(limits, DecodeLimits):
+        limits = DecodeLimits(max_pixels=int(limits))
     try:
         size = os.path.getsize(path)
         if size == 0:
@@ -237,8 +243,8 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
         if found.kind == "image":
             if found.format not in ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"):
                 raise IngestError("unsupported_format", f"{found.format} images are not supported")
-            facts = probe_image(data, found, max_pixels)
-            thumb, ext = make_thumbnail(data, thumb_size)
+            facts = probe_image(data, found, limits)
+            thumb, ext = make_thumbnail(data, thumb_size, limits)
         else:
             facts = probe_document(data, found)
             thumb, ext = b"", ""
@@ -354,7 +360,7 @@ def ingest(
     started = time.perf_counter()
     pattern = re.compile(str(project.settings.get("project.sku_pattern")))
     thumb_size = int(project.settings.get("project.thumbnail_size"))
-    max_pixels = int(project.settings.get("project.max_pixels"))
+    limits = DecodeLimits.from_settings(project.settings)
     store_url, cache_dir = project.store.url, str(project.cache_dir)
     report = IngestReport()
     by_path: dict[str, IngestItem] = {}
@@ -408,7 +414,7 @@ def ingest(
     try:
         def serial(accepted: tuple[str, str | None]) -> None:
             try:
-                pending.append(prepare_file(*accepted, store_url, cache_dir, thumb_size, max_pixels))
+                pending.append(prepare_file(*accepted, store_url, cache_dir, thumb_size, limits))
             except Exception as exc:  # one bad file never stops the batch
                 fail(accepted[0], exc)
 
@@ -431,7 +437,7 @@ def ingest(
                     if pool is not None:
                         try:
                             inflight[pool.submit(prepare_file, *accepted, store_url, cache_dir, thumb_size,
-                                                 max_pixels)] = accepted[0]
+                                                 limits)] = accepted[0]
                         except BrokenProcessPool:
                             pool = _abandon(pool, inflight, pending, fail)
                     if pool is None:  # a worker died: the files it held fail, the rest go on in-process

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound, WorkbenchError
 from ..ids import new_id, sha256_hex
+from ..imaging.decode import DecodeLimits
 from ..imaging.thumbs import THUMB_EXTENSIONS, make_thumbnail, thumbnail_file, thumbnail_path, write_thumbnail
 from ..ledger import queries as q
 from . import collections as _coll
@@ -183,7 +184,8 @@ class Library:
         found = thumbnail_file(self.project.cache_dir, sha256, size)
         if found:
             return found
-        data, ext = make_thumbnail(self.project.store.get(sha256), size)
+        data, ext = make_thumbnail(self.project.store.get(sha256), size,
+                                   DecodeLimits.from_settings(self.project.settings))
         return write_thumbnail(self.project.cache_dir, sha256, size, data, ext)
 
     def rebuild_thumbnails(self) -> int:

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import httpx
 
 from ..http import Response, asend
+from ..imaging.decode import DecodeLimits
 from .base import Plugin
 from .options import PluginOptions
 
@@ -117,10 +118,12 @@ class EngineResult:
 
 @dataclass(frozen=True)
 class EngineConfig(PluginOptions):
-    """An engine's options: the ``[engines.<name>]`` settings table plus its price row."""
+    """An engine's options: the ``[engines.<name>]`` settings table plus its price row, and the project's
+    decode limits (``project.max_pixels``, ``project.decode_timeout_s``) for engines that decode references."""
 
     prices: Mapping[str, float] = field(default_factory=dict)
     section: str = field(default="engines", kw_only=True)
+    limits: DecodeLimits = field(default_factory=DecodeLimits)
 
 
 class Engine(Plugin, ABC):

@@ -31,6 +31,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from ..errors import InvalidSpec
 from ..ids import new_id
+from ..imaging.decode import DecodeLimits, oriented_size
 from ..ledger import queries as q
 from ..library.blobs import put_blob
 from .channel_rules import output_limits
@@ -173,16 +174,17 @@ def _whiten(out: Image.Image, subject: Subject, window_det: Sequence[float]) -> 
 def render_image(
     data: bytes, presets: Mapping[str, Mapping[str, Any]], *, max_upscale: float = 1.25,
     provenance: Mapping[str, Any] | None = None, src_size: tuple[int, int] | None = None, keep_images: bool = False,
-    xmp: str | None = None,
+    xmp: str | None = None, limits: DecodeLimits | None = None,
 ) -> tuple[Subject, list[RenderResult]]:
     """Render every preset of ``presets`` from image ``data`` (pure: no ledger, no store); ``xmp`` is embedded
-    in every rendition whose format carries XMP."""
+    in every rendition whose format carries XMP. ``limits`` bound the decodes (an
+    :class:`~workbench.errors.ImageError` for anything not decoded)."""
     from ..imaging.load import load_image
 
-    small = load_image(data, max_side=DETECT_SIDE)
+    small = load_image(data, max_side=DETECT_SIDE, limits=limits)
     subject = detect_subject(small)
     if src_size is None:
-        src_size = _oriented_size(data)
+        src_size = oriented_size(data, limits)
     src_w, src_h = src_size
     # the small copy's aspect is authoritative for orientation
     if (small.width >= small.height) != (src_w >= src_h) and src_w != src_h:
@@ -196,9 +198,9 @@ def render_image(
                                 fill=target_fill, max_upscale=max_upscale, **output_limits(spec))
     need = max(p.scale for p in plans.values())
     if need >= 0.999 or not plans:
-        full = load_image(data)
+        full = load_image(data, limits=limits)
     else:
-        full = load_image(data, max_side=math.ceil(max(src_w, src_h) * need) + 2)
+        full = load_image(data, max_side=math.ceil(max(src_w, src_h) * need) + 2, limits=limits)
     k = full.width / src_w
     kd = small.width / src_w
     touches = edges_touched(subject.box)
@@ -253,19 +255,6 @@ def render_image(
     return subject, results
 
 
-def _oriented_size(data: bytes) -> tuple[int, int]:
-    import pyvips
-
-    img = pyvips.Image.new_from_buffer(data, "")
-    w, h = img.width, img.height
-    try:
-        if int(img.get("orientation")) >= 5:
-            w, h = h, w
-    except pyvips.Error:
-        pass
-    return w, h
-
-
 def _presets(project: Project, names: Sequence[str] | None) -> dict[str, dict[str, Any]]:
     table = dict(project.settings.get("renditions.presets") or {})
     if not names:
@@ -297,7 +286,7 @@ def _render_one(project: Project, version_id: str, presets: dict[str, dict[str, 
     xmp = xmp_packet(name, alt_text(None, name, "", prov), prov)
     max_up = float(project.settings.get("renditions.max_upscale", 1.25))
     subject, results = render_image(data, presets, max_upscale=max_up, provenance=provenance, src_size=size,
-                                    xmp=xmp)
+                                    xmp=xmp, limits=DecodeLimits.from_settings(project.settings))
     rows: list[dict[str, Any]] = []
     with project.ledger.connect(write=True) as con:
         for r in results:
