@@ -95,7 +95,7 @@ def test_a_looping_eps_in_the_library_starts_no_ghostscript(tmp_path: Path) -> N
         report = wb.ingest([{str(refs)!r}])
         eps = next(i for i in report.items if i.path.endswith(".eps"))
         out = {{"ingest": eps.status, "kind": eps.kind, "errors": []}}
-        for call in (lambda: wb.thumbnail_path(eps.sha256), lambda: wb.render(eps.version_id),
+        for call in (lambda: wb.library.thumbnail_path(eps.sha256), lambda: wb.render(eps.version_id),
                      lambda: Image.open({str(refs / "brochure.eps")!r}).load()):
             try:
                 call()
@@ -135,7 +135,7 @@ def test_ingest_thumbnails_renders_and_generation_share_project_max_pixels(tmp_p
     report = wb.ingest([refs])
     item = report.items[0]
     assert item.status == "ingested"
-    cached = wb.thumbnail_path(item.sha256)
+    cached = wb.library.thumbnail_path(item.sha256)
     _set(project, "project", "max_pixels = 1_000_000")  # the project lowers its limit after ingest
     wb = workbench.open(project)
     _write(refs, "other_SKU-1002.png", product_png(1100, (200, 40, 40)))
@@ -143,12 +143,12 @@ def test_ingest_thumbnails_renders_and_generation_share_project_max_pixels(tmp_p
     assert refused.error_code == "decompression_bomb" and "1.2 MP, over the 1 MP limit" in str(refused.error)
     cached.unlink()  # the Library rebuilds a missing thumbnail, under today's limit
     with pytest.raises(ImageError, match="1 MP limit"):
-        wb.thumbnail_path(item.sha256)
+        wb.library.thumbnail_path(item.sha256)
     with pytest.raises(ImageError, match="1 MP limit"):
         wb.render(item.version_id)
     sweep = wb.generate(prompt="on white", refs=[item.version_id], seeds=[1]).to_dict()
     assert sweep["counts"]["failed"] == 1
-    run = wb.runs(sweep=sweep["sweep_id"])[0]
+    run = wb.generation.runs(sweep=sweep["sweep_id"])[0]
     assert run["error_type"] == "ImageError" and "1 MP limit (project.max_pixels)" in run["error"]
 
 
@@ -163,7 +163,7 @@ def test_a_16_bit_big_endian_tiff_reference_generates(tmp_path: Path) -> None:
     item = wb.ingest([tif]).items[0]
     assert item.status == "ingested"
     sweep = wb.generate(prompt="on beige linen", refs=[item.version_id], seeds=[1, 2]).to_dict()
-    assert sweep["counts"]["succeeded"] == 2, wb.runs(sweep=sweep["sweep_id"])
+    assert sweep["counts"]["succeeded"] == 2, wb.generation.runs(sweep=sweep["sweep_id"])
 
 
 def test_pillow_path_reads_big_endian_16_bit_too() -> None:

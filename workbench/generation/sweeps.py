@@ -25,7 +25,7 @@ from ..ledger import queries as q
 from ..plugins.engine import EngineRequest, ReferenceImage
 from .engines import EnginePool
 from .recipes import Recipe, get_recipe
-from .templates import render, validate
+from .templates import RenderBudget, render, validate
 
 if TYPE_CHECKING:
     from ..library.service import Library
@@ -278,14 +278,15 @@ def build_plan(
         "variables": {k: merged[k] for k in var_names}, "params": params, "negative": negative, "force": force,
     }
     plan = SweepPlan(id=sweep_id, spec=spec, name=name, force=force)
+    budget = RenderBudget.from_settings(project.settings)  # per template and for the whole sweep
     for ref_set in ref_sets:
         ref_vars = _reference_variables(project, ref_set)
         for combo in itertools.product(*(merged[k] for k in var_names)):
             # the reference's own facts (sku, title…) beat recipe defaults; the caller's values beat both
             values: dict[str, Any] = dict(zip(var_names, combo, strict=True))
             values.update({k: v for k, v in ref_vars.items() if k not in user_vars})
-            rendered = render(template, values)
-            rendered_neg = render(neg_template, values) if neg_template else None
+            rendered = render(template, values, budget)
+            rendered_neg = render(neg_template, values, budget) if neg_template else None
             for (eng, model), seed in itertools.product(pairs, seed_list):
                 engine = pool.for_planning(eng)
                 run = PlannedRun(
