@@ -97,7 +97,7 @@ def test_a_sweep_shares_one_budget() -> None:
     for _ in range(2):
         render("{% for i in range(100) %}0123456789{% endfor %}", {}, budget)  # 1000 characters each
     assert budget.spent_chars == 2000 and budget.renders == 2
-    with pytest.raises(TemplateError, match="sweep's prompts used up their rendering budget .* after 2 renders"):
+    with pytest.raises(TemplateError, match=r"sweep.s prompts used up their rendering budget .* after 2 renders"):
         render("{% for i in range(100) %}0123456789{% endfor %}", {}, budget)
     with pytest.raises(TemplateError, match="after 3 renders"):
         render("{{ 1 }}", {}, budget)  # spent: every further render is refused at once

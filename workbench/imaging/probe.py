@@ -81,7 +81,8 @@ def probe_image(data: bytes, sniffed: Sniffed, max_pixels: int | DecodeLimits) -
     if exif:
         orientation = _optional(lambda: int(exif.get(0x0112, 1) or 1), 1)
         facts["orientation"] = orientation if 1 <= orientation <= 8 else 1
-        facts["meta"]["exif"] = _optional(lambda: _exif_facts(exif), {})
+        no_exif: dict[str, Any] = {}
+        facts["meta"]["exif"] = _optional(lambda: _exif_facts(exif), no_exif)
     frames = _optional(lambda: int(getattr(im, "n_frames", 1)), 1)
     if frames > 1:
         facts["meta"]["frames"] = frames
