@@ -103,3 +103,7 @@ def test_amazon_needs_1000_px_on_the_longest_side(wb, tmp_path):
     assert "min 1000 px" in rules["amazon_zoom"]["detail"]
     assert "sellercentral.amazon.com" in rules["amazon_zoom"]["detail"]
     assert rules["dimensions"]["passed"]  # the preference is never the reason
+    with pytest.raises(ExportError) as refused:
+        wb.export("folder", presets=["amazon_main"])
+    assert "amazon_zoom" in str(refused.value) and "min 1000 px on the longest side" in str(refused.value)
+    assert "sellercentral.amazon.com" in str(refused.value) and "dimensions" not in str(refused.value)

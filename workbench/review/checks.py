@@ -28,6 +28,8 @@ from .channel_rules import ChannelRules, rules_for
 
 __all__ = ["check_rendition", "failure_reasons", "fill_fraction"]
 
+# what to do about a floor the rendition missed: the source (not the preset) is what is too small
+_LARGER = " — render from a larger source (e.g. generate at 2K) or raise renditions.max_upscale"
 _NON_WHITE = 250  # JPEG ringing leaves 251..254 next to the product; below this counts as product
 
 
@@ -114,11 +116,12 @@ def _channel_rules(name: str, rules: ChannelRules, spec: Mapping[str, Any], data
     if rules.min_short_side:
         lo = rules.min_short_side
         add("zoom", min(w, h) >= lo, f"{w}x{h}: at least {lo} px on both sides ({label} zoom)",
-            f"{w}x{h}: {label} needs min {lo} px on both sides; {rules.min_short_side_why}")
+            f"{w}x{h}: {label} needs min {lo} px on both sides; {rules.min_short_side_why}{_LARGER}")
     if rules.min_long_side:
         lo = rules.min_long_side
         add("zoom", max(w, h) >= lo, f"longest side {max(w, h)} px: at least {lo} px ({label} zoom)",
-            f"longest side {max(w, h)} px: {label} needs min {lo} px on the longest side; {rules.min_long_side_why}")
+            f"longest side {max(w, h)} px: {label} needs min {lo} px on the longest side; {rules.min_long_side_why}"
+            f"{_LARGER}")
     if rules.max_side:
         add("max_side", max(w, h) <= rules.max_side, f"longest side {max(w, h)} px (max {rules.max_side})",
             f"longest side {max(w, h)} px: {label} takes max {rules.max_side} px a side")
