@@ -11,6 +11,7 @@ import sys
 import typer
 
 from ..errors import WorkbenchError
+from . import batch as _batch
 from . import export as _export
 from . import faces as _faces
 from . import generation as _generation
@@ -30,7 +31,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_library, _generation, _review, _export, _faces, _reports, _models):
+for _module in (_library, _generation, _batch, _review, _export, _faces, _reports, _models):
     _module.register(app)
 
 

@@ -81,6 +81,20 @@ def recipe_export(
 
 
 # -- generate --------------------------------------------------------------------------------------------
+def confirm_spend(wb: Any, cost: float, summary: str, *, yes: bool, max_cost: float | None) -> None:
+    """Ask before spending (or refuse above the cost cap) unless ``--yes``; a run that costs nothing goes."""
+    cap = max_cost if max_cost is not None else float(wb.settings.get("generation.cost_cap_usd", DEFAULT_COST_CAP_USD))
+    if yes or cost <= 0:
+        return
+    if cost > cap:
+        raise InvalidSpec(f"estimated cost ${cost:.2f} is above the cap ${cap:.2f}; pass --yes to run it anyway "
+                          "or narrow the sweep")
+    if not sys.stdin.isatty():
+        raise InvalidSpec(f"{summary}; pass --yes to confirm spending without a terminal")
+    if not typer.confirm(f"Spend about ${cost:.2f}?", default=False, err=True):
+        raise SystemExit(1)
+
+
 def generate(
     project: ProjectOpt = None,
     prompt: Annotated[str | None, typer.Option("--prompt", help="Inline prompt (a template too).")] = None,
@@ -115,7 +129,6 @@ def generate(
         plan = wb.plan(prompt=prompt, recipe=recipe, refs=parse_ref_sets(ref or []), engines=engine or None, models=model or None,
                        seeds=parse_seeds(",".join(seed or [])), variables=parse_variables(var or []), aspect=aspect, n=n, negative=negative,
                        name=name, force=force)
-    cap = max_cost if max_cost is not None else float(wb.settings.get("generation.cost_cap_usd", DEFAULT_COST_CAP_USD))
     summary = (f"sweep {plan.id}: {plan.count} runs, estimated ${plan.estimated_cost_usd:.3f}"
                f" ({plan.cache_hits} answered from earlier identical runs)")
     if dry_run:
@@ -123,14 +136,7 @@ def generate(
         return
     if not as_json:
         console.print(summary, highlight=False)
-    if not yes and plan.estimated_cost_usd > 0:
-        if plan.estimated_cost_usd > cap:
-            raise InvalidSpec(f"estimated cost ${plan.estimated_cost_usd:.2f} is above the cap ${cap:.2f}; "
-                              "pass --yes to run it anyway or narrow the sweep")
-        if not sys.stdin.isatty():
-            raise InvalidSpec(f"{summary}; pass --yes to confirm spending without a terminal")
-        if not typer.confirm(f"Spend about ${plan.estimated_cost_usd:.2f}?", default=False, err=True):
-            raise SystemExit(1)
+    confirm_spend(wb, plan.estimated_cost_usd, summary, yes=yes, max_cost=max_cost)
     report = wb.generate(plan, force=force, progress=not as_json and sys.stderr.isatty())
     data = report.to_dict()
     data["cache_hits"] = plan.cache_hits

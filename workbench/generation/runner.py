@@ -186,7 +186,8 @@ class Runner:
 
     def _emit(self, event: str, run: PlannedRun, **extra: Any) -> None:
         done = self._counts["succeeded"] + self._counts["failed"] + self._counts["cancelled"]
-        payload = {"event": event, "run_id": run.id, "engine": run.engine, "done": done, "total": self._total,
+        payload = {"event": event, "run_id": run.id, "engine": run.engine, "sku": run.variables.get("sku"),
+                   "done": done, "total": self._total,
                    "succeeded": self._counts["succeeded"], "failed": self._counts["failed"],
                    "cancelled": self._counts["cancelled"], "cached": self._counts["cached"],
                    "cost_usd": round(self._spent, 6), **extra}

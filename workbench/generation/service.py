@@ -24,6 +24,7 @@ from ..errors import InvalidSpec, NotFound
 from ..ledger import queries as q
 from ..plugins.engine import Engine
 from ..sync import run_sync
+from .batch import BatchPlan, batch_status, select_skus, split_references
 from .engines import EnginePool
 from .grid import Grid, build_grid
 from .recipes import Recipe, dump_recipe_file, get_recipe, list_recipes, load_recipe_file, save_recipe
@@ -116,6 +117,47 @@ class Generation:
                           refs=refs, engines=engines, models=models, seeds=seeds, variables=variables,
                           aspect=aspect, size=size, n=n, negative=negative, strength=strength, extras=extras,
                           name=name, force=force)
+
+    # -- catalogue batches ------------------------------------------------------------------------------
+    def plan_batch(
+        self,
+        recipe: str | Recipe,
+        *,
+        skus: Sequence[str] = (),
+        collection: str | None = None,
+        catalog: str | Path | None = None,
+        per_sku: int | None = None,
+        seeds: Sequence[int] | None = None,
+        engines: Sequence[str] | str | None = None,
+        variables: Mapping[str, Any] | None = None,
+        name: str | None = None,
+        force: bool = False,
+        engines_override: Mapping[str, Engine | type[Engine]] | None = None,
+        **params: Any,
+    ) -> BatchPlan:
+        """Plan one recipe over every SKU's references (see :mod:`workbench.generation.batch`); nothing is sent.
+
+        SKUs come from ``skus``, a ``collection`` or a ``catalog`` CSV; each SKU's reference images are sent
+        together. ``per_sku`` variations per SKU are seeds 1..N unless ``seeds`` are given. ``params`` are the
+        remaining :meth:`plan` options (``aspect``, ``size``, ``n``, ``models``…).
+        """
+        wanted = select_skus(self.project, self.library, skus=skus, collection=collection, catalog=catalog)
+        covered, sets, skipped = split_references(self.project, wanted)
+        if not covered:
+            raise InvalidSpec(f"none of the {len(wanted)} SKUs has reference images to generate from")
+        if seeds is None and per_sku is not None:
+            if per_sku < 1:
+                raise InvalidSpec("per_sku must be at least 1")
+            seeds = list(range(1, per_sku + 1))
+        plan = build_plan(self.project, self.library, self._engine_pool(engines_override), recipe=recipe,
+                          reference_sets=[sets[s] for s in covered], engines=engines, seeds=seeds,
+                          variables=variables, name=name, force=force,
+                          spec_extra={"kind": "batch", "skus": covered, "skipped": skipped}, **params)
+        return BatchPlan(plan, covered, skipped)
+
+    def batch_status(self, batch_id: str) -> list[dict[str, Any]]:
+        """Per SKU of a batch: done, failed (with the reason), pending (resume it) or skipped (with the reason)."""
+        return batch_status(self.project, batch_id)
 
     def resume_plan(self, sweep_id: str, *, force: bool = False) -> SweepPlan:
         """The plan that resumes sweep ``sweep_id``: its runs that did not succeed, rebuilt from the ledger."""

@@ -181,16 +181,38 @@ def resolve_reference_set(project: Project, library: Library, ref: str | Sequenc
     return out
 
 
-def _reference_variables(project: Project, refs: list[Reference]) -> dict[str, Any]:
-    """Template variables a reference set provides: ``sku``, ``title``, ``handle``, ``reference``."""
+def references_by_sku(project: Project, skus: Sequence[str]) -> dict[str, list[Reference]]:
+    """The reference set of each SKU in one query: the latest version of every live reference asset of the SKU
+    (matched case-insensitively), oldest asset first. SKUs without references are absent."""
+    wanted = sorted({s.lower() for s in skus if s})
+    if not wanted:
+        return {}
+    with project.ledger.connect() as con:
+        rows = q.rows(con, "SELECT lower(a.sku) AS key, v.id, v.sha256, b.mime, b.width, b.height, a.name, a.sku, "
+                           "coalesce(c.title, a.title) AS title FROM assets a "
+                           "JOIN (SELECT asset_id, arg_max(id, number) AS vid FROM versions GROUP BY asset_id) lv "
+                           "ON lv.asset_id = a.id JOIN versions v ON v.id = lv.vid LEFT JOIN blobs b ON b.sha256 = v.sha256 "
+                           "LEFT JOIN (SELECT lower(sku) AS k, arg_max(title, imported_at) AS title FROM catalog "
+                           "GROUP BY lower(sku)) c ON c.k = lower(a.sku) "
+                           "WHERE a.role = 'reference' AND a.retired_at IS NULL AND list_contains(?, lower(a.sku)) "
+                           "ORDER BY a.created_at, a.id", [wanted])
+    out: dict[str, list[Reference]] = {}
+    for r in rows:
+        out.setdefault(r["key"], []).append(Reference(r["id"], r["sha256"], r["mime"], r["width"], r["height"],
+                                                      r["name"], r["sku"], r["title"]))
+    return {sku: out[sku.lower()] for sku in skus if sku and sku.lower() in out}
+
+
+def _reference_variables(refs: list[Reference], catalog: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    """Template variables a reference set provides: ``sku``, ``title``, ``handle``, ``reference``
+    (``catalog``: the newest catalog row by lower-case SKU)."""
     out: dict[str, Any] = {}
     if refs:
         out["reference"] = refs[0].asset_name
     sku = next((r.sku for r in refs if r.sku), None)
     if sku:
         out["sku"] = sku
-        with project.ledger.connect() as con:
-            cat = q.catalog_row(con, sku)
+        cat = catalog.get(sku.lower())
         if cat:
             out.update({k: cat[k] for k in ("title", "handle") if cat[k]})
     if "title" not in out:
@@ -220,8 +242,14 @@ def build_plan(
     extras: Mapping[str, Any] | None = None,
     name: str | None = None,
     force: bool = False,
+    reference_sets: Sequence[list[Reference]] | None = None,
+    spec_extra: Mapping[str, Any] | None = None,
 ) -> SweepPlan:
-    """Expand a sweep into planned runs (see the module docstring). Nothing is sent or written."""
+    """Expand a sweep into planned runs (see the module docstring). Nothing is sent or written.
+
+    ``reference_sets`` gives the reference axis already resolved (a catalogue batch resolves a thousand SKUs
+    in one query) instead of ``refs``; ``spec_extra`` is merged into the stored sweep spec.
+    """
     if (prompt is None) == (recipe is None):
         raise InvalidSpec("give exactly one of prompt= (an inline template) or recipe= (NAME or NAME@VERSION)")
     rec: Recipe | None = None
@@ -270,17 +298,24 @@ def build_plan(
     }
     params: dict[str, Any] = {k: v for k, v in optional.items() if v not in (None, {})} | {"n": count}
 
-    ref_sets: list[list[Reference]] = [resolve_reference_set(project, library, r) for r in refs] or [[]]
+    if reference_sets is not None and refs:
+        raise InvalidSpec("give refs= or reference_sets=, not both")
+    ref_sets: list[list[Reference]] = (list(reference_sets) if reference_sets is not None else
+                                       [resolve_reference_set(project, library, r) for r in refs]) or [[]]
+    with project.ledger.connect() as con:
+        catalog = {k.lower(): v for k, v in q.latest_catalog(con, {r.sku for rs in ref_sets for r in rs if r.sku}).items()}
     sweep_id = new_id("sweep")
     spec = {
-        "prompt": prompt, "recipe": rec.ref if rec else None, "refs": [r if isinstance(r, str) else list(r) for r in refs],
+        "prompt": prompt, "recipe": rec.ref if rec else None,
+        "refs": [r if isinstance(r, str) else list(r) for r in refs] or [[x.version_id for x in rs] for rs in ref_sets if rs],
         "engines": [f"{e}:{m}" if m else e for e, m in pairs], "seeds": seed_list,
         "variables": {k: merged[k] for k in var_names}, "params": params, "negative": negative, "force": force,
+        **dict(spec_extra or {}),
     }
     plan = SweepPlan(id=sweep_id, spec=spec, name=name, force=force)
     budget = RenderBudget.from_settings(project.settings)  # per template and for the whole sweep
     for ref_set in ref_sets:
-        ref_vars = _reference_variables(project, ref_set)
+        ref_vars = _reference_variables(ref_set, catalog)
         for combo in itertools.product(*(merged[k] for k in var_names)):
             # the reference's own facts (sku, title…) beat recipe defaults; the caller's values beat both
             values: dict[str, Any] = dict(zip(var_names, combo, strict=True))
