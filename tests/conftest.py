@@ -15,6 +15,8 @@ _SECRET_ENV = ("GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY", "SHOPIFY_AC
                "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "GOOGLE_APPLICATION_CREDENTIALS",
                "GOOGLE_OAUTH_ACCESS_TOKEN", "BYNDER_TOKEN", "AWS_SESSION_TOKEN", "AWS_PROFILE")
 
+_SERVICE_ENV = ("WORKBENCH_TEST_", "WORKBENCH_REQUIRE_")
+
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
@@ -22,7 +24,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
     for name in _SECRET_ENV:
         monkeypatch.delenv(name, raising=False)
     for name in list(os.environ):
-        if name.startswith("WORKBENCH_") and name not in ("WORKBENCH_CHROMIUM", "WORKBENCH_REQUIRE_BROWSER"):
+        # the CI's test services (.ci/run) stay: WORKBENCH_CHROMIUM, WORKBENCH_TEST_*, WORKBENCH_REQUIRE_*
+        if name.startswith("WORKBENCH_") and name != "WORKBENCH_CHROMIUM" and not name.startswith(_SERVICE_ENV):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg")))
     monkeypatch.setenv("WORKBENCH_USER", "tester")
