@@ -1,8 +1,9 @@
 """Built-in engines, registered through entry points exactly like a third-party plugin.
 
 * ``local`` (:class:`~workbench_engines.local.LocalEngine`): offline, deterministic, procedural;
-* ``gemini`` (:class:`~workbench_engines.gemini.GeminiEngine`): Gemini 2.5 Flash Image ``generateContent``;
-* ``openai`` (:class:`~workbench_engines.openai.OpenAIEngine`): ``gpt-image-1`` edits/generations;
+* ``gemini`` (:class:`~workbench_engines.gemini.GeminiEngine`): Gemini image models' ``generateContent``;
+* ``openai`` (:class:`~workbench_engines.openai.OpenAIEngine`): GPT Image 2.x edits/generations, each
+  endpoint sent only the parameters it defines (sizes in :mod:`~workbench_engines.openai_sizes`);
 * ``comfyui`` (:class:`~workbench_engines.comfyui.ComfyUIEngine`): a self-hosted ComfyUI workflow.
 
 HTTP engines do exactly one provider request per image batch and no retries (the runner retries);
