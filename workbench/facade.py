@@ -101,7 +101,7 @@ class Workbench:
         """Plan (unless ``plan`` is given) and run a sweep (see :meth:`Generation.generate`)."""
         return self.generation.generate(plan, **options)
 
-    def grid(self, target: str | Sequence[str], *, rows: str = "seed", cols: str = "engine") -> Grid:
+    def grid(self, target: str | Sequence[str], *, rows: str | None = None, cols: str | None = None) -> Grid:
         """The variation grid of a sweep or runs (see :meth:`Generation.grid`)."""
         return self.generation.grid(target, rows=rows, cols=cols)
 

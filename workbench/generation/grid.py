@@ -1,27 +1,35 @@
 """Variation grids: compare the outputs of a sweep (or any runs) along two axes.
 
 :func:`build_grid` returns a :class:`Grid`, a plain data model that the CLI draws as a PNG contact sheet
-(:meth:`Grid.to_png`) and that the notebook widgets and the Panel app render themselves:
+(:meth:`Grid.to_png`) and that the notebook widgets and the Panel app both render from
+:meth:`Grid.matrix` (so every face shows the same matrix):
 
 * ``grid.row_axis`` / ``grid.col_axis``: the axis names (``seed``, ``engine``, ``model``, ``recipe``,
-  ``reference``, ``aspect``, ``status`` or any template variable).
+  ``reference``, ``aspect``, ``size``, ``status``, any template variable, or ``none`` for a single row or
+  column). Left out (``None``), they are chosen from the axes the sweep really varies (:func:`default_axes`).
+* ``grid.axes``: every axis with its distinct values in the sweep; ``grid.varying``: those with more than one
+  value, swept variables first (what an axis picker offers). Variables that only follow the reference
+  (``sku``, ``title``… filled in from each reference) are not axes of their own.
 * ``grid.rows`` / ``grid.cols``: the distinct axis values in first-seen order (``None`` when a run has no
   value for the axis, labelled ``—``); ``grid.row_labels`` / ``grid.col_labels`` are their strings.
 * ``grid.cells``: ``cells[i][j]`` is the :class:`GridCell` at row ``i``, column ``j``: its ``runs``
-  (ids), ``statuses``, ``outputs`` (:class:`GridOutput`: output id, run id, sha256, size, mark, rating),
-  total ``cost_usd``, mean ``latency_s``, and ``errors``. A cell may hold several outputs (``n > 1``, or
-  runs that differ only along axes not shown); an empty cell has no runs.
-* ``grid.to_dict()`` is the JSON form (``--json``).
+  (ids), ``statuses``, ``outputs`` (:class:`GridOutput`: output id, run id, sha256, size, mark, rating,
+  the rendered prompt, the run's cost and latency), total ``cost_usd``, mean ``latency_s``, ``errors``
+  and ``state`` (``done``, ``pending``, ``failed``, ``cancelled``, ``empty``). A cell may hold several
+  outputs (``n > 1``, or runs that differ only along axes not shown); an empty cell has no runs.
+* ``grid.to_dict()`` is the JSON form (``--json``); :func:`compare` lines picked outputs up with the word
+  diff of their prompts against the first; :func:`list_sweeps` / :func:`pick_sweep` choose what to show.
 
 Marks are read from ``output_state`` when the grid is built; rebuild it after a pick/reject.
 """
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,14 +43,20 @@ if TYPE_CHECKING:
     from ..project import Project
     from ..store import ObjectStore
 
-__all__ = ["BUILTIN_AXES", "Grid", "GridCell", "GridOutput", "build_grid"]
+__all__ = ["BUILTIN_AXES", "NO_AXIS", "Grid", "GridCell", "GridOutput", "build_grid", "compare", "default_axes",
+           "list_sweeps", "pick_sweep", "word_diff"]
 
-BUILTIN_AXES = ("seed", "engine", "model", "recipe", "reference", "aspect", "status")
+BUILTIN_AXES = ("seed", "engine", "model", "recipe", "reference", "aspect", "size", "status")
+#: The axis of a grid with one row (or one column): every run has the same value on it.
+NO_AXIS = "none"
+# after the swept variables, the order in which varying axes become rows and columns
+_AXIS_PRIORITY = ("reference", "engine", "model", "size", "aspect", "recipe", "seed")
+_PENDING = ("planned", "running")
 
 
 @dataclass
 class GridOutput:
-    """One output image in a cell."""
+    """One output image in a cell, with the run it came from."""
 
     id: str
     run_id: str
@@ -51,6 +65,9 @@ class GridOutput:
     height: int | None = None
     mark: str | None = None  # pick | reject | clear | None
     rating: int | None = None
+    prompt: str | None = None
+    cost_usd: float | None = None
+    latency_s: float | None = None
 
 
 @dataclass
@@ -66,6 +83,17 @@ class GridCell:
     latency_s: float | None = None
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def state(self) -> str:
+        """``empty`` (no run), ``pending`` (a run still to finish), ``failed``/``cancelled`` (no output), or ``done``."""
+        if not self.runs:
+            return "empty"
+        if any(s in _PENDING for s in self.statuses):
+            return "pending"
+        if not self.outputs:
+            return "cancelled" if set(self.statuses) == {"cancelled"} else "failed"
+        return "done"
+
 
 @dataclass
 class Grid:
@@ -78,6 +106,8 @@ class Grid:
     cols: list[Any]
     cells: list[list[GridCell]]
     store: ObjectStore | None = field(default=None, repr=False, compare=False)
+    axes: dict[str, list[Any]] = field(default_factory=dict)
+    varying: list[str] = field(default_factory=list)
 
     @property
     def row_labels(self) -> list[str]:
@@ -89,6 +119,19 @@ class Grid:
         """Column values as display strings."""
         return [_label(v) for v in self.cols]
 
+    def outputs(self) -> list[GridOutput]:
+        """Every output, row by row."""
+        return [o for row in self.cells for cell in row for o in cell.outputs]
+
+    def output(self, output_id: str) -> tuple[int, int, GridOutput]:
+        """Row index, column index and :class:`GridOutput` of ``output_id``; :class:`NotFound` if not here."""
+        for i, row in enumerate(self.cells):
+            for j, cell in enumerate(row):
+                for out in cell.outputs:
+                    if out.id == output_id:
+                        return i, j, out
+        raise NotFound(f"output {output_id!r} is not in this grid")
+
     def cell(self, row: Any, col: Any) -> GridCell:
         """The cell at axis values ``row``, ``col``."""
         try:
@@ -96,11 +139,40 @@ class Grid:
         except ValueError as exc:
             raise NotFound(f"no grid cell at {self.row_axis}={row!r}, {self.col_axis}={col!r}") from exc
 
+    def counts(self) -> dict[str, int]:
+        """Runs by status, and outputs picked / rejected."""
+        out: dict[str, int] = {}
+        for row in self.cells:
+            for cell in row:
+                for status in cell.statuses:
+                    out[status] = out.get(status, 0) + 1
+        marks = [o.mark for o in self.outputs()]
+        out["picked"], out["rejected"] = marks.count("pick"), marks.count("reject")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready grid (labels included)."""
         return {"target": self.target, "row_axis": self.row_axis, "col_axis": self.col_axis,
                 "rows": self.rows, "cols": self.cols, "row_labels": self.row_labels, "col_labels": self.col_labels,
-                "cells": [[asdict(c) for c in row] for row in self.cells]}
+                "varying": self.varying,
+                "cells": [[{**asdict(c), "state": c.state} for c in row] for row in self.cells]}
+
+    def matrix(self, src: Callable[[str], str] = lambda sha: sha) -> dict[str, Any]:
+        """The grid as every face draws it: headers on both axes and one entry per cell.
+
+        ``src(sha256)`` gives an image URL. Each cell: ``state``, ``cost_usd``, ``latency_s``, ``runs``,
+        ``error`` (the first failure's reason) and ``outputs`` (``id``, ``src``, ``mark``, ``rating``).
+        """
+        cells = [[{"state": c.state, "cost_usd": c.cost_usd, "latency_s": c.latency_s, "runs": len(c.runs),
+                   "error": c.errors[0] if c.errors else "",
+                   "outputs": [{"id": o.id, "src": src(o.sha256), "mark": o.mark or "", "rating": o.rating or 0}
+                               for o in c.outputs]} for c in row] for row in self.cells]
+        counts = self.counts()
+        total = sum(v for k, v in counts.items() if k not in ("picked", "rejected"))
+        return {"target": self.target, "row_axis": self.row_axis, "col_axis": self.col_axis,
+                "row_labels": self.row_labels, "col_labels": self.col_labels, "cells": cells,
+                "counts": counts, "total": total,
+                "cost_usd": round(sum(c.cost_usd for row in self.cells for c in row), 6)}
 
     def to_png(self, path: str | Path, *, thumb: int = 240) -> Path:
         """Draw a labelled contact sheet to ``path`` (PNG) and return the path."""
@@ -118,6 +190,8 @@ def _label(value: Any) -> str:
 
 
 def _axis_value(axis: str, run: dict[str, Any], ref_names: dict[str, str]) -> Any:
+    if axis == NO_AXIS:
+        return "all"
     if axis == "seed":
         return run["seed"]
     if axis in ("engine", "model", "status"):
@@ -127,9 +201,11 @@ def _axis_value(axis: str, run: dict[str, Any], ref_names: dict[str, str]) -> An
     if axis == "reference":
         names = [ref_names.get(v, v) for v in run["reference_versions"]]
         return " + ".join(names) if names else None
-    if axis == "aspect":
-        return run["params"].get("aspect")
-    return run["variables"].get(axis)
+    if axis in ("aspect", "size"):
+        return run["params"].get(axis)
+    value = run["variables"].get(axis)
+    # a list or dict variable would not be hashable as an axis value
+    return json.dumps(value, sort_keys=True) if isinstance(value, (list, dict)) else value
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
@@ -140,8 +216,38 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (1, str(value))
 
 
-def build_grid(project: Project, target: str | Sequence[str], *, rows: str, cols: str) -> Grid:
-    """Group the runs of ``target`` (sweep id, run id or list of run ids) into a :class:`Grid`."""
+def _varying(axes: dict[str, list[Any]], runs: list[dict[str, Any]], ref_names: dict[str, str]) -> list[str]:
+    """Axes with more than one value, swept variables first; variables that follow the reference are left out."""
+    builtin = set(BUILTIN_AXES)
+    variables = []
+    for axis in axes:
+        if axis in builtin or len(axes[axis]) < 2:
+            continue
+        by_ref: dict[Any, set[str]] = {}
+        for run in runs:
+            by_ref.setdefault(_axis_value("reference", run, ref_names), set()).add(
+                repr(_axis_value(axis, run, ref_names)))
+        if len(axes["reference"]) > 1 and all(len(v) == 1 for v in by_ref.values()):
+            continue  # e.g. sku or title: one value per reference, the reference axis already shows it
+        variables.append(axis)
+    return variables + [a for a in _AXIS_PRIORITY if len(axes.get(a, ())) > 1]
+
+
+def default_axes(varying: Sequence[str]) -> tuple[str, str]:
+    """Rows and columns for a grid whose runs vary along ``varying`` (as :attr:`Grid.varying` orders them).
+
+    Swept variables come first, then reference, engine, model, size, aspect, recipe and seed. With one
+    varying axis it becomes the columns (a single row); with none, a single cell per seed.
+    """
+    if len(varying) >= 2:
+        return varying[0], varying[1]
+    if len(varying) == 1:
+        return NO_AXIS, varying[0]
+    return NO_AXIS, "seed"
+
+
+def _load_runs(project: Project, target: str | Sequence[str]) -> tuple[str, list[dict[str, Any]],
+                                                                      dict[str, str], list[tuple[Any, ...]]]:
     with project.ledger.connect() as con:
         params: list[Any]
         if isinstance(target, str) and target.startswith("swp_"):
@@ -150,8 +256,8 @@ def build_grid(project: Project, target: str | Sequence[str], *, rows: str, cols
             ids = [target] if isinstance(target, str) else list(target)
             where, params, label = "r.id IN (SELECT unnest(?))", [ids], ",".join(ids)
         runs = q.rows(con, "SELECT r.id, r.seed, r.engine, r.model, r.status, r.recipe_name, r.recipe_version, "
-                           "r.variables, r.params, r.reference_versions, r.cost_usd, r.latency_s, r.error FROM runs r "
-                           f"WHERE {where} ORDER BY r.id", params)
+                           "r.variables, r.params, r.reference_versions, r.cost_usd, r.latency_s, r.error, r.prompt "
+                           f"FROM runs r WHERE {where} ORDER BY r.id", params)
         if not runs:
             raise NotFound(f"no runs found for {label!r}")
         for run in runs:
@@ -166,32 +272,46 @@ def build_grid(project: Project, target: str | Sequence[str], *, rows: str, cols
         outs = con.execute(
             "SELECT id, run_id, sha256, width, height, mark, rating FROM output_state "
             "WHERE run_id IN (SELECT unnest(?)) ORDER BY run_id, idx", [[r["id"] for r in runs]]).fetchall()
-    known = set(BUILTIN_AXES) | {k for r in runs for k in r["variables"]}
+    return label, runs, ref_names, outs
+
+
+def build_grid(project: Project, target: str | Sequence[str], *, rows: str | None = None,
+               cols: str | None = None) -> Grid:
+    """Group the runs of ``target`` (sweep id, run id or list of run ids) into a :class:`Grid`.
+
+    ``rows`` / ``cols`` left out are chosen by :func:`default_axes` from what the runs vary.
+    """
+    label, runs, ref_names, outs = _load_runs(project, target)
+    axis_names = [*dict.fromkeys(k for r in runs for k in r["variables"]), *BUILTIN_AXES]
+    axes: dict[str, list[Any]] = {}
+    for axis in axis_names:
+        values: list[Any] = []
+        for run in runs:
+            value = _axis_value(axis, run, ref_names)
+            if value not in values:
+                values.append(value)
+        axes[axis] = sorted(values, key=_sort_key) if axis == "seed" else values
+    varying = _varying(axes, runs, ref_names)
+    auto_rows, auto_cols = default_axes(varying)
+    rows, cols = rows or auto_rows, cols or auto_cols
     for axis in (rows, cols):
-        if axis not in known:
-            raise InvalidSpec(f"unknown grid axis {axis!r}; available: {', '.join(sorted(known))}")
+        if axis not in axes and axis != NO_AXIS:
+            raise InvalidSpec(f"unknown grid axis {axis!r}; available: {', '.join(sorted([*axes, NO_AXIS]))}")
     by_run: dict[str, list[GridOutput]] = {}
+    run_facts = {r["id"]: r for r in runs}
     for row in outs:
-        by_run.setdefault(row[1], []).append(GridOutput(*row))
-    row_vals: list[Any] = []
-    col_vals: list[Any] = []
-    placed = []
-    for run in runs:
-        rv, cv = _axis_value(rows, run, ref_names), _axis_value(cols, run, ref_names)
-        if rv not in row_vals:
-            row_vals.append(rv)
-        if cv not in col_vals:
-            col_vals.append(cv)
-        placed.append((rv, cv, run))
-    # seeds read best in numeric order; other axes keep the order the sweep declared them in
-    if rows == "seed":
-        row_vals.sort(key=_sort_key)
-    if cols == "seed":
-        col_vals.sort(key=_sort_key)
+        run = run_facts[row[1]]
+        oid, run_id, sha, width, height, mark, rating = row
+        by_run.setdefault(run_id, []).append(GridOutput(
+            oid, run_id, sha, width, height, mark, rating or None,  # a rating of 0 was cleared
+            prompt=run["prompt"], cost_usd=run["cost_usd"], latency_s=run["latency_s"]))
+    row_vals = list(axes.get(rows, ["all"]))
+    col_vals = list(axes.get(cols, ["all"]))
     cells = [[GridCell(rv, cv) for cv in col_vals] for rv in row_vals]
     latencies: dict[tuple[int, int], list[float]] = {}
-    for rv, cv, run in placed:
-        i, j = row_vals.index(rv), col_vals.index(cv)
+    for run in runs:
+        i = row_vals.index(_axis_value(rows, run, ref_names))
+        j = col_vals.index(_axis_value(cols, run, ref_names))
         cell = cells[i][j]
         cell.runs.append(run["id"])
         cell.statuses.append(run["status"])
@@ -203,7 +323,72 @@ def build_grid(project: Project, target: str | Sequence[str], *, rows: str, cols
             cell.errors.append(str(run["error"]))
     for (i, j), values in latencies.items():
         cells[i][j].latency_s = round(sum(values) / len(values), 3)
-    return Grid(label, rows, cols, row_vals, col_vals, cells, store=project.store)
+    return Grid(label, rows, cols, row_vals, col_vals, cells, store=project.store, axes=axes, varying=varying)
+
+
+# -- comparing picked outputs -------------------------------------------------------------------------------
+def word_diff(a: str, b: str) -> list[dict[str, str]]:
+    """Word-level changes from prompt ``a`` to ``b``: ``{"op": equal|replace|delete|insert, "a", "b"}``."""
+    words_a, words_b = a.split(), b.split()
+    return [{"op": op, "a": " ".join(words_a[i1:i2]), "b": " ".join(words_b[j1:j2])}
+            for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, words_a, words_b).get_opcodes()]
+
+
+def compare(grid: Grid, output_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Outputs ``output_ids`` side by side: where each sits (row and column labels), its prompt, mark and
+    rating, and the word diff of its prompt against the first one's (the first diffs against itself)."""
+    items: list[dict[str, Any]] = []
+    for oid in output_ids:
+        i, j, out = grid.output(oid)
+        items.append({"id": out.id, "sha256": out.sha256, "run_id": out.run_id, "row": grid.row_labels[i],
+                      "col": grid.col_labels[j], "prompt": out.prompt or "", "mark": out.mark or "",
+                      "rating": out.rating or 0, "cost_usd": out.cost_usd, "latency_s": out.latency_s})
+    base = str(items[0]["prompt"]) if items else ""
+    for item in items:
+        item["diff"] = word_diff(base, str(item["prompt"]))
+    return items
+
+
+# -- choosing a sweep -------------------------------------------------------------------------------------
+def list_sweeps(project: Project, *, limit: int = 50) -> list[dict[str, Any]]:
+    """Recent sweeps, newest first: id, name, created_at, run counts by outcome, engines, and the reference
+    assets used (``reference_assets`` ids and ``reference_names``)."""
+    with project.ledger.connect() as con:
+        rows = q.rows(con, "SELECT s.id, s.name, s.created_at, s.planned_runs, count(r.id) AS runs, "
+                           "count_if(r.status = 'succeeded') AS succeeded, count_if(r.status = 'failed') AS failed, "
+                           "count_if(r.status IN ('planned', 'running')) AS pending, "
+                           "list(DISTINCT r.engine ORDER BY r.engine) AS engines, sum(r.cost_usd) AS cost_usd "
+                           "FROM sweeps s LEFT JOIN runs r ON r.sweep_id = s.id GROUP BY ALL "
+                           "ORDER BY s.created_at DESC, s.id DESC LIMIT ?", [int(limit)])
+        ids = [r["id"] for r in rows]
+        refs = con.execute(
+            "SELECT DISTINCT r.sweep_id, v.asset_id, a.name FROM "
+            "(SELECT sweep_id, unnest(CAST(reference_versions AS VARCHAR[])) AS version_id FROM runs "
+            " WHERE sweep_id IN (SELECT unnest(?))) r "
+            "JOIN versions v ON v.id = r.version_id JOIN assets a ON a.id = v.asset_id ORDER BY a.name",
+            [ids]).fetchall() if ids else []
+    by_sweep: dict[str, list[tuple[str, str]]] = {}
+    for sweep_id, asset_id, name in refs:
+        by_sweep.setdefault(sweep_id, []).append((asset_id, name))
+    for row in rows:
+        pairs = by_sweep.get(row["id"], [])
+        row["reference_assets"] = [a for a, _ in pairs]
+        row["reference_names"] = [n for _, n in pairs]
+        row["cost_usd"] = float(row["cost_usd"] or 0.0)
+    return rows
+
+
+def pick_sweep(sweeps: Sequence[dict[str, Any]], references: Collection[str] = ()) -> str | None:
+    """The sweep to open for the current reference assets: the newest made with exactly these references,
+    else the newest using any of them, else (no references chosen) the newest of all; None when none fits."""
+    wanted = set(references)
+    if not wanted:
+        return str(sweeps[0]["id"]) if sweeps else None
+    for test in (lambda got: got == wanted, lambda got: bool(got & wanted)):
+        for sweep in sweeps:
+            if test(set(sweep["reference_assets"])):
+                return str(sweep["id"])
+    return None
 
 
 # -- drawing ----------------------------------------------------------------------------------------------

@@ -20,13 +20,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidSpec, NotFound
+from ..errors import InvalidSpec, NotFound, WorkbenchError
 from ..ledger import queries as q
 from ..plugins.engine import Engine
 from ..sync import run_sync
 from .batch import BatchPlan, batch_status, select_skus, split_references
 from .engines import EnginePool
-from .grid import Grid, build_grid
+from .grid import Grid, build_grid, list_sweeps
 from .recipes import Recipe, dump_recipe_file, get_recipe, list_recipes, load_recipe_file, save_recipe
 from .reproduce import reproduce
 from .retry import RetryPolicy
@@ -117,6 +117,20 @@ class Generation:
                           refs=refs, engines=engines, models=models, seeds=seeds, variables=variables,
                           aspect=aspect, size=size, n=n, negative=negative, strength=strength, extras=extras,
                           name=name, force=force)
+
+    def engine_status(self, names: Sequence[str] | None = None) -> dict[str, str | None]:
+        """Per engine (``names``, default: every installed one): why it cannot run here (its key is unset,
+        or it does not load), or None when it can. Nothing is sent; no key is revealed."""
+        from ..plugins.registry import names as registered
+
+        pool = self._engine_pool(None)
+        out: dict[str, str | None] = {}
+        for name in (names if names is not None else registered("engine")):
+            try:
+                out[name] = pool.for_planning(name).unavailable_reason()
+            except WorkbenchError as exc:
+                out[name] = str(exc)
+        return out
 
     # -- catalogue batches ------------------------------------------------------------------------------
     def plan_batch(
@@ -262,12 +276,13 @@ class Generation:
                     note: str | None = None) -> dict[str, Any]:
         """Append a mark to an output: ``pick`` | ``reject`` | ``clear``, optional ``rating`` 1–5 and ``note``.
 
-        Marks are append-only; the newest one is the output's state (view ``output_state``).
+        Marks are append-only; the newest one is the output's state (view ``output_state``). A mark
+        without a rating keeps the one given before; ``rating=0`` clears it (an undo of a first rating).
         """
         if mark not in MARKS:
             raise InvalidSpec(f"mark must be one of {MARKS}, not {mark!r}")
-        if rating is not None and not (1 <= int(rating) <= 5):
-            raise InvalidSpec(f"rating must be 1..5, not {rating}")
+        if rating is not None and not (0 <= int(rating) <= 5):
+            raise InvalidSpec(f"rating must be 1..5 (0 clears it), not {rating}")
         with self.project.ledger.connect(write=True) as con:
             if con.execute("SELECT 1 FROM run_outputs WHERE id = ?", [output_id]).fetchone() is None:
                 raise NotFound(f"unknown output {output_id!r}")
@@ -280,14 +295,25 @@ class Generation:
         return state or {}
 
     # -- grids -----------------------------------------------------------------------------------------
-    def grid(self, target: str | Sequence[str], *, rows: str = "seed", cols: str = "engine") -> Grid:
+    def grid(self, target: str | Sequence[str], *, rows: str | None = None, cols: str | None = None) -> Grid:
         """A variation grid over a sweep id, a run id or a list of run ids: ``rows`` × ``cols`` axes.
 
         Axes: any variable name, ``seed``, ``engine``, ``model``, ``recipe`` (name@version), ``reference``,
-        ``aspect``, ``status``. See :class:`~workbench.generation.grid.Grid` for the model UIs render;
+        ``aspect``, ``size``, ``status`` or ``none``; left out, the two the sweep varies most usefully (swept
+        variables first). See :class:`~workbench.generation.grid.Grid` for the model UIs render;
         ``grid.to_png(path)`` draws a labelled contact sheet.
         """
         return build_grid(self.project, target, rows=rows, cols=cols)
+
+    def sweeps(self, *, references: Sequence[str] = (), limit: int = 50) -> list[dict[str, Any]]:
+        """Recent sweeps, newest first, with run counts and reference assets; with ``references`` (asset
+        ids), those made with exactly these references come first, then those using any of them."""
+        found = list_sweeps(self.project, limit=limit)
+        if not references:
+            return found
+        wanted = set(references)
+        return sorted(found, key=lambda s: (set(s["reference_assets"]) != wanted,
+                                            not set(s["reference_assets"]) & wanted))
 
     # -- reproduce ---------------------------------------------------------------------------------------
     def reproduce(self, version_id: str, engine: Engine | None = None) -> dict[str, Any]:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from ..library.service import Library
     from ..project import Project
 
-__all__ = ["PlannedRun", "Reference", "SweepPlan", "build_plan", "parse_engine_spec"]
+__all__ = ["PlannedRun", "Reference", "SweepPlan", "build_plan", "missing_keys", "parse_engine_spec"]
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,8 @@ class SweepPlan:
     name: str | None = None
     force: bool = False
     resumed: bool = False
+    #: What will go wrong if the plan runs as it is (an engine without its key), one sentence each.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -131,7 +133,7 @@ class SweepPlan:
         """JSON-ready plan: sweep id, count, estimated cost, cache hits and every run."""
         return {"sweep_id": self.id, "name": self.name, "count": self.count,
                 "estimated_cost_usd": self.estimated_cost_usd, "cache_hits": self.cache_hits,
-                "force": self.force, "resumed": self.resumed, "spec": self.spec,
+                "force": self.force, "resumed": self.resumed, "spec": self.spec, "warnings": list(self.warnings),
                 "runs": [r.to_dict() for r in self.runs]}
 
 
@@ -338,7 +340,23 @@ def build_plan(
                 run.estimated_cost_usd = float(engine.estimate_cost(request))
                 plan.runs.append(run)
     _attach_cache(project, plan)
+    plan.warnings = missing_keys(plan, pool)
     return plan
+
+
+def missing_keys(plan: SweepPlan, pool: EnginePool) -> list[str]:
+    """One warning per engine whose credential is unset while some of its runs would really be sent."""
+    sent: dict[str, int] = {}
+    for run in plan.runs:
+        if plan.force or not run.cached_from:
+            sent[run.engine] = sent.get(run.engine, 0) + 1
+    warnings = []
+    for name, count in sent.items():
+        reason = pool.for_planning(name).unavailable_reason()
+        if reason:
+            warnings.append(f"{name}: {reason}; its {count} run{'s' if count != 1 else ''} would fail "
+                            "(add the key to the credentials file or the environment)")
+    return warnings
 
 
 def _attach_cache(project: Project, plan: SweepPlan) -> None:
