@@ -23,7 +23,8 @@ model that served.
 The models and their numbers are this fake's own table (:data:`MODELS`), written from Google's pages so that
 it referees the workbench's catalogue rather than echoing it: sources beside each entry, read 2026-12-02.
 
-Requests received are kept on ``app.state.requests`` (dicts: ``model``, ``version``, ``headers``, ``json``);
+Requests received are kept on ``app.state.requests`` (dicts: ``model``, ``version``, ``headers``, ``json``; an
+answer adds its ``response_id`` and ``usage``);
 counters on ``app.state.stats``; the fault gate on ``app.state.gate`` (see :mod:`tests.fakes.faults`). Script
 actions honoured: 400 403 404 429 429h 500 503 504 malformed no_image blocked safety oversized hang echo_key
 urlsafe (the image comes back in URL-safe base64 without padding).
@@ -216,8 +217,9 @@ def make_gemini_app(config: FakeConfig | None = None) -> Starlette:
         except ValueError:
             body = None
         model = MODELS[request.path_params["target"].partition(":")[0]]
-        received.append({"model": model.id, "version": request.path_params["version"],
-                         "headers": dict(request.headers), "json": body})
+        record = {"model": model.id, "version": request.path_params["version"], "headers": dict(request.headers),
+                  "json": body}
+        received.append(record)
         if fault is not None:
             early = _fault_response(fault, request, cfg, model.id)
             if early is not None:
@@ -230,6 +232,7 @@ def make_gemini_app(config: FakeConfig | None = None) -> Starlette:
             return _error(400, str(exc))
         if answer.pop("_billed", 0):
             gate.bill(1)
+        record["response_id"], record["usage"] = answer["responseId"], answer["usageMetadata"]
         return JSONResponse(answer)
 
     async def list_models(request: Request) -> Response:

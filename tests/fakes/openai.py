@@ -27,7 +27,8 @@ response has none). Output tokens grow with quality and area; input image tokens
 catalogue's, so a test can tell a recorded cost from an estimate.
 
 Requests are kept on ``app.state.requests`` (dicts: ``path``, ``headers``, ``fields``, ``files`` as
-``(part name, filename, content type, size)``, or ``json``); counters on ``app.state.stats``. Script actions
+``(part name, filename, content type, size)``, or ``json``; a success adds the ``request_id`` and ``usage`` it
+answered with); counters on ``app.state.stats``. Script actions
 honoured: 400 401 403 404 429 429h 500 503 malformed no_image oversized hang echo_key insufficient_quota
 moderation_blocked.
 """
@@ -201,10 +202,10 @@ def make_openai_app(config: FakeConfig | None = None) -> Starlette:
             if base not in known:
                 return _error(400, f"Unknown parameter: '{name}'.", param=name, code="unknown_parameter")
         images = [data for name, data in files if name in ("image", "image[]")]
-        return _answer(params, images, edit, files, no_image=fault is not None and fault.kind == "no_image")
+        return _answer(params, images, edit, files, record, no_image=fault is not None and fault.kind == "no_image")
 
-    def _answer(params: dict[str, Any], images: list[bytes], edit: bool, files: list[tuple[str, bytes]], *,
-                no_image: bool) -> Response:
+    def _answer(params: dict[str, Any], images: list[bytes], edit: bool, files: list[tuple[str, bytes]],
+                record: dict[str, Any], *, no_image: bool) -> Response:
         model = str(params.get("model") or "dall-e-2")
         family = MODELS.get(model)
         if family is None:
@@ -263,10 +264,10 @@ def make_openai_app(config: FakeConfig | None = None) -> Starlette:
         quality = str(params.get("quality", "auto"))
         quality = "high" if quality == "auto" else quality
         complexity = str(params.get("complexity", "high")) if family == "2.6" else "low"
-        return _success(prompt, n, w, h, fmt, background, quality, complexity, images, no_image)
+        return _success(prompt, n, w, h, fmt, background, quality, complexity, images, no_image, record)
 
     def _success(prompt: str, n: int, w: int, h: int, fmt: str, background: str, quality: str, complexity: str,
-                 images: list[bytes], no_image: bool) -> Response:
+                 images: list[bytes], no_image: bool, record: dict[str, Any]) -> Response:
         sw, sh = max(8, round(w * cfg.image_scale)), max(8, round(h * cfg.image_scale))
         data_out: list[dict[str, Any]] = []
         if not no_image:
@@ -286,7 +287,8 @@ def make_openai_app(config: FakeConfig | None = None) -> Starlette:
                           "output_tokens": image_out + text_out,
                           "output_tokens_details": {"image_tokens": image_out, "text_tokens": text_out},
                           "total_tokens": text_tokens + image_in + image_out + text_out}}
-        return JSONResponse(body, headers={"x-request-id": f"req_{uuid.uuid4().hex}"})
+        record["request_id"], record["usage"] = f"req_{uuid.uuid4().hex}", body["usage"]
+        return JSONResponse(body, headers={"x-request-id": record["request_id"]})
 
     async def list_models(request: Request) -> Response:
         early = auth(request)

@@ -19,6 +19,9 @@ Definitions (stated again in the report):
 * **cost per approved asset**: all recorded generation cost for the SKU (failed runs and rejected
   variations included) divided by the approved assets of that SKU. Overall, all spend over all approvals.
 * **exports**: what each destination holds now (the ``export_current`` view).
+* **generation cost**: what each run recorded: the provider's token usage × the model catalogue's rates in
+  force that day (:mod:`workbench.models`), per model as served (``runs.model_version``), beside the estimate
+  made before the run from the same table.
 """
 
 from __future__ import annotations
@@ -150,6 +153,15 @@ SELECT engine, count(*) AS runs, count(*) FILTER (WHERE status = 'failed') AS fa
 FROM wb_rf_runs GROUP BY engine ORDER BY engine
 """
 
+# the model that served (the provider's word, else the one asked for); cached runs cost nothing and are left out
+_PER_MODEL = """
+SELECT r.engine, coalesce(r.model_version, r.model, '(default)') AS model, count(*) AS runs,
+       coalesce(sum(r.input_tokens), 0) AS input_tokens, coalesce(sum(r.output_tokens), 0) AS output_tokens,
+       coalesce(sum(r.estimated_cost_usd), 0.0) AS estimated_cost_usd, coalesce(sum(r.cost_usd), 0.0) AS cost_usd
+FROM runs r WHERE r.cached_from IS NULL AND r.status IN ('succeeded', 'failed', 'cancelled') AND r.attempts > 0
+GROUP BY ALL ORDER BY cost_usd DESC, r.engine, model
+"""
+
 _TOTALS = f"""
 WITH r AS (SELECT count(*) AS runs, count(*) FILTER (WHERE status = 'succeeded') AS runs_succeeded,
                   count(*) FILTER (WHERE status = 'failed') AS runs_failed, count(*) FILTER (WHERE cached) AS runs_cached,
@@ -178,7 +190,8 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """All the figures the savings report is built from, as plain dicts and lists.
 
     Keys: ``totals`` (one dict), ``per_asset``, ``per_sku``, ``per_channel``, ``per_recipe``,
-    ``per_engine`` (lists of dicts).
+    ``per_engine``, ``per_model`` (engine, the model that served, runs sent, tokens, estimated and recorded
+    USD) (lists of dicts).
     """
     try:
         for build in (_RUNS, _ASSETS, _EXPORTS):
@@ -186,7 +199,7 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         totals = q.row(con, _TOTALS) or {}
         return {"totals": totals, "per_asset": q.rows(con, _PER_ASSET), "per_sku": q.rows(con, _PER_SKU),
                 "per_channel": q.rows(con, _PER_CHANNEL), "per_recipe": q.rows(con, _PER_RECIPE),
-                "per_engine": q.rows(con, _PER_ENGINE)}
+                "per_engine": q.rows(con, _PER_ENGINE), "per_model": q.rows(con, _PER_MODEL)}
     finally:
         # the read connection lingers for the next unit of work: leave nothing behind on it
         for table in ("wb_rf_exports", "wb_rf_assets", "wb_rf_runs"):

@@ -197,7 +197,8 @@ def _summary_blocks(facts: dict[str, Any], savings: Savings, project: str) -> li
         f"Retouching: {fmt_money(m.retouch_cost_per_asset, cur)} x {fmt_num(m.retouch_rounds)} rounds per asset",
         f"Team: {fmt_money(m.team_hourly_rate, cur)}/h, {fmt_num(m.review_minutes_per_asset)} min review per "
         f"asset, {fmt_num(m.triage_seconds_per_output)} s triage per generated variation",
-        "Generation cost as recorded per run, failed runs and rejected variations included.",
+        "Generation cost as recorded per run: the provider's token usage x the model catalogue's dated rates, "
+        "failed runs and rejected variations included.",
         "Approved asset: an asset with a version currently approved or published.",
     ]
     blocks = [("Summary", headline), ("Savings", figures)]
@@ -218,6 +219,9 @@ def render_pdf(facts: dict[str, Any], savings: Savings, project: str) -> bytes:
     recipe_rows = [[r["label"][:30], str(r["runs"]), str(r["outputs"]), str(r["picks"]), str(r["approved"]),
                     fmt_pct(None if r["approval_rate"] is None else 100 * r["approval_rate"])]
                    for r in facts["per_recipe"]]
+    model_rows = [[str(r["engine"]), str(r["model"])[:28], str(r["runs"]), str(r["input_tokens"]),
+                   str(r["output_tokens"]), fmt_money(r["estimated_cost_usd"], ""), fmt_money(r["cost_usd"], "")]
+                  for r in facts.get("per_model", [])]
     buf = io.BytesIO()
     with PdfPages(buf) as pdf:
         pdf.savefig(_text_page("Savings report", _summary_blocks(facts, savings, project)))
@@ -226,6 +230,8 @@ def render_pdf(facts: dict[str, Any], savings: Savings, project: str) -> bytes:
             ("Per channel", ["channel", "exported", "cost USD", "cost/asset", "time"], channel_rows),
             ("Per recipe version", ["recipe", "runs", "variations", "picked", "approved", "approval rate"],
              recipe_rows),
+            ("Generation cost by model (as served)", ["engine", "model", "runs", "tokens in", "tokens out",
+                                                      "estimated", "recorded"], model_rows),
         ]))
         for page in _chart_pages([f for f in build_charts(facts, savings).values() if f is not None]):
             pdf.savefig(page)
