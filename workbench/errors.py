@@ -16,6 +16,7 @@ are translated at the boundary with ``raise ... from exc`` so callers only ever 
     │   └── IntegrityError           a blob whose bytes do not hash to its name
     ├── LedgerError                  DuckDB failures
     │   ├── LedgerLocked             another process held the write lock past the bounded wait
+    │   ├── LedgerConflict           a team ledger's concurrent writer changed the same rows; retry
     │   ├── MigrationError           a migration failed; the ledger stays at the previous version
     │   └── ReadOnlyViolation        a write statement given to the read-only SQL surface
     ├── IngestError                  one file could not be ingested (carries ``code`` and ``path``)
@@ -58,6 +59,7 @@ __all__ = [
     "IngestError",
     "IntegrityError",
     "InvalidSpec",
+    "LedgerConflict",
     "LedgerError",
     "LedgerLocked",
     "MigrationError",
@@ -127,6 +129,11 @@ class LedgerLocked(LedgerError):
     def __init__(self, message: str, holder: str | None = None) -> None:
         super().__init__(message)
         self.holder = holder
+
+
+class LedgerConflict(LedgerError):
+    """A team ledger refused a unit of work because a concurrent writer changed the same rows (a duplicate
+    key, a serialization failure); nothing was committed, and running the unit again is safe."""
 
 
 class MigrationError(LedgerError):

@@ -127,9 +127,13 @@ class Workbench:
         return self.reports.render(out, fmt, cost_model)
 
 
-def init_project(root: str | os.PathLike[str], name: str | None = None) -> Workbench:
-    """Create (or complete) a project folder at ``root`` and return it opened. Idempotent."""
-    return Workbench(create_project_files(root, name))
+def init_project(root: str | os.PathLike[str], name: str | None = None, *, ledger: str | None = None,
+                 store: str | None = None) -> Workbench:
+    """Create (or complete) a project folder at ``root`` and return it opened. Idempotent.
+
+    ``ledger`` (``postgresql://…``) and ``store`` (``s3://…``) make it a team project on shared storage.
+    """
+    return Workbench(create_project_files(root, name, ledger=ledger, store=store))
 
 
 def open_project(root: str | os.PathLike[str] | None = None, user: str | None = None) -> Workbench:

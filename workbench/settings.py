@@ -32,6 +32,11 @@ DEFAULTS: dict[str, Any] = {
         "max_pixels": 200_000_000,  # decompression-bomb guard: every decode (ingest, thumbnails, renders, engines)
         "decode_timeout_s": 30.0,  # wall-clock bound of one decode (libvips work is cancelled at it)
         "lock_timeout_s": 30.0,
+        # a team project's shared ledger: "postgresql://user@host:5432/db?schema=name" (password from
+        # PGPASSWORD or postgres_password in the credentials file); empty = the project's own ledger.duckdb
+        "ledger": "",
+        # where blobs live: empty = DIR/objects; any fsspec URL (s3://bucket/prefix) for a team
+        "store": "",
     },
     "engines": {
         "default": "local",

@@ -28,15 +28,22 @@ def init(
     directory: Annotated[Path | None, typer.Argument(help="Project folder to create (default: --project).")] = None,
     project: ProjectOpt = None,
     name: Annotated[str | None, typer.Option(help="Project name.")] = None,
+    ledger: Annotated[str | None, typer.Option(
+        help="A team ledger: postgresql://user@host:5432/db?schema=name (password from PGPASSWORD or the "
+             "credentials file). Default: the project's own ledger.duckdb.")] = None,
+    store: Annotated[str | None, typer.Option(
+        help="Where blobs live: an fsspec URL such as s3://bucket/prefix. Default: the project's objects/.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Create a self-contained project: ledger, object store, cache and settings file."""
+    """Create a project: ledger, object store, cache and settings file (self-contained unless --ledger/--store)."""
     from ..facade import init_project
     from ..project import resolve_project_dir
 
-    wb = init_project(directory or resolve_project_dir(project), name=name)
-    emit({"project": str(wb.root), "schema_version": wb.project.schema_version()}, as_json,
-         lambda d: console.print(f"project ready at [bold]{d['project']}[/] (schema v{d['schema_version']})"))
+    wb = init_project(directory or resolve_project_dir(project), name=name, ledger=ledger, store=store)
+    emit({"project": str(wb.root), "schema_version": wb.project.schema_version(), "ledger": wb.ledger.display,
+          "store": wb.store.url}, as_json,
+         lambda d: console.print(f"project ready at [bold]{d['project']}[/] (schema v{d['schema_version']}; "
+                                 f"ledger {d['ledger']})", markup=True, highlight=False))
 
 
 def demo(project: ProjectOpt = None, as_json: JsonOpt = False,

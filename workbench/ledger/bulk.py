@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-__all__ = ["bulk_insert"]
+__all__ = ["bulk_insert", "insert_ignoring", "on_postgres"]
 
 
 def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
@@ -25,3 +25,52 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[st
     # the connection still has an unfetched result from a caller's ``fetchone``.)
     con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM bulk_frame")
     return len(rows)
+
+
+def on_postgres(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """``(attached database, schema)`` when ``con`` works on a team ledger (PostgreSQL), else ``None``."""
+    row = con.execute("SELECT d.database_name, current_schema() FROM duckdb_databases() d "
+                      "WHERE d.database_name = current_database() AND d.type = 'postgres'").fetchone()
+    return (str(row[0]), str(row[1])) if row else None
+
+
+def insert_ignoring(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str],
+                    rows: Sequence[Sequence[Any]]) -> int:
+    """Insert ``rows``, skipping any whose primary key is already present (content-addressed rows such as
+    ``blobs``, which two writers may add at once).
+
+    On the DuckDB file one writer holds the lock, so ``INSERT OR IGNORE`` is exact. On a team ledger DuckDB
+    checks the key before it copies rows to the server, which another machine can beat; there the rows go as
+    PostgreSQL's own ``INSERT … ON CONFLICT DO NOTHING``, in the same transaction.
+    """
+    if not rows:
+        return 0
+    team = on_postgres(con)
+    if team is None:
+        bulk_frame = pd.DataFrame([list(r) for r in rows], columns=list(columns)).astype(object)  # noqa: F841
+        cols = ", ".join(columns)
+        con.execute(f"INSERT OR IGNORE INTO {table} ({cols}) SELECT {cols} FROM bulk_frame")
+        return len(rows)
+    values = ", ".join("(" + ", ".join(_pg_literal(v) for v in row) + ")" for row in rows)
+    database, schema = team
+    statement = f"INSERT INTO {schema}.{table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"
+    con.execute("CALL postgres_execute(?, ?)", [database, statement])
+    return len(rows)
+
+
+def _pg_literal(value: Any) -> str:
+    """A PostgreSQL literal for a plain value (``standard_conforming_strings`` is on since PostgreSQL 9.1)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return "NULL"
+        return repr(value)
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError("PostgreSQL text cannot hold NUL characters")
+    return "'" + text.replace("'", "''") + "'"

@@ -27,15 +27,17 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 
-from ..errors import LedgerError, LedgerLocked
+from ..errors import LedgerConflict, LedgerError, LedgerLocked
 
 __all__ = ["Ledger"]
 
+_T = TypeVar("_T")
 _PROCESS_LOCKS: dict[str, threading.RLock] = {}
 _PROCESS_LOCKS_GUARD = threading.Lock()
 # Errors that mean the file itself failed (not a bad statement): translated to LedgerError at this boundary.
@@ -197,12 +199,8 @@ class Ledger:
         committed = False
         local.after = []
         try:
-            with self._lock:
-                if write:
-                    _drop_reader(self.path)
-                    con = self._open(True)
-                else:
-                    con = _take_reader(self.path) or self._open(False)
+            with self._guard():
+                con = self._checkout(write)
                 local.con, local.write = con, write
                 healthy = False
                 try:
@@ -212,13 +210,14 @@ class Ledger:
                     if write:
                         con.execute("COMMIT")
                     healthy = True
-                except _STORAGE_ERRORS as exc:
+                except duckdb.Error as exc:
                     if write:
                         with suppress(duckdb.Error):
                             con.execute("ROLLBACK")
-                    raise LedgerError(f"the ledger {self.path} could not be read or written "
-                                      f"({type(exc).__name__}: {str(exc).splitlines()[0]}); nothing of this unit "
-                                      "of work was committed — run `workbench verify`") from exc
+                    translated = self._translate(exc)
+                    if translated is None:
+                        raise
+                    raise translated from exc
                 except BaseException:
                     if write:
                         with suppress(duckdb.Error):
@@ -226,16 +225,49 @@ class Ledger:
                     raise
                 finally:
                     local.con = None
-                    if healthy and not write and self.linger > 0 and not self._writer_waiting():
-                        _park_reader(self.path, con, self.linger, self._lock)
-                    else:
-                        con.close()
+                    self._checkin(con, write, healthy)
             committed = True
         finally:
             callbacks, local.after = local.after, []
         if committed:
             for callback in callbacks:
                 callback()
+
+    def _guard(self) -> AbstractContextManager[Any]:
+        """What serialises units of work on this ledger inside the process (DuckDB: one file, one open mode)."""
+        return self._lock
+
+    def _checkout(self, write: bool) -> duckdb.DuckDBPyConnection:
+        """A connection for one unit of work (a parked reader when one is free)."""
+        if write:
+            _drop_reader(self.path)
+            return self._open(True)
+        return _take_reader(self.path) or self._open(False)
+
+    def _checkin(self, con: duckdb.DuckDBPyConnection, write: bool, healthy: bool) -> None:
+        """Park a healthy reader for the next burst of reads; close everything else."""
+        if healthy and not write and self.linger > 0 and not self._writer_waiting():
+            _park_reader(self.path, con, self.linger, self._lock)
+        else:
+            con.close()
+
+    def _translate(self, exc: duckdb.Error) -> LedgerError | None:
+        """The error tree's view of a failed unit of work (``None``: a bad statement, re-raised as it is)."""
+        if isinstance(exc, _STORAGE_ERRORS):
+            return LedgerError(f"the ledger {self.display} could not be read or written "
+                               f"({type(exc).__name__}: {str(exc).splitlines()[0]}); nothing of this unit "
+                               "of work was committed — run `workbench verify`")
+        return None
+
+    @property
+    def display(self) -> str:
+        """How the ledger is named to people (a path; a team ledger's URL without its password)."""
+        return self.path
+
+    @property
+    def is_file(self) -> bool:
+        """True for the embedded DuckDB file (a team ledger is a database server)."""
+        return True
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run ``callback`` once the current unit of work on this thread has committed and released the
@@ -246,6 +278,22 @@ class Ledger:
         else:
             self._local.after.append(callback)
 
+    def retry_conflicts(self, work: Callable[[], _T], attempts: int = 6) -> _T:
+        """Run ``work`` (a function that opens its own unit of work) and run it again, after a short jittered
+        pause, when a team ledger refused it as a :class:`LedgerConflict` (a concurrent writer took the same
+        version number or key). Inside an open unit of work the conflict belongs to the outer unit, so
+        ``work`` runs once. The embedded file has one writer at a time and never conflicts."""
+        if getattr(self._local, "con", None) is not None:
+            return work()
+        for attempt in range(attempts):
+            try:
+                return work()
+            except LedgerConflict:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(random.uniform(0.0, 0.01 * 2 ** attempt))
+        raise AssertionError("unreachable")
+
     def release(self) -> None:
         """Close this ledger's lingering read connection now (e.g. before handing the file to another process)."""
         with self._lock:
@@ -254,9 +302,8 @@ class Ledger:
     @contextmanager
     def raw(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection without an enclosing transaction (for migrations and bulk loads that manage their own)."""
-        with self._lock:
-            _drop_reader(self.path)
-            con = self._open(write)
+        with self._guard():
+            con = self._checkout_raw(write)
             local = self._local
             local.con, local.write, local.after = con, write, []
             try:
@@ -267,3 +314,7 @@ class Ledger:
                 callbacks, local.after = local.after, []
         for callback in callbacks:
             callback()
+
+    def _checkout_raw(self, write: bool) -> duckdb.DuckDBPyConnection:
+        _drop_reader(self.path)
+        return self._open(write)

@@ -6,11 +6,17 @@ change is a new file. Ranges are reserved per area so parallel work never collid
 
 DuckDB cannot ``ALTER`` a table that carries an index (duckdb#6737), so tables that will evolve have no
 secondary indexes; change one by create-copy-swap inside a migration.
+
+A team ledger (PostgreSQL attached through DuckDB, :mod:`workbench.ledger.postgres`) keeps the tables on the
+server but its views in DuckDB, because they use DuckDB SQL (``arg_max``, ``QUALIFY``): ``migrate(con,
+views=False)`` applies everything but the view statements and :func:`view_statements` gives those to run in
+each process.
 """
 
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass
 from importlib import resources
 
@@ -18,9 +24,10 @@ import duckdb
 
 from ..errors import MigrationError
 
-__all__ = ["Migration", "applied_versions", "available", "migrate"]
+__all__ = ["Migration", "applied_versions", "available", "migrate", "view_statements"]
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_VIEW = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(?:CREATE(?:\s+OR\s+REPLACE)?|DROP)\s+VIEW\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -55,8 +62,28 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply every pending migration, each in its own transaction; return the versions applied."""
+def _statements(con: duckdb.DuckDBPyConnection, sql: str, views: bool) -> list[str]:
+    """The statements of one migration, without its view statements when ``views`` is false."""
+    texts = [statement.query for statement in con.extract_statements(sql)]
+    return texts if views else [text for text in texts if not _VIEW.match(text)]
+
+
+def view_statements() -> list[str]:
+    """Every ``CREATE``/``DROP VIEW`` statement of the shipped migrations, in order (later ones win)."""
+    splitter = duckdb.connect()
+    try:
+        return [text for migration in available()
+                for text in (statement.query for statement in splitter.extract_statements(migration.sql))
+                if _VIEW.match(text)]
+    finally:
+        splitter.close()
+
+
+def migrate(con: duckdb.DuckDBPyConnection, *, views: bool = True) -> list[int]:
+    """Apply every pending migration, each in its own transaction; return the versions applied.
+
+    ``views=False`` leaves out the view statements (a team ledger defines its views in DuckDB, per process).
+    """
     done = applied_versions(con)
     applied = []
     for migration in available():
@@ -64,12 +91,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             continue
         try:
             con.execute("BEGIN TRANSACTION")
-            con.execute(migration.sql)
+            for text in _statements(con, migration.sql, views):
+                con.execute(text)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                         [migration.version, migration.name])
             con.execute("COMMIT")
         except duckdb.Error as exc:
-            con.execute("ROLLBACK")
+            with suppress(duckdb.Error):
+                con.execute("ROLLBACK")
             raise MigrationError(f"migration {migration.version:03d}_{migration.name} failed: {exc}") from exc
         applied.append(migration.version)
     return applied

@@ -34,7 +34,7 @@ from ..imaging.decode import DecodeLimits
 from ..imaging.probe import probe_document, probe_image
 from ..imaging.sniff import check_extension, sniff
 from ..imaging.thumbs import make_thumbnail, write_thumbnail
-from ..ledger.bulk import bulk_insert
+from ..ledger.bulk import bulk_insert, insert_ignoring
 from ..store import ObjectStore
 from .names import bad_character
 
@@ -336,7 +336,7 @@ def _record_batch(project: Project, batch: list[_Prepared], report_items: dict[s
             version_rows.append((version_id, asset_id, 1, None, prep.sha, "ingested", project.user, "ingest"))
             existing[prep.sha] = (asset_id, version_id)
             item.status, item.asset_id, item.version_id, item.sku, item.folder = "ingested", asset_id, version_id, sku, folder_path
-        bulk_insert(con, "blobs", _BLOB_COLUMNS, blob_rows)
+        insert_ignoring(con, "blobs", _BLOB_COLUMNS, blob_rows)
         bulk_insert(con, "assets", ("id", "name", "sku", "role", "kind", "title", "folder_id", "source_path",
                                     "created_by"), asset_rows)
         bulk_insert(con, "versions", ("id", "asset_id", "number", "parent_id", "sha256", "message", "author",
@@ -501,13 +501,10 @@ def _progress_bar(progress: object) -> Any:
 
 
 def record_blob(con: duckdb.DuckDBPyConnection, sha: str, size: int, mime: str, kind: str, facts: dict[str, Any]) -> None:
-    """Insert a ``blobs`` row for ``sha`` unless one exists (used by :meth:`LibraryAPI.put_blob`)."""
+    """Insert a ``blobs`` row for ``sha`` unless one exists (used by :func:`workbench.library.blobs.put_blob`)."""
     if con.execute("SELECT 1 FROM blobs WHERE sha256 = ?", [sha]).fetchone():
         return
-    con.execute(
-        "INSERT INTO blobs (sha256, size, mime, kind, format, width, height, mode, bit_depth, has_alpha,"
-        " orientation, icc, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [sha, size, mime, kind, facts.get("format"), facts.get("width"), facts.get("height"), facts.get("mode"),
-         facts.get("bit_depth"), facts.get("has_alpha"), facts.get("orientation"), facts.get("icc"),
-         json.dumps(facts.get("meta") or {}, default=str)],
-    )
+    insert_ignoring(con, "blobs", _BLOB_COLUMNS, [(
+        sha, size, mime, kind, facts.get("format"), facts.get("width"), facts.get("height"), facts.get("mode"),
+        facts.get("bit_depth"), facts.get("has_alpha"), facts.get("orientation"), facts.get("icc"),
+        json.dumps(facts.get("meta") or {}, default=str))])

@@ -64,60 +64,68 @@ def commit(
         except OSError as exc:
             raise NotFound(f"cannot read {path}: {exc.strerror}") from exc
     project = library.project
-    with project.ledger.connect(write=True) as con:
-        run = out = None
-        if output_id is not None:
-            out = q.row(con, "SELECT * FROM run_outputs WHERE id = ?", [output_id])
-            if out is None:
-                raise NotFound(f"unknown output {output_id!r}: nothing to commit")
-            run = q.row(con, "SELECT * FROM runs WHERE id = ?", [out["run_id"]])
-            sha = out["sha256"]
-            if not q.row(con, "SELECT sha256 FROM blobs WHERE sha256 = ?", [sha]):
-                library.put_blob(project.store.get(sha), con=con)
-        else:
-            assert data is not None  # exactly one of output_id/data/path was given, and path was read into data
-            sha = library.put_blob(data, con=con)
-        row = q.resolve_asset(con, asset, missing_ok=True)
-        if row is None:
-            asset_id = library.create_asset(asset, sku=sku or _infer_sku(con, run), role="output", kind="image", con=con)
-            created = True
-        else:
-            asset_id, created = row["id"], False
-        if parent is not None:
-            prow = q.row(con, "SELECT id, asset_id FROM versions WHERE id = ?", [parent])
-            if prow is None:
-                raise NotFound(f"unknown parent version {parent!r}")
-            parent_id = prow["id"]
-        else:
-            latest = _latest_version(con, asset_id)
-            parent_id = latest["id"] if latest else None
-        version_id = library.add_version(
-            asset_id, sha, parent_id=parent_id, message=message, source="commit",
-            run_id=run["id"] if run else None, output_id=output_id, author=author or project.user, con=con,
-        )
-        project.events.record(con, "commit", "version", version_id,
-                        {"asset_id": asset_id, "asset": asset, "asset_created": created, "parent_id": parent_id,
-                         "output_id": output_id, "run_id": run["id"] if run else None, "sha256": sha,
-                         "message": message}, actor=author)
-    return version_id
+
+    def write() -> str:
+        with project.ledger.connect(write=True) as con:
+            run = out = None
+            if output_id is not None:
+                out = q.row(con, "SELECT * FROM run_outputs WHERE id = ?", [output_id])
+                if out is None:
+                    raise NotFound(f"unknown output {output_id!r}: nothing to commit")
+                run = q.row(con, "SELECT * FROM runs WHERE id = ?", [out["run_id"]])
+                sha = out["sha256"]
+                if not q.row(con, "SELECT sha256 FROM blobs WHERE sha256 = ?", [sha]):
+                    library.put_blob(project.store.get(sha), con=con)
+            else:
+                assert data is not None  # exactly one of output_id/data/path was given, and path was read into data
+                sha = library.put_blob(data, con=con)
+            row = q.resolve_asset(con, asset, missing_ok=True)
+            if row is None:
+                asset_id = library.create_asset(asset, sku=sku or _infer_sku(con, run), role="output", kind="image", con=con)
+                created = True
+            else:
+                asset_id, created = row["id"], False
+            if parent is not None:
+                prow = q.row(con, "SELECT id, asset_id FROM versions WHERE id = ?", [parent])
+                if prow is None:
+                    raise NotFound(f"unknown parent version {parent!r}")
+                parent_id = prow["id"]
+            else:
+                latest = _latest_version(con, asset_id)
+                parent_id = latest["id"] if latest else None
+            version_id = library.add_version(
+                asset_id, sha, parent_id=parent_id, message=message, source="commit",
+                run_id=run["id"] if run else None, output_id=output_id, author=author or project.user, con=con,
+            )
+            project.events.record(con, "commit", "version", version_id,
+                            {"asset_id": asset_id, "asset": asset, "asset_created": created, "parent_id": parent_id,
+                             "output_id": output_id, "run_id": run["id"] if run else None, "sha256": sha,
+                             "message": message}, actor=author)
+        return version_id
+
+    return project.ledger.retry_conflicts(write)
 
 
 def revert(library: Library, asset: str, to: str, message: str | None = None, author: str | None = None) -> str:
     """Append a version of ``asset`` whose bytes are version ``to``'s; return the new version id."""
     project = library.project
-    with project.ledger.connect(write=True) as con:
-        row = q.resolve_asset(con, asset)
-        target = q.row(con, "SELECT * FROM versions WHERE id = ?", [to])
-        if target is None:
-            raise NotFound(f"unknown version {to!r}")
-        if target["asset_id"] != row["id"]:
-            raise InvalidSpec(f"version {to} belongs to another asset than {asset!r}")
-        latest = _latest_version(con, row["id"])
-        version_id = library.add_version(
-            row["id"], target["sha256"], parent_id=latest["id"] if latest else None,
-            message=message or f"revert to v{target['number']}", source="revert",
-            run_id=target["run_id"], output_id=target["output_id"], author=author or project.user, con=con,
-        )
-        project.events.record(con, "revert", "version", version_id,
-                        {"asset_id": row["id"], "to": to, "to_number": target["number"]}, actor=author)
-    return version_id
+
+    def write() -> str:
+        with project.ledger.connect(write=True) as con:
+            row = q.resolve_asset(con, asset)
+            target = q.row(con, "SELECT * FROM versions WHERE id = ?", [to])
+            if target is None:
+                raise NotFound(f"unknown version {to!r}")
+            if target["asset_id"] != row["id"]:
+                raise InvalidSpec(f"version {to} belongs to another asset than {asset!r}")
+            latest = _latest_version(con, row["id"])
+            version_id = library.add_version(
+                row["id"], target["sha256"], parent_id=latest["id"] if latest else None,
+                message=message or f"revert to v{target['number']}", source="revert",
+                run_id=target["run_id"], output_id=target["output_id"], author=author or project.user, con=con,
+            )
+            project.events.record(con, "revert", "version", version_id,
+                            {"asset_id": row["id"], "to": to, "to_number": target["number"]}, actor=author)
+        return version_id
+
+    return project.ledger.retry_conflicts(write)
