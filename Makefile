@@ -15,7 +15,7 @@ TYPED ?= extensions workbench/plugins workbench/http.py workbench/_urls.py workb
 	workbench/reports workbench/ledger workbench/cli workbench/demo.py workbench/review/service.py \
 	workbench/review/commit.py workbench/review/history.py workbench/review/diff.py workbench/review/states.py \
 	workbench/review/comments.py workbench/review/renditions.py workbench/review/crops.py \
-	workbench/review/checks.py workbench/review/channel_rules.py workbench/models
+	workbench/review/checks.py workbench/review/channel_rules.py workbench/models workbench/executor
 
 .PHONY: install serve demo test lint typecheck bench clean-demo
 

@@ -31,7 +31,8 @@ are translated at the boundary with ``raise ... from exc`` so callers only ever 
     │   │   └── ProviderTimeout      no answer within the timeout; retried
     │   ├── BadResponse              malformed JSON, no image part, oversized response; retried
     │   └── PartialResult            some of a run's n images failed; the run keeps those that arrived
-    └── ExportError                  an export refused (not approved, failed checks) or failed
+    ├── ExportError                  an export refused (not approved, failed checks) or failed
+    └── ExecutorError                a batch executor failed: no scheduler, past its time bound, workers lost
 
 Which HTTP outcome becomes which connector error, and what is retried, is decided in one place:
 :mod:`workbench.http`. Only the CLI turns these into exit codes and messages; only the UI turns them into
@@ -54,6 +55,7 @@ __all__ = [
     "BadResponse",
     "BlockedURL",
     "ConnectorError",
+    "ExecutorError",
     "ExportError",
     "ImageError",
     "IngestError",
@@ -163,6 +165,11 @@ class ImageError(IngestError, InvalidSpec):
     memory). It is an :class:`IngestError`, so ingest reports its code for the file, and an
     :class:`InvalidSpec`, so every other caller treats it as bad input (CLI exit code 2).
     """
+
+
+class ExecutorError(WorkbenchError):
+    """The batch executor failed: its Dask scheduler is unreachable, a batch ran past its time bound, or the
+    workers running a task kept dying (see :mod:`workbench.executor`)."""
 
 
 class PluginError(WorkbenchError):

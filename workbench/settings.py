@@ -107,6 +107,14 @@ DEFAULTS: dict[str, Any] = {
                              "channel": "web", "quality": 85},
         },
     },
+    # Where CPU-bound batch work runs (renditions, ingest decoding, the local engine): local processes, or a
+    # Dask cluster when address names its scheduler ("tcp://host:8786"; needs the team extra).
+    "executor": {
+        "address": "",
+        "workers": 1,  # local processes; 1 = in this process, 0 = one per core
+        "connect_timeout_s": 20.0,
+        "task_timeout_s": 3600.0,  # bound on one batch's wait for its results
+    },
     "channels": {
         "folder": {"path": "exports/folder"},
         "zip": {"path": "exports/archive.zip"},

@@ -19,8 +19,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import struct
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -30,10 +30,12 @@ from PIL import Image, ImageCms
 from PIL.PngImagePlugin import PngInfo
 
 from ..errors import InvalidSpec
+from ..executor import Executor, Progress, Task, WorkerContext, insert_rows, open_executor
 from ..ids import new_id
 from ..imaging.decode import DecodeLimits, oriented_size
+from ..imaging.probe import probe_image
+from ..imaging.sniff import sniff
 from ..ledger import queries as q
-from ..library.blobs import put_blob
 from .channel_rules import output_limits
 from .checks import check_rendition
 from .crops import DETECT_SIDE, CropPlan, Subject, detect_subject, edges_touched, plan_crop, subject_in_output
@@ -41,16 +43,22 @@ from .crops import DETECT_SIDE, CropPlan, Subject, detect_subject, edges_touched
 if TYPE_CHECKING:
     from ..project import Project
 
-__all__ = ["RenderResult", "encode", "render_image", "render_versions"]
+__all__ = ["RenderResult", "encode", "render_image", "render_task", "render_versions"]
 
 _ALPHA_FORMATS = ("PNG", "WEBP")  # formats a transparent-background preset may use
 _MIN_QUALITY = 40
 _QUALITY_STEP = 6
 
 
+# the ICC header's creation date (bytes 24..35), pinned: LittleCMS stamps the current time, which made the
+# same rendition differ byte for byte between processes and days
+_ICC_DATE = struct.pack(">6H", 2024, 1, 1, 0, 0, 0)
+
+
 @lru_cache(maxsize=1)
 def _srgb_icc() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    return profile[:24] + _ICC_DATE + profile[36:]
 
 
 def _colour(value: Any, default: tuple[int, int, int]) -> tuple[int, int, int]:
@@ -269,56 +277,146 @@ def _presets(project: Project, names: Sequence[str] | None) -> dict[str, dict[st
     return {n: table[n] for n in names}
 
 
-def _render_one(project: Project, version_id: str, presets: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    from ..lineage import alt_text, summary, xmp_packet
+_TASK = "workbench.review.renditions:render_task"
+_COMMIT_EVERY = 50  # versions whose rows share one ledger transaction
+_BLOB_COLUMNS = ("sha256", "size", "mime", "kind", "format", "width", "height", "mode", "bit_depth", "has_alpha",
+                 "orientation", "icc", "meta")
 
-    with project.ledger.connect() as con:
-        version = q.require_version(con, version_id)
-        prov = summary(con, version_id)
-    data = project.store.get(version["sha256"])
-    size = None
-    if version.get("width") and version.get("height"):
-        size = (int(version["width"]), int(version["height"]))
-    provenance = {"workbench_version": version_id, "ai_generated": bool(prov.get("ai_generated")),
-                  "ai_edited": bool(prov.get("ai_edited")), "digital_source_type": prov.get("digital_source_type")}
-    # the same IPTC disclosure and lineage id as the export sidecars, inside the file itself
-    name = str(prov.get("asset_name") or version_id)
-    xmp = xmp_packet(name, alt_text(None, name, "", prov), prov)
+
+def render_task(payload: dict[str, Any], ctx: WorkerContext) -> dict[str, Any]:
+    """Worker side of :func:`render_versions`: render one source's presets and write them to the store.
+
+    ``payload`` holds the source blob id, the presets, ``max_upscale``, the provenance note, the XMP packet,
+    the source size and the decode limits — everything the output depends on, so its task key names the
+    work. Returns ``{"subject", "renditions": [...]}``: per preset the blob id, blob facts, crop, warnings and
+    check; no ledger ids (the driver assigns them when it commits).
+    """
+    limits = DecodeLimits(**payload["limits"])
+    data = ctx.store.get(payload["sha256"])
+    size = payload.get("src_size")
+    subject, results = render_image(data, payload["presets"], max_upscale=float(payload["max_upscale"]),
+                                    provenance=payload["provenance"], src_size=tuple(size) if size else None,
+                                    xmp=payload["xmp"], limits=limits)
+    out = []
+    for r in results:
+        found = sniff(r.data[:64])
+        facts = probe_image(r.data, found, limits)
+        sha, _ = ctx.store.put(r.data)
+        out.append({"preset": r.preset, "spec": r.spec, "sha256": sha, "width": r.width, "height": r.height,
+                    "format": r.format, "bytes": len(r.data), "quality": r.quality, "crop": r.crop,
+                    "warnings": r.warnings, "channel": r.channel, "passed": r.passed, "report": r.report,
+                    "blob": {"mime": found.mime, "facts": facts}})
+    return {"subject": subject.to_dict(), "renditions": out}
+
+
+def _plan(project: Project, version_ids: Sequence[str], presets: dict[str, dict[str, Any]]) -> list[Task]:
+    """One render task per version, read in one ledger transaction."""
+    from ..lineage import alt_text, summaries, xmp_packet
+
+    limits = DecodeLimits.from_settings(project.settings)
     max_up = float(project.settings.get("renditions.max_upscale", 1.25))
-    subject, results = render_image(data, presets, max_upscale=max_up, provenance=provenance, src_size=size,
-                                    xmp=xmp, limits=DecodeLimits.from_settings(project.settings))
-    rows: list[dict[str, Any]] = []
-    with project.ledger.connect(write=True) as con:
-        for r in results:
-            sha = put_blob(project, r.data, con)
+    with project.ledger.connect() as con:
+        versions = [q.require_version(con, vid) for vid in version_ids]
+        provs = summaries(con, list(dict.fromkeys(version_ids)))
+    tasks = []
+    for version in versions:
+        vid = version["id"]
+        prov = provs[vid]
+        size = [int(version["width"]), int(version["height"])] if version.get("width") and version.get("height") else None
+        provenance = {"workbench_version": vid, "ai_generated": bool(prov.get("ai_generated")),
+                      "ai_edited": bool(prov.get("ai_edited")), "digital_source_type": prov.get("digital_source_type")}
+        # the same IPTC disclosure and lineage id as the export sidecars, inside the file itself
+        name = str(prov.get("asset_name") or vid)
+        xmp = xmp_packet(name, alt_text(None, name, "", prov), prov)
+        tasks.append(Task(_TASK, {"version_id": vid, "sha256": version["sha256"], "presets": presets,
+                                  "max_upscale": max_up, "provenance": provenance, "xmp": xmp, "src_size": size,
+                                  "limits": {"max_pixels": limits.max_pixels, "timeout_s": limits.timeout_s}}))
+    return tasks
+
+
+def _commit(project: Project, done: list[tuple[str, dict[str, Any]]]) -> list[list[dict[str, Any]]]:
+    """Record the renditions of finished tasks (``(version id, task value)``) in one transaction, as Arrow
+    batches; return each version's rendition rows."""
+    blobs: dict[str, dict[str, Any]] = {}
+    renditions, checks, events, out = [], [], [], []
+    for version_id, value in done:
+        rows = []
+        for r in value["renditions"]:
             rid, cid = new_id("rendition"), new_id("check")
-            con.execute(
-                "INSERT INTO renditions (id, version_id, preset, sha256, width, height, format, bytes, crop, preset_spec,"
-                " warnings, author) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [rid, version_id, r.preset, sha, r.width, r.height, r.format, len(r.data), json.dumps(r.crop),
-                 json.dumps(r.spec), json.dumps(r.warnings), project.user])
-            con.execute("INSERT INTO checks (id, rendition_id, channel, passed, report) VALUES (?, ?, ?, ?, ?)",
-                        [cid, rid, r.channel, r.passed, json.dumps(r.report)])
-            if r.warnings:
-                project.events.record(con, "rendition.warning", "rendition", rid,
-                                {"version_id": version_id, "preset": r.preset, "warnings": r.warnings})
-            rows.append({"id": rid, "version_id": version_id, "preset": r.preset, "sha256": sha, "width": r.width,
-                         "height": r.height, "format": r.format, "bytes": len(r.data), "quality": r.quality,
-                         "crop": r.crop, "warnings": r.warnings, "channel": r.channel,
-                         "check": {"id": cid, "passed": r.passed, "report": r.report},
-                         "path": str(project.store.local_path(sha)) if project.store.is_local else None})
-        project.events.record(con, "rendition.render", "version", version_id,
-                        {"presets": list(presets), "renditions": [r["id"] for r in rows],
-                         "subject": subject.to_dict()})
-    return rows
+            facts = r["blob"]["facts"]
+            blobs.setdefault(r["sha256"], {
+                "sha256": r["sha256"], "size": r["bytes"], "mime": r["blob"]["mime"], "kind": "image",
+                **{c: facts.get(c) for c in _BLOB_COLUMNS[4:-1]}, "meta": json.dumps(facts.get("meta") or {}, default=str)})
+            renditions.append({"id": rid, "version_id": version_id, "preset": r["preset"], "sha256": r["sha256"],
+                               "width": r["width"], "height": r["height"], "format": r["format"], "bytes": r["bytes"],
+                               "crop": json.dumps(r["crop"]), "preset_spec": json.dumps(r["spec"]),
+                               "warnings": json.dumps(r["warnings"]), "author": project.user})
+            checks.append({"id": cid, "rendition_id": rid, "channel": r["channel"], "passed": r["passed"],
+                           "report": json.dumps(r["report"])})
+            if r["warnings"]:
+                events.append(_event(project, "rendition.warning", "rendition", rid,
+                                     {"version_id": version_id, "preset": r["preset"], "warnings": r["warnings"]}))
+            rows.append({"id": rid, "version_id": version_id, "preset": r["preset"], "sha256": r["sha256"],
+                         "width": r["width"], "height": r["height"], "format": r["format"], "bytes": r["bytes"],
+                         "quality": r["quality"], "crop": r["crop"], "warnings": r["warnings"], "channel": r["channel"],
+                         "check": {"id": cid, "passed": r["passed"], "report": r["report"]},
+                         "path": str(project.store.local_path(r["sha256"])) if project.store.is_local else None})
+        events.append(_event(project, "rendition.render", "version", version_id,
+                             {"presets": [r["preset"] for r in value["renditions"]],
+                              "renditions": [r["id"] for r in rows], "subject": value["subject"]}))
+        out.append(rows)
+    with project.ledger.connect(write=True) as con:
+        known = {r[0] for r in con.execute("SELECT sha256 FROM blobs WHERE sha256 IN (SELECT unnest(?))",
+                                           [sorted(blobs)]).fetchall()}
+        insert_rows(con, "blobs", _BLOB_COLUMNS, [b for sha, b in blobs.items() if sha not in known])
+        insert_rows(con, "renditions", ("id", "version_id", "preset", "sha256", "width", "height", "format", "bytes",
+                                        "crop", "preset_spec", "warnings", "author"), renditions)
+        insert_rows(con, "checks", ("id", "rendition_id", "channel", "passed", "report"), checks)
+        insert_rows(con, "events", ("id", "actor", "action", "target_kind", "target_id", "details"), events)
+    return out
+
+
+def _event(project: Project, action: str, kind: str, target: str, details: dict[str, Any]) -> dict[str, Any]:
+    return {"id": new_id("event"), "actor": project.user, "action": action, "target_kind": kind, "target_id": target,
+            "details": json.dumps(details, default=str)}
 
 
 def render_versions(project: Project, version_ids: Sequence[str], presets: Sequence[str] | None = None,
-                    workers: int = 1) -> list[dict[str, Any]]:
-    """Render ``presets`` (default: all) for each version; returns the rendition rows with their checks."""
+                    workers: int | None = None, *, executor: Executor | None = None,
+                    progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Render ``presets`` (default: all) for each version; returns the rendition rows with their checks.
+
+    The decoding and encoding run on ``executor`` (default: :func:`~workbench.executor.open_executor` from
+    the project's ``[executor]`` settings, with ``workers`` local processes when given); rows are committed
+    here, every ``_COMMIT_EVERY`` versions in one transaction. When a source fails, the others are still
+    recorded and then its error is raised.
+    """
     table = _presets(project, presets)
-    if workers <= 1 or len(version_ids) <= 1:
-        return [row for vid in version_ids for row in _render_one(project, vid, table)]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        batches = list(pool.map(lambda vid: _render_one(project, vid, table), version_ids))
-    return [row for batch in batches for row in batch]
+    tasks = _plan(project, version_ids, table)
+    own = executor is None
+    ex = executor if executor is not None else open_executor(project.settings, workers=workers)
+    rows: dict[str, list[list[dict[str, Any]]]] = {}
+    pending: list[tuple[str, dict[str, Any]]] = []
+    failure: Exception | None = None
+
+    def flush() -> None:
+        for (vid, _), committed in zip(pending, _commit(project, pending), strict=True):
+            rows.setdefault(vid, []).append(committed)
+        pending.clear()
+
+    try:
+        timeout = float(project.settings.get("executor.task_timeout_s", 3600.0))
+        for outcome in ex.map(tasks, project.store.url, timeout=timeout, progress=progress):
+            if outcome.failure is not None:
+                failure = failure or outcome.failure.to_exception()
+                continue
+            pending.append((outcome.task.payload["version_id"], outcome.value))
+            if len(pending) >= _COMMIT_EVERY:
+                flush()
+        flush()
+    finally:
+        if own:
+            ex.close()
+    if failure is not None:
+        raise failure
+    return [row for vid in version_ids for row in rows[vid].pop(0)]

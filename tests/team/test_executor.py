@@ -1,0 +1,132 @@
+"""The batch executor on this machine: keys, dedupe, the process pool vs in-process, a killed worker process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+import psutil
+import pytest
+
+from workbench.errors import ExecutorError, StoreError
+from workbench.executor import LocalExecutor, Task, open_executor, task_key
+from workbench.review.renditions import render_versions
+
+from .executor_support import add_sources, render_tasks
+
+_RENDER = "workbench.review.renditions:render_task"
+
+
+def _values(outcomes):
+    assert all(o.ok for o in outcomes), [o.failure for o in outcomes if not o.ok]
+    return [o.value for o in outcomes]
+
+
+def test_a_task_key_is_the_work():
+    a = task_key(_RENDER, {"sha256": "ab", "presets": {"x": {"width": 10, "height": 20}}})
+    assert a == task_key(_RENDER, {"presets": {"x": {"height": 20, "width": 10}}, "sha256": "ab"})
+    assert a != task_key(_RENDER, {"sha256": "ab", "presets": {"x": {"width": 11, "height": 20}}})
+    assert a != task_key("workbench.other:render_task", {"sha256": "ab", "presets": {"x": {"width": 10, "height": 20}}})
+    assert Task(_RENDER, {"sha256": "ab"}).key == task_key(_RENDER, {"sha256": "ab"})
+    with pytest.raises(ValueError, match="module:function"):
+        Task("render_task", {})
+
+
+def test_duplicates_run_once_and_a_resubmitted_key_is_not_done_again(wb):
+    tasks = render_tasks(wb, add_sources(wb, 3), ["carousel"])
+    with LocalExecutor(1) as ex:
+        first = ex.run([*tasks, tasks[0], tasks[1]], wb.store.url)
+        assert ex.executed == 3
+        assert [o.cached for o in first] == [False, False, False, True, True]
+        assert first[3].value == first[0].value
+        again = ex.run(tasks, wb.store.url)
+        assert ex.executed == 3 and all(o.cached for o in again)
+        assert _values(again) == _values(first[:3])
+
+
+def test_the_process_pool_gives_byte_identical_results(wb):
+    tasks = render_tasks(wb, add_sources(wb, 4))
+    with LocalExecutor(1) as inline:
+        expected = _values(inline.run(tasks, wb.store.url))
+    seen = []
+    with LocalExecutor(2) as pool:
+        got = _values(pool.run(tasks, wb.store.url, timeout=300, progress=lambda d, t: seen.append((d, t))))
+    assert got == expected
+    assert seen == [(n, 4) for n in range(1, 5)]
+    # the renditions are blobs in the store, written by the workers
+    assert all(wb.store.exists(r["sha256"]) for value in got for r in value["renditions"])
+
+
+def test_a_failing_task_fails_alone_with_our_error(wb):
+    tasks = render_tasks(wb, add_sources(wb, 2), ["carousel"])
+    broken = Task(_RENDER, {**tasks[0].payload, "sha256": "0" * 64})
+    with LocalExecutor(1) as ex:
+        out = ex.run([tasks[0], broken, tasks[1]], wb.store.url)
+    assert [o.ok for o in out] == [True, False, True]
+    assert out[1].failure.type == "workbench.errors:StoreError"
+    with pytest.raises(StoreError, match="missing from the store"):
+        out[1].result()
+    # a failure is not remembered: the same key runs again next time
+    assert not ex._done.get((wb.store.url, broken.key))
+
+
+def test_the_time_bound_is_kept(wb):
+    tasks = render_tasks(wb, add_sources(wb, 2), ["carousel"])
+    with LocalExecutor(1) as ex, pytest.raises(ExecutorError, match="unfinished when the time bound ran out"):
+        ex.run(tasks, wb.store.url, timeout=1e-9)
+
+
+def test_render_versions_on_the_pool_commits_every_row(wb):
+    vids = add_sources(wb, 3)
+    rows = render_versions(wb.project, vids, ["carousel", "amazon_main"], workers=2)
+    assert [(r["version_id"], r["preset"]) for r in rows] == [(v, p) for v in vids for p in ("carousel", "amazon_main")]
+    counts = wb.sql("SELECT (SELECT count(*) FROM renditions) AS r, (SELECT count(*) FROM checks) AS c, "
+                    "(SELECT count(*) FROM events WHERE action = 'rendition.render') AS e, "
+                    "(SELECT count(*) FROM blobs WHERE sha256 IN (SELECT sha256 FROM renditions)) AS b")[0]
+    assert counts == {"r": 6, "c": 6, "e": 3, "b": len({r["sha256"] for r in rows})}
+    assert all(wb.review.rendition_ok(r["id"]) == r["check"]["passed"] for r in rows)
+
+
+def test_settings_choose_the_executor(wb):
+    ex = open_executor(wb.settings)
+    assert isinstance(ex, LocalExecutor) and ex.workers == 1
+    assert open_executor(wb.settings, workers=0).workers == (os.cpu_count() or 1)
+    pytest.importorskip("distributed", reason="dask[distributed] is not installed (dev and team extras)")
+    with pytest.raises(ExecutorError, match="not a Dask scheduler address"):
+        open_executor(wb.settings, address="localhost:8786")
+
+
+def test_the_embedded_default_does_not_import_dask():
+    code = ("import sys, workbench, workbench.cli, workbench.executor, workbench.review.renditions\n"
+            "from workbench.executor import open_executor\nopen_executor()\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+            "assert not bad, bad\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_pool_worker_loses_only_its_tasks(wb):
+    tasks = render_tasks(wb, add_sources(wb, 10, w=2400, h=1800))
+    with LocalExecutor(1) as inline:
+        expected = {o.task.key: o.value for o in inline.run(tasks, wb.store.url)}
+    killed: list[int] = []
+    lock = threading.Lock()
+
+    def kill_one(done: int, total: int) -> None:
+        with lock:
+            if done == 2 and not killed:
+                children = [p for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+                assert children, "no pool worker processes"
+                killed.append(children[0].pid)
+                os.kill(children[0].pid, signal.SIGKILL)
+
+    with LocalExecutor(2) as pool:
+        out = pool.run(tasks, wb.store.url, timeout=600, progress=kill_one)
+        assert killed
+        assert pool.executed == len(tasks)
+    assert {o.task.key: o.value for o in out} == expected  # none lost, none different
+    assert len(out) == len(tasks) and len({o.task.key for o in out}) == len(tasks)
