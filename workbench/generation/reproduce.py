@@ -3,9 +3,10 @@
 The request is rebuilt from the ``runs`` row (prompt, negative prompt, engine, model, params, seed and the
 reference blobs, read back from the store) and sent to the engine class registered under its name, without
 the runner (no cache, no recording as a new run). A deterministic engine (``local``) must give the same
-bytes: the result says ``match``. Remote engines are not deterministic, so the result reports the drift as
-a perceptual-hash distance (0 = the same picture, > ~10 = visibly different). The attempt is recorded as a
-``version.reproduce`` event.
+bytes: the result says ``match``. A pinned engine input recorded with the run (a ComfyUI workflow, see
+:meth:`~workbench.plugins.engine.Engine.pinned_extras`) is re-sent as recorded and named in the report.
+Remote engines are not deterministic, so the result reports the drift as a perceptual-hash distance (0 = the
+same picture, > ~10 = visibly different). The attempt is recorded as a ``version.reproduce`` event.
 """
 
 from __future__ import annotations
@@ -79,6 +80,9 @@ def reproduce(project: Project, version_id: str, engine: Engine | None = None) -
               "verdict": ("reproduced exactly" if same else
                           ("NOT reproduced: a deterministic engine gave different bytes" if deterministic else
                            f"re-generated with perceptual drift {drift}"))}
+    if request.extras.get("workflow_sha256"):  # the pinned workflow that was re-sent (ComfyUI)
+        report["workflow_sha256"] = request.extras["workflow_sha256"]
+        report["verdict"] += f" (workflow {str(request.extras['workflow_sha256'])[:19]})"
     with project.ledger.connect(write=True) as con:
         project.events.record(con, "version.reproduce", "version", version_id,
                         {k: report[k] for k in ("run_id", "engine", "match", "drift", "new_sha256")})

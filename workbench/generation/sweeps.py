@@ -335,6 +335,9 @@ def build_plan(
                 )
                 # the hash covers the model the engine will really use, so a default-model change is a miss
                 run.model = engine.model_for(run.engine_request()) or None
+                pinned = dict(engine.pinned_extras(run.engine_request()))
+                if pinned:  # engine-side inputs (a ComfyUI workflow) become part of the hash and the record
+                    run.params["extras"] = pinned
                 request = run.engine_request()
                 run.request_hash = request_hash(request.fingerprint(eng))
                 run.estimated_cost_usd = float(engine.estimate_cost(request))

@@ -151,6 +151,13 @@ class Engine(Plugin, ABC):
         per_input = float(self.config.prices.get("per_input_image", 0.0))
         return round(images * per_image + references * per_input, 6)
 
+    def pinned_extras(self, request: EngineRequest) -> Mapping[str, Any]:
+        """``request.extras`` plus every engine-side input that decides the result but lives outside the
+        request (ComfyUI's workflow file), made explicit. A sweep stores these extras with each run before
+        hashing, so the request hash covers them, the ledger says what ran and ``reproduce`` re-sends it.
+        The default: the extras unchanged."""
+        return request.extras
+
     def estimate_cost(self, request: EngineRequest) -> float:
         """Estimated USD for ``request`` from the project's price table (before anything is sent)."""
         return self.cost(request.n, len(request.references))
