@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-
 import boto3
-import httpx
 import pytest
-from fakes.harness import free_port
+from fakes.harness import moto_server
 
 from .export_seed import set_channel
 
@@ -19,21 +14,8 @@ KEY, SECRET = "AKIAFAKEFAKEFAKE", "s3SECRETsecretSECRET0000"
 
 @pytest.fixture(scope="module")
 def moto_url():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(url, timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with moto_server() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture

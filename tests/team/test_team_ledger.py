@@ -146,3 +146,37 @@ def test_the_password_stays_out_of_settings_errors_and_names(postgres_url, pg_sc
     monkeypatch.delenv("PGPASSWORD")
     wb = init_project(tmp_path / "p3", ledger=_team_url(postgres_url, pg_schema))
     assert "hunter2" not in wb.ledger.display and "@" in wb.ledger.display
+
+
+@pytest.fixture
+def s3_store(monkeypatch):
+    """A bucket on a real S3-compatible server (moto) that the object store reaches through fsspec/s3fs."""
+    import boto3
+    from fakes.harness import moto_server
+
+    with moto_server() as url:
+        for name, value in (("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKE"), ("AWS_SECRET_ACCESS_KEY", "s3SECRETsecret0000"),
+                            ("AWS_DEFAULT_REGION", "us-east-1"), ("AWS_ENDPOINT_URL", url)):
+            monkeypatch.setenv(name, value)
+        boto3.client("s3", endpoint_url=url).create_bucket(Bucket="team-blobs")
+        yield "s3://team-blobs/project"
+
+
+def test_two_machines_share_a_team_ledger_and_an_s3_store(postgres_url, pg_schema, tmp_path, s3_store):
+    url = _team_url(postgres_url, pg_schema)
+    laptop = init_project(tmp_path / "laptop", ledger=url, store=s3_store)
+    assert not laptop.store.is_local
+    laptop.ingest([str(_reference(tmp_path / "mug_SKU-1001.png"))])
+    made = laptop.generate(prompt="{{ sku }} on white", refs=["SKU-1001"], seeds=[1, 2], engines=["local"])
+    assert made.ok, made.runs
+    # another machine: its own folder with the same two settings, nothing copied between them
+    server = init_project(tmp_path / "server", ledger=url, store=s3_store)
+    outputs = [o for r in made.runs for o in r["outputs"]]
+    vid = server.commit(outputs[1]["id"], asset="SKU-1001/hero", message="picked on the dashboard")
+    server.review.submit(vid)
+    server.review.approve(vid)
+    assert laptop.review.state(vid)["state"] == "approved"  # the laptop sees the dashboard's approval
+    (rend,) = laptop.render(vid, ["shopify_square"])
+    assert rend["check"]["passed"], rend["check"]["report"]
+    assert laptop.export("folder", presets=["shopify_square"]).counts == {"sent": 1}
+    assert server.library.verify().ok and laptop.library.verify().ok
