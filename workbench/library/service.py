@@ -30,7 +30,7 @@ from .ingest import IngestItem, IngestReport, ingest
 from .names import check_name
 from .search import count_assets, search_assets
 from .tagging import autotag
-from .tags import insert_tags
+from .tags import insert_tags, tag_counts
 from .verify import VerifyReport, verify
 
 if TYPE_CHECKING:
@@ -267,6 +267,12 @@ class Library:
             return q.rows(con, "SELECT tag, source, confidence, region, created_at FROM tags WHERE target_kind = ? "
                                "AND target_id = ? AND retired_at IS NULL ORDER BY confidence DESC, tag",
                           [target_kind, target_id])
+
+    def tag_counts(self, prefix: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Live tags with the number of assets carrying each, most used first (``prefix`` filters, e.g. for
+        an autocomplete)."""
+        with self.project.ledger.connect() as con:
+            return tag_counts(con, prefix, limit)
 
     def set_field(self, asset_ref: str, key: str, value: Any, type: str | None = None) -> None:
         """Set a typed custom field (text, number, date, bool) on an asset; the newest value wins."""

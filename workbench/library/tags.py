@@ -11,7 +11,7 @@ import duckdb
 from ..errors import InvalidSpec
 from ..ids import new_id
 
-__all__ = ["insert_tags"]
+__all__ = ["insert_tags", "tag_counts"]
 
 
 def insert_tags(con: duckdb.DuckDBPyConnection, target_kind: str, target_id: str,
@@ -36,3 +36,22 @@ def insert_tags(con: duckdb.DuckDBPyConnection, target_kind: str, target_id: str
         con.execute("INSERT INTO tags (id, target_kind, target_id, tag, source, confidence, region) "
                     "VALUES (?,?,?,?,?,?,?)", row)
     return len(rows)
+
+
+def tag_counts(con: duckdb.DuckDBPyConnection, prefix: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Live tags with how many assets carry each (on the asset or any of its versions), most used first.
+
+    ``prefix`` keeps tags that start with it or contain it after a ``:`` (``navy`` finds ``colour:navy``),
+    case-insensitive: what an autocomplete needs.
+    """
+    where, params = "", []
+    if prefix and prefix.strip():
+        text = prefix.strip().lower()
+        where = "AND (starts_with(lower(t.tag), ?) OR contains(lower(t.tag), ':' || ?))"
+        params += [text, text]
+    rows = con.execute(
+        "SELECT t.tag, count(DISTINCT coalesce(v.asset_id, t.target_id)) AS assets FROM tags t "
+        "LEFT JOIN versions v ON t.target_kind = 'version' AND v.id = t.target_id "
+        f"WHERE t.retired_at IS NULL {where} GROUP BY t.tag ORDER BY assets DESC, t.tag LIMIT ?",
+        [*params, int(limit)]).fetchall()
+    return [{"tag": str(tag), "assets": int(n)} for tag, n in rows]

@@ -1,10 +1,15 @@
-"""Library tab: search and filters, a paged thumbnail grid, and ingest by upload.
+"""Library tab: search and filters, the project's tags, a paged thumbnail grid, an asset opened in place,
+ticks to organise or hand to the Studio, and ingest by upload.
 
 The grid is one browser component of ``<img src="/thumb/<sha>">`` tags (served and cached by
-:mod:`workbench.ui.api_routes`; inline in a notebook they are data URIs), 60 per page, so a 5,000-asset library costs the page what 60 images do.
-Every name, SKU and title is escaped before it goes into the markup. (No ``pn.layout.Divider`` here or
-elsewhere in the app: outside a template its stylesheet URL points at Panel's CDN, which the offline browser
-test catches; an ``<hr>`` does the same job.)
+:mod:`workbench.ui.api_routes`; inline in a notebook they are data URIs), 60 per page, so a 5,000-asset
+library costs the page what 60 images do. It redraws when its cards or its ticks change, whichever side
+changed them. A thumbnail click opens the asset in place (a panel beside the grid); "Open in Review" and
+"Use as Studio reference" are buttons there, so browsing never jumps tabs.
+
+Every name, SKU, tag and title is escaped before it goes into markup (or set with ``textContent``). (No
+``pn.layout.Divider`` here or elsewhere in the app: outside a template its stylesheet URL points at Panel's
+CDN, which the offline browser test catches; an ``<hr>`` does the same job.)
 """
 
 from __future__ import annotations
@@ -15,18 +20,37 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from .state import LibraryState
+from .session import esc
+from .state_library import LibraryState
 
-__all__ = ["LibraryGrid", "LibraryView", "card_of"]
+__all__ = ["LibraryGrid", "LibraryView", "TagCloud", "card_of", "detail_html"]
 
 GRID_CSS = """
-.wb-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
-.wb-card{margin:0;background:#fff;border:1px solid #e3e0da;border-radius:8px;overflow:hidden}
-.wb-card img{display:block;width:100%;height:150px;object-fit:contain;background:#f7f6f3}
+.wb-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:10px}
+.wb-card{margin:0;background:#fff;border:1px solid #e3e0da;border-radius:8px;overflow:hidden;min-width:0}
+.wb-card img{display:block;width:100%;height:140px;object-fit:contain;background:#f7f6f3;cursor:pointer}
 .wb-card figcaption{font-size:12px;padding:4px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .wb-card .sku{color:#6b6b6b}.wb-state{float:right;font-size:10px;padding:0 4px;border-radius:3px;background:#eee}
 .wb-state.approved{background:#d8f0d8}.wb-state.changes_requested{background:#f7dede}
-.wb-empty{color:#777;padding:2em}\n.wb-card img{cursor:pointer}.wb-card.sel{outline:2px solid #2d4a6b}.wb-tick{margin:0 4px 0 0;vertical-align:middle}
+.wb-empty{color:#777;padding:2em}
+.wb-card.sel{outline:2px solid #2d4a6b}.wb-card.open{box-shadow:0 0 0 3px #e0a100}
+.wb-tick{margin:0 4px 0 0;vertical-align:middle}
+"""
+
+TAGS_CSS = """
+.wb-tags{display:flex;flex-wrap:wrap;gap:4px;height:126px;overflow-y:auto;align-content:flex-start}
+.wb-chip{font:12px system-ui,sans-serif;background:#eef1f5;border:1px solid #d8dde5;border-radius:10px;
+ padding:1px 8px;cursor:pointer;max-width:220px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.wb-chip.on{background:#2d4a6b;color:#fff;border-color:#2d4a6b}.wb-chip b{font-weight:600;margin-left:4px}
+.wb-none{color:#777;font:12px system-ui,sans-serif}
+"""
+
+DETAIL_CSS = """
+.wb-detail{font:13px system-ui,sans-serif;border:1px solid #e3e0da;border-radius:8px;padding:8px;background:#fff}
+.wb-detail img{display:block;width:100%;max-height:260px;object-fit:contain;background:#f7f6f3}
+.wb-detail h4{margin:6px 0 2px;overflow-wrap:anywhere}.wb-detail dl{margin:4px 0;display:grid;
+ grid-template-columns:auto 1fr;gap:1px 8px}.wb-detail dt{color:#6b6b6b}.wb-detail dd{margin:0;overflow-wrap:anywhere}
+.wb-detail .wb-tag{display:inline-block;font-size:11px;background:#eef1f5;border-radius:10px;padding:0 6px;margin:0 3px 3px 0}
 """
 
 
@@ -44,15 +68,32 @@ def card_of(item: dict[str, Any]) -> dict[str, str]:
             "title": str(item.get("title") or "")}
 
 
+def detail_html(detail: dict[str, Any], src: str) -> str:
+    """The asset opened in place, as escaped markup (empty when none is open)."""
+    if not detail:
+        return ""
+    facts = [("SKU", detail.get("sku")), ("Role", detail.get("role")), ("State", detail.get("state")),
+             ("Version", f"v{detail.get('version')} of {detail.get('versions')}"),
+             ("Size", f"{detail.get('width')}×{detail.get('height')}" if detail.get("width") else None),
+             ("Folder", detail.get("folder")), ("Title", detail.get("title"))]
+    rows = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in facts if v not in (None, ""))
+    tags = "".join(f'<span class="wb-tag">{esc(t)}</span>' for t in detail.get("tags") or [])
+    img = f'<img src="{esc(src)}" alt="{esc(detail.get("name"))}">' if src else ""
+    return (f'<div class="wb-detail" id="library-detail">{img}<h4>{esc(detail.get("name"))}</h4>'
+            f'<dl>{rows}</dl>{tags or "<span class=wb-muted>no tags</span>"}</div>')
+
+
 class LibraryGrid(JSComponent):
-    """The thumbnail grid as one browser component: click a thumbnail to open it in Review, tick to select.
+    """The thumbnail grid as one browser component: click a thumbnail to open it in place, tick to select.
 
     Markup is built with DOM calls and ``textContent`` (names and SKUs never become HTML); images are
-    ``/thumb/<sha>`` URLs served with immutable caching.
+    ``/thumb/<sha>`` URLs served with immutable caching. It redraws on ``cards``, ``selected`` and
+    ``current``, so ticks set or cleared by the server show as they are.
     """
 
     cards = param.List(default=[], doc="[{id, sha, src, name, sku, state, title}]; ``src`` is the thumbnail URL.")
     selected = param.List(default=[], doc="Ticked asset ids.")
+    current = param.String(default="", doc="Id of the asset open in place (outlined).")
     opened = param.Dict(default={}, doc="{id, nonce} of the last thumbnail clicked.")
 
     _esm = """
@@ -72,7 +113,7 @@ export function render({ model, el }) {
     const chosen = new Set(model.selected);
     for (const c of model.cards) {
       const fig = document.createElement("figure");
-      fig.className = "wb-card" + (chosen.has(c.id) ? " sel" : "");
+      fig.className = "wb-card" + (chosen.has(c.id) ? " sel" : "") + (model.current === c.id ? " open" : "");
       fig.dataset.asset = c.id;
       fig.title = c.title || c.name;
       const img = document.createElement("img");
@@ -84,6 +125,7 @@ export function render({ model, el }) {
       tick.type = "checkbox";
       tick.className = "wb-tick";
       tick.checked = chosen.has(c.id);
+      tick.setAttribute("aria-label", "tick " + c.name);
       tick.onchange = () => {
         const now = new Set(model.selected);
         if (tick.checked) now.add(c.id); else now.delete(c.id);
@@ -106,9 +148,55 @@ export function render({ model, el }) {
   };
   draw();
   model.on("cards", draw);
+  model.on("selected", draw);
+  model.on("current", draw);
 }
 """
     _stylesheets = [GRID_CSS]
+
+
+class TagCloud(JSComponent):
+    """The project's tags as chips with their asset counts; a click filters the Library by that tag."""
+
+    chips = param.List(default=[], doc="[{tag, assets}], most used first.")
+    active = param.String(default="", doc="The tag filtering the Library now (highlighted).")
+    chosen = param.Dict(default={}, doc="{tag, nonce} of the last chip clicked.")
+
+    _esm = """
+export function render({ model, el }) {
+  const draw = () => {
+    el.innerHTML = "";
+    const box = document.createElement("div");
+    box.className = "wb-tags";
+    box.id = "library-tags";
+    if (!model.chips.length) {
+      const none = document.createElement("span");
+      none.className = "wb-none";
+      none.textContent = "No tags yet.";
+      box.append(none);
+    }
+    for (const t of model.chips) {
+      const chip = document.createElement("button");
+      chip.type = "button";
+      chip.className = "wb-chip" + (t.tag === model.active ? " on" : "");
+      chip.title = t.tag + ": " + t.assets + " asset(s)";
+      chip.dataset.tag = t.tag;
+      const name = document.createElement("span");
+      name.textContent = t.tag;
+      const n = document.createElement("b");
+      n.textContent = String(t.assets);
+      chip.append(name, n);
+      chip.onclick = () => { model.chosen = {tag: t.tag === model.active ? "" : t.tag, nonce: Date.now()}; };
+      box.append(chip);
+    }
+    el.append(box);
+  };
+  draw();
+  model.on("chips", draw);
+  model.on("active", draw);
+}
+"""
+    _stylesheets = [TAGS_CSS]
 
 
 class LibraryView(pn.viewable.Viewer):
@@ -123,10 +211,15 @@ class LibraryView(pn.viewable.Viewer):
             self._build(s)
 
     def _build(self, s: LibraryState) -> None:
-        self.search = pn.widgets.TextInput.from_param(s.param.query, label="Search", placeholder="name, SKU, tag…", width=220,
-                                                      css_classes=["wb-search"])
+        self.search = pn.widgets.TextInput.from_param(s.param.query, label="Search", placeholder="name, SKU, tag…",
+                                                      width=220, css_classes=["wb-search"])
         self.sku = pn.widgets.TextInput.from_param(s.param.sku, label="SKU", width=220)
-        self.tag = pn.widgets.TextInput.from_param(s.param.tag, label="Tag", width=220)
+        self.tag = pn.widgets.AutocompleteInput(
+            label="Tag", placeholder="type to see tags…", options=[], restrict=False, case_sensitive=False,
+            search_strategy="includes", min_characters=1, width=220, css_classes=["wb-tag-input"])
+        self.tag.link(s, value="tag")
+        self.tags = TagCloud(width=220, height=130)
+        self.tags.param.watch(self._chip, "chosen")
         self.folder = pn.widgets.Select(label="Folder", options=[""], width=220)
         self.collection = pn.widgets.Select(label="Collection", options=[""], width=220)
         if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
@@ -144,27 +237,45 @@ class LibraryView(pn.viewable.Viewer):
         self.info = pn.pane.Markdown("", css_classes=["wb-page-info"])
         self.grid = LibraryGrid(sizing_mode="stretch_width")
         self.grid.param.watch(self._open, "opened")
+        self.grid.param.watch(lambda *_e: self._render_ticks(), "selected")
         editor = s.session.can("collection")
+        why = "" if editor else f"Organising needs the editor role (you are {s.session.user.role})"
+        self.ticked = pn.pane.Markdown("", css_classes=["wb-ticked"], margin=(18, 5, 0, 5))
+        self.clear_btn = pn.widgets.Button(label="Clear ticks", width=100, disabled=True)
+        self.clear_btn.on_click(lambda _e: setattr(self.grid, "selected", []))
         self.folder_to = pn.widgets.TextInput(label="Move ticked to folder", placeholder="Spring 2026/Shoes",
-                                              width=220, disabled=not editor)
-        self.folder_btn = pn.widgets.Button(label="Move", width=80, disabled=not editor)
+                                              width=200, disabled=not editor, description=why or None)
+        self.folder_btn = pn.widgets.Button(label="Move", width=70, disabled=not editor, description=why or None)
         self.folder_btn.on_click(lambda _e: self._organise("folder"))
-        self.coll_to = pn.widgets.TextInput(label="Add ticked to collection", placeholder="Hero picks", width=220,
-                                            disabled=not editor)
-        self.coll_btn = pn.widgets.Button(label="Add", width=80, disabled=not editor)
+        self.coll_to = pn.widgets.TextInput(label="Add ticked to collection", placeholder="Hero picks", width=200,
+                                            disabled=not editor, description=why or None)
+        self.coll_btn = pn.widgets.Button(label="Add", width=70, disabled=not editor, description=why or None)
         self.coll_btn.on_click(lambda _e: self._organise("collection"))
-        self.studio_btn = pn.widgets.Button(label="Use ticked as Studio references", width=240)
+        self.studio_btn = pn.widgets.Button(label="Use ticked as Studio references", width=240,
+                                            color="primary")
         self.studio_btn.on_click(lambda _e: self._to_studio())
-        self.open = pn.widgets.Select(label="Open in Review", options={})
-        self.open.link(s, value="selected")
+        self.detail = pn.pane.HTML("", stylesheets=[DETAIL_CSS], sizing_mode="stretch_width")
+        self.review_btn = pn.widgets.Button(label="Open in Review", width=130)
+        self.review_btn.on_click(lambda _e: self._detail_to_review())
+        self.ref_btn = pn.widgets.Button(label="Use as Studio reference", width=180)
+        self.ref_btn.on_click(lambda _e: self._detail_to_studio())
+        self.close_btn = pn.widgets.Button(label="Close", width=70)
+        self.close_btn.on_click(lambda _e: s.close_asset())
+        self.detail_box = pn.Column(self.detail, pn.FlexBox(self.review_btn, self.ref_btn, self.close_btn),
+                                    width=300, visible=False, css_classes=["wb-detail-box"])
         self.upload = pn.widgets.FileInput(multiple=True, accept="image/*", label="Upload",
                                            disabled=not s.session.can("ingest"), width=220)
         self.upload_btn = pn.widgets.Button(label="Ingest uploads", color="primary",
-                                            disabled=not s.session.can("ingest"), width=220)
+                                            disabled=not s.session.can("ingest"), width=220,
+                                            description=None if s.session.can("ingest") else
+                                            f"Ingest needs the editor role (you are {s.session.user.role})")
         self.upload_btn.on_click(self._ingest)
         s.param.watch(self._render, ["items", "total", "page"])
+        s.param.watch(lambda *_e: self._render_tags(), ["tag_list", "tag"])
+        s.param.watch(lambda *_e: self._render_detail(), ["detail"])
         s.refresh()
         self._render()
+        self._render_ticks()
 
     def _step(self, delta: int) -> None:
         self.state.page = min(max(1, self.state.page + delta), self.state.pages)
@@ -184,12 +295,42 @@ class LibraryView(pn.viewable.Viewer):
     def _load_menus(self) -> None:
         self.folder.options = ["", *self.state.folders()]
         self.collection.options = ["", *self.state.collections()]
+        self.state.load_tags()
+        self._render_tags()
+
+    def _render_tags(self) -> None:
+        tags = self.state.tag_list
+        self.tags.param.update(chips=tags[:60], active=self.state.tag)
+        self.tag.options = [str(t["tag"]) for t in tags]
+        if self.tag.value != self.state.tag:
+            self.tag.value = self.state.tag
+
+    def _chip(self, event: Any) -> None:
+        self.state.tag = str((event.new or {}).get("tag") or "")
 
     def _open(self, event: Any) -> None:
         asset_id = str((event.new or {}).get("id") or "")
         if asset_id:
-            self.state.selected = ""  # re-opening the same asset must fire again
-            self.state.selected = asset_id
+            self.state.open_asset(asset_id)
+
+    def _render_detail(self) -> None:
+        d = self.state.detail
+        self.detail.object = detail_html(d, self.state.session.thumb_url(d.get("sha256")) if d else "")
+        self.detail_box.visible = bool(d)
+        self.grid.current = str(d.get("id") or "") if d else ""
+
+    def _detail_to_review(self) -> None:
+        if self.state.detail:
+            self.state.open_in_review(str(self.state.detail["id"]))
+
+    def _detail_to_studio(self) -> None:
+        if self.state.detail:
+            self.state.to_studio = [str(self.state.detail["id"])]
+
+    def _render_ticks(self) -> None:
+        n = len(self.grid.selected)
+        self.ticked.object = f"**{n}** ticked" if n else "Tick thumbnails to organise them or use them in the Studio"
+        self.clear_btn.disabled = not n
 
     def _organise(self, what: str) -> None:
         s, ids = self.state, list(self.grid.selected)
@@ -198,8 +339,7 @@ class LibraryView(pn.viewable.Viewer):
         else:
             done = s.add_to_collection(ids, self.coll_to.value or "")
         if done is not None:
-            self._load_menus()
-            self.grid.selected = []
+            self._load_menus()  # the ticks stay: the next step is often "Use ticked as Studio references"
 
     def _to_studio(self) -> None:
         ids = list(self.grid.selected)
@@ -207,7 +347,7 @@ class LibraryView(pn.viewable.Viewer):
             self.state.session.say("Tick the assets to use as references first.", "warning")
             return
         self.state.to_studio = ids
-        self.grid.selected = []
+        self.grid.selected = []  # handed over (the Studio now lists them); the grid redraws unticked
 
     def _render(self, *_: Any) -> None:
         s = self.state
@@ -215,17 +355,18 @@ class LibraryView(pn.viewable.Viewer):
         self.info.object = f"**{s.total}** assets · page {s.page} of {s.pages}"
         self.prev.disabled = s.page <= 1
         self.next.disabled = s.page >= s.pages
-        self.open.options = {"": "", **{f"{i.get('name')} ({i.get('id')})": str(i.get("id")) for i in s.items}}
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
         filters = pn.Column(
-            self.search, self.sku, self.tag, self.folder, self.collection, self.review, self.role,
+            self.search, self.sku, self.tag, self.tags, self.folder, self.collection, self.review, self.role,
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), "**Ingest**", self.upload, self.upload_btn, width=240,
         )
-        organise = pn.Row(self.folder_to, pn.Column(pn.Spacer(height=18), self.folder_btn), self.coll_to,
-                          pn.Column(pn.Spacer(height=18), self.coll_btn),
-                          pn.Column(pn.Spacer(height=18), self.studio_btn))
-        body = pn.Column(pn.Row(self.prev, self.next, self.info), self.grid, pn.Row(self.open), organise,
-                         sizing_mode="stretch_width")
-        return pn.Row(filters, body, sizing_mode="stretch_width")
+        gap = {"height": 18}
+        ticks = pn.FlexBox(self.ticked, pn.Column(pn.Spacer(**gap), self.clear_btn),
+                           pn.Column(pn.Spacer(**gap), self.studio_btn), align_items="flex-start")
+        organise = pn.FlexBox(self.folder_to, pn.Column(pn.Spacer(**gap), self.folder_btn), self.coll_to,
+                              pn.Column(pn.Spacer(**gap), self.coll_btn), align_items="flex-start")
+        main = pn.Column(pn.Row(self.prev, self.next, self.info), ticks, organise, self.grid,
+                         sizing_mode="stretch_width", min_width=300)
+        return pn.Row(filters, main, self.detail_box, sizing_mode="stretch_width")
