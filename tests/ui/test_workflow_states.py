@@ -52,10 +52,11 @@ def test_review_comment_region_transitions_and_roles(library_wb):
     view.asset.value = "mug-hero"
     assert review.version_id == version_id and review.review["state"] == "draft"
     review.region_x, review.region_y, review.region_w, review.region_h = 0.1, 0.2, 0.3, 0.4
+    review.pin_region = True
     view.comment_text.value = "<script>alert(1)</script> handle"
     view.comment_btn.clicks += 1
     assert review.comments[0]["region"] == {"x": 0.1, "y": 0.2, "w": 0.3, "h": 0.4}
-    assert "<script>" not in view.comments_html.object and "&lt;script&gt;" in view.comments_html.object
+    assert view.comments.comments[0]["body"].startswith("<script>")  # set as textContent in the page
     assert not view.submit_btn.disabled and view.approve_btn.disabled  # an editor, and a draft
     view.submit_btn.clicks += 1
     assert review.review["state"] == "in_review" and view.submit_btn.disabled
@@ -65,14 +66,21 @@ def test_review_comment_region_transitions_and_roles(library_wb):
     approver_view = ReviewView(state=approver)
     approver.asset = "mug-hero"
     assert not approver_view.approve_btn.disabled and not approver_view.changes_btn.disabled
+    approver_view.approve_btn.clicks += 1  # an open comment: a warning, nothing approved
+    assert approver.review["state"] == "in_review" and "1 open comment" in approver.warning
+    assert approver_view.anyway_btn.visible and "open comment" in approver_view.warn.object
+    approver_view.anyway_btn.clicks += 1
+    assert approver.review["state"] == "approved" and not approver_view.anyway_btn.visible
+    approver.transition("request_changes", "again")
+    approver.transition("submit")
     approver.transition("approve", "ok")
     assert approver.review["state"] == "approved" and approver_view.approve_btn.disabled
     assert not approver_view.changes_btn.disabled
     approver.transition("request_changes", "crop tighter")
     assert approver.review["state"] == "changes_requested"
     assert approver.review["log"][-1]["note"] == "crop tighter"
-    assert view.stage.boxes[0] == review.comments[0]["region"] and view.stage.draft == review.region
-    view.stage.draft = {"x": 0.5, "y": 0.5, "w": 0.2, "h": 0.1}  # two clicks on the image in the browser
+    assert view.stage.boxes[0]["region"] == review.comments[0]["region"] and view.stage.draft is None
+    view.stage.draft = {"x": 0.5, "y": 0.5, "w": 0.2, "h": 0.1}  # a drag on the image in the browser
     assert (review.region_x, review.region_w) == (0.5, 0.2) and review.region["h"] == 0.1
 
 

@@ -101,6 +101,7 @@ def commit(
                             {"asset_id": asset_id, "asset": asset, "asset_created": created, "parent_id": parent_id,
                              "output_id": output_id, "run_id": run["id"] if run else None, "sha256": sha,
                              "message": message}, actor=author)
+            project.events.emit("review.commit", version_id=version_id, asset_id=asset_id, asset=asset)
         return version_id
 
     return project.ledger.retry_conflicts(write)

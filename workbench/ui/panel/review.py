@@ -1,9 +1,11 @@
-"""Review tab: version history with thumbnails, side-by-side + difference diff, prompt diff, comments pinned
-to a region, approve / request changes, tags.
+"""Review tab: a review queue walked with keys, version history, the image with comment regions drawn by
+dragging, open comments (resolve / reopen), the channel checks of the version's renditions, every review
+action as a button that says why when it is disabled, tags, and the pixel + prompt diff.
 
-The region is drawn with four sliders (x, y, w, h as fractions of the image) and previewed as a box over
-the image; existing comments' regions are drawn as numbered boxes. Comment bodies, authors, prompts and
-messages are escaped before they reach the markup.
+Approving a version with open comments first shows a warning with "Approve anyway". Keys (when the Review
+tab is shown and no text box has focus): ``a`` approve, ``r`` request changes, ``n``/``j`` next in the
+queue, ``p``/``k`` previous. Comment bodies, authors, prompts, messages and rule details are escaped (or
+set with ``textContent``) before they reach the page.
 """
 
 from __future__ import annotations
@@ -14,48 +16,69 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
-from .state import ReviewState, esc
+from .renditions import CSS as RENDITIONS_CSS
+from .renditions import rendition_cards_html
+from .session import esc
+from .state_review import REVIEW_ACTIONS, ReviewState
 
-__all__ = ["RegionPicker", "ReviewView"]
+__all__ = ["CommentList", "RegionPicker", "ReviewView", "TriageKeys", "prompt_diff_html"]
 
 CSS = """
-.wb-stage{position:relative;display:inline-block;line-height:0}
-.wb-stage img{max-width:420px;max-height:420px;background:#f7f6f3;cursor:crosshair;display:block}
+.wb-stage{position:relative;display:inline-block;line-height:0;touch-action:none;user-select:none}
+.wb-stage img{max-width:100%;width:420px;height:auto;max-height:420px;object-fit:contain;background:#f7f6f3;
+ cursor:crosshair;display:block;-webkit-user-drag:none}
 .wb-stage.picking img{outline:2px dashed #2d4a6b}
 .wb-box{position:absolute;border:2px solid #e0a100;box-sizing:border-box;pointer-events:none}
+.wb-box.done{border-color:#9e9e9e;border-style:dotted}
 .wb-box.new{border:2px dashed #2d4a6b;background:rgba(45,74,107,.12)}
 .wb-box span{position:absolute;top:-2px;left:-2px;background:#e0a100;color:#fff;font:11px/14px sans-serif;padding:0 3px}
-.wb-hist{display:flex;gap:8px;flex-wrap:wrap} .wb-hist figure{margin:0;font-size:11px;width:110px}
+.wb-box.done span{background:#9e9e9e}
+.wb-hist{display:flex;gap:8px;overflow-x:auto;padding-bottom:4px} .wb-hist figure{margin:0;font-size:11px;width:96px;flex:none}
 .wb-hist figcaption{overflow-wrap:anywhere}
-.wb-hist img{width:110px;height:110px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
+.wb-hist img{width:96px;height:96px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
 .wb-hist figure.sel img{border-color:#2d4a6b}
-.wb-comments{font-size:13px;list-style:none;padding-left:0} .wb-comments li{margin-bottom:4px} .wb-muted{color:#777}
+.wb-muted{color:#777}
 .wb-tag{display:inline-block;font-size:11px;background:#eef1f5;border:1px solid #d8dde5;border-radius:10px;padding:1px 8px;margin:0 4px 4px 0}
 .wb-pdiff del{background:#f7dede;text-decoration:line-through} .wb-pdiff ins{background:#d8f0d8;text-decoration:none}
-.wb-side{display:flex;gap:8px} .wb-side img{width:260px;height:260px;object-fit:contain;background:#f7f6f3}
+.wb-side{display:flex;gap:8px} .wb-side img{width:48%;height:auto;max-height:220px;object-fit:contain;background:#f7f6f3}
+.wb-why{font:12px system-ui,sans-serif;color:#6b6b6b;margin:0;padding-left:16px}
+.wb-warn{font:13px system-ui,sans-serif;background:#fff4e0;border:1px solid #e0a100;border-radius:6px;padding:6px 8px}
+.wb-queue{font:13px system-ui,sans-serif;background:#eef1f5;border-radius:6px;padding:6px 10px}
+.wb-queue kbd{font:11px monospace;border:1px solid #bbb;border-radius:3px;padding:0 3px;background:#fff}
+"""
+
+COMMENTS_CSS = """
+.wb-comments{font:13px system-ui,sans-serif;list-style:none;padding-left:0;margin:0}
+.wb-comments li{margin-bottom:6px;display:flex;gap:6px;align-items:flex-start}
+.wb-comments li.done .body{color:#888;text-decoration:line-through}
+.wb-comments .n{font-weight:600;flex:none}.wb-comments .body{flex:1;overflow-wrap:anywhere}
+.wb-comments .who{color:#777;font-size:12px}
+.wb-comments button{font-size:11px;flex:none;cursor:pointer}
+.wb-none{color:#777;font:13px system-ui,sans-serif}
 """
 
 
 class RegionPicker(JSComponent):
     """The version image with comment regions (numbered boxes) and the region being drawn.
 
-    Click two corners on the image to draw a region (``draft``, normalised 0..1); the x/y/w/h sliders set
-    the same region. Labels are set with ``textContent``.
+    Drag on the image to draw a region (``draft``, normalised 0..1); two clicks on two corners do the
+    same. Labels are set with ``textContent``.
     """
 
     src = param.String(default="", doc="URL of the version's image (its thumbnail).")
-    boxes = param.List(default=[], doc="Regions of existing comments, in comment order.")
+    boxes = param.List(default=[], doc="[{region, resolved}] of existing comments, in comment order.")
     draft = param.Dict(default=None, allow_None=True, doc="The region being drawn {x, y, w, h}.")
 
     _esm = """
 export function render({ model, el }) {
-  let first = null;
+  let first = null, start = null, live = null;
   const stage = document.createElement("div");
   stage.className = "wb-stage";
   stage.id = "review-stage";
   const img = document.createElement("img");
   img.alt = "version";
-  img.title = "Click two corners to draw a region";
+  img.draggable = false;
+  img.title = "Drag on the image to draw a region for the comment";
   stage.append(img);
   el.append(stage);
   const add = (r, cls, label) => {
@@ -73,15 +96,38 @@ export function render({ model, el }) {
     if (model.src) { img.src = model.src; img.style.display = ""; }
     else { img.removeAttribute("src"); img.style.display = "none"; }
     stage.querySelectorAll(".wb-box").forEach((b) => b.remove());
-    model.boxes.forEach((b, i) => add(b, "", String(i + 1)));
-    add(model.draft, "new", "");
+    model.boxes.forEach((b, i) => add(b.region, b.resolved ? "done" : "", String(i + 1)));
+    add(live || model.draft, "new", "");
   };
-  img.addEventListener("click", (e) => {
+  const at = (e) => {
     const r = img.getBoundingClientRect();
-    const x = Math.min(Math.max((e.clientX - r.left) / r.width, 0), 1);
-    const y = Math.min(Math.max((e.clientY - r.top) / r.height, 0), 1);
-    if (first === null) { first = {x, y}; stage.classList.add("picking"); return; }
-    model.draft = {x: Math.min(first.x, x), y: Math.min(first.y, y), w: Math.abs(x - first.x), h: Math.abs(y - first.y)};
+    return {x: Math.min(Math.max((e.clientX - r.left) / r.width, 0), 1),
+            y: Math.min(Math.max((e.clientY - r.top) / r.height, 0), 1)};
+  };
+  const box = (a, b) => ({x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), w: Math.abs(b.x - a.x), h: Math.abs(b.y - a.y)});
+  const far = (a, b) => Math.abs(a.x - b.x) + Math.abs(a.y - b.y) >= 0.02;
+  img.addEventListener("pointerdown", (e) => {
+    e.preventDefault();
+    start = at(e);
+    try { img.setPointerCapture(e.pointerId); } catch (_err) { /* synthetic events have no capture */ }
+  });
+  img.addEventListener("pointermove", (e) => {
+    if (start === null) return;
+    const p = at(e);
+    if (!far(p, start)) return;
+    live = box(start, p);
+    first = null;
+    stage.classList.remove("picking");
+    draw();
+  });
+  img.addEventListener("pointerup", (e) => {
+    if (start === null) return;
+    const p = at(e), from = start;
+    start = null;
+    live = null;
+    if (far(p, from)) { model.draft = box(from, p); draw(); return; }  // a drag: the region is drawn
+    if (first === null) { first = p; stage.classList.add("picking"); return; }  // or two clicks, corner by corner
+    model.draft = box(first, p);
     first = null;
     stage.classList.remove("picking");
   });
@@ -92,6 +138,87 @@ export function render({ model, el }) {
 }
 """
     _stylesheets = [CSS]
+
+
+class CommentList(JSComponent):
+    """Comments of the version, numbered like their boxes, each with Resolve / Reopen (editors and up)."""
+
+    comments = param.List(default=[], doc="[{id, body, author, region, resolved}] oldest first.")
+    can_resolve = param.Boolean(default=False)
+    action = param.Dict(default={}, doc="{id, resolved, nonce} of the last Resolve/Reopen click.")
+
+    _esm = """
+export function render({ model, el }) {
+  const draw = () => {
+    el.innerHTML = "";
+    if (!model.comments.length) {
+      const p = document.createElement("p");
+      p.className = "wb-none";
+      p.textContent = "No comments yet.";
+      el.append(p);
+      return;
+    }
+    const ol = document.createElement("ol");
+    ol.className = "wb-comments";
+    ol.id = "review-comments";
+    model.comments.forEach((c, i) => {
+      const li = document.createElement("li");
+      li.className = c.resolved ? "done" : "open";
+      li.dataset.comment = c.id;
+      const n = document.createElement("span");
+      n.className = "n";
+      n.textContent = (i + 1) + ".";
+      const body = document.createElement("span");
+      body.className = "body";
+      body.textContent = c.body;
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = " — " + (c.author || "") + (c.region ? " · region" : "") + (c.resolved ? " · resolved" : "");
+      body.append(who);
+      li.append(n, body);
+      if (model.can_resolve) {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.className = c.resolved ? "wb-reopen" : "wb-resolve";
+        b.textContent = c.resolved ? "Reopen" : "Resolve";
+        b.onclick = () => { model.action = {id: c.id, resolved: !c.resolved, nonce: Date.now()}; };
+        li.append(b);
+      }
+      ol.append(li);
+    });
+    el.append(ol);
+  };
+  draw();
+  model.on("comments", draw);
+  model.on("can_resolve", draw);
+}
+"""
+    _stylesheets = [COMMENTS_CSS]
+
+
+class TriageKeys(JSComponent):
+    """Keyboard shortcuts of the Review tab, active while the tab is shown and no text field has focus."""
+
+    key = param.Dict(default={}, doc="{key, nonce} of the last shortcut pressed.")
+
+    _esm = """
+export function render({ model, el }) {
+  const marker = document.createElement("span");
+  marker.className = "wb-keys";
+  el.append(marker);
+  const keys = new Set(["a", "r", "n", "j", "p", "k"]);
+  const onKey = (e) => {
+    if (!marker.isConnected) { document.removeEventListener("keydown", onKey); return; }
+    if (marker.offsetParent === null) return;  // the Review tab is not shown
+    if (e.ctrlKey || e.metaKey || e.altKey || !keys.has(e.key)) return;
+    const path = e.composedPath ? e.composedPath() : [e.target];
+    if (path.some((n) => n && (n.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(n.tagName)))) return;
+    e.preventDefault();
+    model.key = {key: e.key, nonce: Date.now()};
+  };
+  document.addEventListener("keydown", onKey);
+}
+"""
 
 
 def prompt_diff_html(recipe: dict[str, Any]) -> str:
@@ -112,6 +239,11 @@ def prompt_diff_html(recipe: dict[str, Any]) -> str:
     return f'<div class="wb-pdiff">{" ".join(parts)}</div>'
 
 
+_LABELS = {"submit": "Submit for review", "withdraw": "Withdraw", "approve": "Approve",
+           "request_changes": "Request changes", "publish": "Publish"}
+_COLOURS = {"approve": "success", "request_changes": "warning", "publish": "primary"}
+
+
 class ReviewView(pn.viewable.Viewer):
     """Widgets bound to a :class:`ReviewState`."""
 
@@ -124,53 +256,99 @@ class ReviewView(pn.viewable.Viewer):
         self.asset = pn.widgets.TextInput.from_param(s.param.asset, label="Asset (id or name)", width=260)
         self.version = pn.widgets.Select(label="Version", options={}, width=260)
         self.version.link(s, value="version_id")
-        self.compare = pn.widgets.Select(label="Compare with", options={}, width=260)
+        self.compare = pn.widgets.Select(label="Compare with", options={}, width=200)
         self.compare.link(s, value="compare_id")
+        self.queue_md = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
+        self.prev_btn = pn.widgets.Button(label="◀ Previous", width=100)
+        self.next_btn = pn.widgets.Button(label="Next in queue ▶", width=140, color="primary")
+        self.prev_btn.on_click(lambda _e: s.step(-1))
+        self.next_btn.on_click(lambda _e: s.step(1))
+        self.keys = TriageKeys(width=0, height=0, margin=0)
+        self.keys.param.watch(self._key, "key")
         self.history_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.stage = RegionPicker()
         self.stage.param.watch(self._drawn, "draft")
-        self.sliders = [pn.widgets.FloatSlider.from_param(getattr(s.param, f"region_{k}"), label=k, step=0.01,
-                                                          width=200) for k in "xywh"]
-        self.pin = pn.widgets.Checkbox.from_param(s.param.pin_region, label="Pin to region")
+        self.pin = pn.widgets.Checkbox.from_param(s.param.pin_region, label="Pin the comment to the region drawn")
         self.comment_text = pn.widgets.TextAreaInput(label="Comment", placeholder="What should change here?",
-                                                     height=70, width=260, disabled=not can("comment"))
+                                                     height=70, sizing_mode="stretch_width", max_width=420,
+                                                     disabled=not can("comment"))
         self.comment_btn = pn.widgets.Button(label="Add comment", width=140, disabled=not can("comment"))
-        self.comments_html = pn.pane.HTML("", stylesheets=[CSS], width=420)
+        self.comments = CommentList(can_resolve=can("submit"), sizing_mode="stretch_width")
+        self.comments.param.watch(self._resolve, "action")
         self.state_md = pn.pane.Markdown("")
         self.note = pn.widgets.TextInput(label="Review note", width=260)
-        self.submit_btn = pn.widgets.Button(label="Submit for review", width=150, disabled=not can("submit"))
-        self.approve_btn = pn.widgets.Button(label="Approve", color="success", width=120,
-                                             disabled=not can("approve"))
-        self.changes_btn = pn.widgets.Button(label="Request changes", color="warning", width=150,
-                                             disabled=not can("request_changes"))
+        self.buttons = {a: pn.widgets.Button(label=_LABELS[a], color=_COLOURS.get(a, "default"),
+                                             width=150 if a in ("submit", "request_changes") else 120)
+                        for a in REVIEW_ACTIONS}
+        for action, button in self.buttons.items():
+            button.on_click(lambda _e, a=action: self._act(a))
+        self.approve_btn = self.buttons["approve"]
+        self.changes_btn = self.buttons["request_changes"]
+        self.submit_btn = self.buttons["submit"]
+        self.why = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
+        self.warn = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width", visible=False)
+        self.anyway_btn = pn.widgets.Button(label="Approve anyway", color="danger", width=150, visible=False)
+        self.anyway_btn.on_click(lambda _e: s.approve(self.note.value, confirm=True))
         self.tag_input = pn.widgets.TextInput(label="Add tag", placeholder="e.g. hero", width=180,
                                               disabled=not can("tag"))
         self.tag_btn = pn.widgets.Button(label="Tag", width=70, disabled=not can("tag"))
-        self.tags_html = pn.pane.HTML("", stylesheets=[CSS], width=280)
-        self.diff_btn = pn.widgets.Button(label="Diff", width=100)
+        self.tags_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
+        self.checks_html = pn.pane.HTML("", stylesheets=[RENDITIONS_CSS, CSS], sizing_mode="stretch_width")
+        self.diff_btn = pn.widgets.Button(label="Diff", width=80)
         self.diff_stats = pn.pane.Markdown("")
-        self.diff_side = pn.pane.HTML("", stylesheets=[CSS])
-        self.diff_img = pn.pane.PNG(None, width=520)
-        self.prompt_html = pn.pane.HTML("", stylesheets=[CSS], width=520)
+        self.diff_side = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
+        self.diff_img = pn.pane.PNG(None, sizing_mode="scale_width", max_width=440)
+        self.prompt_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.comment_btn.on_click(lambda _e: self._comment())
-        self.submit_btn.on_click(lambda _e: s.transition("submit", self.note.value))
-        self.approve_btn.on_click(lambda _e: s.transition("approve", self.note.value))
-        self.changes_btn.on_click(lambda _e: s.transition("request_changes", self.note.value))
         self.tag_btn.on_click(lambda _e: self._tag())
         self.diff_btn.on_click(lambda _e: s.run_diff())
         s.param.watch(lambda *_e: self._render_history(), ["history", "version_id", "compare_id"])
         s.param.watch(lambda *_e: self._render_stage(),
                       ["comments", "version_id", "history", "region_x", "region_y", "region_w", "region_h",
                        "pin_region"])
-        s.param.watch(lambda *_e: self._render_review(), ["review", "tags"])
+        s.param.watch(lambda *_e: self._render_review(), ["review", "tags", "comments", "warning", "history"])
+        s.param.watch(lambda *_e: self._render_checks(), ["checks", "history"])
+        s.param.watch(lambda *_e: self._render_queue(), ["queue", "queue_pos", "asset"])
         s.param.watch(lambda *_e: self._render_diff(), ["diff"])
+        s.load_queue()
         self._render_history()
         self._render_stage()
         self._render_review()
-        if not s.asset:  # open on the newest committed output rather than an empty page
-            newest = s.session.attempt("view", lambda: s.session.wb.assets(role="output", limit=1))
-            if newest:
-                s.asset = newest[0]["name"]
+        self._render_checks()
+        self._render_queue()
+        if not s.asset:  # open on the oldest version waiting for review, else the newest output
+            if s.queue:
+                s.step(1)
+            else:
+                newest = s.session.attempt("view", lambda: s.session.wb.assets(role="output", limit=1))
+                if newest:
+                    s.asset = str(newest[0]["id"])
+
+    # -- events -----------------------------------------------------------------------------------------
+    def _act(self, action: str) -> None:
+        if action == "approve":
+            self.state.approve(self.note.value)
+        else:
+            self.state.transition(action, self.note.value)
+
+    def _key(self, event: Any) -> None:
+        key = str((event.new or {}).get("key") or "")
+        s, why = self.state, self.state.reasons()
+        if key in ("n", "j"):
+            s.step(1)
+        elif key in ("p", "k"):
+            s.step(-1)
+        elif key in ("a", "r"):
+            action = "approve" if key == "a" else "request_changes"
+            if why.get(action):
+                s.session.say(f"{_LABELS[action]}: {why[action]}", "warning")
+            else:
+                self._act(action)
+
+    def _resolve(self, event: Any) -> None:
+        action = event.new or {}
+        if action.get("id"):
+            self.state.resolve(str(action["id"]), bool(action.get("resolved", True)))
 
     def _comment(self) -> None:
         if self.state.add_comment(self.comment_text.value or ""):
@@ -180,25 +358,6 @@ class ReviewView(pn.viewable.Viewer):
         if self.state.add_tag(self.tag_input.value or ""):
             self.tag_input.value = ""
 
-    def _render_history(self) -> None:
-        s = self.state
-        opts = {f"v{v.get('number')} · {v.get('state', '')} · {v.get('id')}": str(v["id"]) for v in s.history}
-        self.version.options = opts
-        self.compare.options = {"": "", **opts}
-        self.version.value = s.version_id if s.version_id in opts.values() else None
-        self.compare.value = s.compare_id if s.compare_id in opts.values() else ""
-        if not s.history:
-            self.history_html.object = ('<p class="wb-muted">Open an asset from the Library tab, or type its '
-                                        'name above.</p>')
-            return
-        figs = []
-        for v in s.history:
-            sel = " sel" if v.get("id") == s.version_id else ""
-            figs.append(f'<figure class="{sel}"><img src="{esc(s.session.thumb_url(v.get("sha256")))}" alt="v{esc(v.get("number"))}">'
-                        f'<figcaption>v{esc(v.get("number"))} · {esc(v.get("state"))}<br>{esc(v.get("author"))}'
-                        f'<br><span class="wb-muted">{esc(v.get("message") or "")}</span></figcaption></figure>')
-        self.history_html.object = f'<div class="wb-hist" id="review-history">{"".join(figs)}</div>'
-
     def _drawn(self, event: Any) -> None:
         box = event.new
         s = self.state
@@ -207,32 +366,81 @@ class ReviewView(pn.viewable.Viewer):
         s.param.update(region_x=float(box["x"]), region_y=float(box["y"]), region_w=float(box["w"]),
                        region_h=float(box["h"]), pin_region=True)
 
+    # -- rendering --------------------------------------------------------------------------------------
+    def _render_queue(self) -> None:
+        s = self.state
+        n = len(s.queue)
+        keys = ('<span class="wb-muted">keys: <kbd>a</kbd> approve · <kbd>r</kbd> request changes · '
+                '<kbd>n</kbd> next · <kbd>p</kbd> previous</span>')
+        if not n:
+            text = "Review queue: nothing waits for review."
+        elif s.queue_pos >= 0:
+            item = s.queue[s.queue_pos]
+            text = (f"Review queue: <b>{s.queue_pos + 1}</b> of <b>{n}</b> · {esc(item['name'])} "
+                    f"v{esc(item.get('version'))}")
+        else:
+            text = f"Review queue: <b>{n}</b> waiting"
+        self.queue_md.object = f'<div class="wb-queue" id="review-queue">{text} &nbsp; {keys}</div>'
+        self.prev_btn.disabled = not n or s.queue_pos <= 0
+        self.next_btn.disabled = not n or (0 <= s.queue_pos >= n - 1)
+        self.next_btn.label = "Start the queue ▶" if n and s.queue_pos < 0 else "Next in queue ▶"
+
+    def _render_history(self) -> None:
+        s = self.state
+        opts = {f"v{v.get('number')} · {v.get('state', '')} · {v.get('id')}": str(v["id"]) for v in s.history}
+        self.version.options = opts
+        self.compare.options = {"": "", **opts}
+        self.version.value = s.version_id if s.version_id in opts.values() else None
+        self.compare.value = s.compare_id if s.compare_id in opts.values() else ""
+        if not s.history:
+            self.history_html.object = ('<p class="wb-muted">Open an asset from the Library tab, type its '
+                                        'name above, or start the review queue.</p>')
+            return
+        figs = []
+        for v in s.history:
+            sel = " sel" if v.get("id") == s.version_id else ""
+            figs.append(f'<figure class="{sel}"><img src="{esc(s.session.thumb_url(v.get("sha256")))}" '
+                        f'alt="v{esc(v.get("number"))}">'
+                        f'<figcaption>v{esc(v.get("number"))} · {esc(v.get("state"))}<br>{esc(v.get("author"))}'
+                        f'<br><span class="wb-muted">{esc(v.get("message") or "")}</span></figcaption></figure>')
+        self.history_html.object = f'<div class="wb-hist" id="review-history">{"".join(figs)}</div>'
+
     def _render_stage(self) -> None:
         s = self.state
         cur = s.current()
         self.stage.param.update(src=s.session.thumb_url(str(cur["sha256"])) if cur else "",
-                                boxes=[c.get("region") or {} for c in s.comments], draft=s.region)
-        items = []
-        for i, c in enumerate(s.comments):
-            where = " · region" if c.get("region") else ""
-            done = " · resolved" if c.get("resolved") else ""
-            items.append(f'<li><b>{i + 1}.</b> {esc(c.get("body"))} <span class="wb-muted">— {esc(c.get("author"))}'
-                         f'{where}{done}</span></li>')
-        self.comments_html.object = (f'<ol class="wb-comments" id="review-comments">{"".join(items)}</ol>'
-                                     if items else '<p class="wb-muted">No comments yet.</p>')
+                                boxes=[{"region": c.get("region") or {}, "resolved": bool(c.get("resolved"))}
+                                       for c in s.comments], draft=s.region)
+        self.comments.comments = [{"id": str(c.get("id")), "body": str(c.get("body") or ""),
+                                   "author": str(c.get("author") or ""), "region": bool(c.get("region")),
+                                   "resolved": bool(c.get("resolved"))} for c in s.comments]
 
     def _render_review(self) -> None:
         s = self.state
         state = s.review.get("state", "")
-        allowed = list(s.review.get("allowed", []))
-        self.state_md.object = (f"**State:** {esc(state)}  \nallowed next: {esc(', '.join(allowed))}"
+        cur = s.current() or {}
+        n_open = len(s.open_comments)
+        self.state_md.object = (f"**{esc(cur.get('asset_name') or s.asset)}** v{esc(cur.get('number'))} · "
+                                f"**State:** {esc(state)} · {n_open} open comment{'s' if n_open != 1 else ''}"
                                 if state else "")
-        # a button is live only when the role allows it AND the version's state has that transition next
-        can = s.session.can
-        for action, button in (("submit", self.submit_btn), ("approve", self.approve_btn),
-                               ("request_changes", self.changes_btn)):
-            button.disabled = not (can(action) and (not state or action in allowed))
+        why = s.reasons()
+        notes = []
+        for action, button in self.buttons.items():
+            reason = why.get(action, "")
+            button.disabled = bool(reason)
+            button.description = reason or None
+            if reason and action in ("approve", "request_changes", "publish") and s.version_id:
+                notes.append(f"<li><b>{esc(_LABELS[action])}</b>: {esc(reason)}</li>")
+        self.why.object = f'<ul class="wb-why" id="review-why">{"".join(notes)}</ul>' if notes else ""
+        self.warn.object = f'<div class="wb-warn" id="review-warning">{esc(s.warning)}</div>' if s.warning else ""
+        self.warn.visible = self.anyway_btn.visible = bool(s.warning)
         self.tags_html.object = "".join(f'<span class="wb-tag">{esc(t.get("tag"))}</span>' for t in s.tags)
+
+    def _render_checks(self) -> None:
+        s = self.state
+        cur = s.current() or {}
+        self.checks_html.object = rendition_cards_html(s.checks, s.session.thumb_url, lambda _r: cur.get("sha256"),
+                                                       element_id="review-checks")
 
     def _render_diff(self) -> None:
         s = self.state
@@ -250,12 +458,20 @@ class ReviewView(pn.viewable.Viewer):
         self.prompt_html.object = prompt_diff_html(d.get("recipe") or {}) if d else ""
 
     def __panel__(self) -> pn.viewable.Viewable:
-        """Layout."""
-        controls = pn.Column(self.asset, self.version, self.state_md, self.note,
-                             pn.Row(self.submit_btn), pn.Row(self.approve_btn, self.changes_btn),
-                             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), pn.Row(self.tag_input, self.tag_btn), self.tags_html, width=300)
-        comments = pn.Column(self.stage, pn.Row(*self.sliders[:2]), pn.Row(*self.sliders[2:]), self.pin,
-                             self.comment_text, self.comment_btn, self.comments_html)
-        diff = pn.Column(pn.Row(self.compare, self.diff_btn), self.diff_stats, self.diff_side, self.diff_img,
-                         "**Prompt diff**", self.prompt_html)
-        return pn.Column(self.history_html, pn.Row(controls, comments, diff), sizing_mode="stretch_width")
+        """Layout: the queue bar, the history strip, then three columns that wrap on a narrow window."""
+        b = self.buttons
+        queue = pn.FlexBox(self.queue_md, self.prev_btn, self.next_btn, self.keys, align_items="center",
+                           sizing_mode="stretch_width")
+        controls = pn.Column(
+            self.asset, self.version, self.state_md, self.note, pn.FlexBox(b["submit"], b["withdraw"]),
+            pn.FlexBox(b["approve"], b["request_changes"], b["publish"]), self.why, self.warn, self.anyway_btn,
+            pn.pane.HTML("<hr>", sizing_mode="stretch_width"), pn.Row(self.tag_input, self.tag_btn), self.tags_html,
+            width=300)
+        comments = pn.Column(self.stage, self.pin, self.comment_text, self.comment_btn, "**Comments**",
+                             self.comments, width=430)
+        checks = pn.Column("**Channel checks** (newest rendition per preset)", self.checks_html,
+                           pn.Row(self.compare, pn.Column(pn.Spacer(height=18), self.diff_btn)), self.diff_stats,
+                           self.diff_side, self.diff_img, "**Prompt diff**", self.prompt_html,
+                           min_width=300, sizing_mode="stretch_width")
+        return pn.Column(queue, self.history_html, pn.FlexBox(controls, comments, checks, flex_wrap="wrap"),
+                         sizing_mode="stretch_width")

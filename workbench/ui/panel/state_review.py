@@ -7,18 +7,65 @@ needs an editor, exporting needs an approver.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import param
 
+from ..auth import ACTION_ROLES
 from .session import SessionState
 
 __all__ = ["ExportState", "ReportsState", "ReviewState"]
 
 
+#: review action -> the role action :func:`workbench.ui.auth.require` checks for it
+ROLE_OF_ACTION = {"approve": "approve", "request_changes": "request_changes", "publish": "approve",
+                  "submit": "submit", "withdraw": "submit"}
+REVIEW_ACTIONS = ("submit", "withdraw", "approve", "request_changes", "publish")
+_NEEDS = {"approve": "in_review", "request_changes": "in_review or approved", "publish": "approved",
+          "submit": "draft or changes_requested", "withdraw": "in_review"}
+
+
+def check_lines(report: Any) -> list[dict[str, Any]]:
+    """A stored check report as lines ``{rule, passed, level, detail}`` (a list of dicts, whatever was stored)."""
+    if isinstance(report, str):
+        try:
+            report = json.loads(report)
+        except ValueError:
+            return [{"rule": "report", "passed": False, "level": "preset", "detail": report}]
+    out = []
+    for line in report or []:
+        if isinstance(line, dict):
+            out.append({"rule": str(line.get("rule") or "?"), "passed": bool(line.get("passed")),
+                        "level": str(line.get("level") or ""), "detail": str(line.get("detail") or ""),
+                        "met": line.get("met")})
+    return out
+
+
+def latest_renditions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest rendition per preset (``rows`` newest first, as ``wb.review.renditions`` returns them),
+    by preset name, each with its check in lines and whether it may export (passed or overridden)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        preset = str(r.get("preset"))
+        if preset in seen:
+            continue
+        lines = check_lines(r.get("report"))
+        passed = r.get("passed")
+        seen[preset] = {**r, "lines": lines, "failed": [ln for ln in lines if not ln["passed"]],
+                        "ok": bool(passed) or bool(r.get("overridden_by")), "checked": passed is not None}
+    return [seen[k] for k in sorted(seen)]
+
+
 class ReviewState(param.Parameterized):
-    """Review tab: history, diff, region comments, review transitions and tags of one asset's versions."""
+    """Review tab: history, diff, region comments, review transitions, the review queue, channel checks and
+    tags of one asset's versions.
+
+    The queue is every output whose latest version waits for review (``in_review``); :meth:`step` walks it,
+    and an approval or a change request moves on to the next. Approving a version with open (unresolved)
+    comments needs a second, confirming call: the first one only warns.
+    """
 
     asset = param.String(default="", doc="Asset id or name under review.")
     history = param.List(default=[])
@@ -27,17 +74,33 @@ class ReviewState(param.Parameterized):
     review = param.Dict(default={}, doc="wb.review.state(version): state, allowed actions, log.")
     comments = param.List(default=[])
     tags = param.List(default=[])
+    checks = param.List(default=[], doc="Newest rendition per preset of the version, with its check lines.")
     diff = param.Dict(default={})
     diff_png = param.Parameter(default=None, doc="Path of the side-by-side/difference sheet.")
     region_x = param.Number(default=0.25, bounds=(0, 1))
     region_y = param.Number(default=0.25, bounds=(0, 1))
     region_w = param.Number(default=0.5, bounds=(0, 1))
     region_h = param.Number(default=0.5, bounds=(0, 1))
-    pin_region = param.Boolean(default=True)
+    pin_region = param.Boolean(default=False)
+    queue = param.List(default=[], doc="Assets whose latest version is in review, oldest first.")
+    queue_pos = param.Integer(default=-1, doc="Index in :attr:`queue` of the asset shown (-1: not from the queue).")
+    warning = param.String(default="", doc="Why the last approve was held back (open comments); empty otherwise.")
 
     def __init__(self, session: SessionState, **params: Any) -> None:
         super().__init__(**params)
         self.session = session
+        events = getattr(getattr(session.wb, "project", None), "events", None)
+        if events is not None:  # a commit anywhere in this session (the Studio's) shows here next
+            events.subscribe("review.commit", self._committed)
+
+    def _committed(self, payload: dict[str, Any]) -> None:
+        asset_id = str(payload.get("asset_id") or "")
+        if not asset_id:
+            return
+        if self.asset == asset_id:
+            self.load()
+        else:
+            self.asset = asset_id
 
     @property
     def region(self) -> dict[str, float] | None:
@@ -48,6 +111,11 @@ class ReviewState(param.Parameterized):
         h = min(self.region_h, 1 - self.region_y)
         return {"x": round(self.region_x, 4), "y": round(self.region_y, 4), "w": round(w, 4), "h": round(h, 4)}
 
+    @property
+    def open_comments(self) -> list[dict[str, Any]]:
+        """Comments of the selected version not resolved yet."""
+        return [c for c in self.comments if not c.get("resolved")]
+
     def current(self) -> dict[str, Any] | None:
         """The selected version's history row."""
         return next((v for v in self.history if v.get("id") == self.version_id), None)
@@ -55,8 +123,12 @@ class ReviewState(param.Parameterized):
     @param.depends("asset", watch=True)
     def load(self) -> None:
         """Load the asset's history and select its newest version."""
+        self.warning = ""
+        if not getattr(self, "_queued", False):
+            self.queue_pos = -1  # opened some other way: no longer walking the queue
         if not self.asset:
             self.history = []
+            self.version_id = ""
             return
         wb = self.session.wb
         rows = self.session.attempt("view", lambda: wb.history(self.asset, thumbnails=False))
@@ -71,14 +143,22 @@ class ReviewState(param.Parameterized):
 
     @param.depends("version_id", watch=True)
     def refresh(self) -> None:
-        """Reload the selected version's review state, comments and tags."""
+        """Reload the selected version's review state, comments, channel checks and tags."""
+        self.warning = ""
         if not self.version_id:
-            self.review, self.comments, self.tags = {}, [], []
+            self.review, self.comments, self.tags, self.checks = {}, [], [], []
             return
         wb, vid = self.session.wb, self.version_id
-        self.review = self.session.attempt("view", lambda: wb.review.state(vid)) or {}
-        self.comments = list(self.session.attempt("view", lambda: wb.review.comments(vid)) or [])
-        self.tags = list(self.session.attempt("view", lambda: wb.library.tags_of("version", vid)) or [])
+
+        def load() -> tuple[Any, ...]:
+            with wb.ledger.connect():  # one connection for the four reads
+                return (wb.review.state(vid), wb.review.comments(vid), wb.library.tags_of("version", vid),
+                        wb.review.renditions(vid))
+
+        found = self.session.attempt("view", load)
+        review, comments, tags, renditions = found or ({}, [], [], [])
+        self.param.update(review=review, comments=list(comments), tags=list(tags),
+                          checks=latest_renditions(list(renditions)))
 
     def _reload(self) -> None:
         wb = self.session.wb
@@ -87,6 +167,88 @@ class ReviewState(param.Parameterized):
             self.history = list(rows)
         self.refresh()
 
+    # -- the queue --------------------------------------------------------------------------------------
+    def load_queue(self) -> list[dict[str, Any]]:
+        """Refresh :attr:`queue`: outputs whose latest version is in review, oldest first."""
+        wb = self.session.wb
+        rows = self.session.attempt("view", lambda: wb.assets(state="in_review", role="output", limit=500)) or []
+        self.queue = [{"asset_id": str(r["id"]), "name": str(r["name"]), "sku": r.get("sku"),
+                       "version_id": str(r["version_id"]), "version": r.get("version"), "sha256": r.get("sha256")}
+                      for r in reversed(list(rows))]
+        return self.queue
+
+    def step(self, delta: int = 1) -> bool:
+        """Show the next (``delta`` 1) or previous (-1) queued version; False when the queue has no more."""
+        if not self.queue:
+            self.load_queue()
+        if not self.queue:
+            self.queue_pos = -1
+            self.session.say("Nothing waits for review.", "info")
+            return False
+        pos = self.queue_pos + delta if self.queue_pos >= 0 else (0 if delta >= 0 else len(self.queue) - 1)
+        if not 0 <= pos < len(self.queue):
+            self.session.say("End of the review queue." if delta > 0 else "Start of the review queue.", "info")
+            return False
+        self._show(pos)
+        return True
+
+    def _show(self, pos: int) -> None:
+        asset_id = self.queue[pos]["asset_id"]
+        self._queued = True
+        try:
+            if self.asset == asset_id:
+                self.load()
+            else:
+                self.asset = asset_id
+        finally:
+            self._queued = False
+        self.queue_pos = pos
+
+    def _advance(self) -> None:
+        """After a decision on a queued version (it has left the queue): show the one now in its place."""
+        if self.queue_pos < 0:
+            return
+        pos = self.queue_pos
+        if not self.load_queue():
+            self.queue_pos = -1
+            self.session.say("Review queue done: nothing else waits for review.", "success")
+            return
+        self._show(min(pos, len(self.queue) - 1))
+
+    # -- reasons ----------------------------------------------------------------------------------------
+    def reasons(self) -> dict[str, str]:
+        """Why each review action is unavailable now (empty string: it is available).
+
+        The role, the version's state and the ``[review]`` rules, in words, so a disabled button can say
+        why. The server checks all of it again when the action is taken.
+        """
+        out: dict[str, str] = {}
+        user = self.session.user
+        state = str(self.review.get("state") or "")
+        allowed = set(self.review.get("allowed") or [])
+        cur = self.current() or {}
+        settings = self.session.wb.settings
+        approvers = list(settings.get("review.approvers") or [])
+        self_ok = bool(settings.get("review.allow_self_approval", True))
+        for action in REVIEW_ACTIONS:
+            role_action = ROLE_OF_ACTION[action]
+            label = action.replace("_", " ")
+            if not self.version_id:
+                out[action] = "open a version first"
+            elif not user.can(role_action):
+                need = ACTION_ROLES.get(role_action, "?")
+                out[action] = f"{label} needs the {need} role; you are {user.role}"
+            elif action not in allowed:
+                out[action] = f"{label} needs a version {_NEEDS[action]}; this one is {state or 'draft'}"
+            elif action in ("approve", "publish", "request_changes") and approvers and user.name not in approvers:
+                out[action] = f"only {', '.join(approvers)} may {label} ([review] approvers)"
+            elif action == "approve" and not self_ok and cur.get("author") == user.name:
+                out[action] = "you authored this version ([review] allow_self_approval = false)"
+            else:
+                out[action] = ""
+        return out
+
+    # -- actions ----------------------------------------------------------------------------------------
     def add_comment(self, body: str) -> Any:
         """Comment on the selected version, pinned to :attr:`region` when set (any signed-in role)."""
         if not body.strip():
@@ -95,24 +257,48 @@ class ReviewState(param.Parameterized):
         wb, vid, region = self.session.wb, self.version_id, self.region
         row = self.session.attempt("comment", lambda: wb.review.comment(vid, body, region=region), "Comment added")
         if row is not None:
+            self.pin_region = False
             self.refresh()
         return row
+
+    def resolve(self, comment_id: str, resolved: bool = True) -> Any:
+        """Resolve (or reopen) a comment of the selected version (editors and up)."""
+        wb = self.session.wb
+        call = wb.review.resolve_comment if resolved else wb.review.reopen_comment
+        row = self.session.attempt("submit", lambda: call(comment_id),
+                                   "Comment resolved" if resolved else "Comment reopened")
+        if row is not None:
+            self.refresh()
+        return row
+
+    def approve(self, note: str = "", *, confirm: bool = False) -> Any:
+        """Approve the selected version; with open comments, only warn unless ``confirm``."""
+        open_now = self.open_comments
+        if open_now and not confirm and self.session.can("approve"):  # (anyone else hears the role's refusal)
+            n = len(open_now)
+            self.warning = (f"{n} open comment{'s' if n > 1 else ''} on this version: resolve "
+                            f"{'them' if n > 1 else 'it'} first, or approve anyway.")
+            self.session.say(self.warning, "warning")
+            return None
+        return self.transition("approve", note)
 
     def transition(self, action: str, note: str = "") -> Any:
         """Apply a review action (submit, approve, request_changes, publish, withdraw) to the selected version.
 
-        The role check runs here on the server: approve/request_changes need the approver role.
+        The role check runs here on the server: approve/request_changes/publish need the approver role.
         """
-        role_action = {"approve": "approve", "request_changes": "request_changes", "publish": "approve",
-                       "submit": "submit", "withdraw": "submit"}.get(action)
+        role_action = ROLE_OF_ACTION.get(action)
         if role_action is None:
             self.session.say(f"unknown review action {action!r}", "error")
             return None
         wb, vid = self.session.wb, self.version_id
         row = self.session.attempt(role_action, lambda: wb.review.act(vid, action, note or None))
         if row is not None:
+            self.warning = ""
             self._reload()
             self.session.say(f"{action.replace('_', ' ').capitalize()}: done", "success")
+            if action in ("approve", "request_changes"):
+                self._advance()
         return row
 
     def add_tag(self, tag: str) -> Any:
