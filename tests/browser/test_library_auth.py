@@ -61,7 +61,9 @@ def test_library_search_and_no_request_leaves_loopback(browser, server):
     names = [n.lower() for n in page.locator("#library-grid figcaption").all_inner_texts()]
     assert names and all("mug" in n for n in names)
     shot(page, "02_library_search_mug")
-    page.locator("#library-grid img").first.click()  # opens the asset in the Review tab
+    page.locator("#library-grid img").first.click()  # opens the asset in place
+    page.locator("#library-detail").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Open in Review").click()
     page.locator("#review-stage img").first.wait_for(timeout=30000)
     page.locator("#review-history figure").first.wait_for(timeout=30000)
     shot(page, "05_review_from_library")

@@ -83,7 +83,9 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     assert abs(region["x"] - 0.6) < 0.03 and abs(region["w"] - 0.3) < 0.03 and abs(region["h"] - 0.4) < 0.03
     page.get_by_role("button", name="Submit for review").click()
     _status(page, "Submit: done")
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()  # the open comment: a warning first
+    page.locator("#review-warning", has_text="1 open comment").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Approve anyway").click()
     _status(page, "Approve: done")
     page.get_by_text("State: approved").first.wait_for(timeout=30000)
     shot(page, "12_review_approved")
