@@ -66,6 +66,7 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     page.get_by_text("Prompt diff").first.scroll_into_view_if_needed()
     shot(page, "12a_review_diff")
     stage = page.locator("#review-stage img").first
+    stage.scroll_into_view_if_needed()
     box = stage.bounding_box()
     page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + 0.3 * box["height"])  # two corners: a region
     page.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + 0.7 * box["height"])
