@@ -59,7 +59,7 @@ def resolve_image_config(caps: Capabilities | None, model: str, aspect: str | No
     tier whose output covers it; anything the model does not take is an :class:`InvalidSpec` naming what it does.
     """
     tier: str | None = None
-    if size:
+    if size and str(size).strip().lower() != "auto":  # auto: the model's default size
         text = str(size).strip()
         if _TIER.match(text):
             tier = "512" if text.lower() in ("512", "0.5k") else text.upper()

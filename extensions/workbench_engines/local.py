@@ -13,6 +13,7 @@ PNG is written with fixed settings and no metadata. The same request therefore g
 ``usage.raw["variations"]`` describes what was drawn (scene, product box, tilt, props, cut-out method).
 
 Options (``[engines.local]``): ``long_side`` (default 1024) when the request gives an aspect but no size.
+Sizes: ``WxH`` as given (16–8192 px a side), or a tier (``512``, ``1K``, ``2K``, ``4K``) as the long side.
 References are decoded through :mod:`workbench.imaging.decode` within the project's limits
 (``project.max_pixels``, ``project.decode_timeout_s``): a document, a corrupt file or a decompression bomb
 fails the run with an :class:`~workbench.errors.ImageError` that says which.
@@ -50,6 +51,11 @@ class LocalEngine(Engine):
     default_model = MODEL_VERSION
     deterministic = True
 
+    def estimate_cost(self, request: EngineRequest) -> float:
+        """The price table's cost (0.0); a size the engine cannot render fails the plan here, before any run."""
+        canvas_size(request.aspect, request.size, int(self.config.get("long_side", 1024) or 1024))
+        return super().estimate_cost(request)
+
     async def generate(self, request: EngineRequest) -> EngineResult:
         """Render ``request.n`` variations in a worker thread; cost comes from the price table (0.0)."""
         started = time.perf_counter()
@@ -78,7 +84,7 @@ class LocalEngine(Engine):
         backdrop = None
         if request.references:
             ref = request.references[0]
-            cut = cutout_for(ref.sha256, ref.data, max_side=max(long_side, 1024), limits=self.config.limits)
+            cut = cutout_for(ref.sha256, ref.data, max_side=max(w, h, 1024), limits=self.config.limits)
         if len(request.references) > 1:
             backdrop = backdrop_from(request.references[1].data, w, h, self.config.limits)
         fingerprint = request.fingerprint(self.name)

@@ -28,15 +28,21 @@ __all__ = ["canvas_size", "compose", "encode_png", "grade", "recolour"]
 _FILL = {"default": 0.62, "close": 0.86, "wide": 0.4, "flatlay": 0.7}
 _VIGNETTE = {"sunset": 0.14, "outdoor": 0.1, "beach": 0.08, "concrete": 0.12, "dark_studio": 0.2, "wood": 0.08}
 _SIZE_RE = re.compile(r"^\s*(\d{2,5})\s*[xX×]\s*(\d{2,5})\s*$")
+#: Size tiers → long side in pixels (the Gemini tiers; the local engine renders any size).
+_TIERS = {"512": 512, "1K": 1024, "2K": 2048, "4K": 4096}
 _ASPECT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[:/x]\s*(\d+(?:\.\d+)?)\s*$")
 
 
 def canvas_size(aspect: str | None, size: str | None, long_side: int = 1024) -> tuple[int, int]:
-    """Output (width, height): ``size`` "WxH" wins; else ``aspect`` "W:H" with a ``long_side`` long side."""
+    """Output (width, height): ``size`` "WxH" wins; a tier (``512``, ``1K``, ``2K``, ``4K``) sets the long side
+    (512, 1024, 2048, 4096 px) for ``aspect``; else ``aspect`` "W:H" with a ``long_side`` long side."""
+    if size and size.strip().upper() in _TIERS:
+        long_side, size = _TIERS[size.strip().upper()], None
     if size and size != "auto":
         m = _SIZE_RE.match(size)
         if not m:
-            raise InvalidSpec(f"size {size!r} is not WIDTHxHEIGHT (e.g. 1024x1024)")
+            raise InvalidSpec(f"size {size!r} is not WIDTHxHEIGHT (e.g. 1024x1024) or a tier "
+                              f"({', '.join(_TIERS)})")
         w, h = int(m.group(1)), int(m.group(2))
         if not (16 <= w <= 8192 and 16 <= h <= 8192):
             raise InvalidSpec(f"size {size!r} is outside 16..8192 pixels per side")

@@ -108,6 +108,10 @@ def generate(
     var: Annotated[list[str] | None, typer.Option("--var", help="Variable name=a,b or name='a | b' (several values "
                                                                "are an axis).")] = None,
     aspect: Annotated[str | None, typer.Option(help="Aspect ratio, e.g. 4:5.")] = None,
+    size: Annotated[list[str] | None, typer.Option("--size", help="Resolution: a tier (512, 1K, 2K, 4K), WxH or "
+                                                                  "auto; repeat or list (1K,2K) for a size axis, "
+                                                                  "checked against each model and priced per size.")
+                    ] = None,
     n: Annotated[int | None, typer.Option("--n", help="Images per request.")] = None,
     negative: Annotated[str | None, typer.Option(help="Negative prompt (template).")] = None,
     name: Annotated[str | None, typer.Option(help="A name for the sweep.")] = None,
@@ -120,17 +124,21 @@ def generate(
     as_json: JsonOpt = False,
 ) -> None:
     """Plan a sweep (prompt/recipe × refs × vars × engines/models × seeds), confirm its cost, run and record it."""
-    from ..generation.sweep_input import parse_ref_sets, parse_seeds, parse_variables
+    from ..generation.sweep_input import parse_ref_sets, parse_seeds, parse_sizes, parse_variables
 
     wb = open_wb(project)
     if resume:
         plan = wb.generation.resume_plan(resume, force=force)
     else:
         plan = wb.plan(prompt=prompt, recipe=recipe, refs=parse_ref_sets(ref or []), engines=engine or None, models=model or None,
-                       seeds=parse_seeds(",".join(seed or [])), variables=parse_variables(var or []), aspect=aspect, n=n, negative=negative,
-                       name=name, force=force)
+                       seeds=parse_seeds(",".join(seed or [])), variables=parse_variables(var or []), aspect=aspect, size=parse_sizes(size or None), n=n,
+                       negative=negative, name=name, force=force)
     summary = (f"sweep {plan.id}: {plan.count} runs, estimated ${plan.estimated_cost_usd:.3f}"
                f" ({plan.cache_hits} answered from earlier identical runs)")
+    by_size = plan.cost_by_size
+    if len(by_size) > 1:
+        summary += "; per size: " + ", ".join(f"{k} ${v['estimated_cost_usd']:.3f} ({v['runs']} runs)"
+                                              for k, v in by_size.items())
     if dry_run:
         emit(plan.to_dict(), as_json, lambda d: console.print(summary, highlight=False))
         return

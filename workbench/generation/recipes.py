@@ -33,7 +33,8 @@ __all__ = ["FILE_FIELDS", "Recipe", "dump_recipe_file", "load_recipe_file", "par
 
 FILE_FIELDS = ("name", "template", "negative", "variables", "defaults", "description")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\- ]{0,99}$")
-_DEFAULT_KEYS = {"engine", "engines", "model", "models", "aspect", "size", "n", "seed", "seeds", "strength", "extras"}
+_DEFAULT_KEYS = {"engine", "engines", "model", "models", "aspect", "size", "sizes", "resolution", "n", "seed", "seeds",
+                 "strength", "extras"}
 
 
 @dataclass

@@ -59,7 +59,8 @@ class Generation:
         """Save a recipe; changed content becomes the next version, identical content returns the latest.
 
         ``variables`` maps names to defaults (a list default is a sweep axis); ``defaults`` holds engine
-        parameters (``engine``/``engines``, ``model``/``models``, ``aspect``, ``size``, ``n``, ``seed``/``seeds``).
+        parameters (``engine``/``engines``, ``model``/``models``, ``aspect``, ``size`` (or ``sizes``/``resolution``; a list
+        is an axis), ``n``, ``seed``/``seeds``).
         """
         return save_recipe(self.project, name, template, negative=negative, variables=variables,
                            defaults=defaults, description=description)
@@ -97,7 +98,7 @@ class Generation:
         seeds: Sequence[int | None] | int | None = None,
         variables: Mapping[str, Any] | None = None,
         aspect: str | None = None,
-        size: str | None = None,
+        size: str | Sequence[str] | None = None,
         n: int | None = None,
         negative: str | None = None,
         strength: float | None = None,
@@ -111,7 +112,8 @@ class Generation:
         ``prompt`` (an inline template) or ``recipe`` (``NAME``/``NAME@N``); ``refs``: asset ids, version ids,
         asset names or SKUs, each one value of the reference axis (a tuple of refs = one set used together);
         ``engines``: names, optionally ``engine:model``; ``models`` crosses with engines given without one;
-        ``variables``: name → value or list of values (an axis).
+        ``variables``: name → value or list of values (an axis); ``size``: one size or several (a list, or
+        ``"1K, 2K"``), an axis checked against each model and priced per size (``plan.cost_by_size``).
         """
         return build_plan(self.project, self.library, self._engine_pool(engines_override), prompt=prompt, recipe=recipe,
                           refs=refs, engines=engines, models=models, seeds=seeds, variables=variables,

@@ -11,6 +11,9 @@ The same text means the same sweep in every face:
   ``3 7 9``; empty means the engine's default. Anything else is an :class:`~workbench.errors.InvalidSpec`
   naming the part, never silently dropped.
 - **references**: each item is one value of the reference axis; ``A+B`` is a set sent together.
+- **sizes** (the resolution axis): separated by ``,`` or ``|``; each is a tier (``512``, ``1K``, ``2K``,
+  ``4K``; case and ``0.5K`` forgiven), a pixel size ``WxH`` (``1536 x 864`` and ``1536×864`` too) or ``auto``.
+  Whether a model takes a size is the engine's word, checked when the sweep is planned.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from typing import Any
 
 from ..errors import InvalidSpec
 
-__all__ = ["MAX_SEEDS", "format_values", "format_variables", "parse_ref_sets", "parse_seeds", "parse_values",
-           "parse_variable", "parse_variables"]
+__all__ = ["MAX_SEEDS", "format_sizes", "format_values", "format_variables", "parse_ref_sets", "parse_seeds",
+           "parse_size", "parse_sizes", "parse_values", "parse_variable", "parse_variables"]
 
 MAX_SEEDS = 10_000
 _RANGE = re.compile(r"^(\d+)-(\d+)$")
 _RANGE_SPACES = re.compile(r"(\d)\s*(?:-|\.\.)\s*(?=\d)")
+_SIZE_TIER = re.compile(r"^(\d+(?:\.\d+)?)\s*k$", re.IGNORECASE)
+_SIZE_PIXELS = re.compile(r"^(\d+)\s*[xX×*]\s*(\d+)$")
 
 
 def parse_values(text: str) -> list[str]:
@@ -110,3 +115,38 @@ def parse_ref_sets(items: Iterable[str]) -> list[str | list[str]]:
             continue
         out.append(parts if len(parts) > 1 else parts[0])
     return out
+
+
+def parse_size(text: str) -> str:
+    """One size in its canonical spelling: ``"1k"`` → ``"1K"``, ``"0.5K"`` → ``"512"``, ``"1536 x 864"`` →
+    ``"1536x864"``, ``"auto"``; anything else is an :class:`~workbench.errors.InvalidSpec`."""
+    raw = str(text).strip()
+    if raw.lower() == "auto":
+        return "auto"
+    if raw == "512" or raw.lower() == "0.5k":
+        return "512"
+    tier = _SIZE_TIER.match(raw)
+    if tier:
+        value = float(tier.group(1))
+        if value.is_integer() and value >= 1:
+            return f"{int(value)}K"
+    pixels = _SIZE_PIXELS.match(raw)
+    if pixels and int(pixels.group(1)) > 0 and int(pixels.group(2)) > 0:
+        return f"{int(pixels.group(1))}x{int(pixels.group(2))}"
+    raise InvalidSpec(f"sizes: {raw!r} is not a size: use a tier (512, 1K, 2K, 4K), WIDTHxHEIGHT or auto")
+
+
+def parse_sizes(text: str | Sequence[str] | None) -> list[str] | None:
+    """Sizes from ``text`` (or a list of items, each of which may hold several); None when empty."""
+    if text is None:
+        return None
+    items = [text] if isinstance(text, str) else [str(t) for t in text]
+    out = [parse_size(part) for item in items for part in re.split(r"[,|]", item) if part.strip()]
+    return list(dict.fromkeys(out)) or None
+
+
+def format_sizes(sizes: Sequence[str] | str | None) -> str:
+    """The inverse of :func:`parse_sizes`."""
+    if sizes is None:
+        return ""
+    return sizes if isinstance(sizes, str) else ", ".join(sizes)

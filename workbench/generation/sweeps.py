@@ -8,7 +8,13 @@ costs nothing. The result is a :class:`SweepPlan` that a CLI or UI shows (count,
 hits) before :class:`~workbench.generation.runner.Runner` executes it.
 
 Axes and their order (the product is taken in this order, so runs of one reference stay together):
-``reference`` → each variable (declared order) → ``engine``/``model`` → ``seed``.
+``reference`` → each variable (declared order) → ``engine``/``model`` → ``size`` → ``seed``.
+
+``size`` is the resolution axis: one size or several (a list, or text like ``"1K, 2K"`` read by
+:func:`~workbench.generation.sweep_input.parse_sizes`); a recipe gives it as ``size``, ``sizes`` or
+``resolution`` in its defaults. Each engine checks every size against its model's capabilities while the
+plan is built (an :class:`~workbench.errors.InvalidSpec` naming what the model takes), and estimates each
+size from its price table, so :attr:`SweepPlan.cost_by_size` shows what each resolution will cost.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from ..ledger import queries as q
 from ..plugins.engine import EngineRequest, ReferenceImage
 from .engines import EnginePool
 from .recipes import Recipe, get_recipe
+from .sweep_input import parse_sizes
 from .templates import RenderBudget, render, validate
 
 if TYPE_CHECKING:
@@ -129,10 +136,24 @@ class SweepPlan:
         """Estimated USD of the calls that will actually be sent."""
         return round(sum(r.estimated_cost_usd for r in self.runs if self.force or not r.cached_from), 6)
 
+    @property
+    def cost_by_size(self) -> dict[str, dict[str, Any]]:
+        """Per size (``"default"`` when none was given): runs, runs that will be sent, and their estimated USD."""
+        out: dict[str, dict[str, Any]] = {}
+        for run in self.runs:
+            row = out.setdefault(str(run.params.get("size") or "default"),
+                                 {"runs": 0, "sent": 0, "estimated_cost_usd": 0.0})
+            row["runs"] += 1
+            if self.force or not run.cached_from:
+                row["sent"] += 1
+                row["estimated_cost_usd"] = round(row["estimated_cost_usd"] + run.estimated_cost_usd, 6)
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready plan: sweep id, count, estimated cost, cache hits and every run."""
+        """JSON-ready plan: sweep id, count, estimated cost (in total and per size), cache hits and every run."""
         return {"sweep_id": self.id, "name": self.name, "count": self.count,
-                "estimated_cost_usd": self.estimated_cost_usd, "cache_hits": self.cache_hits,
+                "estimated_cost_usd": self.estimated_cost_usd, "cost_by_size": self.cost_by_size,
+                "cache_hits": self.cache_hits,
                 "force": self.force, "resumed": self.resumed, "spec": self.spec, "warnings": list(self.warnings),
                 "runs": [r.to_dict() for r in self.runs]}
 
@@ -237,7 +258,7 @@ def build_plan(
     seeds: Sequence[int | None] | int | None = None,
     variables: Mapping[str, Any] | None = None,
     aspect: str | None = None,
-    size: str | None = None,
+    size: str | Sequence[str] | None = None,
     n: int | None = None,
     negative: str | None = None,
     strength: float | None = None,
@@ -292,9 +313,12 @@ def build_plan(
     count = int(n if n is not None else defaults.get("n", 1))
     if count < 1:
         raise InvalidSpec("n must be at least 1")
+    given_size = size if size is not None else next(
+        (defaults[k] for k in ("size", "sizes", "resolution") if defaults.get(k) is not None), None)
+    size_list: list[str | None] = list(parse_sizes(given_size) or []) or [None]
     optional: dict[str, Any] = {
         "aspect": aspect if aspect is not None else defaults.get("aspect"),
-        "size": size if size is not None else defaults.get("size"),
+        "size": size_list[0] if len(size_list) == 1 else None,
         "strength": strength if strength is not None else defaults.get("strength"),
         "extras": dict(extras if extras is not None else defaults.get("extras") or {}),
     }
@@ -311,6 +335,7 @@ def build_plan(
         "prompt": prompt, "recipe": rec.ref if rec else None,
         "refs": [r if isinstance(r, str) else list(r) for r in refs] or [[x.version_id for x in rs] for rs in ref_sets if rs],
         "engines": [f"{e}:{m}" if m else e for e, m in pairs], "seeds": seed_list,
+        **({"sizes": size_list} if len(size_list) > 1 else {}),
         "variables": {k: merged[k] for k in var_names}, "params": params, "negative": negative, "force": force,
         **dict(spec_extra or {}),
     }
@@ -324,12 +349,13 @@ def build_plan(
             values.update({k: v for k, v in ref_vars.items() if k not in user_vars})
             rendered = render(template, values, budget)
             rendered_neg = render(neg_template, values, budget) if neg_template else None
-            for (eng, model), seed in itertools.product(pairs, seed_list):
+            for (eng, model), run_size, seed in itertools.product(pairs, size_list, seed_list):
                 engine = pool.for_planning(eng)
+                run_params = dict(params) if run_size is None else {**params, "size": run_size}
                 run = PlannedRun(
                     id=new_id("run"), sweep_id=sweep_id, engine=eng, model=model, prompt=rendered,
                     negative_prompt=rendered_neg, template=template, variables=dict(values), seed=seed,
-                    params=dict(params), references=list(ref_set), request_hash="", estimated_cost_usd=0.0,
+                    params=run_params, references=list(ref_set), request_hash="", estimated_cost_usd=0.0,
                     recipe_id=rec.id if rec else None, recipe_name=rec.name if rec else None,
                     recipe_version=rec.version if rec else None,
                 )
