@@ -19,21 +19,23 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .export.service import Export
-from .generation.grid import Grid
-from .generation.runner import RunReport
 from .generation.service import Generation
-from .generation.sweeps import SweepPlan
-from .ledger.connection import Ledger
-from .library.ingest import IngestReport
 from .library.service import Library
 from .project import Project, create_project_files, resolve_project_dir
 from .reports.service import Reports
 from .review.service import Review
-from .settings import Settings
-from .store import ObjectStore
+
+if TYPE_CHECKING:
+    from .generation.grid import Grid
+    from .generation.runner import RunReport
+    from .generation.sweeps import SweepPlan
+    from .ledger.connection import Ledger
+    from .library.ingest import IngestReport
+    from .settings import Settings
+    from .store import ObjectStore
 
 __all__ = ["Workbench", "init_project", "open_project"]
 

@@ -20,6 +20,7 @@ from . import models as _models
 from . import reports as _reports
 from . import review as _review
 from .common import exit_code_for, print_error
+from .startup import deferred_pandas
 
 __all__ = ["app", "main"]
 
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``workbench`` console script."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        code = app(args=args, standalone_mode=False)
+        with deferred_pandas():
+            code = app(args=args, standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)  # typer.Exit(n) inside a command comes back as a return value here
     except WorkbenchError as exc:

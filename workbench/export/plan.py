@@ -26,7 +26,6 @@ from ..errors import NotFound
 from ..ledger import queries as q
 from ..lineage import alt_text, summaries
 from ..plugins.channel import Channel, ExportItem, Prior
-from ..review.checks import failure_reasons
 
 if TYPE_CHECKING:
     from ..library.service import Library
@@ -170,6 +169,9 @@ def select_candidates(project: Project, library: Library, con: duckdb.DuckDBPyCo
 def _failed_rules(report: Any) -> str:
     """``failed checks: rule: reason; rule: reason`` — each failed rule with its reason in words (the limit
     and, for a channel's rule, its source), so a refusal says what to fix without opening the report."""
+    # imported here: checks bring numpy and Pillow, which a plan without failures never needs
+    from ..review.checks import failure_reasons
+
     try:
         failed = failure_reasons(json.loads(report) if isinstance(report, str) else report)
     except (ValueError, TypeError):

@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from ..errors import ExportError, InvalidSpec, WorkbenchError, redact
 from ..ids import new_id
 from ..ledger import queries as q
@@ -38,6 +36,8 @@ from .journal import Journal
 from .plan import Selection, build_items, rule_refusals, select_candidates
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..project import Project
     from ..review.service import Review
 

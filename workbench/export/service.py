@@ -25,14 +25,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from ..errors import PluginError, WorkbenchError
 from ..plugins import names
 from .plan import Selection
 from .run import ExportReport, make_channel, run_export
 
 if TYPE_CHECKING:
+    import httpx
+
     from ..project import Project
     from ..review.service import Review
 

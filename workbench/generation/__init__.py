@@ -12,14 +12,24 @@ Modules, one job each:
 * :mod:`.grid` — the variation grid model and its PNG contact sheet;
 * :mod:`.reproduce` — re-running the request behind a generated version;
 * :mod:`.service` — the :class:`Generation` service (``wb.generation``; ``wb.plan``/``wb.generate``/``wb.grid``).
+
+The names below are imported on first use (:mod:`workbench._lazy`): importing one module of the package
+does not import the runner, httpx and Jinja2.
 """
 
-from .engines import EngineLimits, EnginePool
-from .grid import Grid, GridCell, GridOutput
-from .recipes import Recipe
-from .retry import RetryPolicy
-from .runner import Runner, RunReport
-from .sweeps import PlannedRun, Reference, SweepPlan
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .engines import EngineLimits, EnginePool
+    from .grid import Grid, GridCell, GridOutput
+    from .recipes import Recipe
+    from .retry import RetryPolicy
+    from .runner import Runner, RunReport
+    from .sweeps import PlannedRun, Reference, SweepPlan
 
 __all__ = [
     "EngineLimits",
@@ -35,3 +45,9 @@ __all__ = [
     "Runner",
     "SweepPlan",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "EngineLimits": ".engines", "EnginePool": ".engines", "Grid": ".grid", "GridCell": ".grid",
+    "GridOutput": ".grid", "PlannedRun": ".sweeps", "Recipe": ".recipes", "Reference": ".sweeps",
+    "RetryPolicy": ".retry", "RunReport": ".runner", "Runner": ".runner", "SweepPlan": ".sweeps",
+})

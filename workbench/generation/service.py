@@ -22,20 +22,20 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound, WorkbenchError
 from ..ledger import queries as q
-from ..plugins.engine import Engine
-from ..sync import run_sync
-from .batch import BatchPlan, batch_status, select_skus, split_references
-from .engines import EnginePool
-from .grid import Grid, build_grid, list_sweeps
-from .recipes import Recipe, dump_recipe_file, get_recipe, list_recipes, load_recipe_file, save_recipe
-from .reproduce import reproduce
-from .retry import RetryPolicy
-from .runner import CancelToken, Runner, RunReport, load_runs
-from .sweeps import SweepPlan, build_plan, plan_from_ledger
 
+# The modules behind each method are imported by the method: they bring httpx, Jinja2, YAML and the
+# imaging stack, which a command that only lists runs (or a notebook that only searches) never needs.
 if TYPE_CHECKING:
     from ..library.service import Library
+    from ..plugins.engine import Engine
     from ..project import Project
+    from .batch import BatchPlan
+    from .engines import EnginePool
+    from .grid import Grid
+    from .recipes import Recipe
+    from .retry import RetryPolicy
+    from .runner import CancelToken, RunReport
+    from .sweeps import SweepPlan
 
 __all__ = ["MARKS", "Generation"]
 
@@ -62,29 +62,41 @@ class Generation:
         parameters (``engine``/``engines``, ``model``/``models``, ``aspect``, ``size`` (or ``sizes``/``resolution``; a list
         is an axis), ``n``, ``seed``/``seeds``).
         """
+        from .recipes import save_recipe
+
         return save_recipe(self.project, name, template, negative=negative, variables=variables,
                            defaults=defaults, description=description)
 
     def import_recipe(self, path: str | Path) -> Recipe:
         """Save the recipe in a TOML/YAML file (fields: name, template, negative, variables, defaults, description)."""
+        from .recipes import load_recipe_file
+
         fields = load_recipe_file(path)
         name, template = fields.pop("name"), fields.pop("template")
         return self.add_recipe(name, template, **fields)
 
     def export_recipe(self, name: str, path: str | Path, version: int | None = None) -> Path:
         """Write recipe ``name`` (``name@N`` or ``version=``) to a TOML/YAML file; return its path."""
+        from .recipes import dump_recipe_file
+
         return dump_recipe_file(self.recipe(name, version), path)
 
     def recipe(self, name: str, version: int | None = None) -> Recipe:
         """Recipe ``name`` at ``version`` (latest when None); ``"name@2"`` works too. :class:`NotFound` if absent."""
+        from .recipes import get_recipe
+
         return get_recipe(self.project, name, version)
 
     def recipes(self) -> list[dict[str, Any]]:
         """The latest version of each recipe (dicts with ``versions``: how many exist)."""
+        from .recipes import list_recipes
+
         return list_recipes(self.project)
 
     # -- planning and running --------------------------------------------------------------------------
     def _engine_pool(self, engines_override: Mapping[str, Engine | type[Engine]] | None) -> EnginePool:
+        from .engines import EnginePool
+
         return EnginePool(self.project.settings, engines_override)
 
     def plan(
@@ -115,6 +127,8 @@ class Generation:
         ``variables``: name → value or list of values (an axis); ``size``: one size or several (a list, or
         ``"1K, 2K"``), an axis checked against each model and priced per size (``plan.cost_by_size``).
         """
+        from .sweeps import build_plan
+
         return build_plan(self.project, self.library, self._engine_pool(engines_override), prompt=prompt, recipe=recipe,
                           refs=refs, engines=engines, models=models, seeds=seeds, variables=variables,
                           aspect=aspect, size=size, n=n, negative=negative, strength=strength, extras=extras,
@@ -157,6 +171,9 @@ class Generation:
         together. ``per_sku`` variations per SKU are seeds 1..N unless ``seeds`` are given. ``params`` are the
         remaining :meth:`plan` options (``aspect``, ``size``, ``n``, ``models``…).
         """
+        from .batch import BatchPlan, select_skus, split_references
+        from .sweeps import build_plan
+
         wanted = select_skus(self.project, self.library, skus=skus, collection=collection, catalog=catalog)
         covered, sets, skipped = split_references(self.project, wanted)
         if not covered:
@@ -173,10 +190,14 @@ class Generation:
 
     def batch_status(self, batch_id: str) -> list[dict[str, Any]]:
         """Per SKU of a batch: done, failed (with the reason), pending (resume it) or skipped (with the reason)."""
+        from .batch import batch_status
+
         return batch_status(self.project, batch_id)
 
     def resume_plan(self, sweep_id: str, *, force: bool = False) -> SweepPlan:
         """The plan that resumes sweep ``sweep_id``: its runs that did not succeed, rebuilt from the ledger."""
+        from .sweeps import plan_from_ledger
+
         return plan_from_ledger(self.project, sweep_id, force=force)
 
     async def agenerate(
@@ -213,12 +234,16 @@ class Generation:
         if max_cost_usd is not None and plan.estimated_cost_usd > max_cost_usd:
             raise InvalidSpec(f"the sweep's estimated cost ${plan.estimated_cost_usd:.2f} is above the cap "
                               f"${max_cost_usd:.2f} ({plan.count} runs)")
+        from .runner import Runner
+
         runner = Runner(self.project, self._engine_pool(engines_override), policy=retry, force=plan.force,
                         cancel=cancel, on_progress=on_progress, progress=progress)
         return await runner.run(plan)
 
     def generate(self, plan: SweepPlan | None = None, **kwargs: Any) -> RunReport:
         """Synchronous :meth:`agenerate` (same arguments); safe to call inside Jupyter's running loop."""
+        from ..sync import run_sync
+
         return run_sync(self.agenerate(plan, **kwargs))
 
     # -- the run ledger --------------------------------------------------------------------------------
@@ -249,10 +274,14 @@ class Generation:
             sql += f" LIMIT {int(limit)}"
         with self.project.ledger.connect() as con:
             ids = [r[0] for r in con.execute(sql, params).fetchall()]
+        from .runner import load_runs
+
         return load_runs(self.project, ids)
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run with its outputs, retry log, references and params. :class:`NotFound` if absent."""
+        from .runner import load_runs
+
         found = load_runs(self.project, [run_id])
         if not found:
             raise NotFound(f"unknown run {run_id!r}")
@@ -272,6 +301,8 @@ class Generation:
                                              [run_or_sweep]).fetchall()]
         if not ids:
             raise NotFound(f"no run or sweep {run_or_sweep!r}")
+        from .runner import load_runs
+
         return [dict(o, run_id=r["id"]) for r in load_runs(self.project, ids) for o in r["outputs"]]
 
     def mark_output(self, output_id: str, mark: str = "pick", rating: int | None = None,
@@ -305,11 +336,15 @@ class Generation:
         variables first). See :class:`~workbench.generation.grid.Grid` for the model UIs render;
         ``grid.to_png(path)`` draws a labelled contact sheet.
         """
+        from .grid import build_grid
+
         return build_grid(self.project, target, rows=rows, cols=cols)
 
     def sweeps(self, *, references: Sequence[str] = (), limit: int = 50) -> list[dict[str, Any]]:
         """Recent sweeps, newest first, with run counts and reference assets; with ``references`` (asset
         ids), those made with exactly these references come first, then those using any of them."""
+        from .grid import list_sweeps
+
         found = list_sweeps(self.project, limit=limit)
         if not references:
             return found
@@ -320,4 +355,6 @@ class Generation:
     # -- reproduce ---------------------------------------------------------------------------------------
     def reproduce(self, version_id: str, engine: Engine | None = None) -> dict[str, Any]:
         """Re-run the request behind a generated version; ``match`` for deterministic engines, else ``drift``."""
+        from .reproduce import reproduce
+
         return reproduce(self.project, version_id, engine=engine)

@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 __all__ = ["bulk_insert", "insert_ignoring", "on_postgres"]
 
@@ -19,6 +18,8 @@ def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[st
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement; return the row count."""
     if not rows:
         return 0
+    import pandas as pd  # here, not at module level: pandas takes longer to import than a CLI command may
+
     bulk_frame = pd.DataFrame([list(r) for r in rows], columns=list(columns)).astype(object)  # noqa: F841
     cols = ", ".join(columns)
     # DuckDB's replacement scan reads the local DataFrame by name. (``register`` would refuse to run while

@@ -19,24 +19,21 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidSpec, NotFound, WorkbenchError
 from ..ids import new_id, sha256_hex
-from ..imaging.decode import DecodeLimits
-from ..imaging.thumbs import THUMB_EXTENSIONS, make_thumbnail, thumbnail_file, thumbnail_path, write_thumbnail
 from ..ledger import queries as q
 from . import collections as _coll
-from .blobs import put_blob
-from .catalog import import_catalog
 from .folders import ensure_folder, normalise_path
-from .ingest import IngestItem, IngestReport, ingest
 from .names import check_name
 from .search import count_assets, search_assets
-from .tagging import autotag
 from .tags import insert_tags, tag_counts
-from .verify import VerifyReport, verify
 
+# Ingest, blobs, thumbnails, the catalog, tagging and verify are imported by the methods that use them:
+# they bring pandas, httpx and the imaging stack, which a search (``workbench assets``) never needs.
 if TYPE_CHECKING:
     import duckdb
 
     from ..project import Project
+    from .ingest import IngestItem, IngestReport
+    from .verify import VerifyReport
 
 __all__ = ["Library"]
 
@@ -72,6 +69,8 @@ class Library:
             paths = [paths]
         if folder:
             folder = normalise_path(folder)
+        from .ingest import ingest
+
         report = ingest(self.project, paths, folder=folder, workers=workers, progress=progress, on_item=on_item)
         if autotag:
             self.autotag_many([i.version_id for i in report.items
@@ -80,6 +79,8 @@ class Library:
 
     def import_catalog(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Import a catalog CSV (sku, title, handle, optional channel product ids)."""
+        from .catalog import import_catalog
+
         return import_catalog(self.project, path)
 
     def catalog(self, sku: str | None = None) -> list[dict[str, Any]]:
@@ -90,6 +91,8 @@ class Library:
     # -- blobs, assets, versions ----------------------------------------------------------------------
     def put_blob(self, data: bytes, con: duckdb.DuckDBPyConnection | None = None) -> str:
         """Store ``data`` and ensure its ``blobs`` row (probed metadata); return the sha256."""
+        from .blobs import put_blob
+
         return put_blob(self.project, data, con)
 
     def create_asset(self, name: str, *, sku: str | None = None, role: str = "output", kind: str = "image",
@@ -180,6 +183,9 @@ class Library:
     # -- thumbnails -----------------------------------------------------------------------------------
     def thumbnail_path(self, sha256: str, size: int | None = None) -> Path:
         """Path of the cached thumbnail of blob ``sha256``, (re)built from the store when missing."""
+        from ..imaging.decode import DecodeLimits
+        from ..imaging.thumbs import make_thumbnail, thumbnail_file, write_thumbnail
+
         size = size or int(self.project.settings.get("project.thumbnail_size"))
         found = thumbnail_file(self.project.cache_dir, sha256, size)
         if found:
@@ -190,6 +196,8 @@ class Library:
 
     def rebuild_thumbnails(self) -> int:
         """Rebuild every image thumbnail from the store; return how many were written."""
+        from ..imaging.thumbs import THUMB_EXTENSIONS, thumbnail_path
+
         size = int(self.project.settings.get("project.thumbnail_size"))
         with self.project.ledger.connect() as con:
             shas = [r[0] for r in con.execute("SELECT sha256 FROM blobs WHERE kind = 'image'").fetchall()]
@@ -320,6 +328,8 @@ class Library:
         ``taggers`` names registered taggers or passes tagger instances; default: settings
         ``[tagging] taggers``, else every registered one. Ingest and commit call this.
         """
+        from .tagging import autotag
+
         return autotag(self.project, version_id, taggers)
 
     def autotag_many(self, version_ids: list[str], taggers: list[Any] | None = None) -> list[dict[str, Any]]:
@@ -345,6 +355,8 @@ class Library:
     # -- integrity ------------------------------------------------------------------------------------
     def verify(self, rehash: bool = True) -> VerifyReport:
         """Check that the ledger and the store agree (see :mod:`workbench.library.verify`)."""
+        from .verify import verify
+
         return verify(self.project, rehash=rehash)
 
     def blob_sha(self, data: bytes) -> str:

@@ -14,11 +14,13 @@ environment. So a key in the credentials file drives an engine, a channel and a 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from ..http import HttpPolicy
 from ..secrets import find_key, get_key
 from .options import PluginOptions
+
+if TYPE_CHECKING:
+    from ..http import HttpPolicy
 
 __all__ = ["Plugin"]
 
@@ -71,4 +73,6 @@ class Plugin:
 
     def http_policy(self, *secrets: str) -> HttpPolicy:
         """The HTTP policy from this plugin's options, redacting ``secrets`` in every message."""
+        from ..http import HttpPolicy  # httpx and tenacity load with the first plugin that talks HTTP
+
         return HttpPolicy.from_options(self.config, secrets=secrets)

@@ -46,12 +46,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import httpx
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .base import Plugin
 from .options import PluginOptions
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["Channel", "ChannelConfig", "Delivery", "ExportItem", "PlanEntry", "Prior"]
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import httpx
-from PIL import Image
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .base import Plugin
 from .options import PluginOptions
+
+if TYPE_CHECKING:
+    import httpx
+    from PIL import Image
 
 __all__ = ["Tag", "TagContext", "Tagger"]
 
