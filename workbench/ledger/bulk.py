@@ -14,13 +14,18 @@ import duckdb
 __all__ = ["bulk_insert", "insert_ignoring", "on_postgres"]
 
 
+def _frame(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
+    """The rows as an all-object DataFrame for DuckDB's replacement scan."""
+    import pandas as pd  # here, not at module level: pandas takes longer to import than a CLI command may
+
+    return pd.DataFrame([list(r) for r in rows], columns=list(columns)).astype(object)
+
+
 def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
     """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement; return the row count."""
     if not rows:
         return 0
-    import pandas as pd  # here, not at module level: pandas takes longer to import than a CLI command may
-
-    bulk_frame = pd.DataFrame([list(r) for r in rows], columns=list(columns)).astype(object)  # noqa: F841
+    bulk_frame = _frame(columns, rows)  # noqa: F841
     cols = ", ".join(columns)
     # DuckDB's replacement scan reads the local DataFrame by name. (``register`` would refuse to run while
     # the connection still has an unfetched result from a caller's ``fetchone``.)
@@ -48,7 +53,7 @@ def insert_ignoring(con: duckdb.DuckDBPyConnection, table: str, columns: Sequenc
         return 0
     team = on_postgres(con)
     if team is None:
-        bulk_frame = pd.DataFrame([list(r) for r in rows], columns=list(columns)).astype(object)  # noqa: F841
+        bulk_frame = _frame(columns, rows)  # noqa: F841
         cols = ", ".join(columns)
         con.execute(f"INSERT OR IGNORE INTO {table} ({cols}) SELECT {cols} FROM bulk_frame")
         return len(rows)
