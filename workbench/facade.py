@@ -119,9 +119,10 @@ class Workbench:
         """The lineage graph of a version (see :func:`workbench.lineage.graph`)."""
         return self.review.lineage(version_id)
 
-    def render(self, version_ref: str, presets: list[str] | None = None, *, workers: int = 1) -> list[dict[str, Any]]:
+    def render(self, version_ref: str, presets: list[str] | None = None, *, workers: int | None = None,
+               executor: str | None = None) -> list[dict[str, Any]]:
         """Renditions of a version for channel presets, each checked (see :meth:`Review.render`)."""
-        return self.review.render(version_ref, presets, workers=workers)
+        return self.review.render(version_ref, presets, workers=workers, executor=executor)
 
     def savings_report(self, out: str | os.PathLike[str] | None = None, fmt: str | None = None,
                        cost_model: dict[str, Any] | None = None) -> Any:

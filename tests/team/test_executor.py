@@ -110,7 +110,7 @@ def test_the_embedded_default_does_not_import_dask():
 
 @pytest.mark.slow
 def test_a_killed_pool_worker_loses_only_its_tasks(wb):
-    tasks = render_tasks(wb, add_sources(wb, 10, w=2400, h=1800))
+    tasks = render_tasks(wb, add_sources(wb, 8))
     with LocalExecutor(1) as inline:
         expected = {o.task.key: o.value for o in inline.run(tasks, wb.store.url)}
     killed: list[int] = []

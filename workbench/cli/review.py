@@ -177,13 +177,16 @@ def crop(
     version: Annotated[str, typer.Argument(help="Version id, asset name or SKU (latest versions).")],
     preset: Annotated[list[str] | None, typer.Option("--preset", help="Preset name (repeatable).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every preset in [renditions.presets].")] = False,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes (default: [executor] workers).")] = None,
+    executor: Annotated[str | None, typer.Option(
+        "--executor", help="Dask scheduler address, e.g. tcp://host:8786 (default: [executor] address).")] = None,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Smart-crop renditions for channel presets, each with its check report."""
     if not preset and not all_:
         raise InvalidSpec("name presets with --preset NAME (repeatable) or use --all")
-    rows = open_wb(project).render(version, None if all_ else preset)
+    rows = open_wb(project).render(version, None if all_ else preset, workers=workers, executor=executor)
 
     def human(r: list[dict[str, Any]]) -> None:
         for row in r:

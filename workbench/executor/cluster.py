@@ -63,7 +63,7 @@ class DaskExecutor(Executor):
                    for t in tasks}
         finished = 0
         try:
-            pending = as_completed(list(futures), with_results=True, raise_errors=False,
+            pending = as_completed(list(futures), loop=self.client.loop, with_results=True, raise_errors=False,
                                    timeout=self._remaining(deadline, len(tasks), len(tasks)))
             for fut, result in pending:
                 task = futures[fut]

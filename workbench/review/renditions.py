@@ -36,6 +36,7 @@ from ..imaging.decode import DecodeLimits, oriented_size
 from ..imaging.probe import probe_image
 from ..imaging.sniff import sniff
 from ..ledger import queries as q
+from ..ledger.bulk import insert_ignoring
 from .channel_rules import output_limits
 from .checks import check_rendition
 from .crops import DETECT_SIDE, CropPlan, Subject, detect_subject, edges_touched, plan_crop, subject_in_output
@@ -368,7 +369,9 @@ def _commit(project: Project, done: list[tuple[str, dict[str, Any]]]) -> list[li
     with project.ledger.connect(write=True) as con:
         known = {r[0] for r in con.execute("SELECT sha256 FROM blobs WHERE sha256 IN (SELECT unnest(?))",
                                            [sorted(blobs)]).fetchall()}
-        insert_rows(con, "blobs", _BLOB_COLUMNS, [b for sha, b in blobs.items() if sha not in known])
+        # content-addressed: another writer of a team ledger may add the same blob row at the same moment
+        insert_ignoring(con, "blobs", _BLOB_COLUMNS,
+                        [tuple(b[c] for c in _BLOB_COLUMNS) for sha, b in blobs.items() if sha not in known])
         insert_rows(con, "renditions", ("id", "version_id", "preset", "sha256", "width", "height", "format", "bytes",
                                         "crop", "preset_spec", "warnings", "author"), renditions)
         insert_rows(con, "checks", ("id", "rendition_id", "channel", "passed", "report"), checks)

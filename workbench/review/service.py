@@ -22,6 +22,7 @@ from . import comments as _comments
 from . import states as _states
 
 if TYPE_CHECKING:
+    from ..executor import Executor
     from ..library.service import Library
     from ..project import Project
 
@@ -179,16 +180,23 @@ class Review:
         return row
 
     # -- renditions and checks --------------------------------------------------------------------------
-    def render(self, version_ref: str, presets: list[str] | None = None, *, workers: int = 1) -> list[dict[str, Any]]:
+    def render(self, version_ref: str, presets: list[str] | None = None, *, workers: int | None = None,
+               executor: str | Executor | None = None) -> list[dict[str, Any]]:
         """Smart-crop and encode a version for ``presets`` (default: all), check each, record everything.
 
         ``version_ref`` is a version id, or an asset name/SKU (their latest versions). Returns the
-        rendition rows, each with ``check`` = ``{"id", "passed", "report"}`` and its ``warnings``.
+        rendition rows, each with ``check`` = ``{"id", "passed", "report"}`` and its ``warnings``. The work
+        runs on ``executor`` (an :class:`~workbench.executor.Executor`, or a Dask scheduler address), else on
+        the project's ``[executor]`` (``workers`` local processes when given).
         """
+        from ..executor import open_executor
         from .renditions import render_versions
 
         ids = [v["id"] for v in self.library.resolve_versions(version_ref)]
-        return render_versions(self.project, ids, presets, workers=workers)
+        if isinstance(executor, str):
+            with open_executor(self.project.settings, address=executor, workers=workers) as ex:
+                return render_versions(self.project, ids, presets, executor=ex)
+        return render_versions(self.project, ids, presets, workers=workers, executor=executor)
 
     crop = render
 

@@ -1,0 +1,110 @@
+"""The batch executor on a real Dask cluster: ``dask scheduler`` and two ``dask worker`` processes on loopback.
+
+Skipped (with the reason) only when ``dask[distributed]`` is not installed; it is in the dev and team extras.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+pytest.importorskip("distributed", reason="dask[distributed] is not installed (it is in the dev and team extras)")
+
+from distributed import Client, get_task_stream
+
+from workbench.errors import ExecutorError
+from workbench.executor import DaskExecutor, LocalExecutor, open_executor
+from workbench.review.renditions import render_versions
+
+from .executor_support import add_sources, dask_cluster, free_port, render_tasks
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
+
+
+def _values(outcomes):
+    assert all(o.ok for o in outcomes), [o.failure for o in outcomes if not o.ok]
+    return {o.task.key: o.value for o in outcomes}
+
+
+def test_dask_results_are_byte_identical_to_local(wb, cluster):
+    vids = add_sources(wb, 6)
+    tasks = render_tasks(wb, vids)
+    with LocalExecutor(1) as local:
+        expected = _values(local.run(tasks, wb.store.url))
+    with DaskExecutor(cluster.address) as dask:
+        got = _values(dask.run(tasks, wb.store.url, timeout=300))
+        assert got == expected
+        # the same through the render path: rows committed by the driver, blobs written by the workers
+        rows = render_versions(wb.project, vids, executor=dask)
+    assert len(rows) == 6 * 7
+    assert {(r["version_id"], r["preset"]): r["sha256"] for r in rows} == {
+        (t.payload["version_id"], r["preset"]): r["sha256"] for t in tasks for r in expected[t.key]["renditions"]}
+    assert wb.sql("SELECT count(*) AS n FROM renditions")[0]["n"] == 42
+    assert all(wb.store.exists(r["sha256"]) for r in rows)
+
+
+def test_the_executor_setting_and_the_cli_option_reach_the_cluster(wb, cluster):
+    vid = add_sources(wb, 1)[0]
+    wb.settings.update_file({"executor": {"address": cluster.address}})
+    ex = open_executor(wb.settings)
+    try:
+        assert isinstance(ex, DaskExecutor)
+    finally:
+        ex.close()
+    rows = wb.render(vid, ["carousel"], executor=cluster.address)
+    assert [r["preset"] for r in rows] == ["carousel"]
+
+
+def test_a_resubmitted_key_is_computed_once(wb, cluster):
+    tasks = render_tasks(wb, add_sources(wb, 4), ["carousel", "hero_banner"])
+    client = Client(cluster.address, timeout="10s", set_as_default=False)
+    try:
+        with DaskExecutor(cluster.address) as dask, get_task_stream(client) as stream:
+            first = dask.run([*tasks, tasks[0], tasks[2]], wb.store.url, timeout=300)
+            again = dask.run(tasks, wb.store.url, timeout=300)
+        ran = [t["key"] for t in stream.data]
+    finally:
+        client.close()
+    assert sorted(ran) == sorted(f"render_task-{t.key}" for t in tasks)  # each key ran once on the cluster
+    assert [o.cached for o in first] == [False] * 4 + [True, True]
+    assert all(o.cached for o in again) and _values(again) == _values(first[:4])
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    address = f"tcp://127.0.0.1:{free_port()}"
+    with pytest.raises(ExecutorError, match=f"no Dask scheduler answered at {address} within 2 s"):
+        DaskExecutor(address, connect_timeout=2)
+
+
+def test_a_killed_worker_loses_only_its_in_flight_tasks(wb, tmp_path):
+    vids = add_sources(wb, 12)
+    tasks = render_tasks(wb, vids)
+    with LocalExecutor(1) as local:
+        expected = _values(local.run(tasks, wb.store.url))
+    with dask_cluster(tmp_path, workers=2) as own, DaskExecutor(own.address) as dask:
+        killed: dict[str, object] = {}
+
+        def kill_busy_worker(done: int, total: int) -> None:
+            if done != 3 or killed:
+                return
+            busy = {addr: keys for addr, keys in dask.client.processing().items() if keys}
+            addr, keys = next(iter(busy.items()))
+            pid = dask.client.run(os.getpid, workers=[addr])[addr]
+            killed.update(address=addr, keys=set(keys), pid=pid)
+            os.kill(pid, signal.SIGKILL)
+
+        out = dask.run(tasks, wb.store.url, timeout=600, progress=kill_busy_worker)
+        assert killed, "no worker was busy when the batch was a few tasks in"
+        assert killed["address"] not in dask.client.scheduler_info()["workers"]  # it really died mid-batch
+    assert killed["keys"] <= {f"render_task-{t.key}" for t in tasks}
+    got = _values(out)
+    assert got == expected  # its in-flight tasks ran again elsewhere: none lost, none different
+    assert len(out) == len(tasks) and len(got) == len(tasks)  # none doubled
