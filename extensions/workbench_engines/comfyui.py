@@ -64,8 +64,9 @@ import httpx
 from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError, ProviderUnavailable
 from workbench.http import Response
 from workbench.ids import canonical_json
-from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
+from workbench.plugins.engine import Engine, EngineConfig, EngineRequest, EngineResult, GeneratedImage, Usage
 
+from .comfyui_pool import BackendPool, display_url, parse_base_urls
 from .comfyui_workflow import (
     check_workflow,
     default_workflow,
@@ -124,6 +125,10 @@ class ComfyUIEngine(Engine):
     name = "comfyui"
     default_model = "comfyui-workflow"
     deterministic = False
+
+    def __init__(self, config: EngineConfig | None = None, client: httpx.AsyncClient | None = None) -> None:
+        super().__init__(config, client)
+        self._pool: BackendPool | None = None
 
     def workflow_for(self, request: EngineRequest) -> dict[str, Any]:
         """The unfilled workflow a request runs (extras, settings, or the packaged default)."""
@@ -185,12 +190,50 @@ class ComfyUIEngine(Engine):
             raise InvalidSpec("n must be at least 1")
         workflow = self._checked_workflow(request)
         timeout = float(self.config.get("timeout_s", 600.0) or 600.0)
+        pool = self.backends()
         client = self.client or httpx.AsyncClient(timeout=timeout)
         try:
-            return await self.run_on(client, self.config.base_url, request, workflow, timeout)
+            if len(pool.urls) == 1:
+                return await self.run_on(client, pool.urls[0], request, workflow, timeout)
+            return await self._pooled(client, pool, request, workflow, timeout)
         finally:
             if self.client is None:
                 await client.aclose()
+
+    def backends(self) -> BackendPool:
+        """The servers this engine sends to: ``base_urls`` (a pool), else ``base_url`` (one server)."""
+        if self._pool is None:
+            urls = parse_base_urls(self.config.get("base_urls"), self.config.base_url)
+            self._pool = BackendPool(urls, down_s=float(self.config.get("down_s", 30.0) or 30.0))
+        return self._pool
+
+    async def _pooled(self, client: httpx.AsyncClient, pool: BackendPool, request: EngineRequest,
+                      workflow: dict[str, Any], timeout: float) -> EngineResult:
+        async def probe(method: str, url: str) -> Response:
+            return await self.send(method, url, client=client)
+
+        tried: set[str] = set()
+        moved: list[str] = []
+        while True:
+            try:
+                base = await pool.pick(probe, tried, request.n)
+            except ProviderUnavailable as exc:
+                if not moved:
+                    raise
+                raise ProviderUnavailable(f"{exc}; moved from: {'; '.join(moved)}", provider=self.name) from exc
+            tried.add(base)
+            try:
+                result = await self.run_on(client, base, request, workflow, timeout)
+            except ProviderUnavailable as exc:
+                if await pool.alive(probe, base):
+                    raise  # the server is up: its own failure, for the runner's retry
+                moved.append(f"{display_url(base)} went down ({exc})")
+                continue  # what was queued there was withdrawn as far as a dead server allows
+            finally:
+                pool.release(base, request.n)
+            if moved:
+                result.usage.raw["moved_from"] = moved
+            return result
 
     async def run_on(self, client: httpx.AsyncClient, base: str, request: EngineRequest,
                      workflow: dict[str, Any], timeout: float) -> EngineResult:
@@ -226,9 +269,9 @@ class ComfyUIEngine(Engine):
         images = [await self._view(client, base, ref) for refs in done for ref in refs]
         usage = Usage(cost_usd=self.cost(len(images), len(request.references)),
                       latency_s=time.perf_counter() - started, request_id=",".join(queued),
-                      model_version=self.model_for(request),
+                      model_version=self.model_for(request), served_by=display_url(base),
                       raw={"prompt_ids": queued, "uploaded": names, "seeds": [v["seed"] for v in values],
-                           "base_url": base, "workflow_sha256": pin_workflow(workflow)[1]})
+                           "workflow_sha256": pin_workflow(workflow)[1]})
         return EngineResult(images=images, usage=usage, failures=[str(e) for e in errors])
 
     async def _withdraw_shielded(self, client: httpx.AsyncClient, base: str, pids: list[str]) -> None:

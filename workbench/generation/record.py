@@ -170,6 +170,9 @@ def _record_one(project: Project, con: Any, run: PlannedRun, outcome: RunOutcome
                     [out_id, run.id, idx, sha, facts["width"], facts["height"], facts["mime"]])
         outputs.append({"id": out_id, "idx": idx, "sha256": sha, "width": facts["width"],
                         "height": facts["height"], "mime": facts["mime"]})
+    if usage.served_by:  # an execution fact beside the request's params (the hash covers the params as planned)
+        con.execute("UPDATE runs SET params = ? WHERE id = ?",
+                    [canonical_json({**run.params, "served_by": usage.served_by}), run.id])
     con.execute(
         "UPDATE runs SET status = ?, error = ?, error_type = ?, model_text = ?, attempts = ?, cost_usd = ?,"
         " input_tokens = ?, output_tokens = ?, latency_s = ?, provider_request_id = ?, model_version = ?,"

@@ -101,6 +101,9 @@ class Usage:
     latency_s: float | None = None
     request_id: str | None = None
     model_version: str | None = None
+    #: Which server answered, when an engine has several (a ComfyUI pool member's URL, no credentials);
+    #: recorded in the run's ``params`` as ``served_by``.
+    served_by: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
 
