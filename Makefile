@@ -11,11 +11,9 @@ PYTEST_ARGS ?=
 TYPED ?= extensions workbench/plugins workbench/http.py workbench/_urls.py workbench/pacing.py \
 	workbench/secrets.py workbench/errors.py workbench/lineage workbench/ids.py \
 	workbench/events.py workbench/settings.py workbench/store.py workbench/sync.py workbench/project.py \
-	workbench/facade.py workbench/__init__.py workbench/_lazy.py workbench/generation workbench/library workbench/export \
-	workbench/reports workbench/ledger workbench/cli workbench/demo.py workbench/review/service.py \
-	workbench/review/commit.py workbench/review/history.py workbench/review/diff.py workbench/review/states.py \
-	workbench/review/comments.py workbench/review/renditions.py workbench/review/crops.py \
-	workbench/review/checks.py workbench/review/channel_rules.py workbench/models workbench/executor
+	workbench/facade.py workbench/__init__.py workbench/__main__.py workbench/_lazy.py workbench/generation workbench/library \
+	workbench/export workbench/reports workbench/ledger workbench/cli workbench/demo.py workbench/review \
+	workbench/imaging workbench/models workbench/executor
 
 .PHONY: install serve demo test lint typecheck bench clean-demo
 

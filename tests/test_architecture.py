@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import workbench
@@ -93,3 +94,14 @@ def test_the_facade_is_small():
     """``Workbench`` is a thin facade: services plus a handful of notebook verbs."""
     public = [n for n in vars(workbench.Workbench) if not n.startswith("_")]
     assert len(public) <= 25, public
+
+
+def test_every_type_ignore_names_its_code_and_its_reason():
+    """No silenced type error without saying which one and why (issue 10: types are checked)."""
+    root = Path(workbench.__file__).resolve().parent.parent
+    bare = []
+    for path in [*root.joinpath("workbench").rglob("*.py"), *root.joinpath("extensions").rglob("*.py")]:
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if "type: ignore" in line and not re.search(r"type: ignore\[[a-z-]+(, *[a-z-]+)*\]\s+#\s*\S", line):
+                bare.append(f"{path.relative_to(root)}:{number}")
+    assert not bare, f"type: ignore without [code] and '# reason': {bare}"

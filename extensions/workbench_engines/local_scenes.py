@@ -48,7 +48,7 @@ def _vgrad(h: int, w: int, top: RGB, bottom: RGB, y0: int = 0, y1: int | None = 
 
 
 def _mix(a: RGB, b: RGB, t: float) -> RGB:
-    return tuple(round(x * (1 - t) + y * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
+    return (round(a[0] * (1 - t) + b[0] * t), round(a[1] * (1 - t) + b[1] * t), round(a[2] * (1 - t) + b[2] * t))
 
 
 def _sweep(h: int, w: int, horizon: int, wall_top: RGB, wall_bottom: RGB, floor_near: RGB,

@@ -15,7 +15,7 @@ import hashlib
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ..ids import canonical_json
 from ..store import ObjectStore
@@ -101,7 +101,9 @@ def _resolve(fn: str) -> Callable[[dict[str, Any], WorkerContext], Any]:
     target = importlib.import_module(module)
     for part in name.split("."):
         target = getattr(target, part)
-    return target  # type: ignore[return-value]
+    if not callable(target):
+        raise TypeError(f"task function {fn!r} is not callable")
+    return cast(Callable[[dict[str, Any], WorkerContext], Any], target)
 
 
 def run_task(fn: str, payload: dict[str, Any], store_url: str) -> tuple[bool, Any]:

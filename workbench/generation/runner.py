@@ -310,8 +310,9 @@ class Runner:
             assert error is not None
             if is_no_image(error):
                 no_image += 1
-                if getattr(error, "text", None):
-                    outcome.text = error.text  # type: ignore[attr-defined]
+                text = getattr(error, "text", None)
+                if text:
+                    outcome.text = str(text)
             outcome.error = error
             if not self.policy.should_retry(error, outcome.attempts, no_image):
                 outcome.status = "failed"

@@ -260,8 +260,9 @@ class _BudgetedEnvironment(ImmutableSandboxedEnvironment):
         meter = _meter()
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
-                if _size(seq) is not None and isinstance(count, int):
-                    meter.check_size(_size(seq) * max(0, count), "a repeated value ('*')")  # type: ignore[operator]
+                seq_size = _size(seq)
+                if seq_size is not None and isinstance(count, int):
+                    meter.check_size(seq_size * max(0, count), "a repeated value ('*')")
             if isinstance(left, int) and isinstance(right, int) and left.bit_length() + right.bit_length() > _MAX_INT_BITS:
                 raise TemplateError("template refused: a product of integers that large ('*')")
         elif operator == "**":
@@ -269,8 +270,9 @@ class _BudgetedEnvironment(ImmutableSandboxedEnvironment):
                     and right * math.log2(abs(left)) > _MAX_INT_BITS:
                 raise TemplateError("template refused: a power that large ('**')")
         elif operator == "+":
-            if _size(left) is not None and _size(right) is not None:
-                meter.check_size(_size(left) + _size(right), "a concatenation ('+')")  # type: ignore[operator]
+            left_size, right_size = _size(left), _size(right)
+            if left_size is not None and right_size is not None:
+                meter.check_size(left_size + right_size, "a concatenation ('+')")
         elif operator == "%" and isinstance(left, str):
             _percent_widths(left, meter, right if isinstance(right, tuple) else (right,))
         result = super().call_binop(context, operator, left, right)

@@ -70,7 +70,7 @@ def _colour(value: Any, default: tuple[int, int, int]) -> tuple[int, int, int]:
     if value == "black":
         return (0, 0, 0)
     if isinstance(value, str) and value.startswith("#") and len(value) == 7:
-        return tuple(int(value[i:i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
+        return int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16)
     if isinstance(value, (list, tuple)) and len(value) >= 3:
         return (int(value[0]), int(value[1]), int(value[2]))
     raise InvalidSpec(f"unknown background colour {value!r}; use 'white', '#rrggbb' or [r, g, b]")
