@@ -27,11 +27,16 @@ def test_only_the_opened_tab_is_built(library_wb):
 def test_snapshots_escape_every_text():
     hostile = "<img src=x onerror=alert(1)>"
     lib = library_body([{"sha": "ab" * 32, "name": hostile, "sku": hostile}], hostile)
-    stu = studio_body([{"id": "o1", "sha": "cd" * 32, "label": hostile, "mark": "pick"}], hostile)
+    cell = {"state": "done", "error": "", "outputs": [{"id": "o1", "src": "/thumb/" + "cd" * 32, "mark": "pick"}]}
+    failed = {"state": "failed", "error": hostile, "outputs": []}
+    matrix = {"row_axis": hostile, "col_axis": hostile, "row_labels": [hostile], "col_labels": [hostile, "2"],
+              "cells": [[cell, failed]]}
+    stu = studio_body(matrix, hostile)
     page = snapshot_html("who", TAB_NAMES, 1, lib + stu)
     assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert page.count('class="on"') == 1 and '<span class="on">Studio</span>' in page
-    assert "No sweep yet" in studio_body([], "")
+    assert "<th>2</th>" in stu and '<td class="failed">' in stu  # headers on both axes, the failure shown
+    assert "No sweep yet" in studio_body({}, "")
 
 
 def test_ticked_library_assets_become_studio_references(library_wb):

@@ -129,14 +129,14 @@ def test_recipe_loads_into_the_editor_and_plans(library_wb):
     assert studio.plan_count == 2, session.status  # the background axis has two values
     view.prompt.value = "{{ sku }} on {{ background }}, soft light"  # edited: an inline prompt now
     studio.make_plan()
-    assert studio.plan_count == 2 and "soft light" in studio._plan_args()["prompt"]
+    assert studio.plan_count == 2 and "soft light" in studio.plan_kwargs()["prompt"]
     options = studio.reference_options()
     view.refs.value = [options["mug_SKU-1001"], next(v for k, v in options.items() if k != "mug_SKU-1001")]
     studio.make_plan()
     assert studio.plan_count == 4  # two references: one axis of two values
     view.together.value = True
     studio.make_plan()
-    assert studio.plan_count == 2 and len(studio._plan_args()["refs"]) == 1  # one set of two, sent together
+    assert studio.plan_count == 2 and len(studio.plan_kwargs()["refs"]) == 1  # one set of two, sent together
 
 
 def test_review_diff_of_two_versions(library_wb):

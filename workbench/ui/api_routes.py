@@ -2,7 +2,7 @@
 
 - ``GET /thumb/<sha256>``: the cached thumbnail of a blob (``wb.library.thumbnail_path``), with long-lived,
   immutable caching headers (the name is the content hash), so a Library page is 60 cheap ``<img>`` tags
-  rather than base64 in the websocket payload.
+  rather than base64 in the websocket payload. ``?size=1024`` gives the larger preview the Studio zooms into.
 - ``GET /api/me``: who the server thinks you are (name, role).
 - ``POST /api/actions/<action>``: JSON body; runs one review action (approve, request_changes, comment) as the
   signed-in user after checking the role ON THE SERVER. Requests must be ``application/json`` (a cross-site
@@ -29,6 +29,8 @@ from .server import COOKIE, ServeContext
 __all__ = ["ACTIONS", "ActionHandler", "MeHandler", "ThumbHandler", "routes"]
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+# ``?size=1024``: the larger preview the Studio's zoom and compare views load (cached like thumbnails)
+_PREVIEW_SIZES = {"1024"}
 
 
 class _Base(tornado.web.RequestHandler):
@@ -54,12 +56,17 @@ class ThumbHandler(_Base):
             return self.fail(401, "sign in first")
         if not _SHA_RE.match(sha):
             return self.fail(400, "not a sha256")
-        if self.request.headers.get("If-None-Match") == f'"{sha}"':
+        size_arg = self.get_query_argument("size", "")
+        if size_arg and size_arg not in _PREVIEW_SIZES:
+            return self.fail(400, f"size must be one of {', '.join(sorted(_PREVIEW_SIZES))}")
+        size = int(size_arg) if size_arg else None
+        etag = f'"{sha}-{size}"' if size else f'"{sha}"'
+        if self.request.headers.get("If-None-Match") == etag:
             self.set_status(304)
             return self.finish()
         wb = _shared_wb(self.context)
         try:
-            path = await asyncio.get_running_loop().run_in_executor(None, wb.library.thumbnail_path, sha)
+            path = await asyncio.get_running_loop().run_in_executor(None, wb.library.thumbnail_path, sha, size)
         except WorkbenchError as exc:
             return self.fail(404, str(exc))
         data = path.read_bytes()
@@ -68,7 +75,7 @@ class ThumbHandler(_Base):
             suffix, "application/octet-stream")
         self.set_header("Content-Type", mime)
         self.set_header("Cache-Control", "private, max-age=31536000, immutable")
-        self.set_header("ETag", f'"{sha}"')
+        self.set_header("ETag", etag)
         self.finish(data)
 
 

@@ -49,7 +49,7 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
     from .studio import StudioState, StudioView
 
     library = LibraryState(session)
-    studio = StudioState(session)
+    studio = StudioState(session, remember=True)  # a reload comes back to the same Studio
     review = ReviewState(session)
     export = ExportState(session)
     reports = ReportsState(session)

@@ -34,17 +34,21 @@ _CSS = """
 #wb-snapshot figure{margin:0;background:#fff;border:1px solid #e3e0da;border-radius:8px;overflow:hidden}
 #wb-snapshot img{display:block;width:100%;height:150px;object-fit:contain;background:#f7f6f3}
 #wb-snapshot figcaption{font-size:12px;padding:4px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-#wb-snapshot .vgrid{display:flex;flex-wrap:wrap;gap:10px}
-#wb-snapshot .out{width:160px;font-size:11px;text-align:center;margin-bottom:29px}
-#wb-snapshot .out img{width:150px;margin:0 auto 2px;border:2px solid transparent;border-radius:6px}
-#wb-snapshot .out.pick img{border-color:#2e8b57}#wb-snapshot .out.reject img{opacity:.35;border-color:#b00020}
+#wb-snapshot .mtx{border-collapse:separate;border-spacing:0;font-size:12px}
+#wb-snapshot .mtx th{background:#f3f1ec;padding:6px 8px;text-align:left;font-weight:600}
+#wb-snapshot .mtx td{vertical-align:top;padding:6px}
+#wb-snapshot .out{display:inline-block;width:150px;border:2px solid transparent;border-radius:7px;padding:2px;height:194px}
+#wb-snapshot .out img{width:144px;height:144px;border-radius:5px}
+#wb-snapshot .out.pick{border-color:#2e8b57}#wb-snapshot .out.reject img{opacity:.35}
+#wb-snapshot .fail{width:144px;color:#8a1020;background:#fdecec;font-size:11px;padding:4px}
 #wb-snapshot .cap{font-size:12px;font-weight:600;color:#444;margin:0 0 6px}
 """
 
 
-def _thumb(sha: str, alt: str) -> str:
+def _thumb(sha_or_src: str, alt: str) -> str:
     # fetched ahead of Bokeh's scripts: these thumbnails are the first paint
-    return f'<img src="/thumb/{esc(sha)}" fetchpriority="high" alt="{esc(alt)}">'
+    src = sha_or_src if sha_or_src.startswith("/") else f"/thumb/{sha_or_src}"
+    return f'<img src="{esc(src)}" fetchpriority="high" alt="{esc(alt)}">'
 
 
 def _grid(body_class: str, grid_class: str, head: str, items: str) -> str:
@@ -60,15 +64,26 @@ def library_body(cards: Sequence[dict[str, Any]], info: str) -> str:
     return _grid("body", "grid", f'<p style="font-size:13px">{esc(info)}</p>', figures)
 
 
-def studio_body(cards: Sequence[dict[str, Any]], caption: str) -> str:
-    """The Studio's variation grid (``cards`` as from :meth:`~.state.StudioState.grid_cards`)."""
-    if not cards:
+def studio_body(matrix: dict[str, Any], caption: str) -> str:
+    """The Studio's variation matrix (``matrix`` as from :meth:`~workbench.generation.grid.Grid.matrix`)
+    with its row and column headers."""
+    if not matrix.get("cells"):
         return '<div class="body studio"><p class="cap">No sweep yet: pick references, plan, then run.</p></div>'
-    outputs = "".join(
-        f'<div class="out {esc(c.get("mark") or "")}">{_thumb(c["sha"], c["label"])}'
-        f'{esc(c["label"])}{" · " + esc(c["mark"]) if c.get("mark") else ""}</div>'
-        for c in cards if c.get("sha"))
-    return _grid("body studio", "vgrid", f'<p class="cap">{esc(caption)}</p>', outputs)
+    head = "".join(f"<th>{esc(label)}</th>" for label in matrix["col_labels"])
+    rows = []
+    for label, row in zip(matrix["row_labels"], matrix["cells"], strict=True):
+        cells = []
+        for cell in row:
+            outs = "".join(f'<div class="out {esc(o.get("mark") or "")}">{_thumb(o["src"], label)}</div>'
+                           for o in cell["outputs"] if o.get("src"))
+            if not outs and cell["state"] in ("failed", "cancelled"):
+                outs = f'<div class="fail"><b>{esc(cell["state"])}</b> {esc(cell["error"])}</div>'
+            cells.append(f'<td class="{esc(cell["state"])}">{outs}</td>')
+        rows.append(f'<tr><th>{esc(label)}</th>{"".join(cells)}</tr>')
+    corner = f'{esc(matrix["col_axis"])} →<br>{esc(matrix["row_axis"])} ↓'
+    table = f'<table class="mtx"><tr><th class="corner">{corner}</th>{head}</tr>{"".join(rows)}</table>'
+    return (f'<div class="body studio"><p class="cap">{esc(caption)}</p>'
+            f'<div id="wb-snapshot-grid">{table}</div></div>')
 
 
 def snapshot_html(who: str, tabs: Sequence[str], active: int, body: str) -> str:
@@ -113,9 +128,9 @@ def first_paint(context: Any, user: Any, active: int) -> str:
                 body = library_body([card_of(item) for item in library.items],
                                     f"{library.total} assets · page {library.page} of {library.pages}")
             else:
-                studio = StudioState(session)
+                studio = StudioState(session, remember=True)  # the same sweep the interactive Studio opens
                 studio.load_latest()
-                body = studio_body(studio.grid_cards()[0], studio.grid_caption())
+                body = studio_body(studio.matrix(), studio.grid_caption())
     except Exception:  # the interactive page still comes; only its early paint is lost
         log.exception("first paint of tab %s failed", active)
         return ""

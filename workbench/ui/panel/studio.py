@@ -1,89 +1,62 @@
-"""Studio tab: pick references, choose a recipe or edit the prompt, engines and seeds, see the plan, run with
-live progress, then pick/reject in the variation grid and commit a pick.
+"""Studio tab: references, a recipe or an inline prompt, variables, engines, seeds → plan (count, cost, and
+what would fail, such as an engine without its key) → run with progress at the top → the variation matrix,
+where picks, rejections, ratings, undo and comparisons happen by mouse or keyboard → commit the picks.
 
-The sweep runs in a worker thread (``asyncio.to_thread``) while a periodic callback copies the runner's
-progress into the progress bar; the grid is rebuilt on the session's thread when the sweep ends. Grid cells
-are thumbnails by URL (``/thumb/<sha>``); axis labels are escaped.
+Everything here is layout bound to a :class:`~workbench.ui.studio_state.StudioState` (shared with the
+notebook studio). The sweep runs in a worker thread (``asyncio.to_thread``) while a periodic callback copies
+its progress into the banner and refills the matrix as runs finish; the matrix is
+:class:`~workbench.ui.panel.matrix.VariationMatrix`. Option labels are escaped (:func:`choice_labels`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import panel as pn
 import param
-from panel.custom import JSComponent
 
+from ..studio_state import KEYS
+from .matrix import VariationMatrix
 from .state import StudioState, choice_labels, esc
 
-__all__ = ["StudioView", "VariationGrid"]
+__all__ = ["StudioView", "VariationMatrix"]
 
-CARD_CSS = """
-.wb-out{font-size:11px;text-align:center} .wb-out img{width:150px;height:150px;object-fit:contain;
- background:#f7f6f3;border:2px solid transparent;border-radius:6px}
-.wb-out.pick img{border-color:#2e8b57} .wb-out.reject img{opacity:.35;border-color:#b00020}
+_CSS = """
+.wb-plan p{margin:4px 0} .wb-warn{color:#8a4b00;background:#fff4e0;border:1px solid #f0c987;border-radius:6px;
+ padding:6px 8px;font-size:12px} .wb-warn:empty{display:none}
+.wb-keys{font-size:11px;color:#666} .wb-keys kbd{border:1px solid #ccc;border-bottom-width:2px;border-radius:3px;
+ padding:0 3px;background:#fafafa;font-size:10px}
 .wb-axis{font-size:12px;font-weight:600;color:#444}
 """
-
-
-class VariationGrid(JSComponent):
-    """The variation grid as ONE browser component: cards with thumbnails by URL and Pick/Reject buttons.
-
-    One model instead of five per card keeps a 16-output grid quick to render. Labels go in with
-    ``textContent`` (never markup). A click sets ``action`` ({id, mark, nonce}); the Studio state applies it
-    after its own role check on the server, so ``allowed`` only decides whether buttons are drawn.
-    """
-
-    cards = param.List(default=[], doc="[{id, sha, src, label, mark}]; ``src`` is the thumbnail URL.")
-    allowed = param.Boolean(default=False)
-    action = param.Dict(default={})
-
-    _esm = """
-export function render({ model, el }) {
-  document.getElementById("wb-snapshot")?.remove();  // the server-rendered first paint (snapshot.py)
-  const draw = () => {
-    el.innerHTML = "";
-    const wrap = document.createElement("div");
-    wrap.className = "wb-vgrid";
-    wrap.id = "studio-grid";
-    for (const c of model.cards) {
-      const card = document.createElement("div");
-      card.className = "wb-out" + (c.mark ? " " + c.mark : "");
-      card.dataset.output = c.id;
-      const img = document.createElement("img");
-      if (c.src) img.src = c.src;
-      img.alt = c.label;
-      const cap = document.createElement("div");
-      cap.textContent = c.label + (c.mark ? " · " + c.mark : "");
-      card.append(img, cap);
-      if (model.allowed) {
-        for (const m of ["pick", "reject"]) {
-          const b = document.createElement("button");
-          b.className = "wb-" + m;
-          b.textContent = m === "pick" ? "Pick" : "Reject";
-          b.onclick = () => { model.action = {id: c.id, mark: m, nonce: Date.now()}; };
-          card.append(b);
-        }
-      }
-      wrap.append(card);
-    }
-    el.append(wrap);
-  };
-  draw();
-  model.on("cards", draw);
-  model.on("allowed", draw);
-}
+_BANNER_CSS = """
+:host{position:sticky;top:0;z-index:20}
+.wb-banner{display:flex;align-items:center;gap:12px;background:#eaf1fb;border:1px solid #b9cde9;border-radius:8px;
+ padding:6px 12px;font-size:13px;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}
+.wb-banner .bar{flex:1;height:10px;background:#d5e2f3;border-radius:5px;overflow:hidden;min-width:80px}
+.wb-banner .bar i{display:block;height:100%;background:#3b73c4;transition:width .2s}
+.wb-banner.done{background:#eef7f1;border-color:#a9d4b8} .wb-banner.done .bar i{background:#2e8b57}
+.wb-banner.warn{background:#fdecec;border-color:#e3a5ad} .wb-banner.warn .bar i{background:#b00020}
 """
-    _stylesheets = ["""
-.wb-vgrid{display:flex;flex-wrap:wrap;gap:10px}
-.wb-out{font-size:11px;text-align:center;width:160px}
-.wb-out img{width:150px;height:150px;object-fit:contain;background:#f7f6f3;border:2px solid transparent;
- border-radius:6px;display:block;margin:0 auto 2px}
-.wb-out.pick img{border-color:#2e8b57} .wb-out.reject img{opacity:.35;border-color:#b00020}
-.wb-out button{margin:3px 2px;padding:3px 10px;border:1px solid #ccc;border-radius:4px;background:#f4f4f4;
- cursor:pointer}
-"""]
+_LEFT = 320
+
+
+def keys_html() -> str:
+    """The keyboard shortcuts as one line of ``<kbd>`` hints."""
+    bits = ["<kbd>←</kbd><kbd>→</kbd><kbd>↑</kbd><kbd>↓</kbd> move", "<kbd>Enter</kbd> zoom",
+            "<kbd>1</kbd>–<kbd>5</kbd> rate"]
+    bits += [f"<kbd>{esc(k)}</kbd> {esc(v)}" for k, v in KEYS.items() if k not in "12345"]
+    return '<div class="wb-keys">' + " · ".join([*bits, "<kbd>Esc</kbd> close"]) + "</div>"
+
+
+def _ignore_event(action: Callable[[], Any]) -> Callable[[Any], None]:
+    """A click handler calling ``action()`` (its result is shown through the state, not returned)."""
+
+    def handler(_event: Any) -> None:
+        action()
+
+    return handler
 
 
 class StudioView(pn.viewable.Viewer):
@@ -93,7 +66,10 @@ class StudioView(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        s = self.state
+        if not isinstance(self.state, StudioState):
+            raise TypeError("StudioView needs state=StudioState(...)")
+        self._s: StudioState = self.state
+        s = self._s
         with s.session.wb.ledger.connect():  # one connection for every read of the first render
             self._build(s)
 
@@ -102,137 +78,228 @@ class StudioView(pn.viewable.Viewer):
         options = {**choice_labels(s.reference_options()), **choice_labels(s.sent_labels)}
         self.refs = pn.widgets.MultiChoice(label="References", options=options,
                                            value=[r for r in s.references if r in options.values()],
-                                           search_option_limit=12, width=300,
+                                           search_option_limit=12, width=_LEFT - 20,
                                            placeholder="Type to find references…")
         self.refs.link(s, value="references")
         s.param.watch(self._show_references, "references")
         self.together = pn.widgets.Checkbox.from_param(s.param.refs_together,
-                                                       name="Send references together (product + backdrop)")
-        self.recipe = pn.widgets.Select(label="Recipe", options=["", *s.recipe_options()], width=300)
-        self.recipe.link(s, value="recipe")
-        self.version = pn.widgets.IntInput.from_param(s.param.recipe_version, label="Recipe version (0 = latest)",
-                                                      width=300)
+                                                       label="Send references together (product + backdrop)")
+        recipes = ["", *s.recipe_options()]
+        self.recipe = pn.widgets.Select(label="Recipe (empty: inline prompt)", options=recipes,
+                                        value=s.recipe if s.recipe in recipes else "", width=_LEFT - 20)
+        self.recipe.link(s, value="recipe", bidirectional=True)
+        self.version = pn.widgets.IntInput.from_param(s.param.recipe_version, label="Version (0 = latest)",
+                                                      width=120)
         self.prompt = pn.widgets.TextAreaInput.from_param(s.param.prompt, label="Prompt (Jinja variables)",
-                                                          height=90, width=300)
-        self.variables = pn.widgets.TextAreaInput.from_param(s.param.variables, label="Variables (name = a, b)",
-                                                             height=70, width=300)
-        self.engines = pn.widgets.MultiChoice(label="Engines", options=choice_labels(s.engine_options()), value=list(s.engines),
-                                              width=300)
+                                                          height=90, width=_LEFT - 20)
+        self.variables = pn.widgets.TextAreaInput.from_param(
+            s.param.variables, label="Variables (name = a | b sweeps an axis)", height=70, width=_LEFT - 20,
+            placeholder="background = white | oak | marble")
+        engine_opts = choice_labels(s.engine_options())
+        self.engines = pn.widgets.MultiChoice(label="Engines", options=engine_opts,
+                                              value=[e for e in s.engines if e in engine_opts.values()],
+                                              width=_LEFT - 20)
         self.engines.link(s, value="engines")
-        self.seeds = pn.widgets.TextInput.from_param(s.param.seeds, label="Seeds", width=300)
-        self.aspect = pn.widgets.Select.from_param(s.param.aspect, label="Aspect", width=300)
-        self.plan_btn = pn.widgets.Button(label="Plan", width=140)
-        self.run_btn = pn.widgets.Button(label="Run sweep", color="primary", width=140, disabled=not editor)
-        self.plan_info = pn.pane.Markdown("", css_classes=["wb-plan"])
-        self.progress = pn.indicators.Progress(value=0, max=1, visible=False, width=300)
-        self.progress_text = pn.pane.Markdown("")
-        self.rows = pn.widgets.TextInput.from_param(s.param.rows_axis, label="Rows", width=120)
-        self.cols = pn.widgets.TextInput.from_param(s.param.cols_axis, label="Columns", width=120)
+        s.param.watch(lambda e: self._sync(self.engines, [v for v in e.new if v in self.engines.options.values()]),
+                      "engines")
+        self.engine_note = pn.pane.HTML("", css_classes=["wb-warn-box"], stylesheets=[_CSS], width=_LEFT - 20)
+        self.seeds = pn.widgets.TextInput.from_param(s.param.seeds, label="Seeds", width=140,
+                                                     placeholder="1, 2, 3 or 1-4")
+        self.n = pn.widgets.IntInput.from_param(s.param.n, label="Outputs per run", width=140)
+        self.aspect = pn.widgets.Select.from_param(s.param.aspect, label="Aspect", width=140)
+        self.plan_btn = pn.widgets.Button(label="Plan", width=80, margin=(5, 5))
+        self.run_btn = pn.widgets.Button(label="Run sweep", color="primary", width=110, margin=(5, 5), disabled=not editor)
+        self.stop_btn = pn.widgets.Button(label="Stop", width=70, margin=(5, 5), disabled=True)
+        self.plan_info = pn.pane.Markdown("", css_classes=["wb-plan"], width=_LEFT - 20)
+        self.plan_warn = pn.pane.HTML("", stylesheets=[_CSS], width=_LEFT - 20)
+        self.save_as = pn.widgets.TextInput.from_param(s.param.save_as, label="Save as recipe", width=170,
+                                                       placeholder="recipe name", disabled=not editor)
+        self.save_btn = pn.widgets.Button(label="Save recipe", width=110, disabled=not editor, align="end")
+
+        self.banner = pn.pane.HTML("", stylesheets=[_BANNER_CSS], sizing_mode="stretch_width", visible=False,
+                                   margin=(0, 5, 6, 5))
+        self.sweep = pn.widgets.Select(label="Sweep", options=choice_labels(s.sweep_options()), width=330)
+        self._sync(self.sweep, s.sweep_id)
+        self.sweep.param.watch(self._pick_sweep, "value")
+        self.rows = pn.widgets.Select(label="Rows", options=[], width=130)
+        self.cols = pn.widgets.Select(label="Columns", options=[], width=130)
+        self.rows.param.watch(lambda e: self._axis("rows", e.new), "value")
+        self.cols.param.watch(lambda e: self._axis("cols", e.new), "value")
+        self.compare_btn = pn.widgets.Button(label="Compare picks (c)", width=140, align="end")
+        self.undo_btn = pn.widgets.Button(label="Undo (z)", width=90, align="end", disabled=True)
         self.commit_asset = pn.widgets.TextInput(label="Commit picks to asset", placeholder="e.g. SKU-1001/hero",
                                                  width=240, disabled=not s.session.can("commit"))
-        self.commit_btn = pn.widgets.Button(label="Commit picks", width=140, disabled=not s.session.can("commit"))
-        self.grid_head = pn.pane.HTML("", stylesheets=[CARD_CSS], sizing_mode="stretch_width")
-        self.grid_errors = pn.pane.HTML("")
-        self.variations = VariationGrid(allowed=s.session.can("mark"), sizing_mode="stretch_width")
+        self.commit_btn = pn.widgets.Button(label="Commit picks", width=130, align="end",
+                                            disabled=not s.session.can("commit"))
+        self.grid_head = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width", margin=(0, 5))
+        self.variations = VariationMatrix(allowed=s.session.can("mark"), sizing_mode="stretch_width")
         self.variations.param.watch(self._on_action, "action")
-        self.plan_btn.on_click(lambda _e: self._plan())
+        self.keys = pn.pane.HTML(keys_html(), stylesheets=[_CSS], sizing_mode="stretch_width", margin=(0, 5))
+
+        for button, action in ((self.plan_btn, s.make_plan), (self.stop_btn, s.cancel),
+                               (self.save_btn, self._save_recipe), (self.compare_btn, s.compare),
+                               (self.undo_btn, s.undo),
+                               (self.commit_btn, lambda: s.commit_picks(str(self.commit_asset.value or "")))):
+            button.on_click(_ignore_event(action))
         self.run_btn.on_click(self._run)
-        self.stop_btn = pn.widgets.Button(label="Stop", width=80, disabled=True)
-        self.stop_btn.on_click(lambda _e: self.state.cancel())
-        self.commit_btn.on_click(lambda _e: self._commit())
         s.load_latest()
         s.param.watch(lambda *_e: self._render_grid(), ["grid"])
-        s.param.watch(lambda *_e: self._plan_text(), ["plan_count", "plan_cost", "plan_cached"])
-        s.param.watch(lambda *_e: s.refresh_grid(), ["rows_axis", "cols_axis"])
+        s.param.watch(lambda *_e: self._plan_text(), ["plan_count", "plan_cost", "plan_cached", "plan_warnings"])
+        s.param.watch(lambda e: setattr(self.undo_btn, "disabled", not e.new), "can_undo")
+        s.param.watch(lambda e: setattr(self.variations, "compare", list(e.new)), "compare_items")
+        s.param.watch(lambda *_e: self._engine_note(), ["engines"])
+        s.param.watch(lambda e: self._sync(self.recipe, e.new if e.new in self.recipe.options else ""), "recipe")
         self._poller: Any = None
+        self._engine_note()
         self._render_grid()
+
+    # -- small helpers -----------------------------------------------------------------------------------
+    @staticmethod
+    def _sync(widget: Any, value: Any) -> None:
+        """Set a widget's value without looping back (only when it differs and is allowed)."""
+        options = widget.options if hasattr(widget, "options") else None
+        if isinstance(options, dict):
+            allowed = set(options.values())
+        elif isinstance(options, list):
+            allowed = set(options)
+        else:
+            allowed = None
+        if isinstance(value, list):
+            value = [v for v in value if allowed is None or v in allowed]
+        elif allowed is not None and value not in allowed:
+            return
+        if widget.value != value:
+            widget.value = value
 
     def _show_references(self, event: Any) -> None:
         """References set on the state (e.g. sent from the Library) appear, ticked, in the picker."""
         known = set(self.refs.options.values())
         if any(a not in known for a in event.new):
-            self.refs.options = {**self.refs.options, **choice_labels(self.state.sent_labels)}
-        allowed = set(self.refs.options.values())
-        value = [a for a in event.new if a in allowed]
-        if list(self.refs.value) != value:
-            self.refs.value = value
+            self.refs.options = {**self.refs.options, **choice_labels(self._s.sent_labels)}
+        self._sync(self.refs, list(event.new))
+        self.sweep.options = choice_labels(self._s.sweep_options())
+        self._sync(self.sweep, self._s.sweep_id)
 
-    # -- actions ---------------------------------------------------------------------------------------
-    def _plan(self) -> None:
-        self.state.make_plan()
+    def _engine_note(self) -> None:
+        status = self._s.engine_status()
+        missing = [(e, status[e]) for e in self._s.engines if status.get(e)]
+        self.engine_note.object = "".join(f'<div class="wb-warn">⚠ {esc(e)}: {esc(r)} — its runs would fail</div>'
+                                          for e, r in missing)
 
     def _plan_text(self) -> None:
-        s = self.state
+        s = self._s
         self.plan_info.object = (f"**{s.plan_count}** runs · estimated **${s.plan_cost:.2f}**"
                                  f" · {s.plan_cached} cached")
+        self.plan_warn.object = "".join(f'<div class="wb-warn">⚠ {esc(w)}</div>' for w in s.plan_warnings)
 
+    def _save_recipe(self) -> None:
+        recipe = self._s.save_recipe()
+        if recipe is not None:
+            options = ["", *self._s.recipe_options()]
+            self.recipe.options = options
+            self._sync(self.recipe, recipe.name)
+
+    def _pick_sweep(self, event: Any) -> None:
+        if event.new and event.new != self._s.sweep_id and not self._s.running:
+            self._s.open_sweep(str(event.new))
+
+    def _axis(self, which: str, value: Any) -> None:
+        grid = self._s.grid
+        if grid is None or not value or self._rendering:
+            return
+        if value != (grid.row_axis if which == "rows" else grid.col_axis):
+            self._s.set_axes(**{which: str(value)})
+
+    # -- running ----------------------------------------------------------------------------------------
     async def _run(self, _event: Any = None) -> None:
-        s = self.state
+        s = self._s
         plan = s.start_run()
         if plan is None:
             return
         self.run_btn.disabled = True
         self.stop_btn.disabled = False
-        self.progress.visible = True
-        self.progress.max = max(1, s.total)
         self._tick()
         if pn.state.curdoc is not None:
-            self._poller = pn.state.add_periodic_callback(self._tick, period=250)
+            self._poller = pn.state.add_periodic_callback(self._tick, period=300)
         try:
             outcome = await asyncio.to_thread(s.execute, plan)
         finally:
             if self._poller is not None:
                 self._poller.stop()
                 self._poller = None
-            self.run_btn.disabled = False
+            self.run_btn.disabled = not s.session.can("generate")
             self.stop_btn.disabled = True
         s.finish(outcome)
         self._tick()
 
     def _tick(self) -> None:
-        s = self.state
-        self.progress.max = max(1, s.total)
-        self.progress.value = min(s.done, self.progress.max)
-        self.progress_text.object = f"{min(s.done, s.total)} / {s.total} runs" + (" — running…" if s.running else "")
+        s = self._s
+        if s.running:
+            s.poll()
+        total = max(1, s.total)
+        done = min(s.done, s.total)
+        kind = "" if s.running else ("warn" if s.failed else "done")
+        text = (f"Sweep {esc(s.sweep_id)}: {done} / {s.total} runs" + (f" · {s.failed} failed" if s.failed else "")
+                + (" — running…" if s.running else " — finished"))
+        self.banner.object = (f'<div class="wb-banner {kind}" id="studio-progress" role="status">'
+                              f'<span>{text}</span><span class="bar"><i style="width:{100 * done / total:.0f}%">'
+                              f'</i></span></div>')
+        self.banner.visible = True
 
-    def _commit(self) -> None:
-        s = self.state
-        asset = self.commit_asset.value.strip()
-        if not asset:
-            s.session.say("Name the asset to commit the picks to.", "warning")
-            return
-        picks = [o for row in (s.grid.cells if s.grid else []) for cell in row for o in cell.outputs
-                 if o.mark == "pick"]
-        if not picks:
-            s.session.say("Pick an output in the grid first.", "warning")
-            return
-        for out in picks:
-            s.commit(out.id, asset, message=f"picked from sweep {s.sweep_id}")
+    # -- matrix -----------------------------------------------------------------------------------------
+    _rendering = False
 
-    # -- grid ------------------------------------------------------------------------------------------
     def _on_action(self, event: Any) -> None:
-        action = event.new or {}
-        if action.get("id") and action.get("mark") in ("pick", "reject", "clear"):
-            self.state.mark(str(action["id"]), str(action["mark"]))
+        a = event.new or {}
+        s = self._s
+        kind = a.get("kind") or ("mark" if a.get("mark") else "")
+        oid = str(a.get("id") or "")
+        if kind == "mark" and a.get("mark") in ("pick", "reject", "clear") and oid:
+            s.mark(oid, str(a["mark"]))
+        elif kind == "rate" and oid:
+            s.rate(oid, int(a.get("rating") or 0))
+        elif kind == "key":
+            s.key(str(a.get("key") or ""), oid or None)
+        elif kind == "compare":
+            s.compare([str(i) for i in a.get("ids") or []] or None)
+        elif kind == "close_compare":
+            s.close_compare()
 
     def _render_grid(self) -> None:
-        grid = self.state.grid
+        s = self._s
+        grid = s.grid
+        self._rendering = True
+        try:
+            axes = s.axis_options()
+            self.rows.options, self.cols.options = axes, axes
+            if grid is not None:
+                self._sync(self.rows, grid.row_axis)
+                self._sync(self.cols, grid.col_axis)
+            if s.sweep_id and s.sweep_id not in self.sweep.options.values():
+                self.sweep.options = choice_labels(s.sweep_options())
+            self._sync(self.sweep, s.sweep_id)
+        finally:
+            self._rendering = False
+        self.rows.disabled = self.cols.disabled = grid is None
+        self.compare_btn.disabled = grid is None
         if grid is None:
-            self.grid_head.object = "<p>No sweep yet: pick references, plan, then run.</p>"
-            self.variations.cards = []
+            waiting = s.running and s.sweep_id
+            self.grid_head.object = ("<p>Starting the sweep…</p>" if waiting else
+                                     "<p>No sweep for these references yet: plan, then run.</p>")
+            self.variations.matrix = {}
             return
-        self.grid_head.object = f'<div class="wb-axis" id="studio-grid-head">{esc(self.state.grid_caption())}</div>'
-        cards, errors = self.state.grid_cards()
-        self.variations.cards = [{**c, "src": self.state.session.thumb_url(c["sha"])} for c in cards]
-        items = "".join(f"<li>{esc(label)}: {esc(error)}</li>" for label, error in errors)
-        self.grid_errors.object = f"<ul>{items}</ul>" if items else ""
+        self.grid_head.object = f'<div class="wb-axis" id="studio-grid-head">{esc(s.grid_caption())}</div>'
+        self.variations.matrix = s.matrix()
 
     def __panel__(self) -> pn.viewable.Viewable:
-        """Layout."""
-        left = pn.Column(self.refs, self.together, self.recipe, self.version, self.prompt, self.variables, self.engines,
-                         self.seeds, self.aspect, pn.Row(self.plan_btn, self.run_btn), self.plan_info, self.stop_btn,
-                         self.progress, self.progress_text, width=320)
-        right = pn.Column(pn.Row(self.rows, self.cols, self.commit_asset, self.commit_btn), self.grid_head,
-                          self.variations, self.grid_errors,
-                          sizing_mode="stretch_width")
+        """Layout: the form on the left; progress, sweep picker, axes and the matrix on the right."""
+        left = pn.Column(self.refs, self.together, self.recipe, self.version, self.prompt, self.variables,
+                         self.engines, self.engine_note, pn.Row(self.seeds, self.n), self.aspect,
+                         pn.Row(self.plan_btn, self.run_btn, self.stop_btn), self.plan_info, self.plan_warn,
+                         pn.Row(self.save_as, self.save_btn), width=_LEFT)
+        toolbar = pn.FlexBox(self.sweep, self.rows, self.cols, self.compare_btn, self.undo_btn,
+                             align_items="flex-end", sizing_mode="stretch_width")
+        right = pn.Column(self.banner, toolbar, self.grid_head, self.keys, self.variations,
+                          pn.FlexBox(self.commit_asset, self.commit_btn, align_items="flex-end"),
+                          sizing_mode="stretch_width", min_width=300)
         return pn.Row(left, right, sizing_mode="stretch_width")
