@@ -330,3 +330,14 @@ class TestFakeIsStrict:
         ids = [m["id"] for m in httpx.get(f"{server.url}/v1/models", headers=auth).json()["data"]]
         assert "gpt-image-2.6-flare" in ids and "gpt-image-1" not in ids
         assert httpx.get(f"{server.url}/v1/models/gpt-image-1", headers=auth).status_code == 404
+
+
+def test_the_model_list_refresh_reads_the_fake(fake) -> None:  # type: ignore[no-untyped-def]
+    from workbench.models.refresh import refresh_engine
+
+    _, server, _ = fake
+    snap = refresh_engine("openai", base_url=server.url + "/v1")
+    ids = {m["id"] for m in snap["models"]}
+    assert {"gpt-image-2.6-sunburst", "gpt-image-2.6-flare"} <= ids and not ids & {"gpt-image-1", "gpt-image-1.5"}
+    # what the provider listed keeps the default live
+    assert lifecycle("openai", OpenAIEngine.default_model, seen={"openai": snap}).status == "active"
