@@ -85,3 +85,13 @@ def test_main_leaves_the_import_system_as_it_found_it(small_project: Path) -> No
         main(["assets", "--project", str(small_project), "--json", "--limit", "0", "--no-such-option"])
     assert exc.value.code == 2
     assert sys.meta_path == before
+
+
+def test_asking_whether_pandas_is_installed_is_never_refused() -> None:
+    """Bokeh (and others) probe with ``importlib.util.find_spec``; a refusal there broke ``workbench serve``."""
+    code, _, out = _loaded(
+        "import importlib.util\n"
+        "from workbench.cli.startup import deferred_pandas\n"
+        "with deferred_pandas():\n"
+        "    print(importlib.util.find_spec('pandas') is not None)\n")
+    assert code == 0 and out.strip() == "True"

@@ -6,6 +6,7 @@ command that reports takes ``--json``. Errors become exit codes in :mod:`workben
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 import typer
@@ -40,7 +41,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``workbench`` console script."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        with deferred_pandas():
+        # a long-running server imports pandas anyway (Panel, Bokeh, the reports): defer only short commands
+        with deferred_pandas() if args[:1] != ["serve"] else contextlib.nullcontext():
             code = app(args=args, standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)  # typer.Exit(n) inside a command comes back as a return value here

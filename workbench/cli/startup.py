@@ -28,6 +28,16 @@ __all__ = ["deferred_pandas"]
 _IMPORT_NAME = dis.opmap["IMPORT_NAME"]
 
 
+def _probing(frame: FrameType | None) -> bool:
+    """True when the lookup comes through ``importlib.util.find_spec`` (a question, not an import: Bokeh asks
+    whether pandas is installed that way, and a refusal there would break it)."""
+    while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+        if frame.f_code.co_filename == "<frozen importlib.util>":
+            return True
+        frame = frame.f_back
+    return False
+
+
 def _requester(frame: FrameType | None) -> FrameType | None:
     """The first frame below the import machinery (``<frozen importlib._bootstrap…>``)."""
     while frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
@@ -50,7 +60,8 @@ class _DeferPandas:
     def find_spec(self, name: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         """None (let the other finders look) unless native code asks for ``pandas``: then ImportError."""
-        if name != "pandas" or _from_python(_requester(sys._getframe(1))):
+        caller = sys._getframe(1)
+        if name != "pandas" or _probing(caller) or _from_python(_requester(caller)):
             return None
         raise ModuleNotFoundError("pandas is not imported yet in this workbench command (workbench.cli.startup); "
                                   "`import pandas` before asking DuckDB for a DataFrame", name=name)
