@@ -1,0 +1,413 @@
+"""Benchmark: catalogue and team scale (issue 14) — batch work on Dask, the batch driver, a big ledger.
+
+Three parts, each ending in RESULT lines (``--part renditions|plan|ledger``; all by default):
+
+- ``renditions``: 400 drawn product shots (800×600 JPEG, three presets each: carousel, hero_banner,
+  pdp_portrait) rendered by ``render_versions`` on a Dask cluster of two ``dask worker`` processes (one
+  thread each, started here with ``dask scheduler`` on loopback) against the local process pool with two
+  workers on the same two cores; both include the driver's planning and its Arrow-batch commits. Target:
+  ratio ≤ 1.2 (Dask's overhead small). The outputs of both runs must be byte-identical. While Dask renders,
+  each worker's RSS is sampled every 0.1 s: target ≤ 1 GiB each (the pool workers' peak is printed beside).
+- ``plan``: a fresh process plans one recipe over 1,000 SKUs × 4 variations (``Generation.plan_batch``,
+  two reference images per SKU); its peak RSS (``ru_maxrss``, imports included) against 1 GiB.
+- ``ledger``: a ledger of 100,000 assets and 1,000,000 versions built in bulk (``INSERT … SELECT`` from
+  ``range()``, as in ``benchmarks/history.py``), with one asset whose 1,000 versions form a parent chain made
+  by recorded runs. p95 of 20 timed calls (after a warm-up), each inside an open unit of work as the baseline
+  runs on an open connection: library search (``wb.assets(query, limit=60)``) vs one raw DuckDB query for the
+  latest version of matching assets; ``wb.history`` vs a bare ``SELECT * FROM versions WHERE asset_id = ?``
+  (target ≤ 3×); ``wb.lineage`` of the 1,000-deep chain vs one raw recursive CTE of the same rows (target ≤ 1.5×).
+
+The ledger's storage is a parameter (``--storage``, :data:`STORAGES`): a storage makes the project, gives the
+connection the bulk load runs on and the raw connection the baselines use. ``duckdb`` (the embedded file) is
+here; a PostgreSQL storage plugs in as another entry. ``BENCH_SOURCES`` scales the renditions part down on a
+slow machine (the count used is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import workbench
+
+N_SOURCES = 400
+PRESETS = ["carousel", "hero_banner", "pdp_portrait"]
+N_ASSETS = 100_000
+N_VERSIONS = 1_000_000
+CHAIN = 1_000
+REPEAT = 20
+GIB = 1024.0  # MiB
+
+
+def result(name: str, ours: float, baseline: float, target: float, unit: str) -> None:
+    """Print one RESULT line."""
+    print(f"RESULT {name} ours={ours:.2f} baseline={baseline:.2f} ratio={ours / baseline:.2f} target={target:g} {unit}",
+          flush=True)
+
+
+# -- renditions on Dask vs the process pool ------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int, logs: Path) -> Iterator[tuple[str, list[int]]]:
+    """``dask scheduler`` + ``workers`` × ``dask worker --nthreads 1`` on loopback: (address, worker pids)."""
+    from distributed import Client
+
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    procs: list[subprocess.Popen[bytes]] = []
+
+    def spawn(args: list[str], name: str) -> None:
+        procs.append(subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=(logs / name).open("wb"),
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
+
+    try:
+        spawn(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], "scheduler.log")
+        for n in range(workers):
+            # no nanny, so that the pid sampled is the process doing the work
+            spawn(["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
+                   "--name", f"w{n}"], f"worker{n}.log")
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                client = Client(address, timeout="5s", set_as_default=False)
+                break
+            except (OSError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise SystemExit("the Dask scheduler did not start within 120 s") from None
+        try:
+            client.wait_for_workers(workers, timeout=max(1.0, deadline - time.monotonic()))
+            pids = sorted(client.run(os.getpid).values())
+        finally:
+            client.close()
+        yield address, pids
+    finally:
+        for proc in procs:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+
+
+class RssSampler:
+    """Peak RSS (MiB) of each of a set of processes, sampled every 0.1 s in a thread."""
+
+    def __init__(self, pids: Callable[[], list[int]]) -> None:
+        self.pids = pids
+        self.peak: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            for pid in self.pids():
+                with contextlib.suppress(psutil.Error):
+                    rss = psutil.Process(pid).memory_info().rss / 2**20
+                    self.peak[pid] = max(self.peak.get(pid, 0.0), rss)
+            self._stop.wait(0.1)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+def add_sources(wb: Any, n: int, w: int = 800, h: int = 600) -> list[str]:
+    """``n`` studio product shots (a mug, a different colour and place each) stored as versions."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    ids = []
+    with wb.ledger.connect(write=True) as con:
+        for i in range(n):
+            img = Image.new("RGB", (w, h), (246, 246, 244))
+            d = ImageDraw.Draw(img)
+            colour = ((37 * i) % 200 + 30, (91 * i) % 200 + 30, (53 * i) % 200 + 30)
+            x0 = w * (0.30 + 0.01 * (i % 10))
+            d.rounded_rectangle((x0, h * 0.2, x0 + w * 0.24, h * 0.82), radius=w // 50, fill=colour)
+            d.ellipse((x0 + w * 0.2, h * 0.34, x0 + w * 0.32, h * 0.6), outline=colour, width=max(3, w // 60))
+            buf = io.BytesIO()
+            img.save(buf, "JPEG", quality=90)
+            sha = wb.library.put_blob(buf.getvalue(), con=con)
+            asset = wb.library.create_asset(f"SKU-{1000 + i}/hero", sku=f"SKU-{1000 + i}", con=con)
+            ids.append(wb.library.add_version(asset, sha, source="ingest", con=con))
+    return ids
+
+
+def bench_renditions(tmp: Path) -> None:
+    import psutil
+
+    from workbench.executor import DaskExecutor, LocalExecutor
+    from workbench.review.renditions import render_versions
+
+    n = int(os.environ.get("BENCH_SOURCES") or N_SOURCES)
+    wb = workbench.init(tmp / "renditions")
+    t0 = time.perf_counter()
+    vids = add_sources(wb, n)
+    print(f"{n} sources (800x600 JPEG) stored in {time.perf_counter() - t0:.1f}s; presets {', '.join(PRESETS)}")
+
+    def pool_pids() -> list[int]:
+        return [p.pid for p in psutil.Process().children() if "spawn_main" in " ".join(p.cmdline())]
+
+    with LocalExecutor(2) as pool:
+        # the pool's start-up (two spawned processes importing the imaging stack) is part of its time, as
+        # the Dask workers' start-up is not part of Dask's: warm it with one source first, like the cluster
+        render_versions(wb.project, vids[:1], PRESETS, executor=pool)
+        with RssSampler(pool_pids) as pool_rss:
+            t0 = time.perf_counter()
+            local_rows = render_versions(wb.project, vids, PRESETS, executor=pool)
+            t_pool = time.perf_counter() - t0
+    logs = tmp / "dask-logs"
+    logs.mkdir()
+    with dask_cluster(2, logs) as (address, pids), DaskExecutor(address) as dask:
+        render_versions(wb.project, vids[:1], PRESETS, executor=dask)
+        with RssSampler(lambda: pids) as dask_rss:
+            t0 = time.perf_counter()
+            dask_rows = render_versions(wb.project, vids, PRESETS, executor=dask)
+            t_dask = time.perf_counter() - t0
+    assert len(dask_rows) == len(local_rows) == n * len(PRESETS)
+    same = [(r["version_id"], r["preset"], r["sha256"]) for r in dask_rows] == [
+        (r["version_id"], r["preset"], r["sha256"]) for r in local_rows]
+    assert same, "Dask and the process pool rendered different bytes"
+    print(f"process pool, 2 workers: {t_pool:.1f}s ({n / t_pool:.1f} sources/s); Dask, 2 workers x 1 thread: "
+          f"{t_dask:.1f}s ({n / t_dask:.1f} sources/s); outputs byte-identical: {same}")
+    worker_peaks = [dask_rss.peak.get(p, 0.0) for p in pids]
+    print(f"peak RSS per Dask worker: {', '.join(f'{v:.0f}' for v in worker_peaks)} MiB; per pool worker: "
+          f"{', '.join(f'{v:.0f}' for v in pool_rss.peak.values())} MiB")
+    result("scale_renditions_dask", t_dask, t_pool, 1.2, "s")
+    result("scale_dask_worker_rss", max(worker_peaks), GIB, 1, "MiB")
+
+
+# -- the batch driver planning 1,000 SKUs x 4 -------------------------------------------------------------------
+_PLAN_CHILD = """
+import json, resource, sys, time
+import workbench
+wb = workbench.open(sys.argv[1])
+skus = json.loads(sys.argv[2])
+t0 = time.perf_counter()
+batch = wb.generation.plan_batch("hero", skus=skus, per_sku=4, engines="local")
+seconds = time.perf_counter() - t0
+print(json.dumps({"runs": len(batch.plan.runs), "skus": len(batch.skus), "seconds": seconds,
+                  "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def bench_plan(tmp: Path) -> None:
+    import io
+
+    from PIL import Image
+
+    from workbench.executor import insert_rows
+    from workbench.ids import new_id
+
+    wb = workbench.init(tmp / "plan")
+    skus = [f"SKU-{10000 + i}" for i in range(1000)]
+    t0 = time.perf_counter()
+    blobs, assets, versions = [], [], []
+    for i, sku in enumerate(skus):
+        for view in range(2):
+            buf = io.BytesIO()
+            Image.new("RGB", (64, 64), (i % 256, i // 256, view * 100)).save(buf, "PNG")
+            sha, _ = wb.store.put(buf.getvalue())
+            blobs.append({"sha256": sha, "size": len(buf.getvalue()), "mime": "image/png", "kind": "image",
+                          "format": "PNG", "width": 64, "height": 64})
+            asset = new_id("asset")
+            assets.append({"id": asset, "name": f"{sku}/ref{view}", "sku": sku, "role": "reference", "kind": "image",
+                           "created_by": "bench"})
+            versions.append({"id": new_id("version"), "asset_id": asset, "number": 1, "sha256": sha,
+                             "message": "ingested", "author": "bench", "source": "ingest"})
+    with wb.ledger.connect(write=True) as con:
+        insert_rows(con, "blobs", list(blobs[0]), blobs)
+        insert_rows(con, "assets", list(assets[0]), assets)
+        insert_rows(con, "versions", list(versions[0]), versions)
+    wb.generation.add_recipe("hero", "{{ sku }} on {{ bg }}, soft shadow", variables={"bg": "white studio"})
+    print(f"1,000 SKUs x 2 reference images stored in {time.perf_counter() - t0:.1f}s")
+    done = subprocess.run([sys.executable, "-c", _PLAN_CHILD, str(tmp / "plan"), json.dumps(skus)],
+                          capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"planning failed:\n{done.stderr[-3000:]}")
+    facts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert facts["runs"] == 4000 and facts["skus"] == 1000, facts
+    print(f"batch driver: planned {facts['runs']:,} runs for {facts['skus']:,} SKUs in {facts['seconds']:.1f}s, "
+          f"peak RSS {facts['rss_mib']:.0f} MiB")
+    result("scale_plan_driver_rss", facts["rss_mib"], GIB, 1, "MiB")
+
+
+# -- a big ledger: search, history, lineage --------------------------------------------------------------------
+class Storage(Protocol):
+    """Where the benchmark's ledger lives."""
+
+    name: str
+
+    def create(self, root: Path) -> None:
+        """Make the project at ``root``."""
+
+    def loader(self, root: Path) -> duckdb.DuckDBPyConnection:
+        """A connection on which unqualified table names are the ledger's tables (the bulk load runs on it)."""
+
+    def raw(self, root: Path) -> duckdb.DuckDBPyConnection:
+        """The baselines' plain DuckDB connection to the same data."""
+
+
+class DuckDBFile:
+    """The embedded default: the project's ``ledger.duckdb``."""
+
+    name = "duckdb"
+
+    def create(self, root: Path) -> None:
+        workbench.init(root)
+
+    def loader(self, root: Path) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(root / "ledger.duckdb"))
+
+    def raw(self, root: Path) -> duckdb.DuckDBPyConnection:
+        return duckdb.connect(str(root / "ledger.duckdb"), read_only=True)
+
+
+STORAGES: dict[str, Callable[[], Storage]] = {"duckdb": DuckDBFile}
+
+
+def bulk_load(con: duckdb.DuckDBPyConnection) -> None:
+    """100,000 assets, 1,000,000 versions (with blobs), 200,000 reviews, and ``bench/hero``: 1,000 versions in
+    one parent chain, each made by a recorded run from one of three reference versions."""
+    filler = N_VERSIONS - CHAIN
+    con.execute("BEGIN")
+    con.execute(f"INSERT INTO assets (id, name, sku, role, kind, title, created_by) SELECT 'ast_' || lpad(i::VARCHAR, 8, '0'), "
+                f"'asset-' || i, 'SKU-' || (i % 20000), CASE WHEN i % 10 = 0 THEN 'reference' ELSE 'output' END, "
+                f"'image', CASE WHEN i % 7 = 0 THEN 'navy mug ' || i ELSE 'product ' || i END, 'bench' "
+                f"FROM range({N_ASSETS}) t(i)")
+    con.execute("INSERT INTO assets (id, name, sku, role, kind, created_by) VALUES "
+                "('ast_hero', 'bench/hero', 'SKU-1', 'output', 'image', 'bench')")
+    con.execute(f"INSERT INTO blobs (sha256, size, mime, kind, format, width, height) SELECT sha256(i::VARCHAR), 1000, "
+                f"'image/png', 'image', 'PNG', 2048, 2048 FROM range({N_VERSIONS}) t(i)")
+    con.execute(f"INSERT INTO versions (id, asset_id, number, parent_id, sha256, message, author, source) "
+                f"SELECT 'ver_' || lpad(i::VARCHAR, 9, '0'), 'ast_' || lpad((i % {N_ASSETS})::VARCHAR, 8, '0'), "
+                f"i // {N_ASSETS} + 1, NULL, sha256(i::VARCHAR), 'bulk', 'bench', 'ingest' FROM range({filler}) t(i)")
+    con.execute(f"INSERT INTO runs (id, prompt, engine, model, params, seed, reference_versions, reference_blobs, "
+                f"request_hash, status, author, recipe_id, recipe_name, recipe_version) "
+                f"SELECT 'run_h' || lpad(i::VARCHAR, 6, '0'), 'red mug on marble, variation ' || i, 'local', "
+                f"'procedural-v1', '{{\"aspect\": \"1:1\", \"n\": 1}}', i, "
+                f"'[\"ver_' || lpad(((i % 3) * 10)::VARCHAR, 9, '0') || '\"]', '[]', 'sha256:h' || i, 'succeeded', "
+                f"'bench', 'rcp_1', 'hero', 1 FROM range({CHAIN}) t(i)")
+    con.execute(f"INSERT INTO versions (id, asset_id, number, parent_id, sha256, message, author, source, run_id) "
+                f"SELECT 'ver_h' || lpad(i::VARCHAR, 8, '0'), 'ast_hero', i + 1, "
+                f"CASE WHEN i = 0 THEN NULL ELSE 'ver_h' || lpad((i - 1)::VARCHAR, 8, '0') END, "
+                f"sha256((i + {filler})::VARCHAR), 'take ' || i, 'bench', 'commit', "
+                f"'run_h' || lpad(i::VARCHAR, 6, '0') FROM range({CHAIN}) t(i)")
+    con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) SELECT 'rev_' || i, "
+                "'ver_' || lpad((i * 5)::VARCHAR, 9, '0'), 'draft', 'in_review', 'bench' FROM range(200000) t(i)")
+    con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) SELECT 'revh_' || i, "
+                "'ver_h' || lpad(i::VARCHAR, 8, '0'), 'draft', 'in_review', 'bench' FROM range(0, 1000, 3) t(i)")
+    con.execute("COMMIT")
+
+
+# what a person would write for "latest version of the assets matching a word", newest first, one page
+SEARCH_SQL = """
+WITH latest AS (SELECT asset_id, max(number) AS number FROM versions GROUP BY asset_id)
+SELECT a.id, a.name, a.sku, a.title, v.id AS version_id, v.number, b.width, b.height
+FROM assets a JOIN latest l ON l.asset_id = a.id
+JOIN versions v ON v.asset_id = a.id AND v.number = l.number
+LEFT JOIN blobs b ON b.sha256 = v.sha256
+WHERE a.name ILIKE ? OR a.title ILIKE ? OR a.sku ILIKE ?
+ORDER BY a.created_at DESC, a.id DESC LIMIT 60
+"""
+
+
+def p95(fn: Callable[[], Any], repeat: int = REPEAT) -> tuple[float, Any]:
+    """95th percentile wall time (ms) of ``repeat`` calls after one warm-up, and the last result."""
+    out = fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.quantiles(times, n=20)[-1], out
+
+
+def bench_ledger(tmp: Path, storage: Storage) -> None:
+    from history import LINEAGE_CTE  # benchmarks/history.py: the raw recursive CTE of the same lineage rows
+
+    root = tmp / "ledger"
+    storage.create(root)
+    t0 = time.perf_counter()
+    con = storage.loader(root)
+    bulk_load(con)
+    con.close()
+    print(f"[{storage.name}] bulk-loaded {N_ASSETS + 1:,} assets, {N_VERSIONS:,} versions in "
+          f"{time.perf_counter() - t0:.1f}s")
+    wb = workbench.open(root)
+    word = "navy"
+    with wb.ledger.connect():
+        search_ms, found = p95(lambda: wb.assets(word, limit=60))
+        hist_ms, hist = p95(lambda: wb.history("bench/hero", thumbnails=False))
+        lin_ms, graph = p95(lambda: wb.lineage(hist[0]["id"]))
+    assert len(found) == 60 and len(hist) == CHAIN
+    assert [n["kind"] for n in graph["nodes"].values()].count("run") == CHAIN
+    wb.ledger.release()
+    raw = storage.raw(root)
+    like = f"%{word}%"
+    base_search, rows = p95(lambda: raw.execute(SEARCH_SQL, [like, like, like]).fetchall())
+    assert len(rows) == 60
+    base_hist, rows = p95(lambda: raw.execute("SELECT * FROM versions WHERE asset_id = ?", ["ast_hero"]).fetchall())
+    assert len(rows) == CHAIN
+    base_lin, rows = p95(lambda: raw.execute(LINEAGE_CTE, [hist[0]["id"]]).fetchall())
+    assert len(rows) >= CHAIN
+    raw.close()
+    print(f"[{storage.name}] p95 of {REPEAT}: search {search_ms:.1f} ms (raw {base_search:.1f}), history "
+          f"{hist_ms:.1f} ms (raw {base_hist:.1f}), lineage-1000 {lin_ms:.1f} ms (raw CTE {base_lin:.1f})")
+    result(f"scale_search_p95_{storage.name}", search_ms, base_search, 3, "ms")
+    result(f"scale_history_p95_{storage.name}", hist_ms, base_hist, 3, "ms")
+    result(f"scale_lineage_p95_{storage.name}", lin_ms, base_lin, 1.5, "ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["renditions", "plan", "ledger", "all"], default="all")
+    parser.add_argument("--storage", choices=sorted(STORAGES), default="duckdb")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        if args.part in ("renditions", "all"):
+            bench_renditions(tmp_path)
+        if args.part in ("plan", "all"):
+            bench_plan(tmp_path)
+        if args.part in ("ledger", "all"):
+            bench_ledger(tmp_path, STORAGES[args.storage]())
+    print(f"driver peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
