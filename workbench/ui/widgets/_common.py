@@ -15,7 +15,7 @@ import ipywidgets as w
 
 from ...errors import WorkbenchError
 
-__all__ = ["Status", "esc", "thumbnail", "tile_layout"]
+__all__ = ["Status", "bind", "esc", "notebook_session", "show_status", "thumbnail", "tile_layout"]
 
 
 def esc(text: Any) -> str:
@@ -62,3 +62,60 @@ class Status(w.HTML):
         if done is not None:
             self.ok(done(result) if callable(done) else done)
         return result
+
+
+def notebook_session(wb: Any, role: str = "approver") -> Any:
+    """The :class:`~workbench.ui.panel.session.SessionState` a notebook's widgets share: ``wb.user`` with
+    ``role`` (a notebook is its owner's own session; the role checks still run)."""
+    from ..auth import User
+    from ..panel.session import SessionState
+
+    return SessionState(wb, User(wb.user, role))
+
+
+def show_status(session: Any, status: Status) -> None:
+    """Mirror the session's status messages (every one, repeats too) into ``status``."""
+
+    def show(event: Any) -> None:
+        if not event.new:
+            return
+        if session.status_level == "error":
+            status.error(event.new)
+        else:
+            status.ok(event.new)
+
+    session.param.watch(show, "status", onlychanged=False)
+
+
+def bind(widget: w.Widget, state: Any, name: str, *, to_widget: Callable[[Any], Any] = lambda v: v,
+         to_state: Callable[[Any], Any] = lambda v: v) -> None:
+    """Keep ``widget.value`` and ``state.<name>`` equal in both directions (no echo loops).
+
+    A value the state refuses (``param`` validation, e.g. outputs per run out of bounds) leaves the state
+    as it was and puts the widget back.
+    """
+    busy = [False]
+
+    def from_widget(change: dict[str, Any]) -> None:
+        if busy[0]:
+            return
+        busy[0] = True
+        try:
+            setattr(state, name, to_state(change["new"]))
+        except (ValueError, TypeError):
+            widget.value = to_widget(getattr(state, name))
+        finally:
+            busy[0] = False
+
+    def from_state(event: Any) -> None:
+        if busy[0]:
+            return
+        busy[0] = True
+        try:
+            widget.value = to_widget(event.new)
+        finally:
+            busy[0] = False
+
+    widget.value = to_widget(getattr(state, name))
+    widget.observe(from_widget, names="value")
+    state.param.watch(from_state, name)

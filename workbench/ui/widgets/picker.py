@@ -8,6 +8,7 @@ several queries.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import ipywidgets as w
@@ -100,7 +101,8 @@ class ReferencePicker(w.VBox):
     def select(self, asset_ids: list[str]) -> None:
         """Select assets by id (or name) programmatically."""
         for ref in asset_ids:
-            asset_id = ref if ref in self._names else (self.status.attempt(lambda r=ref: self.wb.library.asset(r)) or {}).get("id")
+            found = None if ref in self._names else self.status.attempt(functools.partial(self.wb.library.asset, ref))
+            asset_id = ref if ref in self._names else (found or {}).get("id")
             if asset_id and asset_id not in self._selected:
                 self._selected.append(asset_id)
                 if asset_id in self.toggles:
