@@ -42,20 +42,20 @@ def test_cli_commit_review_crop_check(capsys, project_dir, wb, generated, tmp_pa
     code, rep = run(capsys, project_dir, "reproduce", v1)
     assert rep["match"]
     for action in ("submit", "approve"):
-        code, out = run(capsys, project_dir, "review", v1, action)
+        code, out = run(capsys, project_dir, "review", action, v1)
         assert code == 0
     assert out["to_state"] == "approved"
-    code, out = run(capsys, project_dir, "review", v1, "approve")
+    code, out = run(capsys, project_dir, "review", "approve", v1)
     assert code == 2 and "already approved" in out["error"]["message"]
-    code, out = run(capsys, project_dir, "review", v2, "publish")
+    code, out = run(capsys, project_dir, "review", "publish", v2)
     assert code == 2 and out["error"]["type"] == "TransitionForbidden"
-    code, c = run(capsys, project_dir, "review", v1, "comment", "crop tighter", "--box", "0.1,0.1,0.5,0.5")
+    code, c = run(capsys, project_dir, "review", "comment", v1, "crop tighter", "--box", "0.1,0.1,0.5,0.5")
     assert c["region"] == {"x": 0.1, "y": 0.1, "w": 0.5, "h": 0.5}
-    code, out = run(capsys, project_dir, "review", v1, "comment", "nope", "--box", "0.9,0.9,0.5,0.5")
+    code, out = run(capsys, project_dir, "review", "comment", v1, "nope", "--box", "0.9,0.9,0.5,0.5")
     assert code == 2
-    code, out = run(capsys, project_dir, "review", v1, "resolve", c["id"])
+    code, out = run(capsys, project_dir, "review", "resolve", c["id"])
     assert out["resolved"]
-    code, shown = run(capsys, project_dir, "review", v1)
+    code, shown = run(capsys, project_dir, "review", "show", v1)
     assert shown["state"] == "approved" and shown["comments"][0]["resolved"]
     code, tags = run(capsys, project_dir, "tags", v1)
     assert any(t["tag"] == "ai-generated" for t in tags)

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from ..errors import WorkbenchError
+from ..errors import InvalidSpec, WorkbenchError
 from . import batch as _batch
 from . import export as _export
 from . import faces as _faces
@@ -20,7 +20,8 @@ from . import library as _library
 from . import models as _models
 from . import reports as _reports
 from . import review as _review
-from .common import exit_code_for, print_error
+from . import settings as _settings
+from .common import escape_help, exit_code_for, print_error
 from .startup import deferred_pandas
 
 __all__ = ["app", "main"]
@@ -33,7 +34,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_library, _generation, _batch, _review, _export, _faces, _reports, _models):
+for _module in (_library, _generation, _batch, _review, _export, _faces, _reports, _models, _settings):
     _module.register(app)
 
 
@@ -41,9 +42,11 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``workbench`` console script."""
     args = sys.argv[1:] if argv is None else argv
     try:
+        if (suggested := _review.suggest_review_order(args)) is not None:
+            raise InvalidSpec(f"`workbench review` takes the action first: {suggested}")
         # a long-running server imports pandas anyway (Panel, Bokeh, the reports): defer only short commands
         with deferred_pandas() if args[:1] != ["serve"] else contextlib.nullcontext():
-            code = app(args=args, standalone_mode=False)
+            code = escape_help(typer.main.get_command(app))(args=args, standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)  # typer.Exit(n) inside a command comes back as a return value here
     except WorkbenchError as exc:

@@ -15,6 +15,7 @@ Only the CLI turns :mod:`workbench.errors` into exit codes and messages:
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +23,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from ..errors import (
     ConnectorError,
@@ -38,7 +41,8 @@ from ..errors import (
 )
 from ..secrets import known_secrets
 
-__all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "exit_code_for", "open_wb", "print_error", "print_table"]
+__all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "escape_help", "exit_code_for", "open_wb", "print_error",
+           "print_table"]
 
 ProjectOpt = Annotated[
     Path | None,
@@ -47,7 +51,7 @@ ProjectOpt = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # lines are not broken: an id must survive copy and paste
 
 
 def open_wb(project: Path | None) -> Any:
@@ -69,14 +73,29 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
+_ID = re.compile(r"^[a-z]{3}_[0-9A-Z]{26}$")
+
+
+def _is_id_column(name: str, rows: list[dict[str, Any]]) -> bool:
+    return name == "id" or name.endswith("_id") or any(_ID.match(str(r.get(name) or "")) for r in rows[:20])
+
+
 def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
-    """Render ``rows`` as a table of ``columns`` on stderr (None shows as empty)."""
+    """Render ``rows`` as a table of ``columns`` on stderr (None shows as empty).
+
+    Id columns are never shortened (the next command takes the id): other columns give way first, and on a
+    terminal too narrow even for the ids they wrap instead of ending in "…".
+    """
     table = Table(title=title)
     for col in columns:
-        table.add_column(col)
+        if _is_id_column(col, rows):
+            table.add_column(col, no_wrap=True, overflow="fold",
+                             min_width=max([len(col), *(len(str(r.get(col) or "")) for r in rows)]))
+        else:
+            table.add_column(col)
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(row.get(c)) for c in columns])
-    console.print(table)
+        table.add_row(*[Text("" if row.get(c) is None else str(row.get(c))) for c in columns])
+    console.print(table, highlight=False)
 
 
 def emit(data: Any, as_json: bool, human: Callable[[Any], None] | None = None) -> None:
@@ -103,9 +122,34 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 def print_error(exc: WorkbenchError, as_json: bool) -> None:
-    """Report an error on stderr (and as JSON on stdout with ``--json``), secrets scrubbed."""
+    """Report an error on stderr (and as JSON on stdout with ``--json``), secrets scrubbed, with a hint of
+    what to run next (:mod:`workbench.cli.hints`)."""
+    from .hints import hint_for
+
     message = redact(str(exc), known_secrets())
+    hint = hint_for(exc)
     if as_json:
-        payload = {"error": {"type": type(exc).__name__, "message": message}}
-        sys.stdout.write(json.dumps(payload) + "\n")
-    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+        payload: dict[str, Any] = {"type": type(exc).__name__, "message": message}
+        if hint:
+            payload["hint"] = hint
+        sys.stdout.write(json.dumps({"error": payload}) + "\n")
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+    if hint:
+        console.print(f"[dim]hint:[/] {escape(hint)}", highlight=False, markup=True)
+
+
+def escape_help(command: Any) -> Any:
+    """Escape Rich markup in the help of a built click ``command`` and everything under it, so
+    "[renditions.presets]" prints as written instead of vanishing as an unknown style tag (Typer renders
+    help with Rich markup on). Returns ``command``."""
+    for attr in ("help", "short_help", "epilog"):
+        text = getattr(command, attr, None)
+        if isinstance(text, str) and "[" in text:
+            setattr(command, attr, escape(text))
+    for param in getattr(command, "params", ()):
+        text = getattr(param, "help", None)
+        if isinstance(text, str) and "[" in text:
+            param.help = escape(text)
+    for sub in (getattr(command, "commands", None) or {}).values():
+        escape_help(sub)
+    return command

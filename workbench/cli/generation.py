@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..errors import InvalidSpec
 from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
@@ -159,9 +160,17 @@ def generate(
 
     def human(d: dict[str, Any]) -> None:
         console.print(f"sweep {d['sweep_id']}: {d['counts']} spent ${d['cost_usd']:.3f}", highlight=False)
+        rows = [{"run": r["id"], "status": r["status"], "seed": r["seed"], "engine": r["engine"],
+                 "variables": ", ".join(f"{k}={v}" for k, v in (r["variables"] or {}).items()),
+                 "output_id": " ".join(o["id"] for o in r["outputs"]) or (r["error"] or "")[:80]}
+                for r in d["runs"]]
+        print_table(rows, ["output_id", "status", "seed", "engine", "variables"])
         for run in d["runs"]:
             if run["status"] != "succeeded":
-                console.print(f"  [red]{run['status']}[/] {run['id']}: {run['error']}", highlight=False)
+                console.print(f"  [red]{run['status']}[/] {run['id']}: {escape(run['error'] or '')}", highlight=False)
+        if any(r["outputs"] for r in d["runs"]):
+            console.print(f"next: workbench grid {d['sweep_id']} --out grid.png, then workbench pick OUTPUT_ID",
+                          highlight=False, markup=False)
 
     emit(data, as_json, human)
     if not report.ok:
@@ -184,9 +193,9 @@ def runs(
     rows = open_wb(project).generation.runs(sweep=sweep, recipe=recipe, engine=engine, status=status, limit=limit)
 
     def human(d: list[dict[str, Any]]) -> None:
-        view = [dict(r, outputs=len(r["outputs"]), cost=f"{r['cost_usd'] or 0:.3f}",
+        view = [dict(r, output_id=" ".join(o["id"] for o in r["outputs"]), cost=f"{r['cost_usd'] or 0:.3f}",
                      prompt=(r["prompt"][:40] + "…") if len(r["prompt"]) > 40 else r["prompt"]) for r in d]
-        print_table(view, ["id", "status", "engine", "seed", "prompt", "cost", "attempts", "outputs"], "runs")
+        print_table(view, ["id", "sweep_id", "status", "engine", "seed", "prompt", "cost", "output_id"], "runs")
 
     emit(rows, as_json, human)
 
@@ -194,9 +203,10 @@ def runs(
 def grid(
     target: Annotated[str, typer.Argument(help="Sweep id or run id.")],
     project: ProjectOpt = None,
-    rows: Annotated[str, typer.Option(help="Row axis: a variable, seed, engine, model, recipe, reference, "
-                                           "aspect, status.")] = "seed",
-    cols: Annotated[str, typer.Option(help="Column axis (same choices).")] = "engine",
+    rows: Annotated[str | None, typer.Option(help="Row axis: a variable, seed, engine, model, recipe, reference, "
+                                                  "aspect, size, status or none (default: what the sweep varies "
+                                                  "most, swept variables first).")] = None,
+    cols: Annotated[str | None, typer.Option(help="Column axis (same choices and default).")] = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Write a PNG contact sheet here.")] = None,
     thumb: Annotated[int, typer.Option(help="Cell size in pixels.")] = 240,
     as_json: JsonOpt = False,
@@ -206,9 +216,17 @@ def grid(
     data = g.to_dict()
     if out is not None:
         data["png"] = str(g.to_png(out, thumb=thumb))
-    emit(data, as_json, lambda d: console.print(
-        f"grid {len(d['rows'])}×{len(d['cols'])} ({d['row_axis']} × {d['col_axis']})"
-        + (f" → {d['png']}" if d.get("png") else ""), highlight=False))
+    def human(d: dict[str, Any]) -> None:
+        console.print(f"grid {len(d['rows'])}×{len(d['cols'])} ({d['row_axis']} × {d['col_axis']})"
+                      + (f" → {d['png']}" if d.get("png") else ""), highlight=False)
+        # one line per output (a cell with several outputs gets several lines), each id whole
+        lines = [{d["row_axis"]: d["row_labels"][i], d["col_axis"]: d["col_labels"][j], "output_id": o["id"],
+                  "mark": o.get("mark") or ""}
+                 for i, row in enumerate(d["cells"]) for j, cell in enumerate(row) for o in cell["outputs"]]
+        print_table(lines, [*dict.fromkeys([d["row_axis"], d["col_axis"]]), "output_id", "mark"])
+        console.print("next: workbench pick OUTPUT_ID (a unique prefix is enough)", highlight=False, markup=False)
+
+    emit(data, as_json, human)
 
 
 def pick(

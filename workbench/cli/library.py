@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from ..errors import InvalidSpec
 from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
@@ -21,6 +22,8 @@ __all__ = ["register"]
 catalog_app = typer.Typer(help="Import and list the product catalog (SKU, title, handle, channel ids).",
                           no_args_is_help=True)
 collections_app = typer.Typer(help="Static and dynamic (saved-filter) collections.", invoke_without_command=True)
+
+_SHOW_INGESTED = 20  # rows of ingested files listed by id; the rest are counted
 
 
 
@@ -72,9 +75,19 @@ def ingest(
     def human(d: dict[str, Any]) -> None:
         c = d["counts"]
         console.print(f"ingested {c['ingested']}, duplicates {c['duplicate']}, failed {c['failed']} in {d['seconds']}s")
+        landed = [i for i in d["items"] if i["status"] in ("ingested", "duplicate")]
+        # the ids and SKUs the next command takes (generate --ref ID|SKU); a big batch is a query away
+        print_table([{**i, "file": Path(i["path"]).name} for i in landed[:_SHOW_INGESTED]],
+                    ["asset_id", "sku", "file", "status"]) if landed else None
+        if len(landed) > _SHOW_INGESTED:
+            console.print(f"  … {len(landed) - _SHOW_INGESTED} more: workbench assets --role reference")
+        if landed and not any(i["sku"] for i in landed):
+            console.print("  no SKU found in these file names (pattern [project] sku_pattern, e.g. mug_SKU-1001.jpg);"
+                          " use the asset ids, or rename the files", highlight=False, markup=False)
         for item in d["items"]:
             if item["status"] == "failed":
-                console.print(f"  [red]failed[/] {item['path']}: {item['error_code']}: {item['error']}", highlight=False)
+                console.print(f"  [red]failed[/] {escape(item['path'])}: {item['error_code']}: {escape(item['error'] or '')}",
+                              highlight=False)
 
     emit(report.to_dict(), as_json, human)
     if report.failed:

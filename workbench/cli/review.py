@@ -1,4 +1,7 @@
-"""CLI command group: commit, history, lineage, diff, reproduce, review, tags, crop, check, revert.
+"""CLI command group: commit, history, lineage, diff, reproduce, review …, tags, crop, check, revert.
+
+``workbench review`` has a sub-command per action (``workbench review approve VERSION``); the old order
+(``workbench review VERSION approve``) is answered with the command as it is written now.
 
 Every command takes ``--project`` and ``--json``; the work is done by the review API on ``Workbench``.
 """
@@ -15,8 +18,6 @@ from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 
 __all__ = ["register"]
 
-_ACTIONS = ("show", "submit", "approve", "request-changes", "publish", "withdraw", "comment", "resolve", "reopen",
-            "mark")
 
 
 
@@ -113,50 +114,134 @@ def reproduce(
     emit(report, as_json, lambda r: console.print(r["verdict"]))
 
 
-def review(
-    version: Annotated[str, typer.Argument(help="Version id.")],
-    action: Annotated[str, typer.Argument(help=f"One of: {', '.join(_ACTIONS)}.")] = "show",
-    text: Annotated[str | None, typer.Argument(help="Comment text (comment), comment id (resolve/reopen), "
-                                                    "select|alt|kill (mark).")] = None,
-    box: Annotated[str | None, typer.Option("--box", help="Comment region x,y,w,h (or a point x,y) in 0..1.")] = None,
-    note: Annotated[str | None, typer.Option("--note", help="Note recorded with a transition.")] = None,
-    rating: Annotated[int | None, typer.Option("--rating", help="1..5 with `mark`.")] = None,
+review_app = typer.Typer(
+    help="Review a version: `workbench review ACTION VERSION` (show, submit, approve, request-changes, "
+         "publish, withdraw, comment, resolve, reopen, mark, queue).",
+    no_args_is_help=True)
+
+_TRANSITIONS = {
+    "submit": "Send a draft (or a version with changes requested) for review: draft → in_review.",
+    "approve": "Approve a version in review (subject to [review] approvers and allow_self_approval).",
+    "request-changes": "Ask for changes on a version in review (or approved): → changes_requested.",
+    "publish": "Mark an approved version published: approved → published.",
+    "withdraw": "Take a version back out of review: in_review → draft.",
+}
+
+VersionArg = Annotated[str, typer.Argument(help="Version id (or a unique prefix of one).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", "-n", help="Note recorded with the transition.")]
+
+
+def _show_state(r: dict[str, Any]) -> None:
+    console.print(f"{r['version_id']}: [bold]{r['state']}[/] (next: {', '.join(r['allowed']) or 'nothing'})")
+    for c in r["comments"]:
+        console.print(f"  {c['id']} {'✓' if c['resolved'] else '•'} {c['author']}: {c['body']}"
+                      + (f" @ {c['region']}" if c["region"] else ""), highlight=False, markup=False)
+    if r["allowed"]:
+        console.print(f"  next: workbench review {r['allowed'][0].replace('_', '-')} {r['version_id']}",
+                      highlight=False, markup=False)
+
+
+@review_app.command("show")
+def review_show(version: VersionArg, project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """A version's review state, the actions allowed from it and its comments (with their ids)."""
+    wb = open_wb(project)
+    state = wb.review.state(version)
+    emit({**state, "comments": wb.review.comments(state["version_id"])}, as_json, _show_state)
+
+
+def _transition_command(action: str, doc: str) -> None:
+    def command(version: VersionArg, note: NoteOpt = None, project: ProjectOpt = None,
+                as_json: JsonOpt = False) -> None:
+        row = open_wb(project).review.act(version, action, note)
+        emit(row, as_json, lambda r: console.print(
+            f"{r['version_id']}: {r['from_state']} → [bold]{r['to_state']}[/]", highlight=False))
+
+    command.__doc__ = doc
+    command.__name__ = f"review_{action.replace('-', '_')}"
+    review_app.command(action)(command)
+
+
+for _action, _doc in _TRANSITIONS.items():
+    _transition_command(_action, _doc)
+
+
+@review_app.command("comment")
+def review_comment(
+    version: VersionArg,
+    text: Annotated[str, typer.Argument(help="The comment.")],
+    box: Annotated[str | None, typer.Option("--box", help="Region x,y,w,h (or a point x,y) in 0..1.")] = None,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Review a version: show | submit | approve | request-changes | publish | withdraw | comment TEXT [--box]
-    | resolve CID | reopen CID | mark [select|alt|kill] [--rating N]."""
+    """Comment on a version, optionally pinned to a region; prints the comment id (for resolve/reopen)."""
+    row = open_wb(project).review.comment(version, text, region=box)
+    emit(row, as_json, lambda r: typer.echo(r["id"]))
+
+
+@review_app.command("resolve")
+def review_resolve(
+    comment: Annotated[str, typer.Argument(help="Comment id (or a unique prefix); see `workbench review show`.")],
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a comment resolved."""
+    row = open_wb(project).review.resolve_comment(comment)
+    emit(row, as_json, lambda r: console.print(f"{r['id']}: resolved", highlight=False))
+
+
+@review_app.command("reopen")
+def review_reopen(
+    comment: Annotated[str, typer.Argument(help="Comment id (or a unique prefix); see `workbench review show`.")],
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reopen a resolved comment."""
+    row = open_wb(project).review.reopen_comment(comment)
+    emit(row, as_json, lambda r: console.print(f"{r['id']}: reopened", highlight=False))
+
+
+@review_app.command("mark")
+def review_mark(
+    version: VersionArg,
+    mark: Annotated[str | None, typer.Argument(help="select, alt or kill (omit to only rate).")] = None,
+    rating: Annotated[int | None, typer.Option("--rating", help="1..5.", min=1, max=5)] = None,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Set your select/alt/kill mark and/or a 1..5 rating on a version."""
+    if mark is None and rating is None:
+        raise InvalidSpec("give a mark (select, alt or kill) and/or --rating N")
+    row = open_wb(project).review.mark(version, mark, rating)
+    emit(row, as_json, lambda r: console.print(
+        f"{r.get('version_id', version)}: {r.get('mark') or 'no mark'}"
+        + (f" ({r['rating']}★)" if r.get("rating") else ""), highlight=False))
+
+
+@review_app.command("queue")
+def review_queue(
+    limit: Annotated[int, typer.Option(help="Rows to show.")] = 50,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Outputs whose latest version is in review, newest first, with the version ids to act on."""
     wb = open_wb(project)
-    if action not in _ACTIONS:
-        raise InvalidSpec(f"unknown review action {action!r}; expected one of {', '.join(_ACTIONS)}")
-    result: Any
-    if action == "show":
-        result = {**wb.review.state(version), "comments": wb.review.comments(version)}
-    elif action == "comment":
-        if not text:
-            raise InvalidSpec("comment needs TEXT")
-        result = wb.review.comment(version, text, region=box)
-    elif action in ("resolve", "reopen"):
-        if not text:
-            raise InvalidSpec(f"{action} needs a comment id")
-        result = wb.review.resolve_comment(text) if action == "resolve" else wb.review.reopen_comment(text)
-    elif action == "mark":
-        result = wb.review.mark(version, text, rating)
-    else:
-        result = wb.review.act(version, action, note)
+    rows = wb.assets(state="in_review", role="output", limit=limit)
+    view = [{"version_id": r.get("version_id"), "asset": r["name"], "sku": r.get("sku"), "version": r.get("version")}
+            for r in rows]
+    emit(view, as_json, lambda d: print_table(d, ["version_id", "asset", "sku", "version"],
+                                              f"{len(d)} in review (workbench review approve VERSION)"))
 
-    def human(r: dict[str, Any]) -> None:
-        if action == "show":
-            console.print(f"{version}: [bold]{r['state']}[/] (next: {', '.join(r['allowed']) or 'nothing'})")
-            for c in r["comments"]:
-                console.print(f"  {c['id']} {'✓' if c['resolved'] else '•'} {c['author']}: {c['body']}"
-                              + (f" @ {c['region']}" if c["region"] else ""), highlight=False)
-        elif "to_state" in r:
-            console.print(f"{version}: {r['from_state']} → [bold]{r['to_state']}[/]")
-        else:
-            console.print(r.get("id") or r)
 
-    emit(result, as_json, human)
+def suggest_review_order(args: list[str]) -> str | None:
+    """For the old ``workbench review VERSION ACTION`` order: the command as it is written now, else None."""
+    if len(args) < 2 or args[0] != "review" or args[1].startswith("-"):
+        return None
+    names = {c.name for c in review_app.registered_commands}
+    if args[1] in names:
+        return None
+    action = args[2] if len(args) > 2 and args[2] in names else "show"
+    rest = [a for i, a in enumerate(args[1:], 1) if not (i == 2 and a == action)]
+    return "workbench review " + " ".join([action, *rest])
 
 
 def tags(
@@ -234,6 +319,7 @@ def check(
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
-    for fn in (commit, revert, history, lineage, diff, reproduce, review, tags, check):
+    for fn in (commit, revert, history, lineage, diff, reproduce, tags, check):
         app.command(fn.__name__)(fn)
+    app.add_typer(review_app, name="review")
     app.command("crop")(crop)

@@ -100,7 +100,8 @@ def select_candidates(project: Project, library: Library, con: duckdb.DuckDBPyCo
                       channel_presets: Sequence[str] = ()) -> list[Candidate]:
     """Resolve ``sel`` into candidates (one per version and preset), in a stable order."""
     versions: dict[str, str] = {}  # version id -> state
-    for vid in sel.versions:
+    for ref in sel.versions:
+        vid = q.resolve_id(con, "version", ref) or ref  # a unique prefix names it
         rows = q.rows(con, "SELECT v.id, coalesce(s.state, 'draft') AS state FROM versions v "
                           "LEFT JOIN version_state s ON s.version_id = v.id WHERE v.id = ?", [vid])
         if not rows:

@@ -251,9 +251,10 @@ def _load_runs(project: Project, target: str | Sequence[str]) -> tuple[str, list
     with project.ledger.connect() as con:
         params: list[Any]
         if isinstance(target, str) and target.startswith("swp_"):
+            target = q.resolve_id(con, "sweep", target) or target  # a unique prefix names it
             where, params, label = "r.sweep_id = ?", [target], target
         else:
-            ids = [target] if isinstance(target, str) else list(target)
+            ids = [q.resolve_id(con, "run", t) or t for t in ([target] if isinstance(target, str) else target)]
             where, params, label = "r.id IN (SELECT unnest(?))", [ids], ",".join(ids)
         runs = q.rows(con, "SELECT r.id, r.seed, r.engine, r.model, r.status, r.recipe_name, r.recipe_version, "
                            "r.variables, r.params, r.reference_versions, r.cost_usd, r.latency_s, r.error, r.prompt "
@@ -460,7 +461,10 @@ def render_grid(grid: Grid, store: ObjectStore, *, thumb: int = 240) -> Image.Im
     row_label_w = 170
     col_label_lines = max(len(_wrap(t, f_label, thumb, 3)) for t in grid.col_labels)
     header_h = 52 + 22 + col_label_lines * line_h + 8
-    caption_h = 3 * 15 + 6
+    # every shown output's id in full (the next command, `workbench pick`, needs it), wrapped, never cut
+    id_lines = max((sum(len(_wrap(o.id, f_cap, thumb, 99)) for o in c.outputs[:4]) for r in grid.cells for c in r),
+                   default=0)
+    caption_h = (2 + id_lines) * 15 + 6
     cell_h = thumb + caption_h
     width = max(pad * 2 + row_label_w + len(grid.cols) * (thumb + gap),
                 int(f_title.getlength(grid.target)) + 2 * pad)
@@ -524,5 +528,8 @@ def _draw_cell(sheet: Any, draw: Any, cell: GridCell, store: ObjectStore, x: int
            f"{'s' if len(cell.outputs) != 1 else ''}"
     draw.text((x, cap_y), first, font=font, fill=_INK)
     draw.text((x, cap_y + 15), runs, font=font, fill=_MUTED)
-    if cell.outputs:
-        draw.text((x, cap_y + 30), _wrap(cell.outputs[0].id, font, side, 1)[0], font=font, fill=_MUTED)
+    row = 2
+    for out in cell.outputs[:4]:
+        for text in _wrap(out.id, font, side, 99):
+            draw.text((x, cap_y + 15 * row), text, font=font, fill=_MUTED)
+            row += 1

@@ -254,6 +254,8 @@ class Generation:
         where: list[str] = []
         params: list[Any] = []
         if sweep:
+            with self.project.ledger.connect() as con:
+                sweep = q.resolve_id(con, "sweep", sweep) or sweep
             where.append("sweep_id = ?")
             params.append(sweep)
         if recipe:
@@ -282,6 +284,8 @@ class Generation:
         """One run with its outputs, retry log, references and params. :class:`NotFound` if absent."""
         from .runner import load_runs
 
+        with self.project.ledger.connect() as con:
+            run_id = q.resolve_id(con, "run", run_id) or run_id
         found = load_runs(self.project, [run_id])
         if not found:
             raise NotFound(f"unknown run {run_id!r}")
@@ -297,6 +301,7 @@ class Generation:
         """Outputs of a run (``run_…``) or of every run of a sweep (``swp_…``), with their latest mark."""
         column = "sweep_id" if run_or_sweep.startswith("swp_") else "id"
         with self.project.ledger.connect() as con:
+            run_or_sweep = q.resolve_id(con, "sweep" if column == "sweep_id" else "run", run_or_sweep) or run_or_sweep
             ids = [r[0] for r in con.execute(f"SELECT id FROM runs WHERE {column} = ? ORDER BY id",
                                              [run_or_sweep]).fetchall()]
         if not ids:
@@ -317,8 +322,7 @@ class Generation:
         if rating is not None and not (0 <= int(rating) <= 5):
             raise InvalidSpec(f"rating must be 1..5 (0 clears it), not {rating}")
         with self.project.ledger.connect(write=True) as con:
-            if con.execute("SELECT 1 FROM run_outputs WHERE id = ?", [output_id]).fetchone() is None:
-                raise NotFound(f"unknown output {output_id!r}")
+            output_id = q.require_id(con, "output", output_id)  # the id, or a unique prefix of it
             con.execute("INSERT INTO output_marks (output_id, mark, rating, note, author) VALUES (?, ?, ?, ?, ?)",
                         [output_id, mark, rating, note, self.project.user])
             self.project.events.record(con, f"output.{mark}", "output", output_id,

@@ -408,6 +408,7 @@ def _attach_cache(project: Project, plan: SweepPlan) -> None:
 def plan_from_ledger(project: Project, sweep_id: str, *, force: bool = False) -> SweepPlan:
     """Rebuild the unfinished runs of sweep ``sweep_id`` (anything not succeeded) for a resume."""
     with project.ledger.connect() as con:
+        sweep_id = q.resolve_id(con, "sweep", sweep_id) or sweep_id  # a unique prefix names it
         sweep = con.execute("SELECT id, name, spec FROM sweeps WHERE id = ?", [sweep_id]).fetchone()
         if sweep is None:
             raise NotFound(f"unknown sweep {sweep_id!r}")

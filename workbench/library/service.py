@@ -159,6 +159,8 @@ class Library:
                     [ref]).fetchall()
                 refs = [r[0] for r in by_sku if r[1] == "reference"]
                 ids = refs or [r[0] for r in by_sku if r[1] == "output"]
+            if not ids and (full := q.resolve_id(con, "version", ref)) and ref.startswith("ver_"):
+                return [q.require_version(con, full)]
             if not ids:
                 raise NotFound(f"{ref!r} is not a version id, asset id, asset name or SKU in this project")
             latest = [r[0] for r in con.execute(

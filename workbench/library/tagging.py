@@ -67,6 +67,7 @@ def autotag(project: Project, version_id: str, taggers: Sequence[str | Tagger] |
 
     with project.ledger.connect() as con:
         version = q.require_version(con, version_id)
+        version_id = version["id"]
         context = _context(con, version)
     instances = load_taggers(project, taggers)
     skipped = {t.name: reason for t in instances if (reason := t.unavailable_reason())}

@@ -61,6 +61,7 @@ def graph(con: Any, version_id: str, *, max_nodes: int = 20_000) -> dict[str, An
     nodes: dict[str, dict[str, Any]] = {}
     edges: list[dict[str, str]] = []
     cache: dict[str, dict[str, Any]] = {}
+    version_id = q.resolve_id(con, "version", version_id) or version_id  # a unique prefix names it
     pending, done_runs = {version_id}, set()
     for row in _fetch_asset_versions(con, version_id):
         cache[row["id"]] = row

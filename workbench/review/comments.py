@@ -84,6 +84,7 @@ def add_comment(
 
 def set_resolved(con: duckdb.DuckDBPyConnection, comment_id: str, resolved: bool, actor: str) -> dict[str, Any]:
     """Resolve (or reopen) a comment; return the comment's id, version and new state."""
+    comment_id = q.require_id(con, "comment", comment_id)
     row = q.row(con, "SELECT id, version_id FROM comments WHERE id = ?", [comment_id])
     if row is None:
         raise NotFound(f"unknown comment {comment_id!r}")

@@ -69,7 +69,8 @@ def commit(
         with project.ledger.connect(write=True) as con:
             run = out = None
             if output_id is not None:
-                out = q.row(con, "SELECT * FROM run_outputs WHERE id = ?", [output_id])
+                full_output = q.resolve_id(con, "output", output_id) or output_id  # a unique prefix names it
+                out = q.row(con, "SELECT * FROM run_outputs WHERE id = ?", [full_output])
                 if out is None:
                     raise NotFound(f"unknown output {output_id!r}: nothing to commit")
                 run = q.row(con, "SELECT * FROM runs WHERE id = ?", [out["run_id"]])
@@ -86,7 +87,8 @@ def commit(
             else:
                 asset_id, created = row["id"], False
             if parent is not None:
-                prow = q.row(con, "SELECT id, asset_id FROM versions WHERE id = ?", [parent])
+                prow = q.row(con, "SELECT id, asset_id FROM versions WHERE id = ?",
+                             [q.resolve_id(con, "version", parent) or parent])
                 if prow is None:
                     raise NotFound(f"unknown parent version {parent!r}")
                 parent_id = prow["id"]
@@ -95,11 +97,12 @@ def commit(
                 parent_id = latest["id"] if latest else None
             version_id = library.add_version(
                 asset_id, sha, parent_id=parent_id, message=message, source="commit",
-                run_id=run["id"] if run else None, output_id=output_id, author=author or project.user, con=con,
+                run_id=run["id"] if run else None, output_id=out["id"] if out else None, author=author or project.user, con=con,
             )
             project.events.record(con, "commit", "version", version_id,
                             {"asset_id": asset_id, "asset": asset, "asset_created": created, "parent_id": parent_id,
-                             "output_id": output_id, "run_id": run["id"] if run else None, "sha256": sha,
+                             "output_id": out["id"] if out else None, "run_id": run["id"] if run else None,
+                             "sha256": sha,
                              "message": message}, actor=author)
             project.events.emit("review.commit", version_id=version_id, asset_id=asset_id, asset=asset)
         return version_id
@@ -114,7 +117,7 @@ def revert(library: Library, asset: str, to: str, message: str | None = None, au
     def write() -> str:
         with project.ledger.connect(write=True) as con:
             row = q.resolve_asset(con, asset)
-            target = q.row(con, "SELECT * FROM versions WHERE id = ?", [to])
+            target = q.row(con, "SELECT * FROM versions WHERE id = ?", [q.resolve_id(con, "version", to) or to])
             if target is None:
                 raise NotFound(f"unknown version {to!r}")
             if target["asset_id"] != row["id"]:

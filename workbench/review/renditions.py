@@ -318,7 +318,7 @@ def _plan(project: Project, version_ids: Sequence[str], presets: dict[str, dict[
     max_up = float(project.settings.get("renditions.max_upscale", 1.25))
     with project.ledger.connect() as con:
         versions = [q.require_version(con, vid) for vid in version_ids]
-        provs = summaries(con, list(dict.fromkeys(version_ids)))
+        provs = summaries(con, list(dict.fromkeys(v["id"] for v in versions)))
     tasks = []
     for version in versions:
         vid = version["id"]

@@ -95,6 +95,7 @@ class Review:
         rules = dict(self.project.settings.get("review") or {})
         with self.project.ledger.connect(write=True) as con:
             row = _states.transition(con, version_id, action, self.project.user, rules, note)
+            version_id = row["version_id"]  # the full id, when a unique prefix was given
             self.project.events.record(con, f"review.{action.replace('-', '_')}", "version", version_id,
                               {"from": row["from_state"], "to": row["to_state"], "note": note})
             # subscribers (the [review] notify tools) run once this transaction has committed
@@ -129,7 +130,7 @@ class Review:
     def state(self, version_id: str) -> dict[str, Any]:
         """Current state, allowed next actions and the full transition log of a version."""
         with self.project.ledger.connect() as con:
-            q.require_version(con, version_id)
+            version_id = q.require_version(con, version_id)["id"]
             state = _states.current_state(con, version_id)
             log = q.rows(con, "SELECT id, from_state, to_state, actor, note, created_at FROM reviews "
                                  "WHERE version_id = ? ORDER BY created_at, id", [version_id])
@@ -145,7 +146,7 @@ class Review:
         """Comment on a version, optionally pinned to a normalised box ``x,y,w,h`` or point ``x,y`` (0..1)."""
         box = _comments.normalise_region(region)
         with self.project.ledger.connect(write=True) as con:
-            q.require_version(con, version_id)
+            version_id = q.require_version(con, version_id)["id"]
             row = _comments.add_comment(con, version_id, body, self.project.user, box, parent_id)
             self.project.events.record(con, "review.comment", "version", version_id, {"comment_id": row["id"], "region": box})
         return row
@@ -168,13 +169,13 @@ class Review:
     def comments(self, version_id: str) -> list[dict[str, Any]]:
         """Comments of a version with their resolved flag, oldest first."""
         with self.project.ledger.connect() as con:
-            q.require_version(con, version_id)
+            version_id = q.require_version(con, version_id)["id"]
             return _comments.list_comments(con, version_id)
 
     def mark(self, version_id: str, mark: str | None = None, rating: int | None = None) -> dict[str, Any]:
         """Set your ``select``/``alt``/``kill`` mark and/or 1..5 rating on a version."""
         with self.project.ledger.connect(write=True) as con:
-            q.require_version(con, version_id)
+            version_id = q.require_version(con, version_id)["id"]
             row = _comments.mark_version(con, version_id, self.project.user, mark, rating)
             self.project.events.record(con, "review.mark", "version", version_id, {"mark": row["mark"], "rating": row["rating"]})
         return row
@@ -202,8 +203,10 @@ class Review:
 
     def renditions(self, version_id: str | None = None) -> list[dict[str, Any]]:
         """Rendition rows (of one version, or all), newest first, each with its latest check."""
-        where, params = ("WHERE r.version_id = ?", [version_id]) if version_id else ("", [])
         with self.project.ledger.connect() as con:
+            if version_id:
+                version_id = q.require_version(con, version_id)["id"]
+            where, params = ("WHERE r.version_id = ?", [version_id]) if version_id else ("", [])
             rows = q.rows(con, "SELECT r.*, c.id AS check_id, c.passed, c.report, c.overridden_by, c.override_reason "
                              "FROM renditions r LEFT JOIN (SELECT * FROM checks QUALIFY row_number() OVER "
                              "(PARTITION BY rendition_id ORDER BY created_at DESC, id DESC) = 1) c "
@@ -213,6 +216,7 @@ class Review:
     def rendition(self, rendition_id: str) -> dict[str, Any]:
         """One rendition with its checks (newest first)."""
         with self.project.ledger.connect() as con:
+            rendition_id = q.require_id(con, "rendition", rendition_id)
             row = q.row(con, "SELECT * FROM renditions WHERE id = ?", [rendition_id])
             if row is None:
                 raise NotFound(f"unknown rendition {rendition_id!r}")
@@ -228,6 +232,7 @@ class Review:
         if not reason or not reason.strip():
             raise InvalidSpec("an override needs a reason")
         with self.project.ledger.connect(write=True) as con:
+            check_id = q.require_id(con, "check", check_id)
             row = q.row(con, "SELECT * FROM checks WHERE id = ?", [check_id])
             if row is None:
                 raise NotFound(f"unknown check {check_id!r}")
@@ -244,6 +249,7 @@ class Review:
         from .crops import stored_subject_geometry
 
         row = self.rendition(rendition_id)
+        rendition_id = row["id"]
         crop, spec = row["crop"] or {}, row["preset_spec"] or {}
         subject_out, touches = stored_subject_geometry(crop)
         passed, report = check_rendition(self.project.store.get(row["sha256"]), spec, subject_out=subject_out,
@@ -259,6 +265,7 @@ class Review:
     def rendition_ok(self, rendition_id: str) -> bool:
         """Whether the rendition's latest check passed or was overridden (what export asks)."""
         with self.project.ledger.connect() as con:
+            rendition_id = q.resolve_id(con, "rendition", rendition_id) or rendition_id
             row = q.row(con, "SELECT passed, overridden_by FROM checks WHERE rendition_id = ? "
                                  "ORDER BY created_at DESC, id DESC LIMIT 1", [rendition_id])
             if row is None:

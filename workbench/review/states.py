@@ -74,6 +74,7 @@ def transition(
     if action not in ACTIONS:
         raise InvalidSpec(f"unknown review action {action!r}; expected one of {', '.join(ACTIONS)}")
     version = q.require_version(con, version_id)
+    version_id = version["id"]  # a unique prefix names it too
     state = current_state(con, version_id)
     if action == "approve":
         last = q.row(
