@@ -17,7 +17,7 @@ __all__ = ["CSS", "reasons_text", "rendition_cards_html", "rule_text"]
 
 CSS = """
 .wb-rends{display:flex;flex-wrap:wrap;gap:10px}
-.wb-rend{border:1px solid #e3e0da;border-radius:8px;background:#fff;padding:6px;width:300px;box-sizing:border-box;
+.wb-rend{border:1px solid #e3e0da;border-radius:8px;background:#fff;padding:6px;width:222px;box-sizing:border-box;
  font:12px system-ui,sans-serif}
 .wb-rend.fail{border-color:#d9534f}.wb-rend.over{border-color:#e0a100}
 .wb-rend h5{margin:0 0 4px;font-size:13px;display:flex;justify-content:space-between;gap:6px}

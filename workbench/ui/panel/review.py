@@ -297,7 +297,7 @@ class ReviewView(pn.viewable.Viewer):
         self.diff_btn = pn.widgets.Button(label="Diff", width=80)
         self.diff_stats = pn.pane.Markdown("")
         self.diff_side = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
-        self.diff_img = pn.pane.PNG(None, sizing_mode="scale_width", max_width=440)
+        self.diff_img = pn.pane.PNG(None, width=440)
         self.prompt_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.comment_btn.on_click(lambda _e: self._comment())
         self.tag_btn.on_click(lambda _e: self._tag())
@@ -460,18 +460,16 @@ class ReviewView(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout: the queue bar, the history strip, then three columns that wrap on a narrow window."""
         b = self.buttons
-        queue = pn.FlexBox(self.queue_md, self.prev_btn, self.next_btn, self.keys, align_items="center",
-                           sizing_mode="stretch_width")
+        queue = pn.Row(self.prev_btn, self.next_btn, self.queue_md, self.keys, sizing_mode="stretch_width")
         controls = pn.Column(
-            self.asset, self.version, self.state_md, self.note, pn.FlexBox(b["submit"], b["withdraw"]),
-            pn.FlexBox(b["approve"], b["request_changes"], b["publish"]), self.why, self.warn, self.anyway_btn,
+            self.asset, self.version, self.state_md, self.note, pn.Row(b["submit"], b["withdraw"]),
+            pn.Row(b["approve"], b["request_changes"]), b["publish"], self.why, self.warn, self.anyway_btn,
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), pn.Row(self.tag_input, self.tag_btn), self.tags_html,
             width=300)
         comments = pn.Column(self.stage, self.pin, self.comment_text, self.comment_btn, "**Comments**",
                              self.comments, width=430)
         checks = pn.Column("**Channel checks** (newest rendition per preset)", self.checks_html,
                            pn.Row(self.compare, pn.Column(pn.Spacer(height=18), self.diff_btn)), self.diff_stats,
-                           self.diff_side, self.diff_img, "**Prompt diff**", self.prompt_html,
-                           min_width=300, sizing_mode="stretch_width")
+                           self.diff_side, self.diff_img, "**Prompt diff**", self.prompt_html, width=460)
         return pn.Column(queue, self.history_html, pn.FlexBox(controls, comments, checks, flex_wrap="wrap"),
                          sizing_mode="stretch_width")
