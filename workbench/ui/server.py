@@ -263,6 +263,14 @@ class UsersFileAuth(AuthProvider):
 
 
 _PAGE_CSS = "body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
+# Toasts live in the header band (top right, one line, the newest only), so they never cover the page's
+# tables and grids; the status line under the header keeps the whole message.
+_TOAST_CSS = (".notyf{justify-content:flex-start!important;align-items:flex-end!important;height:auto!important;"
+              "max-height:56px;overflow:hidden;padding:8px 12px!important}"
+              ".notyf__toast{max-width:min(44vw,520px)!important;margin:0!important}"
+              ".notyf__toast:not(:last-child){display:none!important}"
+              ".notyf__wrapper{padding-top:8px!important;padding-bottom:8px!important}"
+              ".notyf__message{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;font-size:13px}")
 
 
 def _origins(hosts: set[str], port: int) -> list[str]:
@@ -308,7 +316,7 @@ def build_server(
     context = ServeContext(wb.root, users, local_user or current_user(),
                            os.environ.get("WORKBENCH_COOKIE_SECRET") or secrets.token_urlsafe(32))
     _CONTEXT = context
-    pn.extension(notifications=True, raw_css=[_PAGE_CSS])
+    pn.extension(notifications=True, raw_css=[_PAGE_CSS, _TOAST_CSS])
     kwargs: dict[str, Any] = {}
     if users is not None:
         kwargs["auth_provider"] = UsersFileAuth(context)

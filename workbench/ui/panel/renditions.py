@@ -33,6 +33,7 @@ CSS = """
 .wb-rules .ok::before{content:"✓ ";color:#2e7d32}.wb-rules .bad::before{content:"✗ ";color:#c62828}
 .wb-rules .warn::before{content:"! ";color:#b26a00}.wb-rules .lvl{color:#6b6b6b}
 .wb-over{color:#8a5a00;margin-top:3px;overflow-wrap:anywhere}
+.wb-rend details{margin-top:3px;color:#444}.wb-rend summary{cursor:pointer;color:#2e7d32}
 """
 
 
@@ -64,13 +65,18 @@ def _crop_box(crop: Mapping[str, Any]) -> str:
 
 
 def _lines(lines: Sequence[Mapping[str, Any]]) -> str:
-    items = []
+    """Failed rules and unmet preferences in view; the rules that passed one click away."""
+    shown, passed = [], []
     for ln in lines:
-        cls = "ok" if ln.get("passed") else "bad"
-        if ln.get("passed") and ln.get("met") is False:
-            cls = "warn"
-        items.append(f'<li class="{cls}">{esc(rule_text(ln))}</li>')
-    return f'<ul class="wb-rules">{"".join(items)}</ul>'
+        if not ln.get("passed"):
+            shown.append(f'<li class="bad">{esc(rule_text(ln))}</li>')
+        elif ln.get("met") is False:
+            shown.append(f'<li class="warn">{esc(rule_text(ln))}</li>')
+        else:
+            passed.append(f'<li class="ok">{esc(rule_text(ln))}</li>')
+    more = (f'<details><summary>{len(passed)} rule{"s" if len(passed) != 1 else ""} passed</summary>'
+            f'<ul class="wb-rules">{"".join(passed)}</ul></details>') if passed else ""
+    return f'<ul class="wb-rules">{"".join(shown)}</ul>{more}'
 
 
 def rendition_cards_html(renditions: Sequence[Mapping[str, Any]], thumb: Callable[[str | None], str],

@@ -2,7 +2,7 @@
 
 The report HTML comes from the reports area (``wb.savings_report()``). It is built when the tab is first
 shown, in a worker thread so the page stays responsive (about a second on a busy ledger), and again on
-"Rebuild". It is shown through ``srcdoc`` of an ``<iframe sandbox>`` without ``allow-scripts``: its styles
+"Rebuild"; until it is ready a spinner and a skeleton of the report hold its place. It is shown through ``srcdoc`` of an ``<iframe sandbox>`` without ``allow-scripts``: its styles
 apply, no script in it can run, and its markup cannot reach the dashboard page.
 """
 
@@ -19,7 +19,20 @@ from .state import ReportsState, esc
 
 __all__ = ["ReportsView", "report_iframe"]
 
-_BUILDING = '<p id="report-building" style="color:#555">Building the savings report from the ledger…</p>'
+SPINNER_CSS = """
+.wb-building{font:14px system-ui,sans-serif;color:#555;display:flex;align-items:center;gap:10px;margin:8px 0}
+.wb-spin{width:18px;height:18px;border:3px solid #d8dde5;border-top-color:#2d4a6b;border-radius:50%;
+ animation:wb-spin .8s linear infinite;flex:none}
+@keyframes wb-spin{to{transform:rotate(360deg)}}
+.wb-skel{background:linear-gradient(90deg,#eee 25%,#f6f6f6 50%,#eee 75%);background-size:200% 100%;
+ animation:wb-shimmer 1.4s ease-in-out infinite;border-radius:4px;height:14px;margin:10px 0}
+@keyframes wb-shimmer{from{background-position:200% 0}to{background-position:-200% 0}}
+"""
+_BUILDING = ('<div id="report-building" role="status" aria-live="polite">'
+             '<div class="wb-building"><span class="wb-spin"></span>Building the savings report from the ledger…</div>'
+             '<div class="wb-skel" style="width:40%;height:26px"></div><div class="wb-skel" style="width:90%"></div>'
+             '<div class="wb-skel" style="width:75%"></div><div class="wb-skel" style="width:85%"></div>'
+             '<div class="wb-skel" style="width:60%;height:120px"></div></div>')
 
 
 def report_iframe(report_html: str) -> str:
@@ -41,7 +54,8 @@ class ReportsView(pn.viewable.Viewer):
                                                 label="Download HTML", width=200, embed=False)
         self.download_pdf = pn.widgets.FileDownload(callback=self._pdf, filename="savings-report.pdf",
                                                     label="Download PDF", width=200, embed=False)
-        self.frame = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.frame = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[SPINNER_CSS])
+        self.busy = pn.pane.HTML("", stylesheets=[SPINNER_CSS], margin=(0, 10))
         self.build_btn.on_click(self._rebuild)
         s.param.watch(lambda *_e: self._render(), ["html"])
         if s.html:
@@ -54,10 +68,15 @@ class ReportsView(pn.viewable.Viewer):
 
     async def _rebuild(self, _event: Any = None) -> None:
         self.build_btn.disabled = True
+        if self.state.html:  # the old report stays readable while the new one builds
+            self.busy.object = '<div class="wb-building"><span class="wb-spin"></span>Rebuilding…</div>'
+        else:
+            self.frame.object = _BUILDING
         try:
             html = await asyncio.to_thread(self.state.render, "html")
         finally:
             self.build_btn.disabled = False
+            self.busy.object = ""
         self.state.html = str(html)
 
     def _file(self) -> io.BytesIO:
@@ -72,5 +91,5 @@ class ReportsView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
-        return pn.Column(pn.Row(self.build_btn, self.download, self.download_pdf), self.frame,
+        return pn.Column(pn.FlexBox(self.build_btn, self.download, self.download_pdf, self.busy), self.frame,
                          sizing_mode="stretch_width")

@@ -39,7 +39,8 @@ def choice_labels(options: dict[str, str] | list[str]) -> dict[str, str]:
 class SessionState(param.Parameterized):
     """What all tabs of one session share: the project, the user, and the last status message."""
 
-    status = param.String(default="", doc="Last message for the user (set after each action).")
+    status = param.String(default="", doc="Last message for the user (set after each action), HTML-escaped: "
+                                          "it is shown as markup (the status line, the toasts).")
     status_level = param.Selector(default="info", objects=["info", "success", "warning", "error"])
 
     def __init__(self, wb: Any, user: User, *, lookup: Callable[[str], User | None] | None = None,
@@ -77,9 +78,10 @@ class SessionState(param.Parameterized):
         require(self.user, action)
 
     def say(self, message: str, level: str = "info") -> None:
-        """Set the status message."""
+        """Set the status message, escaped: messages carry names, prompts and file names, and both the
+        status line (Markdown) and the toasts (notyf) render their text as HTML."""
         self.status_level = level
-        self.status = message
+        self.status = html.escape(str(message), quote=False)
 
     def attempt(self, action: str | None, func: Callable[[], Any], done: str | None = None) -> Any:
         """Check the role for ``action``, run ``func``; turn a :class:`WorkbenchError` into a status message.

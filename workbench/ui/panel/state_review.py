@@ -326,7 +326,8 @@ class ReviewState(param.Parameterized):
 
 
 class ExportState(param.Parameterized):
-    """Export tab: choose a channel and approved versions, dry-run the plan, run it, see status per item."""
+    """Export tab: choose a channel and approved versions, render and see the renditions (crop box, check
+    report in words), override a failed check with a reason, dry-run the plan, run it, see status per item."""
 
     channel = param.String(default="folder")
     versions = param.List(default=[], doc="Version ids to export (approved ones are offered).")
@@ -337,6 +338,8 @@ class ExportState(param.Parameterized):
     result_items = param.List(default=[])
     status_rows = param.List(default=[])
     destination = param.String(default="")
+    renditions = param.List(default=[], doc="Per chosen version, the newest rendition of each preset with its "
+                                             "check lines, the version's name and source sha.")
 
     def __init__(self, session: SessionState, **params: Any) -> None:
         super().__init__(**params)
@@ -365,6 +368,47 @@ class ExportState(param.Parameterized):
         presets = self.session.wb.settings.get("renditions.presets") or {}
         return sorted(presets)
 
+    @param.depends("versions", watch=True)
+    def load_renditions(self) -> list[dict[str, Any]]:
+        """Refresh :attr:`renditions` for the chosen versions (and, after a plan, the versions it names)."""
+        wb = self.session.wb
+        planned = [str(i.get("version_id")) for i in [*self.plan_items, *self.refused] if i.get("version_id")]
+        ids = list(dict.fromkeys([*self.versions, *planned]))
+
+        def load() -> list[dict[str, Any]]:
+            out = []
+            with wb.ledger.connect():
+                for vid in ids:
+                    version = wb.library.version(vid)
+                    for r in latest_renditions(wb.review.renditions(vid)):
+                        out.append({**r, "asset": version.get("asset_name"), "number": version.get("number"),
+                                    "source_sha256": version.get("sha256")})
+            return out
+
+        self.renditions = list(self.session.attempt("view", load) or []) if ids else []
+        return self.renditions
+
+    def failed_checks(self) -> dict[str, str]:
+        """Label → check id of the shown renditions whose check failed and is not overridden yet."""
+        return {f"{r['asset']} v{r['number']} · {r['preset']}: "
+                + "; ".join(ln["rule"] for ln in r["failed"]): str(r["check_id"])
+                for r in self.renditions if r.get("check_id") and r["checked"] and not r["ok"]}
+
+    def override(self, check_id: str, reason: str) -> Any:
+        """Accept a failed check anyway, recording who and why (approvers; the reason is required)."""
+        wb = self.session.wb
+        if not check_id:
+            self.session.say("Choose the failed check to override first.", "warning")
+            return None
+        if not reason.strip():
+            self.session.say("An override needs a reason: say why this rendition may go out anyway.", "warning")
+            return None
+        row = self.session.attempt("export", lambda: wb.review.override_check(check_id, reason),
+                                   "Check overridden; the rendition may export")
+        if row is not None:
+            self.load_renditions()
+        return row
+
     def render(self, presets: list[str] | None = None) -> Any:
         """Make (and check) renditions of the selected versions for ``presets`` (default: :attr:`presets`;
         empty = every preset). Editors and up."""
@@ -380,8 +424,10 @@ class ExportState(param.Parameterized):
         rows = self.session.attempt("commit", go)
         if rows is not None:
             failed = sum(1 for r in rows if not (r.get("check") or {}).get("passed", True))
-            self.session.say(f"Rendered {len(rows)} rendition(s); {failed} failed a channel check",
+            self.session.say(f"Rendered {len(rows)} rendition(s); {failed} failed a channel check"
+                             + (" (see the renditions below)" if failed else ""),
                              "warning" if failed else "success")
+            self.load_renditions()
         return rows
 
     def plan(self) -> Any:
@@ -391,7 +437,10 @@ class ExportState(param.Parameterized):
         if report is not None:
             self.destination = str(report.destination)
             self.plan_items, self.refused = list(report.items), list(report.refused)
-            self.session.say(f"Plan for {self.channel}: " + ", ".join(f"{v} {k}" for k, v in report.counts.items()))
+            self.result_items = []
+            self.session.say(f"Plan for {self.channel}: " + ", ".join(f"{v} {k}" for k, v in report.counts.items())
+                             + (f"; {len(report.refused)} refused (reasons below)" if report.refused else ""))
+            self.load_renditions()
         return report
 
     def run(self) -> Any:
