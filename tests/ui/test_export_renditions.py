@@ -37,7 +37,7 @@ def test_renditions_rules_in_words_override_and_refusals(library_wb):
             assert not rule_text(line).startswith(("[", "{"))
     failed = export.failed_checks()
     assert failed, [r["lines"] for r in export.renditions]  # a 640 px drawing fails some channel's floor
-    label, check_id = next(iter(failed.items()))
+    _label, check_id = next(iter(failed.items()))
     assert view.override_box.visible and check_id in view.failed.options.values()
     view.failed.value = check_id
     assert view.override_btn.disabled  # no reason yet
