@@ -146,9 +146,9 @@ def browser(chromium: str) -> Iterator[object]:
             b.close()
 
 
-def login(browser: object, base: str, name: str) -> object:
+def login(browser: object, base: str, name: str, viewport: tuple[int, int] = (1400, 1000)) -> object:
     """A new page signed in as ``name``; every request URL is kept on ``page.requests``."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})  # type: ignore[attr-defined]
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})  # type: ignore[attr-defined]
     page = context.new_page()
     page.requests = []  # type: ignore[attr-defined]
     page.on("request", lambda r: page.requests.append(r.url))  # type: ignore[attr-defined]

@@ -42,7 +42,6 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     page.locator("#studio-grid-head").first.wait_for(timeout=30000)
     shot(page, "10_studio_grid")
     page.locator("button.wb-pick").first.click()
-    _status(page, "Marked pick")
     page.locator(".wb-out.pick").first.wait_for(timeout=30000)
     page.locator("button.wb-pick").nth(1).click()
     page.wait_for_function(

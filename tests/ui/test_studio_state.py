@@ -31,6 +31,8 @@ def test_a_three_by_two_sweep_is_a_matrix_with_headers(library_wb):
                for row in m["cells"])
     assert m["cells"][0][0]["outputs"][0]["src"].startswith("/thumb/") and m["cells"][0][0]["latency_s"] is not None
     assert s.axis_options() == ["background", "seed", "none"]
+    s.set_axes(rows="seed")  # the columns' axis for the rows: the two swap
+    assert s.matrix()["col_labels"] == ["white", "oak", "slate"] and s.grid.row_axis == "seed"
     s.set_axes(rows="seed", cols="background")
     assert s.matrix()["col_labels"] == ["white", "oak", "slate"]
     assert "rows: seed · columns: background · 6 runs" in s.grid_caption()

@@ -391,13 +391,18 @@ class StudioState(param.Parameterized):
         self.refresh_grid(quiet=self.running)
 
     def set_axes(self, rows: str | None = None, cols: str | None = None) -> None:
-        """Choose the matrix's rows and/or columns (one of :meth:`axis_options`); rebuilds it."""
-        update = {}
-        if rows is not None:
-            update["rows_axis"] = rows
-        if cols is not None:
-            update["cols_axis"] = cols
-        self.param.update(**update)
+        """Choose the matrix's rows and/or columns (one of :meth:`axis_options`); rebuilds it. Choosing for
+        the rows the axis the columns show (or the other way round) swaps the two."""
+        grid = self.grid
+        now_rows = self.rows_axis or (grid.row_axis if grid is not None else "")
+        now_cols = self.cols_axis or (grid.col_axis if grid is not None else "")
+        new_rows, new_cols = rows or now_rows, cols or now_cols
+        if new_rows == new_cols and new_rows != NO_AXIS:
+            if rows is not None:
+                new_cols = now_rows
+            else:
+                new_rows = now_cols
+        self.param.update(rows_axis=new_rows, cols_axis=new_cols)
         self.refresh_grid()
 
     def refresh_grid(self, quiet: bool = False) -> None:
@@ -478,6 +483,7 @@ class StudioState(param.Parameterized):
         return None, None
 
     def _apply(self, output_id: str, mark: str, rating: int | None, done: str | None, record: bool) -> Any:
+        # marks and ratings say nothing on success: the matrix shows them, a toast per key would bury it
         wb = self.session.wb
         before = self._current(output_id)
         row = self.session.attempt("mark", lambda: wb.generation.mark_output(output_id, mark, rating=rating), done)
@@ -491,7 +497,7 @@ class StudioState(param.Parameterized):
     def mark(self, output_id: str, mark: str) -> Any:
         """Pick, reject or clear an output, keeping its rating (editors and up); undoable."""
         _mark, rating = self._current(output_id)
-        return self._apply(output_id, mark, rating, f"Marked {mark}", record=True)
+        return self._apply(output_id, mark, rating, None, record=True)
 
     def rate(self, output_id: str, rating: int) -> Any:
         """Rate an output 1–5 (0 clears the rating), keeping its mark; undoable."""
@@ -500,8 +506,7 @@ class StudioState(param.Parameterized):
             return None
         mark, _rating = self._current(output_id)
         keep = mark if mark in ("pick", "reject") else "clear"
-        return self._apply(output_id, keep, int(rating), f"Rated {rating}" if rating else "Rating cleared",
-                           record=True)
+        return self._apply(output_id, keep, int(rating), None, record=True)
 
     def undo(self) -> Any:
         """Put the last marked or rated output back as it was."""
@@ -510,7 +515,8 @@ class StudioState(param.Parameterized):
             return None
         output_id, mark, rating = self._undo[-1]
         row = self._apply(output_id, mark if mark in ("pick", "reject") else "clear", rating or 0,
-                          f"Undone: {output_id} is {mark or 'unmarked'} again", record=False)
+                          f"Undone: back to {mark if mark in ('pick', 'reject') else 'unmarked'}"
+                          + (f", rated {rating}" if rating else ""), record=False)
         if row is not None:
             self._undo.pop()
             self.can_undo = bool(self._undo)

@@ -107,11 +107,11 @@ class StudioView(pn.viewable.Viewer):
                                                      placeholder="1, 2, 3 or 1-4")
         self.n = pn.widgets.IntInput.from_param(s.param.n, label="Outputs per run", width=140)
         self.aspect = pn.widgets.Select.from_param(s.param.aspect, label="Aspect", width=140)
-        self.plan_btn = pn.widgets.Button(label="Plan", width=80, margin=(5, 5))
+        self.plan_btn = pn.widgets.Button(label="Plan", width=80, margin=(5, 5, 5, 10))
         self.run_btn = pn.widgets.Button(label="Run sweep", color="primary", width=110, margin=(5, 5), disabled=not editor)
         self.stop_btn = pn.widgets.Button(label="Stop", width=70, margin=(5, 5), disabled=True)
         self.plan_info = pn.pane.Markdown("", css_classes=["wb-plan"], width=_LEFT - 20)
-        self.plan_warn = pn.pane.HTML("", stylesheets=[_CSS], width=_LEFT - 20)
+        self.plan_warn = pn.pane.HTML("", stylesheets=[_CSS], width=_LEFT - 20, visible=False)
         self.save_as = pn.widgets.TextInput.from_param(s.param.save_as, label="Save as recipe", width=170,
                                                        placeholder="recipe name", disabled=not editor)
         self.save_btn = pn.widgets.Button(label="Save recipe", width=110, disabled=not editor, align="end")
@@ -185,12 +185,14 @@ class StudioView(pn.viewable.Viewer):
         missing = [(e, status[e]) for e in self._s.engines if status.get(e)]
         self.engine_note.object = "".join(f'<div class="wb-warn">⚠ {esc(e)}: {esc(r)} — its runs would fail</div>'
                                           for e, r in missing)
+        self.engine_note.visible = bool(missing)
 
     def _plan_text(self) -> None:
         s = self._s
         self.plan_info.object = (f"**{s.plan_count}** runs · estimated **${s.plan_cost:.2f}**"
                                  f" · {s.plan_cached} cached")
         self.plan_warn.object = "".join(f'<div class="wb-warn">⚠ {esc(w)}</div>' for w in s.plan_warnings)
+        self.plan_warn.visible = bool(s.plan_warnings)
 
     def _save_recipe(self) -> None:
         recipe = self._s.save_recipe()

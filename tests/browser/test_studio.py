@@ -1,0 +1,176 @@
+"""The Studio in Chromium: the matrix of a 3×2 sweep with headers, keyboard pick/rate/undo and zoom, a
+2-up comparison with one zoom and the prompt diff, and a reload that keeps the Studio. Screenshots of each
+go to artifacts/screenshots/ (the ones under docs/screenshots/ are copies of these)."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import login, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BACKGROUNDS = ["white studio", "beige linen", "slate"]
+
+# Every element laid out in the open tab (hidden tabs have visibility:hidden) that ends right of the window.
+OVERFLOW_JS = """() => { const out = []; const walk = (root) => { root.querySelectorAll('*').forEach(el => {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > window.innerWidth + 1 && getComputedStyle(el).visibility !== 'hidden')
+      out.push((el.className || el.tagName).toString().slice(0, 60));
+    if (el.shadowRoot) walk(el.shadowRoot); }); }; walk(document); return out; }"""
+
+
+@pytest.fixture(scope="module")
+def sweep(demo_project):
+    """A 3 (background) × 2 (seed) local sweep of the mug, the newest sweep of the project."""
+    import workbench
+
+    wb = workbench.open(demo_project, user="alice")
+    report = wb.generate(prompt="{{ sku }} on a {{ background }} background, soft shadow", refs=["mug_SKU-1001"],
+                         variables={"background": BACKGROUNDS}, seeds=[1, 2], engines=["local"])
+    assert report.ok
+    return report.sweep_id
+
+
+def _unmark(demo_project, sweep_id: str) -> None:
+    import workbench
+
+    wb = workbench.open(demo_project, user="tests")
+    for out in wb.generation.outputs(sweep_id):
+        if out.get("mark") not in (None, "clear") or out.get("rating"):
+            wb.generation.mark_output(out["id"], "clear", rating=0)
+
+
+def _studio(page) -> None:
+    page.locator(".bk-tab", has_text="Studio").first.click()
+    page.locator(".wb-mtx th.wb-colh").first.wait_for(timeout=60000)
+
+
+def _count(page, selector: str, n: int, timeout: float = 30000) -> None:
+    page.wait_for_function(
+        """([sel, n]) => { let k = 0; const walk = (root) => { k += root.querySelectorAll(sel).length;
+             root.querySelectorAll('*').forEach(el => { if (el.shadowRoot) walk(el.shadowRoot); }); };
+           walk(document); return k === n; }""", arg=[selector, n], timeout=timeout)
+
+
+def _texts(page, selector: str) -> list[str]:
+    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+
+
+def _outputs(demo_project, sweep_id: str) -> list[dict]:
+    """Outputs in matrix order (rows: background, columns: seed)."""
+    import workbench
+
+    grid = workbench.open(demo_project).grid(sweep_id)
+    return [{"id": o.id, "mark": o.mark, "rating": o.rating} for o in grid.outputs()]
+
+
+def test_a_3x2_sweep_is_a_matrix_with_headers(browser, server, sweep, demo_project):
+    _unmark(demo_project, sweep)
+    page = login(browser, server, "alice", viewport=(1440, 900))
+    _studio(page)
+    assert _texts(page, ".wb-mtx th.wb-colh") == ["1", "2"]
+    assert _texts(page, ".wb-mtx th.wb-rowh") == BACKGROUNDS
+    corner = page.locator(".wb-mtx th.wb-corner").first.inner_text()
+    assert "seed →" in corner and "background ↓" in corner
+    _count(page, ".wb-mtx td.wb-cell", 6)
+    _count(page, ".wb-out img", 6)
+    assert all("$" in t and " s" in t for t in _texts(page, ".wb-cell .wb-meta"))  # cost and latency per cell
+    assert sweep in page.locator("#studio-grid-head").first.inner_text()
+    assert "studio" in page.url  # the URL follows the tab
+    shot(page, "30_studio_matrix_1440", full_page=False)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(800)
+    assert page.evaluate(OVERFLOW_JS) == []  # nothing of the Studio reaches past 1024 px
+    shot(page, "31_studio_matrix_1024", full_page=False)
+    page.context.close()
+
+
+def test_keyboard_pick_rate_zoom_and_undo(browser, server, sweep, demo_project):
+    _unmark(demo_project, sweep)
+    page = login(browser, server, "alice", viewport=(1440, 900))
+    _studio(page)
+    _count(page, ".wb-out img", 6)
+    page.keyboard.press("ArrowRight")  # the first output takes the focus
+    _count(page, ".wb-out.focus", 1)
+    page.keyboard.press("p")
+    _count(page, ".wb-out.pick", 1)
+    page.keyboard.press("4")
+    _count(page, ".wb-out.focus .wb-star.on", 4)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("x")
+    _count(page, ".wb-out.reject", 1)
+    first, _, second = (o for o in _outputs(demo_project, sweep)[:3])
+    assert (first["mark"], first["rating"], second["mark"]) == ("pick", 4, "reject")
+    page.keyboard.press("Enter")  # zoom the focused output
+    page.locator(".wb-zoom .wb-vp img").first.wait_for(timeout=30000)
+    assert "size=1024" in page.locator(".wb-zoom .wb-vp img").first.get_attribute("src")
+    shot(page, "32_studio_zoom", full_page=False)
+    page.keyboard.press("Escape")
+    _count(page, ".wb-zoom", 0)
+    page.keyboard.press("z")
+    _count(page, ".wb-out.reject", 0)
+    page.keyboard.press("z")
+    _count(page, ".wb-star.on", 0)
+    page.keyboard.press("z")
+    _count(page, ".wb-out.pick", 0)
+    marks = {o["id"]: (o["mark"], o["rating"]) for o in _outputs(demo_project, sweep)}
+    assert marks[first["id"]] in (("clear", None), (None, None)) and marks[second["id"]][0] in ("clear", None)
+    page.context.close()
+
+
+def test_compare_two_picks_with_one_zoom_and_the_prompt_diff(browser, server, sweep, demo_project):
+    _unmark(demo_project, sweep)
+    page = login(browser, server, "ed", viewport=(1440, 900))
+    _studio(page)
+    _count(page, ".wb-out img", 6)
+    page.locator(".wb-out button.wb-pick").nth(0).click()  # white studio, seed 1
+    _count(page, ".wb-out.pick", 1)
+    page.locator(".wb-out button.wb-pick").nth(4).click()  # slate, seed 1
+    _count(page, ".wb-out.pick", 2)
+    page.get_by_role("button", name="Compare picks (c)").click()
+    _count(page, ".wb-compare .wb-pane", 2)
+    diff = page.locator("#studio-prompt-diff").first
+    assert diff.locator("del").first.inner_text() == "white studio" and "slate" in diff.locator("ins").all_inner_texts()
+    assert [t.split(" · ")[0] for t in _texts(page, ".wb-pane-h")] == ["background white studio", "background slate"]
+    pane = page.locator(".wb-compare .wb-vp").first
+    box = pane.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)  # zoom in on one pane…
+    page.wait_for_timeout(300)
+    transforms = page.evaluate("""() => { const out = []; const walk = (root) => {
+        root.querySelectorAll('.wb-compare .wb-vp img').forEach(i => out.push(i.style.transform));
+        root.querySelectorAll('*').forEach(el => { if (el.shadowRoot) walk(el.shadowRoot); }); };
+        walk(document); return out; }""")
+    assert len(transforms) == 2 and transforms[0] == transforms[1] and "scale(1)" not in transforms[0]  # …both zoom
+    shot(page, "33_studio_compare", full_page=False)
+    page.keyboard.press("Escape")
+    _count(page, ".wb-compare", 0)
+    page.context.close()
+
+
+def test_a_reload_keeps_the_studio(browser, server, sweep, demo_project):
+    page = login(browser, server, "vic", viewport=(1440, 900))
+    _studio(page)
+    prompt = page.get_by_label("Prompt (Jinja variables)")
+    prompt.fill("{{ sku }} kept across a reload")
+    prompt.press("Tab")  # the text area sends its value when it loses the focus
+    box = page.locator(".choices__input--cloned:visible").first
+    box.click()
+    box.press_sequentially("mug_SKU")
+    page.locator(".choices__list--dropdown .choices__item--selectable:visible", has_text="mug_SKU").first.click()
+    page.keyboard.press("Escape")
+    page.get_by_label("Rows").select_option("seed")
+    page.wait_for_function(
+        """() => { const walk = (root) => { const heads = [...root.querySelectorAll('.wb-mtx th.wb-rowh')];
+             if (heads.length) return heads.map(h => h.textContent).join(',');
+             for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) { const t = walk(el.shadowRoot);
+               if (t) return t; } } return ''; }; return walk(document) === '1,2'; }""", timeout=30000)
+    page.wait_for_timeout(500)
+    page.reload()
+    page.locator(".wb-mtx th.wb-rowh").first.wait_for(timeout=60000)  # reopens on the Studio tab
+    assert page.get_by_label("Prompt (Jinja variables)").input_value() == "{{ sku }} kept across a reload"
+    assert _texts(page, ".wb-mtx th.wb-rowh") == ["1", "2"] and _texts(page, ".wb-mtx th.wb-colh") == BACKGROUNDS
+    assert "mug_SKU-1001" in page.locator(".choices__list--multiple").first.inner_text()
+    assert (demo_project / "ui-state" / "vic" / "studio.json").exists()  # kept in the project, per user
+    page.context.close()
