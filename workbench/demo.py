@@ -15,10 +15,13 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFilter
 
-__all__ = ["PRODUCTS", "RECIPE", "SIZE", "build_demo", "ensure_approved", "ensure_exported", "ensure_recipe",
+__all__ = ["DEMO_REFERENCES", "PRODUCTS", "RECIPE", "SIZE", "build_demo", "ensure_approved", "ensure_exported", "ensure_recipe",
            "ensure_sweep", "make_sample_references", "write_catalog"]
 
 Draw = Callable[[ImageDraw.ImageDraw, int, tuple[int, int, int]], None]
+
+DEMO_REFERENCES = "demo-references"
+"""The folder inside the demo project holding its drawn references (``references/``) and ``catalog.csv``."""
 
 
 def _mug(d: ImageDraw.ImageDraw, s: int, c: tuple[int, int, int]) -> None:
@@ -133,11 +136,15 @@ def write_catalog(path: str | Path) -> Path:
 def build_demo(project_dir: str | Path, refs_dir: str | Path | None = None, *, full: bool = True) -> dict[str, Any]:
     """Create a demo project with references, a catalog, folders and collections; with ``full``, also the
     story after them (a recipe, a local sweep per product, picks, a committed and approved version with
-    renditions, and a folder export), so that every dashboard tab has something to show. Idempotent."""
+    renditions, and a folder export), so that every dashboard tab has something to show. Idempotent.
+
+    The drawn references and the catalog CSV are kept inside the project, in ``DIR/demo-references/``
+    (:data:`DEMO_REFERENCES`; ``refs_dir`` puts them elsewhere), so removing the project removes them too.
+    """
     import workbench
 
     project_dir = Path(project_dir)
-    refs = Path(refs_dir) if refs_dir else project_dir.parent / "demo-refs"
+    refs = Path(refs_dir) if refs_dir else project_dir / DEMO_REFERENCES
     wb = workbench.init(project_dir, name="Atelier demo")
     summary: dict[str, Any] = {"project": str(project_dir)}
     if wb.library.count_assets() == 0:

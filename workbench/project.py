@@ -37,7 +37,7 @@ from .settings import SETTINGS_FILE, Settings
 from .store import ObjectStore
 
 __all__ = ["DEFAULT_PROJECT", "LEDGER_FILE", "Project", "create_project_files", "current_user",
-           "resolve_project_dir"]
+           "find_enclosing_project", "resolve_project_dir"]
 
 DEFAULT_PROJECT = "data/project"
 LEDGER_FILE = "ledger.duckdb"
@@ -45,8 +45,18 @@ _MIGRATED: set[str] = set()
 
 
 def resolve_project_dir(project: str | os.PathLike[str] | None = None) -> Path:
-    """``project``, else ``$WORKBENCH_PROJECT``, else ``./data/project``."""
-    return Path(project or os.environ.get("WORKBENCH_PROJECT") or DEFAULT_PROJECT).expanduser()
+    """``project``, else ``$WORKBENCH_PROJECT``, else the project the current folder is in (the nearest
+    folder at or above it holding a ``workbench.toml``, as git finds its repository), else ``./data/project``."""
+    named = project or os.environ.get("WORKBENCH_PROJECT")
+    if named:
+        return Path(named).expanduser()
+    return find_enclosing_project() or Path(DEFAULT_PROJECT)
+
+
+def find_enclosing_project(start: str | os.PathLike[str] | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: the current folder) with a ``workbench.toml``."""
+    here = Path(start or Path.cwd()).resolve()
+    return next((folder for folder in (here, *here.parents) if (folder / SETTINGS_FILE).is_file()), None)
 
 
 def current_user() -> str:

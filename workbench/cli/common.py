@@ -46,7 +46,8 @@ __all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "escape_help", "exit_code
 
 ProjectOpt = Annotated[
     Path | None,
-    typer.Option("--project", "-p", envvar="WORKBENCH_PROJECT", help="Project folder (default ./data/project).",
+    typer.Option("--project", "-p", envvar="WORKBENCH_PROJECT",
+                 help="Project folder (default: the project the current folder is in, else ./data/project).",
                  show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

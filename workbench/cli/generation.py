@@ -201,7 +201,8 @@ def runs(
 
 
 def grid(
-    target: Annotated[str, typer.Argument(help="Sweep id or run id.")],
+    target: Annotated[str, typer.Argument(help="Sweep id, run id (or a unique prefix), or 'latest' for the newest "
+                                               "sweep.")],
     project: ProjectOpt = None,
     rows: Annotated[str | None, typer.Option(help="Row axis: a variable, seed, engine, model, recipe, reference, "
                                                   "aspect, size, status or none (default: what the sweep varies "
@@ -212,7 +213,13 @@ def grid(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare outputs along two axes; with --out draw a labelled PNG contact sheet."""
-    g = open_wb(project).grid(target, rows=rows, cols=cols)
+    wb = open_wb(project)
+    if target == "latest":
+        newest = wb.generation.sweeps(limit=1)
+        if not newest:
+            raise InvalidSpec("no sweep yet: run `workbench generate` first")
+        target = newest[0]["id"]
+    g = wb.grid(target, rows=rows, cols=cols)
     data = g.to_dict()
     if out is not None:
         data["png"] = str(g.to_png(out, thumb=thumb))

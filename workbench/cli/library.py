@@ -59,6 +59,23 @@ def demo(project: ProjectOpt = None, as_json: JsonOpt = False,
     emit(summary, as_json, lambda d: console.print(f"demo project ready at [bold]{d['project']}[/]"))
 
 
+def samples(
+    directory: Annotated[Path, typer.Argument(help="Folder to draw the references into (created if missing).")],
+    size: Annotated[int, typer.Option(help="Side of each image in pixels.")] = 1024,
+    as_json: JsonOpt = False,
+) -> None:
+    """Draw sample product photos (mug_SKU-1001.png, tee_SKU-1002.png, …; two views each) and their
+    catalog.csv into DIRECTORY, offline: references to try the workbench on before using your own."""
+    from ..demo import make_sample_references, write_catalog
+
+    paths = make_sample_references(directory, size=size)
+    catalog = write_catalog(directory / "catalog.csv")
+    emit({"references": [str(p) for p in paths], "catalog": str(catalog)}, as_json, lambda d: console.print(
+        f"drew {len(d['references'])} references into {directory} (the SKU is in each file name, e.g. "
+        f"{Path(d['references'][0]).name}) and {Path(d['catalog']).name}; next: workbench ingest {directory}",
+        highlight=False, markup=False))
+
+
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
     project: ProjectOpt = None,
@@ -266,7 +283,7 @@ def collections_remove(
 
 def register(app: typer.Typer) -> None:
     """Add this group's commands to the main app."""
-    for fn in (init, demo, ingest, assets, folders, sql, verify, thumbnails, fields):
+    for fn in (init, demo, samples, ingest, assets, folders, sql, verify, thumbnails, fields):
         app.command(fn.__name__)(fn)
     app.add_typer(catalog_app, name="catalog")
     app.add_typer(collections_app, name="collections")

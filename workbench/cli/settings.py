@@ -99,10 +99,11 @@ def _credentials() -> list[dict[str, Any]]:
 
 
 def _session(project: Path | None, root: Path) -> dict[str, Any]:
-    from ..project import current_user
+    from ..project import current_user, find_enclosing_project
     from ..secrets import credentials_file
 
-    source = "--project" if project else "env WORKBENCH_PROJECT" if os.environ.get("WORKBENCH_PROJECT") else "default"
+    source = ("--project" if project else "env WORKBENCH_PROJECT" if os.environ.get("WORKBENCH_PROJECT")
+              else "the current folder" if find_enclosing_project() else "default ./data/project")
     user_source = "env WORKBENCH_USER" if os.environ.get("WORKBENCH_USER") else "OS user"
     return {"project": str(root.resolve()), "project_source": source, "user": current_user(),
             "user_source": user_source, "credentials_file": str(credentials_file())}
