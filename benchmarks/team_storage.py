@@ -138,6 +138,7 @@ def measure(kind: str, url: str) -> dict[str, float]:
         result["lost"] = 2 * WRITER_COMMITS - (got[0] if got else 0)
         con.close()
         result["files"] = sum(len(files) for _, _, files in os.walk(data))
+        setup.execute(f"CALL postgres_execute('pg', 'DROP SCHEMA {schema} CASCADE')")
     return result
 
 

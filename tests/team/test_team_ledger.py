@@ -180,3 +180,40 @@ def test_two_machines_share_a_team_ledger_and_an_s3_store(postgres_url, pg_schem
     assert rend["check"]["passed"], rend["check"]["report"]
     assert laptop.export("folder", presets=["shopify_square"]).counts == {"sent": 1}
     assert server.library.verify().ok and laptop.library.verify().ok
+
+
+def edits_of_generated_media_stay_flagged(wb, tmp_path) -> None:
+    """Three edits without runs on top of a generated version: each still names the run and says 'edited'."""
+    from workbench.lineage import summaries
+
+    wb.ingest([str(_reference(tmp_path / "mug_SKU-1001.png"))])
+    made = wb.generate(prompt="{{ sku }} on white", refs=["SKU-1001"], seeds=[1], engines=["local"])
+    (output,) = made.outputs()
+    (run_id,) = [r["id"] for r in made.runs]
+    first = wb.commit(output["id"], asset="SKU-1001/hero", message="generated")
+    edits = []
+    for i, colour in enumerate(((200, 30, 30), (30, 200, 30), (30, 30, 200))):
+        edits.append(wb.commit(data=_png_of(colour), asset="SKU-1001/hero", message=f"retouch {i}"))
+    side = wb.commit(data=_png_of((9, 9, 9)), asset="SKU-1001/hero", parent=edits[0], message="a branch")
+    with wb.ledger.connect() as con:
+        facts = summaries(con, [first, *edits, side])
+    assert facts[first]["ai_generated"] and not facts[first]["ai_edited"]
+    for vid in [*edits, side]:
+        assert facts[vid]["ai_edited"] and facts[vid]["run"] == {"run_id": run_id, "inherited": True}, facts[vid]
+
+
+def _png_of(colour) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_edits_of_generated_media_stay_flagged_on_a_team_ledger(postgres_url, pg_schema, tmp_path):
+    edits_of_generated_media_stay_flagged(init_project(tmp_path / "team", ledger=_team_url(postgres_url, pg_schema)),
+                                          tmp_path)
+
+
+def test_edits_of_generated_media_stay_flagged_on_the_embedded_file(tmp_path):
+    edits_of_generated_media_stay_flagged(init_project(tmp_path / "solo"), tmp_path)

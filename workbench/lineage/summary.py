@@ -36,27 +36,43 @@ _VERSION_SQL = (
     "WHERE list_contains(?, v.id)"
 )
 
-# For versions without a run of their own (edits, reverts): the nearest ancestor that has one.
-_ANCESTOR_RUN_SQL = f"""
-WITH RECURSIVE chain(start, parent_id, run_id, hops) AS (
-    SELECT id, parent_id, run_id, 0 FROM versions WHERE list_contains(?, id)
-    UNION ALL
-    SELECT c.start, p.parent_id, p.run_id, c.hops + 1
-    FROM chain c JOIN versions p ON p.id = c.parent_id
-    WHERE c.run_id IS NULL AND c.hops < {_MAX_HOPS}
-)
-SELECT start, arg_min(run_id, hops) AS run_id FROM chain WHERE run_id IS NOT NULL GROUP BY start
-"""
+# For versions without a run of their own (edits, reverts): the nearest ancestor that has one, a hop per query
+# over every version still looking. (Not a recursive CTE: over a team ledger's attached PostgreSQL tables,
+# DuckDB 1.5's postgres scanner can push the join filter of the first iteration into later ones, and a
+# recursive walk then stops early — seen on a 50-row chain that came back as 2 rows; tests/team runs this walk
+# on the server.)
+_PARENTS_SQL = "SELECT id, parent_id, run_id FROM versions WHERE list_contains(?, id)"
+
+
+def _ancestor_runs(con: duckdb.DuckDBPyConnection, parents: dict[str, str]) -> dict[str, str]:
+    """For each version (no run of its own) in ``parents`` (version -> its parent): the run of its nearest
+    ancestor that has one."""
+    found: dict[str, str] = {}
+    looking: dict[str, list[str]] = {}  # ancestor to look at next -> the versions it answers for
+    for vid, parent in parents.items():
+        looking.setdefault(parent, []).append(vid)
+    for _hop in range(_MAX_HOPS):
+        if not looking:
+            break
+        step: dict[str, list[str]] = {}
+        for row in q.rows(con, _PARENTS_SQL, [list(looking)]):
+            starts = looking[row["id"]]
+            if row["run_id"] is not None:
+                found.update(dict.fromkeys(starts, row["run_id"]))
+            elif row["parent_id"]:
+                step.setdefault(row["parent_id"], []).extend(starts)
+        looking = step
+    return found
 
 
 def summaries(con: duckdb.DuckDBPyConnection, version_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """Lineage and AI-disclosure facts of each version, by id, in two queries whatever the depth."""
+    """Lineage and AI-disclosure facts of each version, by id: one query, plus one per hop of edits that
+    have no run of their own."""
     if not version_ids:
         return {}
     found = {r["id"]: r for r in q.rows(con, _VERSION_SQL, [list(version_ids)])}
-    orphans = [vid for vid, r in found.items() if r["r_id"] is None and r["parent_id"]]
-    inherited = ({r["start"]: r["run_id"] for r in q.rows(con, _ANCESTOR_RUN_SQL, [orphans])}
-                 if orphans else {})
+    orphans = {vid: r["parent_id"] for vid, r in found.items() if r["r_id"] is None and r["parent_id"]}
+    inherited = _ancestor_runs(con, orphans) if orphans else {}
     return {vid: _shape(found.get(vid) or {"id": vid}, inherited.get(vid)) for vid in version_ids}
 
 
