@@ -76,7 +76,11 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
     if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
         # Studio and Review are where people go next (a Library click opens Review): build them once the
         # open tab has painted, so switching is quick.
-        pn.state.onload(lambda: [show(i) for i in (1, 2)])
+        def build_next() -> None:
+            for index in (1, 2):
+                show(index)
+
+        pn.state.onload(build_next)
 
     def open_in_review(event: Any) -> None:
         if event.new:
@@ -127,7 +131,8 @@ def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:
         stylesheets=[APP_CSS], sizing_mode="stretch_width", margin=0)
     if pn.state.location is not None:
         location = pn.state.location
-        tabs.param.watch(lambda e: location.update_query(tab=TAB_NAMES[e.new].lower()), "active")
+        tabs.param.watch(lambda e: location.update_query(
+            tab=TAB_NAMES[e.new].lower()), "active")  # type: ignore[arg-type]  # Panel types each value as a Mapping
     return pn.Column(header, pn.Column(status, tabs, sizing_mode="stretch_width", margin=(0, 10)),
                      sizing_mode="stretch_width", margin=0)
 
