@@ -63,8 +63,17 @@ def main() -> None:
         plan = wb.plan(prompt="product shot {{ i }}, navy mug on marble", engines=["gemini"],
                        variables={"i": [str(i) for i in range(N)]})
         assert plan.count == N
+        marks: dict[str, float] = {}
+
+        def progress(event: dict) -> None:  # type: ignore[type-arg]
+            now = time.perf_counter()
+            if event["event"] == "start":
+                marks.setdefault("first_start", now)
+            elif event["event"] == "finish":
+                marks["last_finish"] = now
+
         t0 = time.perf_counter()
-        report = wb.generate(plan)
+        report = wb.generate(plan, on_progress=progress)
         wall = time.perf_counter() - t0
 
         stats = app.state.stats
@@ -81,6 +90,10 @@ def main() -> None:
               f"{stats.images_billed}")
         print(f"wall time {wall:.2f} s; ideal {ideal:.2f} s (concurrency bound {concurrency_bound:.1f} s, "
               f"rate bound {rate_bound:.1f} s)")
+        retry_floor = (int(stats.requests) - 1) * 60.0 / RPM + LATENCY
+        print(f"of which: {marks.get('first_start', t0) - t0:.2f} s before the first request (plan written), "
+              f"{t0 + wall - marks.get('last_finish', t0 + wall):.2f} s after the last run was recorded (report "
+              f"read back); {stats.requests} requests at {RPM}/min need {retry_floor:.2f} s")
         assert report.counts == {"succeeded": N}, report.counts
         assert outputs == {"n": N, "runs": N}, outputs
         assert stats.images_billed == outputs["n"], (stats.images_billed, outputs)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import redact
+from ..executor.arrow import insert_rows
 from ..ids import canonical_json, new_id
 from ..library.blobs import put_blob
 from ..plugins.engine import GeneratedImage, Usage
@@ -32,8 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = ["RunOutcome", "finish_sweep", "insert_plan", "record_generation", "record_generations"]
 
-_CHUNK = 50
-_ROW = "(" + ", ".join(["?"] * 19) + ")"
+_RUN_COLUMNS = ("id", "sweep_id", "recipe_id", "recipe_name", "recipe_version", "template", "variables", "prompt",
+                "negative_prompt", "engine", "model", "params", "seed", "reference_versions", "reference_blobs",
+                "request_hash", "status", "estimated_cost_usd", "author")
 _FORMAT_MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp", "GIF": "image/gif",
                 "TIFF": "image/tiff", "BMP": "image/bmp"}
 
@@ -87,20 +89,17 @@ def insert_plan(project: Project, plan: SweepPlan) -> None:
             "INSERT INTO sweeps (id, name, spec, planned_runs, estimated_cost_usd, author) VALUES (?, ?, ?, ?, ?, ?)",
             [plan.id, plan.name, canonical_json(plan.spec), plan.count, plan.estimated_cost_usd, project.user])
         rows = [
-            [r.id, r.sweep_id, r.recipe_id, r.recipe_name, r.recipe_version, r.template, canonical_json(r.variables),
-             r.prompt, r.negative_prompt, r.engine, r.model, canonical_json(r.params), r.seed,
-             json.dumps([x.version_id for x in r.references]), json.dumps([x.sha256 for x in r.references]),
-             r.request_hash, "planned", r.estimated_cost_usd, project.user]
+            {"id": r.id, "sweep_id": r.sweep_id, "recipe_id": r.recipe_id, "recipe_name": r.recipe_name,
+             "recipe_version": r.recipe_version, "template": r.template, "variables": canonical_json(r.variables),
+             "prompt": r.prompt, "negative_prompt": r.negative_prompt, "engine": r.engine, "model": r.model,
+             "params": canonical_json(r.params), "seed": r.seed,
+             "reference_versions": json.dumps([x.version_id for x in r.references]),
+             "reference_blobs": json.dumps([x.sha256 for x in r.references]), "request_hash": r.request_hash,
+             "status": "planned", "estimated_cost_usd": r.estimated_cost_usd, "author": project.user}
             for r in plan.runs
         ]
-        # multi-row VALUES in chunks: DuckDB's executemany costs milliseconds per row
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start:start + _CHUNK]
-            con.execute(
-                "INSERT INTO runs (id, sweep_id, recipe_id, recipe_name, recipe_version, template, variables, prompt,"
-                " negative_prompt, engine, model, params, seed, reference_versions, reference_blobs, request_hash,"
-                " status, estimated_cost_usd, author) VALUES " + ", ".join([_ROW] * len(chunk)),
-                [value for row in chunk for value in row])
+        # one Arrow batch: DuckDB's executemany costs milliseconds per row, bound VALUES lists grow with the table
+        insert_rows(con, "runs", _RUN_COLUMNS, rows)
         project.events.record(con, "sweep.start", "sweep", plan.id,
                         {"runs": plan.count, "estimated_cost_usd": plan.estimated_cost_usd,
                          "cache_hits": plan.cache_hits})
