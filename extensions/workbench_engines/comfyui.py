@@ -42,6 +42,10 @@ without saving an image, is :class:`~workbench.errors.InvalidSpec` (never retrie
 :class:`NodeError` (a ``ProviderError``, not retried) carrying ComfyUI's ``node_id``, ``node_type`` and
 message. A prompt unfinished at the deadline is ``ProviderUnavailable`` (retried by the runner).
 
+**Credentials.** ComfyUI takes none; behind an authenticating proxy, set ``COMFYUI_TOKEN`` (credentials
+file or environment, :mod:`workbench.secrets`) and every request carries it as a bearer token. Plain ``http``
+goes only to loopback or to ``allow_insecure_hosts`` (:mod:`workbench.http`).
+
 **Nothing left behind.** Whenever the engine stops waiting for prompts it queued (its deadline, the runner's
 timeout, a cancelled sweep, an error while queueing the others), it first takes them off the server:
 ``POST /queue {"delete": [ids]}`` for those still pending and ``POST /interrupt {"prompt_id": id}`` for one
@@ -56,7 +60,7 @@ import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -129,6 +133,16 @@ class ComfyUIEngine(Engine):
     def __init__(self, config: EngineConfig | None = None, client: httpx.AsyncClient | None = None) -> None:
         super().__init__(config, client)
         self._pool: BackendPool | None = None
+
+    async def send(self, method: str, url: str, *, secrets: Iterable[str] = (),
+                   client: httpx.AsyncClient | None = None, **kwargs: Any) -> Response:
+        """:meth:`Engine.send`, with ``Authorization: Bearer …`` when the credential ``COMFYUI_TOKEN`` is set
+        (a ComfyUI behind an authenticating proxy; ComfyUI itself takes none, so it is optional)."""
+        if self.has_secret("COMFYUI_TOKEN"):
+            token = self.secret("COMFYUI_TOKEN")
+            kwargs["headers"] = {**dict(kwargs.get("headers") or {}), "Authorization": f"Bearer {token}"}
+            secrets = (*secrets, token)
+        return await super().send(method, url, secrets=secrets, client=client, **kwargs)
 
     def workflow_for(self, request: EngineRequest) -> dict[str, Any]:
         """The unfilled workflow a request runs (extras, settings, or the packaged default)."""
@@ -387,6 +401,10 @@ def _error(resp: Response) -> ConnectorError | InvalidSpec:
         body = resp.json()
     except BadResponse:
         body = None
+    if resp.status in (401, 403):
+        said = resp.content[:200].decode("utf-8", "replace").strip()
+        return resp.error(f"{said or 'refused'} (the server wants a credential: set COMFYUI_TOKEN, sent as a "
+                          "bearer token)")
     if not isinstance(body, dict):
         return resp.error(resp.content[:300].decode("utf-8", "replace") if resp.content else None)
     err = body.get("error")

@@ -359,3 +359,20 @@ def test_fixed_load_image_stays_fixed(fake, mug_png: bytes, tee_png: bytes) -> N
                   "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}}}
     with pytest.raises(InvalidSpec, match="no \\{\\{image\\}\\} placeholder"):
         gen(engine, EngineRequest(prompt="x", references=(ref_of(mug_png),), extras={"workflow": fixed_only}))
+
+
+def test_token_behind_a_proxy_comes_from_the_credentials_lookup(serve, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+                                                                mug_png: bytes) -> None:
+    token = "wb-comfy-token-5d1e8a"
+    app = make_comfyui_app(FakeConfig(image_scale=0.1), token=token)
+    engine = ComfyUIEngine(EngineConfig("comfyui", {"base_url": serve(app).url, "poll_s": 0.02, "timeout_s": 5.0}))
+    request = EngineRequest(prompt="x", references=(ref_of(mug_png),), seed=1)
+    with pytest.raises(ProviderError, match="set COMFYUI_TOKEN") as refused:
+        gen(engine, request)
+    assert refused.value.status == 401
+    monkeypatch.setenv("COMFYUI_TOKEN", token)
+    assert len(gen(engine, request).images) == 1
+    app.state.gate.push("400")
+    with pytest.raises(ProviderError) as failed:
+        gen(engine, request)
+    assert token not in str(failed.value)

@@ -109,8 +109,9 @@ class _Worker:
         return str(job["pid"])
 
 
-def make_comfyui_app(config: FakeConfig | None = None) -> Starlette:
-    """A Starlette app faking a ComfyUI server; see the module docstring."""
+def make_comfyui_app(config: FakeConfig | None = None, *, token: str | None = None) -> Starlette:
+    """A Starlette app faking a ComfyUI server; see the module docstring. With ``token``, it stands for a
+    ComfyUI behind an authenticating proxy: every route answers 401 without ``Authorization: Bearer <token>``."""
     cfg = config or FakeConfig()
     gate = FaultGate(cfg)
     uploads: dict[str, bytes] = {}
@@ -310,6 +311,8 @@ def make_comfyui_app(config: FakeConfig | None = None) -> Starlette:
                    Route(f"{prefix}/history/{{prompt_id}}", history, methods=["GET"]),
                    Route(f"{prefix}/view", gated(gate, view), methods=["GET"])]
     app = Starlette(routes=routes)
+    if token is not None:
+        app.add_middleware(_BearerOnly, token=token)
     app.state.config = cfg
     app.state.gate = gate
     app.state.stats = gate.stats
@@ -323,6 +326,20 @@ def make_comfyui_app(config: FakeConfig | None = None) -> Starlette:
     app.state.events = events  # ("prompt", id), ("delete", [ids]), ("interrupt", id or None), in order
     app.state.worker = worker
     return app
+
+
+class _BearerOnly:
+    """ASGI middleware: 401 for any HTTP request without ``Authorization: Bearer <token>``."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and dict(scope["headers"]).get(b"authorization") != self.expected:
+            await Response("401 Unauthorized", status_code=401)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def _validate(node: dict, wf: dict, uploads: dict[str, bytes]) -> list[dict[str, Any]]:
