@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +21,23 @@ from .base import Executor, worker_died
 from .tasks import Task, run_task
 
 __all__ = ["LocalExecutor"]
+
+
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VIPS_CONCURRENCY",
+                "OPENCV_FOR_THREADS_NUM")
+
+
+def _one_thread_each() -> None:
+    """Pool worker start-up: the pool is the parallelism, so OpenCV, libvips and BLAS use one thread each
+    (as Dask's nanny sets for its workers): their own thread pools on top of one process per core only
+    oversubscribe the cores. Runs before any task."""
+    for name in _THREAD_VARS:
+        os.environ.setdefault(name, "1")
+    # already imported (by the __main__ module a spawned child re-imports): set them directly
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
+    if "pyvips" in sys.modules:
+        sys.modules["pyvips"].concurrency_set(1)
 
 
 class LocalExecutor(Executor):
@@ -104,7 +122,8 @@ class LocalExecutor(Executor):
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_one_thread_each)
         return self._pool
 
     def _discard_pool(self) -> None:
