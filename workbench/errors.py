@@ -82,11 +82,21 @@ __all__ = [
     "WorkbenchError",
     "encodings",
     "redact",
+    "without_reprs",
 ]
 
 
 class WorkbenchError(Exception):
-    """Base of every error the workbench raises on purpose."""
+    """Base of every error the workbench raises on purpose.
+
+    Its message never carries an object repr: ``<_io.BytesIO object at 0x7f…>`` (as a library's message
+    quotes its argument) becomes ``BytesIO`` (see :func:`without_reprs`).
+    """
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (without_reprs(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class ProjectError(WorkbenchError):
@@ -295,6 +305,15 @@ def encodings(secret: str) -> set[str]:
     forms.add(raw.hex())
     forms.update(_base64_cores(raw))
     return {f for f in forms if len(f) >= min(_MIN_FRAGMENT, len(secret))}
+
+
+_REPR = re.compile(r"<([\w.]+)[^<>]{0,200}? at 0x[0-9a-fA-F]+>")
+
+
+def without_reprs(text: str) -> str:
+    """``text`` with object reprs (``<_io.BytesIO object at 0x7f…>``) replaced by their short type name, so
+    no message shows a memory address or an internal type path."""
+    return _REPR.sub(lambda m: m.group(1).rsplit(".", 1)[-1], text) if "0x" in text else text
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:

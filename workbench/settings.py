@@ -18,6 +18,7 @@ from typing import Any
 import tomli_w
 
 from .errors import ProjectError
+from .imaging.decode import DEFAULT_MAX_PIXELS, DEFAULT_TIMEOUT_S
 
 __all__ = ["DEFAULTS", "SETTINGS_FILE", "Settings", "deep_merge"]
 
@@ -29,8 +30,9 @@ DEFAULTS: dict[str, Any] = {
         "author": "",  # default author when WORKBENCH_USER and the OS user are not wanted
         "sku_pattern": r"_(?P<sku>[A-Z]{2,}-\d{2,})",
         "thumbnail_size": 384,
-        "max_pixels": 200_000_000,  # decompression-bomb guard: every decode (ingest, thumbnails, renders, engines)
-        "decode_timeout_s": 30.0,  # wall-clock bound of one decode (libvips work is cancelled at it)
+        # decompression-bomb guard, the one limit of every decode (ingest, thumbnails, renders, engines)
+        "max_pixels": DEFAULT_MAX_PIXELS,
+        "decode_timeout_s": DEFAULT_TIMEOUT_S,  # wall-clock bound of one decode (libvips work is cancelled at it)
         "lock_timeout_s": 30.0,
         # a team project's shared ledger: "postgresql://user@host:5432/db?schema=name" (password from
         # PGPASSWORD or postgres_password in the credentials file); empty = the project's own ledger.duckdb

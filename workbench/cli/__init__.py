@@ -21,7 +21,7 @@ from . import models as _models
 from . import reports as _reports
 from . import review as _review
 from . import settings as _settings
-from .common import escape_help, exit_code_for, print_error
+from .common import escape_help, exit_code_for, print_error, print_internal_error
 from .startup import deferred_pandas
 
 __all__ = ["app", "main"]
@@ -62,4 +62,5 @@ def main(argv: list[str] | None = None) -> None:
         if callable(show) and isinstance(code, int):
             show()
             sys.exit(code)
-        raise
+        print_internal_error(exc)  # a bug, but never a 58-line traceback for the user
+        sys.exit(70)

@@ -9,12 +9,14 @@ Only the CLI turns :mod:`workbench.errors` into exit codes and messages:
 3     ledger locked or ledger/store failure
 4     connector failure (provider, channel, missing key)
 5     export refused
+70    internal error (a bug: one line naming it; ``WORKBENCH_DEBUG=1`` adds the traceback)
 ====  ===========================================================
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -42,7 +44,7 @@ from ..errors import (
 from ..secrets import known_secrets
 
 __all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "escape_help", "exit_code_for", "open_wb", "print_error",
-           "print_table"]
+           "print_internal_error", "print_table"]
 
 ProjectOpt = Annotated[
     Path | None,
@@ -87,7 +89,8 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], title: str | Non
     Id columns are never shortened (the next command takes the id): other columns give way first, and on a
     terminal too narrow even for the ids they wrap instead of ending in "…".
     """
-    table = Table(title=title)
+    # cells are Text, never markup: a file or asset name like "d[/x]y" would otherwise crash the render
+    table = Table(title=escape(title) if title else None)
     for col in columns:
         if _is_id_column(col, rows):
             table.add_column(col, no_wrap=True, overflow="fold",
@@ -134,7 +137,7 @@ def print_error(exc: WorkbenchError, as_json: bool) -> None:
         if hint:
             payload["hint"] = hint
         sys.stdout.write(json.dumps({"error": payload}) + "\n")
-    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     if hint:
         console.print(f"[dim]hint:[/] {escape(hint)}", highlight=False, markup=True)
 
@@ -154,3 +157,16 @@ def escape_help(command: Any) -> Any:
     for sub in (getattr(command, "commands", None) or {}).values():
         escape_help(sub)
     return command
+
+
+def print_internal_error(exc: BaseException) -> None:
+    """Report a bug (an exception outside :mod:`workbench.errors`) as one line on stderr, secrets scrubbed;
+    ``WORKBENCH_DEBUG=1`` prints the traceback as well."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    message = redact(f"{type(exc).__name__}: {first}" if first else type(exc).__name__, known_secrets())
+    if os.environ.get("WORKBENCH_DEBUG") == "1":
+        import traceback
+
+        traceback.print_exception(exc)
+    console.print(f"[bold red]error:[/] internal error ({escape(message)[:300]}); please report it — "
+                  "WORKBENCH_DEBUG=1 shows the traceback", highlight=False, soft_wrap=True)

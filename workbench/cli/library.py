@@ -104,7 +104,7 @@ def ingest(
         for item in d["items"]:
             if item["status"] == "failed":
                 console.print(f"  [red]failed[/] {escape(item['path'])}: {item['error_code']}: {escape(item['error'] or '')}",
-                              highlight=False)
+                              highlight=False, soft_wrap=True)
 
     emit(report.to_dict(), as_json, human)
     if report.failed:
@@ -160,23 +160,39 @@ def verify(
     project: ProjectOpt = None,
     quick: Annotated[bool, typer.Option(help="Check presence only; don't re-hash blobs.")] = False,
     clean_temp: Annotated[bool, typer.Option(help="Delete temp files left by interrupted writes.")] = False,
+    repair: Annotated[bool, typer.Option(help="First make the missing derived rows (pending tags, thumbnails).")]
+    = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Check the ledger and the store agree (like git fsck). Exit 0 only when consistent."""
+    """Check the ledger and the store agree (like git fsck) and nothing derived is missing (tags, thumbnails).
+    Exit 0 only when consistent and complete."""
     wb = open_wb(project)
     if clean_temp:
         wb.store.remove_stray_temp_files()
+    repaired = wb.library.repair() if repair else None
     report = wb.library.verify(rehash=not quick)
     report.temp_files += wb.export.stray_files(clean=clean_temp)
+    out = report.to_dict()
+    if repaired is not None:
+        out["repaired"] = repaired
 
     def human(d: dict[str, Any]) -> None:
-        console.print(f"{'[green]ok[/]' if d['ok'] else '[red]INCONSISTENT[/]'}: {d['blobs_checked']} blobs checked, "
-                      f"{len(d['errors'])} errors, {len(d['orphans'])} orphan blobs, {len(d['temp_files'])} temp files")
+        if repaired is not None:
+            t = repaired["tags"]
+            console.print(f"repaired: {t['tagged']} versions tagged ({t['failed']} failed), "
+                          f"{repaired['thumbnails']} thumbnails rebuilt")
+        state = "[green]ok[/]" if d["complete"] else "[yellow]INCOMPLETE[/]" if d["ok"] else "[red]INCONSISTENT[/]"
+        console.print(f"{state}: {d['blobs_checked']} blobs checked, {len(d['errors'])} errors, "
+                      f"{len(d['missing'])} missing derived rows, {len(d['orphans'])} orphan blobs, "
+                      f"{len(d['temp_files'])} temp files")
         for err in d["errors"]:
-            console.print(f"  [red]{err['kind']}[/] {json.dumps(err)}", highlight=False)
+            console.print(f"  [red]{err['kind']}[/] {escape(json.dumps(err))}", highlight=False, soft_wrap=True)
+        for kind in sorted({m["kind"] for m in d["missing"]}):
+            count = sum(m["kind"] == kind for m in d["missing"])
+            console.print(f"  [yellow]missing {kind}[/]: {count} (make them: workbench verify --repair)")
 
-    emit(report.to_dict(), as_json, human)
-    if not report.ok:
+    emit(out, as_json, human)
+    if not report.complete:
         raise typer.Exit(1)
 
 

@@ -245,13 +245,25 @@ def suggest_review_order(args: list[str]) -> str | None:
 
 
 def tags(
-    version: Annotated[str, typer.Argument(help="Version id.")],
+    version: Annotated[str | None, typer.Argument(help="Version id (none with --refresh: every version whose "
+                                                       "auto-tagging is pending).")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Run the taggers again first.")] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Tags of a version with source and confidence (``--refresh`` re-runs auto-tagging)."""
+    """Tags of a version with source and confidence (``--refresh`` re-runs auto-tagging; without a version it
+    finishes the pending auto-tagging a killed ingest or commit left)."""
     wb = open_wb(project)
+    if version is None:
+        if not refresh:
+            raise InvalidSpec("name a version, or use --refresh to finish every pending auto-tagging")
+        done = wb.library.finish_tagging()
+        emit(done, as_json, lambda d: console.print(f"tagged {d['tagged']} versions, {d['failed']} failed"
+                                                    + (f", {d['already_done']} already done" if d["already_done"]
+                                                       else "")))
+        if done["failed"]:
+            raise typer.Exit(1)
+        return
     if refresh:
         wb.library.autotag(version)
     rows = wb.library.tags_of("version", version)

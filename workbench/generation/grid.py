@@ -26,7 +26,6 @@ Marks are read from ``output_state`` when the grid is built; rebuild it after a 
 from __future__ import annotations
 
 import difflib
-import io
 import json
 import textwrap
 from collections.abc import Callable, Collection, Sequence
@@ -34,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import InvalidSpec, NotFound, StoreError
+from ..errors import ImageError, InvalidSpec, NotFound, StoreError
 from ..ledger import queries as q
 
 if TYPE_CHECKING:
@@ -437,12 +436,13 @@ def _wrap(text: str, font: Any, width: int, max_lines: int) -> list[str]:
 
 
 def _thumbnail(store: ObjectStore, sha: str, side: int) -> Image.Image | None:
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
+
+    from ..imaging.decode import decode_image
 
     try:
-        with Image.open(io.BytesIO(store.get(sha))) as src:
-            img = src.convert("RGBA")
-    except (StoreError, UnidentifiedImageError, OSError):
+        img = decode_image(store.get(sha)).convert("RGBA")
+    except (StoreError, ImageError):
         return None
     scale = side / max(img.width, img.height)  # small outputs are scaled up too, so cells compare at one size
     img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.Resampling.LANCZOS)

@@ -13,16 +13,16 @@ stored; model text is kept on failures (a "no image" answer is often the model e
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..errors import redact
+from ..errors import ImageError, redact, without_reprs
 from ..executor.arrow import insert_rows
 from ..ids import canonical_json, new_id
+from ..imaging.decode import DecodeLimits
 from ..library.blobs import put_blob
 from ..plugins.engine import GeneratedImage, Usage
 from ..secrets import known_secrets
@@ -64,14 +64,15 @@ def now() -> datetime:
 
 def _probe(data: bytes) -> dict[str, Any]:
     """Pixel facts of an output image; unreadable bytes are still stored (as application/octet-stream)."""
-    from PIL import Image, UnidentifiedImageError
+    from ..imaging.decode import identify, open_header
 
+    # an engine's bytes are as untrusted as a reference: only allow-listed formats, header only, one limit
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            return {"width": img.width, "height": img.height, "format": img.format, "mode": img.mode,
-                    "mime": _FORMAT_MIME.get(img.format or "", "application/octet-stream"),
-                    "has_alpha": "A" in img.getbands()}
-    except (UnidentifiedImageError, OSError, ValueError):
+        img = open_header(data, identify(data))
+        return {"width": img.width, "height": img.height, "format": img.format, "mode": img.mode,
+                "mime": _FORMAT_MIME.get(img.format or "", "application/octet-stream"),
+                "has_alpha": "A" in img.getbands()}
+    except ImageError:
         return {"width": None, "height": None, "format": None, "mode": None, "mime": "application/octet-stream",
                 "has_alpha": None}
 
@@ -112,7 +113,26 @@ def _error_text(error: BaseException | str | None) -> tuple[str | None, str | No
         message, kind = str(error) or type(error).__name__, type(error).__name__
     else:
         message, kind = str(error), "Error"
-    return redact(message, known_secrets()), kind
+    return redact(without_reprs(message), known_secrets()), kind
+
+
+def _refuse_unusable_outputs(outcome: RunOutcome, limits: DecodeLimits) -> None:
+    """Fail ``outcome`` when an image it returned is one the project would not store (over
+    ``project.max_pixels``, corrupt): the run is recorded as failed with the reason, and one engine's bad
+    bytes cannot make the whole group's transaction (other runs' paid results) fail."""
+    from ..imaging.probe import probe_image
+    from ..imaging.sniff import sniff
+
+    for idx, img in enumerate(outcome.images):
+        found = sniff(img.data[:64])
+        if found.kind != "image":
+            continue
+        try:
+            probe_image(img.data, found, limits)
+        except ImageError as exc:
+            outcome.status, outcome.images = "failed", []
+            outcome.error = ImageError(exc.code, f"the engine's output {idx + 1} is unusable: {exc}")
+            return
 
 
 def record_generation(project: Project, run: PlannedRun, outcome: RunOutcome) -> list[dict[str, Any]]:
@@ -133,6 +153,9 @@ def record_generations(project: Project, items: list[tuple[PlannedRun, RunOutcom
     ``(run_id, started_at)`` of runs just sent, marked ``running`` first (so another process watching the
     ledger sees them in flight).
     """
+    limits = DecodeLimits.from_settings(project.settings)
+    for _, outcome in items:
+        _refuse_unusable_outputs(outcome, limits)
     probed = [[(img.data, _probe(img.data)) for img in outcome.images] for _, outcome in items]
     for per_run in probed:
         for data, _ in per_run:

@@ -35,6 +35,7 @@ import io
 import re
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -109,13 +110,19 @@ _pillow_lock = threading.Lock()
 
 
 def harden() -> None:
-    """Block every libvips loader but the allowed formats' and switch Pillow's Ghostscript off (idempotent).
+    """Block every libvips loader but the allowed formats', switch Pillow's Ghostscript off and its metadata
+    warnings (idempotent).
 
     Runs when this module is imported (``workbench.imaging`` imports it), so it holds for every decode in a
     process that uses the workbench, including Pillow calls made outside this module.
     """
     # Pillow's EPS plugin runs the system `gs` on load; with gs_binary False it raises OSError instead
     EpsImagePlugin.gs_binary = False
+    # Pillow warns (UserWarning) about every damaged metadata block it skips in an untrusted file ("Corrupt
+    # EXIF data", "Tag data larger than file"); a hostile folder would print hundreds of them into a CLI's
+    # stderr. The decode's outcome is what we report; its warnings are noise (a filter, since
+    # catch_warnings is not thread-safe)
+    warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
     if hasattr(pyvips, "operation_block_set"):  # libvips >= 8.13
         pyvips.block_untrusted_set(True)
         pyvips.operation_block_set("VipsForeignLoad", True)
@@ -160,10 +167,12 @@ def check_pixels(width: int, height: int, limits: DecodeLimits) -> None:
     if width <= 0 or height <= 0:
         raise ImageError("corrupt", f"the header declares a {width}×{height} image")
     if width * height > limits.max_pixels:
+        shown, limit = _megapixels(width * height), _megapixels(limits.max_pixels)
+        if shown == limit:  # "1 MP, over the 1 MP limit" says nothing: give the pixel counts
+            shown, limit = f"{width * height:,} px", f"{limits.max_pixels:,} px"
         raise ImageError(
             "decompression_bomb",
-            f"declares {width}×{height} = {_megapixels(width * height)}, over the "
-            f"{_megapixels(limits.max_pixels)} limit (project.max_pixels)",
+            f"declares {width}×{height} = {shown}, over the {limit} limit (project.max_pixels)",
         )
 
 

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import IngestError
+from ..errors import IngestError, without_reprs
 from ..ids import new_id
 from ..imaging.decode import DecodeLimits
 from ..imaging.probe import probe_document, probe_image
@@ -36,6 +36,7 @@ from ..imaging.sniff import check_extension, sniff
 from ..imaging.thumbs import make_thumbnail, write_thumbnail
 from ..ledger.bulk import bulk_insert, insert_ignoring
 from ..store import ObjectStore
+from . import derived
 from .names import bad_character
 
 if TYPE_CHECKING:
@@ -77,7 +78,8 @@ class IngestReport:
     """Everything an ingest did, per file."""
 
     items: list[IngestItem] = field(default_factory=list)
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole ingest, auto-tagging included
+    tagging: dict[str, Any] | None = None  # what auto-tagging did (tagged, failed, seconds), when it ran
 
     @property
     def ok(self) -> list[IngestItem]:
@@ -98,7 +100,11 @@ class IngestReport:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for JSON)."""
-        return {"counts": self.counts(), "seconds": round(self.seconds, 3), "items": [i.to_dict() for i in self.items]}
+        out: dict[str, Any] = {"counts": self.counts(), "seconds": round(self.seconds, 3)}
+        if self.tagging is not None:
+            out["tagging"] = self.tagging
+        out["items"] = [i.to_dict() for i in self.items]
+        return out
 
 
 @dataclass
@@ -289,7 +295,7 @@ def _sku_for(name: str, pattern: re.Pattern[str], catalog_skus: list[str]) -> st
 
 
 def _record_batch(project: Project, batch: list[_Prepared], report_items: dict[str, IngestItem],
-                  pattern: re.Pattern[str], forced_folder: str | None) -> None:
+                  pattern: re.Pattern[str], forced_folder: str | None, tag: bool = False) -> None:
     if not batch:
         return
     from .folders import ensure_folder
@@ -341,6 +347,9 @@ def _record_batch(project: Project, batch: list[_Prepared], report_items: dict[s
                                     "created_by"), asset_rows)
         bulk_insert(con, "versions", ("id", "asset_id", "number", "parent_id", "sha256", "message", "author",
                                       "source"), version_rows)
+        if tag:  # owed with the version, in its transaction: a crash before tagging leaves the work pending
+            images = {p.sha for p in batch if p.kind == "image"}
+            derived.request(con, [r[0] for r in version_rows if r[4] in images], project.user)
         project.events.record(con, "ingest.batch", details={
             "ingested": len(asset_rows), "duplicates": len(batch) - len(asset_rows),
             "assets": [r[0] for r in asset_rows][:50],
@@ -355,8 +364,13 @@ def ingest(
     workers: int = 1,
     progress: Callable[[int, int | None], None] | bool = False,
     on_item: Callable[[IngestItem], None] | None = None,
+    tag: bool = False,
 ) -> IngestReport:
-    """Ingest files and folders into ``wb``; see the module docstring. Never raises for a bad file."""
+    """Ingest files and folders into ``wb``; see the module docstring. Never raises for a bad file.
+
+    With ``tag`` every new image version is recorded with pending tagging work (:mod:`.derived`), which
+    the caller then does (:func:`workbench.library.tagging.finish_tagging`).
+    """
     started = time.perf_counter()
     pattern = re.compile(str(project.settings.get("project.sku_pattern")))
     thumb_size = int(project.settings.get("project.thumbnail_size"))
@@ -380,7 +394,7 @@ def ingest(
         nonlocal pending, last_flush
         if pending and (force or len(pending) >= _BATCH or time.monotonic() - last_flush > _BATCH_SECONDS):
             batch, pending = pending, []
-            _record_batch(project, batch, by_path, pattern, folder)
+            _record_batch(project, batch, by_path, pattern, folder, tag)
             last_flush = time.monotonic()
             for prep in batch:
                 finish(by_path[prep.path])
@@ -408,7 +422,7 @@ def ingest(
             item.error_code = "worker_crashed"
             item.error = "the worker process handling this file died (e.g. killed for memory); re-run to retry it"
         else:
-            item.error_code, item.error = "error", f"{type(exc).__name__}: {exc}"
+            item.error_code, item.error = "error", without_reprs(f"{type(exc).__name__}: {exc}")
         finish(item)
 
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,7 @@ from ..errors import InvalidSpec, NotFound, WorkbenchError
 from ..ids import new_id, sha256_hex
 from ..ledger import queries as q
 from . import collections as _coll
+from . import derived
 from .folders import ensure_folder, normalise_path
 from .names import check_name
 from .search import count_assets, search_assets
@@ -65,16 +67,24 @@ class Library:
         With ``autotag`` (the default) the tagger plugins run on every newly ingested image afterwards
         ("auto-tagging on save"), so references are searchable by colour, background, faces and so on.
         """
+        started = time.perf_counter()
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         if folder:
             folder = normalise_path(folder)
         from .ingest import ingest
+        from .tagging import finish_tagging
 
-        report = ingest(self.project, paths, folder=folder, workers=workers, progress=progress, on_item=on_item)
+        report = ingest(self.project, paths, folder=folder, workers=workers, progress=progress, on_item=on_item,
+                        tag=autotag)
         if autotag:
-            self.autotag_many([i.version_id for i in report.items
-                               if i.status == "ingested" and i.kind == "image" and i.version_id])
+            # new images, and duplicates whose tagging a killed earlier run left pending
+            tag_started = time.perf_counter()
+            done = finish_tagging(self.project, [i.version_id for i in report.items if i.status != "failed"
+                                                 and i.kind == "image" and i.version_id])
+            report.tagging = {"tagged": done["tagged"], "failed": done["failed"],
+                              "seconds": round(time.perf_counter() - tag_started, 3)}
+        report.seconds = time.perf_counter() - started
         return report
 
     def import_catalog(self, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -112,8 +122,13 @@ class Library:
 
     def add_version(self, asset_id: str, sha256: str, *, parent_id: str | None = None, message: str | None = None,
                     source: str = "commit", run_id: str | None = None, output_id: str | None = None,
-                    author: str | None = None, con: duckdb.DuckDBPyConnection | None = None) -> str:
-        """Append a version of ``asset_id`` pointing at blob ``sha256``; return the version id."""
+                    author: str | None = None, con: duckdb.DuckDBPyConnection | None = None,
+                    tag: bool = False) -> str:
+        """Append a version of ``asset_id`` pointing at blob ``sha256``; return the version id.
+
+        With ``tag``, an image version is recorded with pending tagging work in the same transaction (see
+        :mod:`workbench.library.derived`); the caller then tags it.
+        """
         version_id = new_id("version")
         with self._unit(con) as c:
             if not c.execute("SELECT 1 FROM assets WHERE id = ?", [asset_id]).fetchone():
@@ -128,6 +143,8 @@ class Library:
                       [version_id, asset_id, number, parent_id, sha256, message, author or self.project.user, source, run_id, output_id])
             self.project.events.record(c, f"version.{source}", "version", version_id,
                               {"asset": asset_id, "number": number, "parent": parent_id, "run": run_id})
+            if tag and c.execute("SELECT 1 FROM blobs WHERE sha256 = ? AND kind = 'image'", [sha256]).fetchone():
+                derived.request(c, [version_id], self.project.user)
         return version_id
 
     def asset(self, ref: str) -> dict[str, Any]:
@@ -344,6 +361,16 @@ class Library:
                 out.append({"version_id": vid, "tags": [], "skipped": {}, "errors": {"*": str(exc)}})
         return out
 
+    def finish_tagging(self, version_ids: list[str] | None = None,
+                       taggers: list[Any] | None = None) -> dict[str, Any]:
+        """Do the pending auto-tagging (of ``version_ids``, or all): what a killed ingest or commit left.
+
+        Returns ``{"tagged", "failed", "already_done", "errors"}``; see :mod:`workbench.library.derived`.
+        """
+        from .tagging import finish_tagging
+
+        return finish_tagging(self.project, version_ids, taggers)
+
     def autotag_quietly(self, version_id: str) -> None:
         """:meth:`autotag`, recording a failure as a ``tag.error`` event instead of raising (after a commit
         that already landed, tagging must not look like the commit failed)."""
@@ -353,13 +380,30 @@ class Library:
             _log.warning("auto-tagging %s failed: %s", version_id, exc)
             with self.project.ledger.connect(write=True) as con:
                 self.project.events.record(con, "tag.error", "version", version_id, {"error": str(exc)})
+                derived.mark_failed(con, version_id, str(exc), self.project.user)  # stays owed: repair retries
 
     # -- integrity ------------------------------------------------------------------------------------
     def verify(self, rehash: bool = True) -> VerifyReport:
-        """Check that the ledger and the store agree (see :mod:`workbench.library.verify`)."""
+        """Check that the ledger and the store agree, and list derived rows still owed (pending tags, missing
+        thumbnails); see :mod:`workbench.library.verify`."""
         from .verify import verify
 
         return verify(self.project, rehash=rehash)
+
+    def repair(self) -> dict[str, Any]:
+        """Make what :meth:`verify` lists as missing: finish pending tagging, rebuild missing thumbnails of
+        ingested images. Returns ``{"tags": {...}, "thumbnails": n, "errors": [...]}``."""
+        from .verify import missing_thumbnails
+
+        tags = self.finish_tagging()
+        rebuilt, errors = 0, []
+        for sha in missing_thumbnails(self.project):
+            try:
+                self.thumbnail_path(sha)
+                rebuilt += 1
+            except WorkbenchError as exc:
+                errors.append({"sha256": sha, "error": str(exc)})
+        return {"tags": tags, "thumbnails": rebuilt, "errors": errors}
 
     def blob_sha(self, data: bytes) -> str:
         """The name ``data`` would have in the store."""

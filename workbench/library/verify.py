@@ -5,6 +5,10 @@ does not hash to its name; a ledger row that points at a blob with no ``blobs`` 
 version that does not exist (a half-written unit of work). Warnings (harmless, listed): orphan blobs in the
 store that no row names (left by an interrupted ingest; the next ingest of the same file adopts them) and
 temp files from interrupted writes.
+
+Missing derived rows (the project is consistent but owes work; ``workbench verify`` exits non-zero and
+``--repair`` makes them): versions whose tagging is still pending (:mod:`.derived`: a crash between the
+version and its tags, or a failed attempt) and ingested images without their cached thumbnail.
 """
 
 from __future__ import annotations
@@ -13,11 +17,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import IntegrityError, StoreError
+from ..imaging.thumbs import thumbnail_file
+from . import derived
 
 if TYPE_CHECKING:
     from ..project import Project
 
-__all__ = ["VerifyReport", "verify"]
+__all__ = ["VerifyReport", "missing_thumbnails", "verify"]
 
 # (table, column) pairs that name a blob; tables from later migrations are checked when present.
 _BLOB_REFS = [("versions", "sha256"), ("run_outputs", "sha256"), ("renditions", "sha256")]
@@ -42,16 +48,23 @@ class VerifyReport:
     errors: list[dict[str, Any]] = field(default_factory=list)
     orphans: list[str] = field(default_factory=list)
     temp_files: list[str] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         """True when the ledger and the store are consistent."""
         return not self.errors
 
+    @property
+    def complete(self) -> bool:
+        """True when consistent and no derived row (tags, thumbnail) is owed."""
+        return self.ok and not self.missing
+
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (for JSON)."""
-        return {"ok": self.ok, "blobs_checked": self.blobs_checked, "errors": self.errors,
-                "orphans": self.orphans, "temp_files": self.temp_files}
+        return {"ok": self.ok, "complete": self.complete, "blobs_checked": self.blobs_checked,
+                "errors": self.errors, "missing": self.missing, "orphans": self.orphans,
+                "temp_files": self.temp_files}
 
 
 def verify(project: Project, rehash: bool = True) -> VerifyReport:
@@ -76,6 +89,10 @@ def verify(project: Project, rehash: bool = True) -> VerifyReport:
                 f"WHERE c.{col} IS NOT NULL AND p.{pcol} IS NULL"
             ).fetchall():
                 report.errors.append({"kind": "dangling_link", "table": child, "column": col, "value": value})
+        if "derived_work" in tables:
+            for work in derived.pending(con):
+                report.missing.append({"kind": "tags", "version_id": work["version_id"],
+                                       "attempts": work["attempts"], "error": work["error"]})
     for sha in sorted(blob_rows):
         report.blobs_checked += 1
         try:
@@ -87,6 +104,17 @@ def verify(project: Project, rehash: bool = True) -> VerifyReport:
             report.errors.append({"kind": "corrupt_blob", "sha256": sha, "detail": str(exc)})
         except StoreError:
             report.errors.append({"kind": "missing_blob", "sha256": sha})
+    report.missing += [{"kind": "thumbnail", "sha256": sha} for sha in missing_thumbnails(project)]
     report.orphans = sorted(set(project.store.iter_shas()) - blob_rows)
     report.temp_files = project.store.stray_temp_files()
     return report
+
+
+def missing_thumbnails(project: Project) -> list[str]:
+    """Blobs of ingested images whose thumbnail (at ``project.thumbnail_size``) is not in the cache."""
+    size = int(project.settings.get("project.thumbnail_size"))
+    with project.ledger.connect() as con:
+        shas = [r[0] for r in con.execute(
+            "SELECT DISTINCT b.sha256 FROM blobs b JOIN versions v ON v.sha256 = b.sha256 "
+            "WHERE b.kind = 'image' AND v.source = 'ingest' ORDER BY 1").fetchall()]
+    return [sha for sha in shas if thumbnail_file(project.cache_dir, sha, size) is None]

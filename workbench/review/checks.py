@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ..errors import without_reprs
 from .channel_rules import ChannelRules, rules_for
 
 __all__ = ["check_rendition", "failure_reasons", "fill_fraction"]
@@ -165,7 +166,7 @@ def check_rendition(
         img = Image.open(io.BytesIO(data))
         img.load()
     except OSError as exc:
-        return False, [_rule("decodes", False, f"the file does not decode: {exc}", "preset")]
+        return False, [_rule("decodes", False, f"the file does not decode: {without_reprs(str(exc))}", "preset")]
     fmt, (w, h), mode = img.format, img.size, img.mode
     report = _preset_rules(spec, data, fmt, w, h, mode)
     report.append(_subject_rule(subject_out, source_touches or {}, w, h))

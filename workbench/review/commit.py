@@ -51,8 +51,12 @@ def commit(
     path: str | Path | None = None,
     author: str | None = None,
     sku: str | None = None,
+    tag: bool = False,
 ) -> str:
-    """Make a new version of ``asset`` from a run output (or ``data``/``path``); return the version id."""
+    """Make a new version of ``asset`` from a run output (or ``data``/``path``); return the version id.
+
+    ``tag`` records the version's auto-tagging as pending work in the same transaction (the caller tags it).
+    """
     if sum(x is not None for x in (output_id, data, path)) != 1:
         raise InvalidSpec("commit needs exactly one of: an output id, image bytes, or a file path")
     if not asset or not str(asset).strip():
@@ -98,6 +102,7 @@ def commit(
             version_id = library.add_version(
                 asset_id, sha, parent_id=parent_id, message=message, source="commit",
                 run_id=run["id"] if run else None, output_id=out["id"] if out else None, author=author or project.user, con=con,
+                tag=tag,
             )
             project.events.record(con, "commit", "version", version_id,
                             {"asset_id": asset_id, "asset": asset, "asset_created": created, "parent_id": parent_id,

@@ -111,13 +111,15 @@ def _recipe_diff(ra: dict[str, Any] | None, rb: dict[str, Any] | None) -> dict[s
 
 def diff_versions(project: Project, a: str, b: str, out: str | Path | None = None) -> dict[str, Any]:
     """Compare versions ``a`` and ``b``; write the PNG sheet to ``out`` when given."""
+    from ..imaging.decode import DecodeLimits
     from ..imaging.load import load_image
 
     with project.ledger.connect() as con:
         va, vb = q.require_version(con, a), q.require_version(con, b)
         ra, rb = _recipe(con, va), _recipe(con, vb)
-    img_a = load_image(project.store.get(va["sha256"]), max_side=2048)
-    img_b = load_image(project.store.get(vb["sha256"]), max_side=2048)
+    limits = DecodeLimits.from_settings(project.settings)  # the project's one pixel limit, as everywhere
+    img_a = load_image(project.store.get(va["sha256"]), max_side=2048, limits=limits)
+    img_b = load_image(project.store.get(vb["sha256"]), max_side=2048, limits=limits)
     stats, sheet = diff_images(img_a, img_b)
     result: dict[str, Any] = {"a": a, "b": b, "same_blob": va["sha256"] == vb["sha256"], "pixels": stats,
                               "recipe": _recipe_diff(ra, rb), "out": None}

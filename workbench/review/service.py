@@ -59,7 +59,7 @@ class Review:
         from .commit import commit
 
         version_id = commit(self.library, output_id, asset=asset, message=message, parent=parent, data=data, path=path,
-                            author=author, sku=sku)
+                            author=author, sku=sku, tag=autotag)
         if autotag:
             self.library.autotag_quietly(version_id)
         return version_id
