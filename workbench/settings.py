@@ -18,7 +18,6 @@ from typing import Any
 import tomli_w
 
 from .errors import ProjectError
-from .imaging.decode import DEFAULT_MAX_PIXELS, DEFAULT_TIMEOUT_S
 
 __all__ = ["DEFAULTS", "SETTINGS_FILE", "Settings", "deep_merge"]
 
@@ -30,9 +29,10 @@ DEFAULTS: dict[str, Any] = {
         "author": "",  # default author when WORKBENCH_USER and the OS user are not wanted
         "sku_pattern": r"_(?P<sku>[A-Z]{2,}-\d{2,})",
         "thumbnail_size": 384,
-        # decompression-bomb guard, the one limit of every decode (ingest, thumbnails, renders, engines)
-        "max_pixels": DEFAULT_MAX_PIXELS,
-        "decode_timeout_s": DEFAULT_TIMEOUT_S,  # wall-clock bound of one decode (libvips work is cancelled at it)
+        # "max_pixels" (the decompression-bomb guard of every decode: ingest, thumbnails, renders, engines) and
+        # "decode_timeout_s" (the wall-clock bound of one decode) default to the one pair of constants in
+        # workbench/imaging/decode.py (DecodeLimits.from_settings); not repeated here, and importing the
+        # decoders just to read settings would slow every command
         "lock_timeout_s": 30.0,
         # a team project's shared ledger: "postgresql://user@host:5432/db?schema=name" (password from
         # PGPASSWORD or postgres_password in the credentials file); empty = the project's own ledger.duckdb
