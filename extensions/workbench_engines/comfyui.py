@@ -151,9 +151,9 @@ class ComfyUIEngine(Engine):
 
     def pinned_extras(self, request: EngineRequest) -> Mapping[str, Any]:
         """The request's extras with its workflow made explicit: ``workflow`` (canonical JSON, wherever it was
-        read from) and ``workflow_sha256``; a workflow that cannot run is refused here, before planning ends."""
-        workflow = self.workflow_for(request)
-        check_workflow(workflow)
+        read from) and ``workflow_sha256``. A workflow that cannot run (no saving node, references without an
+        ``{{image}}`` placeholder or the reverse) is refused here, so a sweep fails at planning, before any call."""
+        workflow = self._checked_workflow(request)
         canonical, digest = pin_workflow(workflow)
         return {**request.extras, "workflow": canonical, "workflow_sha256": digest}
 

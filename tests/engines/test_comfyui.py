@@ -295,6 +295,10 @@ def test_workflow_without_an_output_node_is_invalid_not_retried(wb, project_fake
     assert app.state.stats.requests == 0 and not app.state.uploads  # refused before anything was sent
     with pytest.raises(InvalidSpec, match="no output node"):
         wb.plan(prompt="x", refs=["SKU-1"], engines=["comfyui"], extras={"workflow": preview_only})
+    with pytest.raises(InvalidSpec, match="no \\{\\{image\\}\\} placeholder"):  # refused at planning too
+        wb.plan(prompt="x", refs=["SKU-1"], engines=["comfyui"], extras={"workflow": {
+            "1": {"class_type": "LoadImage", "inputs": {"image": "logo.png"}},
+            "2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}}}})
     # an output node that saves no image: the server runs it, and the run fails once, as invalid input
     latent = {"1": {"class_type": "EmptyLatentImage", "inputs": {"width": 64, "height": 64, "batch_size": 1}},
               "2": {"class_type": "SaveLatent", "inputs": {"samples": ["1", 0], "filename_prefix": "x"}}}
