@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from ..errors import InvalidSpec, NotFound, WorkbenchError
 from ..ledger import queries as q
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from .recipes import Recipe
     from .retry import RetryPolicy
     from .runner import CancelToken, RunReport
-    from .sweeps import SweepPlan
+    from .sweeps import SweepArgs, SweepPlan
 
 __all__ = ["MARKS", "Generation"]
 
@@ -99,40 +99,14 @@ class Generation:
 
         return EnginePool(self.project.settings, engines_override)
 
-    def plan(
-        self,
-        *,
-        prompt: str | None = None,
-        recipe: str | Recipe | None = None,
-        refs: Sequence[str | Sequence[str]] = (),
-        engines: Sequence[str] | str | None = None,
-        models: Sequence[str] | str | None = None,
-        seeds: Sequence[int | None] | int | None = None,
-        variables: Mapping[str, Any] | None = None,
-        aspect: str | None = None,
-        size: str | Sequence[str] | None = None,
-        n: int | None = None,
-        negative: str | None = None,
-        strength: float | None = None,
-        extras: Mapping[str, Any] | None = None,
-        name: str | None = None,
-        force: bool = False,
-        engines_override: Mapping[str, Engine | type[Engine]] | None = None,
-    ) -> SweepPlan:
-        """Expand a sweep into planned runs with count, estimated cost and cache hits. Nothing is sent or written.
-
-        ``prompt`` (an inline template) or ``recipe`` (``NAME``/``NAME@N``); ``refs``: asset ids, version ids,
-        asset names or SKUs, each one value of the reference axis (a tuple of refs = one set used together);
-        ``engines``: names, optionally ``engine:model``; ``models`` crosses with engines given without one;
-        ``variables``: name → value or list of values (an axis); ``size``: one size or several (a list, or
-        ``"1K, 2K"``), an axis checked against each model and priced per size (``plan.cost_by_size``).
-        """
+    def plan(self, *, engines_override: Mapping[str, Engine | type[Engine]] | None = None,
+             **sweep: Unpack[SweepArgs]) -> SweepPlan:
+        """Expand a sweep (:class:`~workbench.generation.sweeps.SweepArgs`) into planned runs with count,
+        estimated cost and cache hits. Nothing is sent or written. ``engines_override`` swaps engine plugins
+        (tests, notebooks trying an engine)."""
         from .sweeps import build_plan
 
-        return build_plan(self.project, self.library, self._engine_pool(engines_override), prompt=prompt, recipe=recipe,
-                          refs=refs, engines=engines, models=models, seeds=seeds, variables=variables,
-                          aspect=aspect, size=size, n=n, negative=negative, strength=strength, extras=extras,
-                          name=name, force=force)
+        return build_plan(self.project, self.library, self._engine_pool(engines_override), **sweep)
 
     def engine_status(self, names: Sequence[str] | None = None) -> dict[str, str | None]:
         """Per engine (``names``, default: every installed one): why it cannot run here (its key is unset,

@@ -23,7 +23,7 @@ import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from ..errors import InvalidSpec, NotFound
 from ..ids import new_id, request_hash
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from ..library.service import Library
     from ..project import Project
 
-__all__ = ["PlannedRun", "Reference", "SweepPlan", "build_plan", "missing_keys", "parse_engine_spec"]
+__all__ = ["PlannedRun", "Reference", "SweepArgs", "SweepPlan", "build_plan", "missing_keys", "parse_engine_spec"]
 
 
 @dataclass(frozen=True)
@@ -245,34 +245,55 @@ def _reference_variables(refs: list[Reference], catalog: Mapping[str, dict[str, 
     return {k: v for k, v in out.items() if v is not None}
 
 
+class SweepArgs(TypedDict, total=False):
+    """What a caller asks a sweep for; every face (CLI, widgets, dashboard, notebooks, batches) passes these.
+
+    ``prompt`` (an inline template) or ``recipe`` (``NAME``/``NAME@N``, or a :class:`Recipe`); ``refs``: asset
+    ids, version ids, asset names or SKUs, each one value of the reference axis (a tuple of refs = one set
+    used together); ``engines``: names, optionally ``engine:model``; ``models`` crosses with engines given
+    without one; ``seeds``; ``variables``: name → value or list of values (an axis); ``aspect``; ``size``: one
+    size or several (a list, or ``"1K, 2K"``), an axis checked against each model and priced per size;
+    ``n`` images per run; ``negative`` prompt; ``strength`` of an edit; engine ``extras``; the sweep's
+    ``name``; ``force`` re-runs what the cache already holds.
+    """
+
+    prompt: str | None
+    recipe: str | Recipe | None
+    refs: Sequence[str | Sequence[str]]
+    engines: Sequence[str] | str | None
+    models: Sequence[str] | str | None
+    seeds: Sequence[int | None] | int | None
+    variables: Mapping[str, Any] | None
+    aspect: str | None
+    size: str | Sequence[str] | None
+    n: int | None
+    negative: str | None
+    strength: float | None
+    extras: Mapping[str, Any] | None
+    name: str | None
+    force: bool
+
+
 def build_plan(
     project: Project,
     library: Library,
     pool: EnginePool,
     *,
-    prompt: str | None = None,
-    recipe: str | Recipe | None = None,
-    refs: Sequence[str | Sequence[str]] = (),
-    engines: Sequence[str] | str | None = None,
-    models: Sequence[str] | str | None = None,
-    seeds: Sequence[int | None] | int | None = None,
-    variables: Mapping[str, Any] | None = None,
-    aspect: str | None = None,
-    size: str | Sequence[str] | None = None,
-    n: int | None = None,
-    negative: str | None = None,
-    strength: float | None = None,
-    extras: Mapping[str, Any] | None = None,
-    name: str | None = None,
-    force: bool = False,
     reference_sets: Sequence[list[Reference]] | None = None,
     spec_extra: Mapping[str, Any] | None = None,
+    **sweep: Unpack[SweepArgs],
 ) -> SweepPlan:
     """Expand a sweep into planned runs (see the module docstring). Nothing is sent or written.
 
-    ``reference_sets`` gives the reference axis already resolved (a catalogue batch resolves a thousand SKUs
-    in one query) instead of ``refs``; ``spec_extra`` is merged into the stored sweep spec.
+    ``sweep``: see :class:`SweepArgs`. ``reference_sets`` gives the reference axis already resolved (a
+    catalogue batch resolves a thousand SKUs in one query) instead of ``refs``; ``spec_extra`` is merged into
+    the stored sweep spec.
     """
+    prompt, recipe, refs = sweep.get("prompt"), sweep.get("recipe"), sweep.get("refs", ())
+    engines, models, seeds = sweep.get("engines"), sweep.get("models"), sweep.get("seeds")
+    variables, aspect, size, n = sweep.get("variables"), sweep.get("aspect"), sweep.get("size"), sweep.get("n")
+    negative, strength, extras = sweep.get("negative"), sweep.get("strength"), sweep.get("extras")
+    name, force = sweep.get("name"), bool(sweep.get("force", False))
     if (prompt is None) == (recipe is None):
         raise InvalidSpec("give exactly one of prompt= (an inline template) or recipe= (NAME or NAME@VERSION)")
     rec: Recipe | None = None
