@@ -270,7 +270,9 @@ _TOAST_CSS = (".notyf{justify-content:flex-start!important;align-items:flex-end!
               ".notyf__toast{max-width:min(44vw,520px)!important;margin:0!important}"
               ".notyf__toast:not(:last-child){display:none!important}"
               ".notyf__wrapper{padding-top:8px!important;padding-bottom:8px!important}"
-              ".notyf__message{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;font-size:13px}")
+              ".notyf__message{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;font-size:13px}"
+              # the toast's colour is its ripple, sized for notyf's 300 px toasts: make it cover a wider one
+              ".notyf__ripple{width:1400px!important;height:1400px!important}")
 
 
 def _origins(hosts: set[str], port: int) -> list[str]:

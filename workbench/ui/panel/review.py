@@ -34,11 +34,12 @@ CSS = """
 .wb-box span{position:absolute;top:-2px;left:-2px;background:#e0a100;color:#fff;font:11px/14px sans-serif;padding:0 3px}
 .wb-box.done span{background:#9e9e9e}
 .wb-hist{display:flex;gap:8px;overflow-x:auto;padding-bottom:4px} .wb-hist figure{margin:0;font-size:11px;width:96px;flex:none}
-.wb-hist figcaption{overflow-wrap:anywhere}
+.wb-hist figcaption{overflow-wrap:anywhere;max-height:5.6em;overflow:hidden}
 .wb-hist img{width:96px;height:96px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
 .wb-hist figure.sel img{border-color:#2d4a6b}
 .wb-muted{color:#777}
-.wb-tag{display:inline-block;font-size:11px;background:#eef1f5;border:1px solid #d8dde5;border-radius:10px;padding:1px 8px;margin:0 4px 4px 0}
+.wb-head{font:13px system-ui,sans-serif;overflow-wrap:anywhere;margin:4px 0}
+.wb-tag{display:inline-block;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere;font-size:11px;background:#eef1f5;border:1px solid #d8dde5;border-radius:10px;padding:1px 8px;margin:0 4px 4px 0}
 .wb-pdiff del{background:#f7dede;text-decoration:line-through} .wb-pdiff ins{background:#d8f0d8;text-decoration:none}
 .wb-side{display:flex;gap:8px} .wb-side img{width:48%;height:auto;max-height:220px;object-fit:contain;background:#f7f6f3}
 .wb-why{font:12px system-ui,sans-serif;color:#6b6b6b;margin:0;padding-left:16px}
@@ -275,7 +276,7 @@ class ReviewView(pn.viewable.Viewer):
         self.comment_btn = pn.widgets.Button(label="Add comment", width=140, disabled=not can("comment"))
         self.comments = CommentList(can_resolve=can("submit"), sizing_mode="stretch_width")
         self.comments.param.watch(self._resolve, "action")
-        self.state_md = pn.pane.Markdown("")
+        self.state_md = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.note = pn.widgets.TextInput(label="Review note", width=260)
         self.buttons = {a: pn.widgets.Button(label=_LABELS[a], color=_COLOURS.get(a, "default"),
                                              width=150 if a in ("submit", "request_changes") else 120)
@@ -420,9 +421,9 @@ class ReviewView(pn.viewable.Viewer):
         state = s.review.get("state", "")
         cur = s.current() or {}
         n_open = len(s.open_comments)
-        self.state_md.object = (f"**{esc(cur.get('asset_name') or s.asset)}** v{esc(cur.get('number'))} · "
-                                f"**State:** {esc(state)} · {n_open} open comment{'s' if n_open != 1 else ''}"
-                                if state else "")
+        self.state_md.object = (f'<p class="wb-head" id="review-head"><b>{esc(cur.get("asset_name") or s.asset)}'
+                                f'</b> v{esc(cur.get("number"))} · <b>State:</b> {esc(state)} · {n_open} open '
+                                f'comment{"s" if n_open != 1 else ""}</p>' if state else "")
         why = s.reasons()
         notes = []
         for action, button in self.buttons.items():
