@@ -81,7 +81,6 @@ def _tab(page, name: str) -> None:
 @pytest.mark.parametrize("user", ["vic", "ed", "alice"])
 def test_no_payload_runs_in_any_tab(browser, server, demo_project, hostile_project, user):
     import workbench
-
     from tests.ui.helpers import draw_png
 
     payloads = hostile_project["payloads"]
