@@ -60,7 +60,8 @@ DEFAULTS: dict[str, Any] = {
         "comfyui": {
             "base_url": "http://127.0.0.1:8188",
             "model": "comfyui-workflow",
-            "concurrency": 1,
+            # no "concurrency": one prompt at a time per server, so the engine's default is its number of
+            # servers (base_urls), see ComfyUIEngine.default_concurrency
             "rpm": 600,
             "timeout_s": 600.0,
         },

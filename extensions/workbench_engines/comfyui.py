@@ -214,6 +214,14 @@ class ComfyUIEngine(Engine):
             if self.client is None:
                 await client.aclose()
 
+    @classmethod
+    def default_concurrency(cls, config: EngineConfig) -> int | None:
+        """One request in flight per server (a ComfyUI runs one prompt at a time): the number of servers."""
+        try:
+            return len(parse_base_urls(config.get("base_urls"), config.base_url))
+        except InvalidSpec:
+            return None  # said when a request is sent
+
     def backends(self) -> BackendPool:
         """The servers this engine sends to: ``base_urls`` (a pool), else ``base_url`` (one server)."""
         if self._pool is None:

@@ -16,6 +16,7 @@ from workbench_engines.comfyui import ComfyUIEngine
 from workbench_engines.comfyui_pool import display_url, parse_base_urls
 
 from workbench.errors import InvalidSpec, ProviderUnavailable
+from workbench.generation.engines import EnginePool
 from workbench.generation.retry import RetryPolicy
 from workbench.plugins.engine import EngineConfig, EngineRequest
 
@@ -89,8 +90,8 @@ def test_backend_killed_mid_sweep_moves_its_runs_without_duplicates(wb, mug_png:
     killer = threading.Thread(target=kill_when_it_has_work, daemon=True)
     try:
         wb.settings.update_file({"engines": {"comfyui": {
-            "base_urls": [doomed.url, live.url], "workflow": WORKFLOW, "concurrency": 2, "poll_s": 0.02,
-            "timeout_s": 10.0}}})
+            "base_urls": [doomed.url, live.url], "workflow": WORKFLOW, "poll_s": 0.02, "timeout_s": 10.0}}})
+        assert EnginePool(wb.settings).limits("comfyui").concurrency == 2  # one request in flight per server
         sha = wb.library.put_blob(mug_png)
         wb.library.add_version(wb.library.create_asset("mug", sku="SKU-1", role="reference"), sha, source="ingest")
         killer.start()

@@ -69,7 +69,8 @@ class EnginePool:
     def limits(self, name: str) -> EngineLimits:
         """Concurrency, requests-per-minute and timeout for ``name``."""
         cfg = self.config(name)
-        return EngineLimits(cfg.get("concurrency", DEFAULT_CONCURRENCY) or DEFAULT_CONCURRENCY,
+        concurrency = cfg.get("concurrency") or self.engine_class(name).default_concurrency(cfg)
+        return EngineLimits(concurrency or DEFAULT_CONCURRENCY,
                             cfg.get("rpm"), cfg.get("timeout_s"), cfg.get("burst", 2) or 1)
 
     def engine_class(self, name: str) -> type[Engine]:

@@ -144,6 +144,12 @@ class Engine(Plugin, ABC):
         self.config = config or EngineConfig(self.name)
         self.client = client
 
+    @classmethod
+    def default_concurrency(cls, config: EngineConfig) -> int | None:
+        """Requests in flight at once when ``[engines.<name>] concurrency`` is not set (None: the runner's
+        default). An engine whose capacity follows its configuration says so here (one per ComfyUI server)."""
+        return None
+
     def model_for(self, request: EngineRequest) -> str:
         """The model a request runs on."""
         return request.model or str(self.config.get("model") or self.default_model)
