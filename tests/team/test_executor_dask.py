@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 import pytest
 
@@ -76,6 +77,31 @@ def test_a_resubmitted_key_is_computed_once(wb, cluster):
     assert sorted(ran) == sorted(f"render_task-{t.key}" for t in tasks)  # each key ran once on the cluster
     assert [o.cached for o in first] == [False] * 4 + [True, True]
     assert all(o.cached for o in again) and _values(again) == _values(first[:4])
+
+
+def test_two_drivers_submitting_the_same_keys_share_one_computation(wb, cluster):
+    tasks = render_tasks(wb, add_sources(wb, 6, start=50), ["carousel", "hero_banner"])
+    client = Client(cluster.address, timeout="10s", set_as_default=False)
+    barrier = threading.Barrier(2, timeout=60)
+    results: dict[int, dict] = {}
+
+    def driver(n: int) -> None:
+        with DaskExecutor(cluster.address) as dask:
+            barrier.wait()
+            results[n] = _values(dask.run(tasks, wb.store.url, timeout=300))
+
+    try:
+        with get_task_stream(client) as stream:
+            threads = [threading.Thread(target=driver, args=(n,)) for n in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=320)
+        ran = [t["key"] for t in stream.data]
+    finally:
+        client.close()
+    assert results[0] == results[1] and len(results[0]) == 6
+    assert sorted(ran) == sorted(f"render_task-{t.key}" for t in tasks)  # once each, not once per driver
 
 
 def test_an_unreachable_scheduler_is_a_clear_error():
