@@ -159,6 +159,7 @@ class TagCloud(JSComponent):
     """The project's tags as chips with their asset counts; a click filters the Library by that tag."""
 
     chips = param.List(default=[], doc="[{tag, assets}], most used first.")
+    ready = param.Boolean(default=False, doc="False until the tags are first loaded (shows 'Loading tags…').")
     active = param.String(default="", doc="The tag filtering the Library now (highlighted).")
     chosen = param.Dict(default={}, doc="{tag, nonce} of the last chip clicked.")
 
@@ -172,7 +173,7 @@ export function render({ model, el }) {
     if (!model.chips.length) {
       const none = document.createElement("span");
       none.className = "wb-none";
-      none.textContent = "No tags yet.";
+      none.textContent = model.ready ? "No tags yet." : "Loading tags…";
       box.append(none);
     }
     for (const t of model.chips) {
@@ -194,6 +195,7 @@ export function render({ model, el }) {
   draw();
   model.on("chips", draw);
   model.on("active", draw);
+  model.on("ready", draw);
 }
 """
     _stylesheets = [TAGS_CSS]
@@ -300,7 +302,7 @@ class LibraryView(pn.viewable.Viewer):
 
     def _render_tags(self) -> None:
         tags = self.state.tag_list
-        self.tags.param.update(chips=tags[:60], active=self.state.tag)
+        self.tags.param.update(chips=tags[:60], active=self.state.tag, ready=True)
         self.tag.options = [str(t["tag"]) for t in tags]
         if self.tag.value != self.state.tag:
             self.tag.value = self.state.tag

@@ -25,7 +25,7 @@ __all__ = ["CommentList", "RegionPicker", "ReviewView", "TriageKeys", "prompt_di
 
 CSS = """
 .wb-stage{position:relative;display:inline-block;line-height:0;touch-action:none;user-select:none}
-.wb-stage img{max-width:100%;width:420px;height:auto;max-height:420px;object-fit:contain;background:#f7f6f3;
+.wb-stage img{max-width:100%;width:360px;height:auto;max-height:360px;object-fit:contain;background:#f7f6f3;
  cursor:crosshair;display:block;-webkit-user-drag:none}
 .wb-stage.picking img{outline:2px dashed #2d4a6b}
 .wb-box{position:absolute;border:2px solid #e0a100;box-sizing:border-box;pointer-events:none}
@@ -33,9 +33,9 @@ CSS = """
 .wb-box.new{border:2px dashed #2d4a6b;background:rgba(45,74,107,.12)}
 .wb-box span{position:absolute;top:-2px;left:-2px;background:#e0a100;color:#fff;font:11px/14px sans-serif;padding:0 3px}
 .wb-box.done span{background:#9e9e9e}
-.wb-hist{display:flex;gap:8px;overflow-x:auto;padding-bottom:4px} .wb-hist figure{margin:0;font-size:11px;width:96px;flex:none}
-.wb-hist figcaption{overflow-wrap:anywhere;max-height:5.6em;overflow:hidden}
-.wb-hist img{width:96px;height:96px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
+.wb-hist{display:flex;gap:8px;overflow-x:auto;padding-bottom:4px} .wb-hist figure{margin:0;font-size:11px;width:80px;flex:none}
+.wb-hist figcaption{overflow-wrap:anywhere;max-height:4.2em;overflow:hidden}
+.wb-hist img{width:76px;height:76px;object-fit:contain;background:#f7f6f3;border:2px solid transparent}
 .wb-hist figure.sel img{border-color:#2d4a6b}
 .wb-muted{color:#777}
 .wb-head{font:13px system-ui,sans-serif;overflow-wrap:anywhere;margin:4px 0}
