@@ -3,7 +3,8 @@
 Blobs are named by the sha256 of their bytes and laid out as ``objects/ab/cdef…``. A blob is written once
 and never modified; writing the same bytes again is a no-op. Local writes are atomic: a temp file in the
 same folder, ``fsync``, then ``os.replace``, so a crash leaves either nothing or the whole blob (plus, at
-worst, a ``.tmp-*`` file that :meth:`ObjectStore.stray_temp_files` lists and ``verify`` reports).
+worst, a ``.tmp-*`` file named after its writer (:mod:`workbench.tempfiles`): :meth:`ObjectStore.reap_temp_files`
+deletes those of writers that are gone and ``verify`` reports any other).
 
 Any fsspec URL works as the root (``memory://bucket/objects``, ``s3://bucket/objects``); object stores
 make each put atomic themselves, so the remote path writes directly.
@@ -21,6 +22,7 @@ from typing import BinaryIO
 
 import fsspec
 
+from . import tempfiles
 from .errors import IntegrityError, StoreError
 
 __all__ = ["ObjectStore"]
@@ -90,7 +92,7 @@ class ObjectStore:
         if final.exists():
             return None
         final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".tmp-{sha[:16]}-", dir=final.parent)
+        fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(sha[:16]), dir=final.parent)
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
@@ -134,7 +136,7 @@ class ObjectStore:
         size = 0
         tmp_dir = Path(self.root) / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=tmp_dir)
+        fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(), dir=tmp_dir)
         try:
             with os.fdopen(fd, "wb") as out:
                 while chunk := stream.read(_CHUNK):
@@ -195,6 +197,13 @@ class ObjectStore:
         """Temp files left by interrupted writes (safe to delete)."""
         return [p for p in self.fs.find(self.root) if p.rsplit("/", 1)[-1].startswith(".tmp-")]
 
+    def reap_temp_files(self) -> list[str]:
+        """Delete the temp files of writers that are gone (killed on this machine); return the paths removed."""
+        if not self.is_local:
+            return []
+        removed, _ = tempfiles.reap(self.stray_temp_files())
+        return removed
+
     def remove_stray_temp_files(self) -> int:
         """Delete leftover temp files; return how many were removed."""
         stray = self.stray_temp_files()
@@ -212,7 +221,7 @@ def _bare(sha: str) -> str:
 
 def _atomic_write_local(final: Path, chunks: list[bytes]) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=final.parent)
+    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(), dir=final.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             for chunk in chunks:

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from workbench import tempfiles
 from workbench.errors import ExportError
 from workbench.export.csvs import shopify_csv, woocommerce_csv
 from workbench.export.manifest import file_facts, manifest
@@ -41,7 +42,7 @@ __all__ = ["FolderChannel", "ZipChannel"]
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=tempfiles.prefix(), dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import fsspec
 
+from workbench._urls import check_url
 from workbench.errors import ExportError, NeedsKey, ProviderUnavailable
 from workbench.export.plan import slug
 from workbench.plugins.channel import Channel, ChannelConfig, Delivery, ExportItem
@@ -101,7 +102,12 @@ class S3Channel(Channel):
             if protocol == "s3":
                 client_kwargs: dict[str, Any] = {}
                 if self.config.get("endpoint_url"):
-                    client_kwargs["endpoint_url"] = str(self.config.get("endpoint_url"))
+                    # botocore signs and sends to it directly (a session token travels in a header): the same
+                    # base-URL rules as every HTTP plugin (no metadata/link-local, https but for loopback)
+                    policy = self.http_policy()
+                    client_kwargs["endpoint_url"] = check_url(str(self.config.get("endpoint_url")), provider="s3",
+                                                              allow_insecure_hosts=policy.allow_insecure_hosts,
+                                                              setting="endpoint_url")
                 if self.config.get("region"):
                     client_kwargs["region_name"] = str(self.config.get("region"))
                 opts = {"client_kwargs": client_kwargs, "skip_instance_cache": True}

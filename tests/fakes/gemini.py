@@ -27,7 +27,7 @@ Requests received are kept on ``app.state.requests`` (dicts: ``model``, ``versio
 answer adds its ``response_id`` and ``usage``);
 counters on ``app.state.stats``; the fault gate on ``app.state.gate`` (see :mod:`tests.fakes.faults`). Script
 actions honoured: 400 403 404 429 429h 500 503 504 malformed no_image blocked safety oversized hang echo_key
-urlsafe (the image comes back in URL-safe base64 without padding).
+echo_key_encoded (the key base64-, URL- and JSON-encoded) urlsafe (the image comes back in URL-safe base64 without padding).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import io
 import json
 import math
 import re
+import urllib.parse
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -376,6 +377,12 @@ def _fault_response(fault: Fault, request: Request, cfg: FakeConfig, model: str)
                 "404": "Requested entity was not found.", "500": "An internal error has occurred.",
                 "503": "The model is overloaded. Please try again later.", "504": "Deadline expired."}
         return _error(int(kind), msgs[kind])
+    if kind == "echo_key_encoded":  # the key back in every form a proxy or a debug dump might use
+        key = request.headers.get("x-goog-api-key") or request.query_params.get("key") or ""
+        b64 = base64.b64encode(key.encode()).decode()
+        basic = base64.b64encode(f"svc:{key}".encode()).decode()
+        return _error(400, f"credential {b64} rejected (sent as key={urllib.parse.quote_plus(key)}, "
+                           f"Authorization: Basic {basic}, {json.dumps({'k': key})})")
     if kind == "echo_key":
         key = request.headers.get("x-goog-api-key") or request.query_params.get("key") or ""
         return _error(400, f"API key {key} is not valid for project 123.")

@@ -165,3 +165,34 @@ def test_migration_070_makes_untagged_ingested_images_of_an_old_ledger_pending(p
     assert not pending & {i.version_id for i in tagged}
     repaired = _cli("verify", "--quick", "--repair", "--json", "--project", str(project_dir))
     assert repaired.returncode == 0 and json.loads(repaired.stdout)["repaired"]["tags"]["tagged"] == len(lost)
+
+
+# -- temp files of killed writers ----------------------------------------------------------------------------
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait(timeout=60)
+    return proc.pid
+
+
+def test_verify_removes_the_temp_files_of_killed_writers_and_reports_the_rest(project_dir: Path,
+                                                                            tmp_path: Path) -> None:
+    from workbench import tempfiles
+
+    wb = workbench.open(project_dir)
+    wb.ingest([_refs(tmp_path / "refs", 1)], autotag=False)
+    export_dir = project_dir / "exports" / "folder" / "SKU-3000"
+    shard = project_dir / "objects" / "ab"
+    for folder in (export_dir, shard, project_dir / "cache" / "thumbs" / "ab"):
+        folder.mkdir(parents=True, exist_ok=True)
+    live = tempfiles.prefix("abc")  # this process: a writer still at work
+    dead = live.replace(f".{os.getpid()}-", f".{_dead_pid()}-")
+    leftovers = [shard / f"{dead}x1", export_dir / f"{dead}x2", project_dir / "cache" / "thumbs" / "ab" / f"{dead}x3"]
+    kept = [shard / f"{live}y1", shard / ".tmp-0123abcd.1-someone-elses"]  # live, or another machine's
+    for path in leftovers + kept:
+        path.write_bytes(b"partial")
+    done = _cli("verify", "--quick", "--json", "--project", str(project_dir))
+    report = json.loads(done.stdout)
+    assert not any(p.exists() for p in leftovers) and all(p.exists() for p in kept)
+    assert report["reaped_temp_files"] == 2  # the store's and the cache's; the export folder's is not counted
+    assert sorted(report["temp_files"]) == sorted(str(p) for p in kept)
+    assert done.returncode == 0  # temp files are warnings, not inconsistency

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import tempfiles
 from ..errors import PluginError, WorkbenchError
 from ..plugins import names
 from .plan import Selection
@@ -118,7 +119,8 @@ class Export:
 
     def stray_files(self, clean: bool = False) -> list[str]:
         """Temp files interrupted exports left in the destinations the configured channels own (the folder
-        and zip channels' trees); ``clean=True`` removes them. ``workbench verify`` reports these too."""
+        and zip channels' trees); ``clean=True`` removes them. ``workbench verify`` reports these too. Those
+        of a writer that is provably gone (killed on this machine) are removed either way."""
         found: list[str] = []
         for name in sorted(set(self.project.settings.get("channels", {}) or {}) | {"folder", "zip"}):
             try:
@@ -129,6 +131,7 @@ class Export:
                 found += channel.stray_files()
             finally:
                 channel.close()
+        _, found = tempfiles.reap(found)
         if clean:
             for path in found:
                 Path(path).unlink(missing_ok=True)

@@ -106,6 +106,11 @@ def insert_plan(project: Project, plan: SweepPlan) -> None:
                          "cache_hits": plan.cache_hits})
 
 
+def _redacted(text: str | None) -> str | None:
+    """A provider's text (model text, the retry log) as stored: every known secret out, in every encoding."""
+    return redact(text, known_secrets()) if text else text
+
+
 def _error_text(error: BaseException | str | None) -> tuple[str | None, str | None]:
     if error is None:
         return None, None
@@ -199,9 +204,9 @@ def _record_one(project: Project, con: Any, run: PlannedRun, outcome: RunOutcome
         "UPDATE runs SET status = ?, error = ?, error_type = ?, model_text = ?, attempts = ?, cost_usd = ?,"
         " input_tokens = ?, output_tokens = ?, latency_s = ?, provider_request_id = ?, model_version = ?,"
         " cached_from = ?, retry_log = ?, started_at = coalesce(?, started_at, ?), finished_at = ? WHERE id = ?",
-        [outcome.status, error, error_type, outcome.text, outcome.attempts, round(outcome.cost_usd, 6),
+        [outcome.status, error, error_type, _redacted(outcome.text), outcome.attempts, round(outcome.cost_usd, 6),
          usage.input_tokens, usage.output_tokens, usage.latency_s, usage.request_id, usage.model_version,
-         outcome.cached_from, json.dumps(outcome.retry_log) if outcome.retry_log else None,
+         outcome.cached_from, _redacted(json.dumps(outcome.retry_log)) if outcome.retry_log else None,
          outcome.started_at, finished, finished, run.id])
     project.events.record(con, "run.finish", "run", run.id,
                     {"status": outcome.status, "sweep_id": run.sweep_id, "engine": run.engine,

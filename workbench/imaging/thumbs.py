@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .. import tempfiles
 from .decode import DecodeLimits, thumbnail_bytes
 
 __all__ = ["THUMB_EXTENSIONS", "make_thumbnail", "thumbnail_file", "thumbnail_path", "write_thumbnail"]
@@ -48,7 +49,7 @@ def write_thumbnail(cache_dir: Path, sha: str, size: int, data: bytes, ext: str)
     if final.exists():
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".tmp-{os.getpid()}-{final.name}")
+    tmp = final.with_name(tempfiles.prefix() + final.name)
     tmp.write_bytes(data)
     os.replace(tmp, final)
     return final

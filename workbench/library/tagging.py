@@ -23,6 +23,7 @@ from ..errors import WorkbenchError, redact, without_reprs
 from ..ledger import queries as q
 from ..plugins import registry
 from ..plugins.tagger import Tag, TagContext, Tagger
+from ..secrets import known_secrets
 from . import derived
 from .tags import insert_tags
 
@@ -102,10 +103,10 @@ def autotag(project: Project, version_id: str, taggers: Sequence[str | Tagger] |
             try:
                 found += [(tagger.name, tag) for tag in tagger.tag(copy, context)]
             except WorkbenchError as exc:
-                errors[tagger.name] = redact(str(exc))
+                errors[tagger.name] = redact(str(exc), known_secrets())
             except Exception as exc:  # a third-party tagger's bug must not block the commit
                 _log.warning("tagger %s failed on %s: %r", tagger.name, version_id, exc)
-                errors[tagger.name] = redact(without_reprs(f"{type(exc).__name__}: {exc}"))
+                errors[tagger.name] = redact(without_reprs(f"{type(exc).__name__}: {exc}"), known_secrets())
     with project.ledger.connect(write=True) as con:
         if resume and derived.is_done(con, version_id):
             return {"version_id": version_id, "tags": [], "skipped": {}, "errors": {}, "already_done": True}
@@ -136,7 +137,7 @@ def finish_tagging(project: Project, version_ids: Sequence[str] | None = None,
         try:
             result = autotag(project, version_id, instances, resume=True)
         except WorkbenchError as exc:
-            message = redact(without_reprs(str(exc)))
+            message = redact(without_reprs(str(exc)), known_secrets())
             with project.ledger.connect(write=True) as con:
                 derived.mark_failed(con, version_id, message, project.user)
                 project.events.record(con, "tag.error", "version", version_id, {"error": message})

@@ -4,7 +4,8 @@ Errors (the project is inconsistent; exit non-zero): a blob the ledger names is 
 does not hash to its name; a ledger row that points at a blob with no ``blobs`` row, or at an asset, run or
 version that does not exist (a half-written unit of work). Warnings (harmless, listed): orphan blobs in the
 store that no row names (left by an interrupted ingest; the next ingest of the same file adopts them) and
-temp files from interrupted writes.
+temp files from interrupted writes whose writer may still be running (the temp files of a writer that is
+provably gone, killed on this machine, are deleted: :mod:`workbench.tempfiles`).
 
 Missing derived rows (the project is consistent but owes work; ``workbench verify`` exits non-zero and
 ``--repair`` makes them): versions whose tagging is still pending (:mod:`.derived`: a crash between the
@@ -16,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import tempfiles
 from ..errors import IntegrityError, StoreError
 from ..imaging.thumbs import thumbnail_file
 from . import derived
@@ -49,6 +51,7 @@ class VerifyReport:
     orphans: list[str] = field(default_factory=list)
     temp_files: list[str] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)
+    reaped_temp_files: int = 0
 
     @property
     def ok(self) -> bool:
@@ -64,7 +67,7 @@ class VerifyReport:
         """Plain dict (for JSON)."""
         return {"ok": self.ok, "complete": self.complete, "blobs_checked": self.blobs_checked,
                 "errors": self.errors, "missing": self.missing, "orphans": self.orphans,
-                "temp_files": self.temp_files}
+                "temp_files": self.temp_files, "reaped_temp_files": self.reaped_temp_files}
 
 
 def verify(project: Project, rehash: bool = True) -> VerifyReport:
@@ -106,6 +109,9 @@ def verify(project: Project, rehash: bool = True) -> VerifyReport:
             report.errors.append({"kind": "missing_blob", "sha256": sha})
     report.missing += [{"kind": "thumbnail", "sha256": sha} for sha in missing_thumbnails(project)]
     report.orphans = sorted(set(project.store.iter_shas()) - blob_rows)
+    # a killed writer's temp files (this machine, process gone) are garbage: removed, not reported
+    cache_temps = [str(p) for p in project.cache_dir.rglob(".tmp-*")] if project.cache_dir.is_dir() else []
+    report.reaped_temp_files = len(project.store.reap_temp_files()) + len(tempfiles.reap(cache_temps)[0])
     report.temp_files = project.store.stray_temp_files()
     return report
 
