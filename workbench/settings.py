@@ -118,6 +118,23 @@ DEFAULTS: dict[str, Any] = {
         "connect_timeout_s": 20.0,
         "task_timeout_s": 3600.0,  # bound on one batch's wait for its results
     },
+    # Product fidelity (workbench/fidelity/): thresholds of the rules every output is scored on against its
+    # references, the gate (a failing version cannot be approved, or exported, without an override with a
+    # reason), and overrides per recipe ([fidelity.recipes.NAME]) and per channel ([fidelity.channels.NAME]),
+    # e.g. disable = {colour = "recolours on purpose"} or colour_target = "#1f2a44".
+    "fidelity": {
+        "gate": "approve",  # approve | export | off
+        "max_side": 1024,  # scoring works on copies no larger than this
+        "presence_min_area": 0.005,
+        "colour_max_delta_e": 3.0,  # CIEDE2000; 3 = an exact colourway
+        "shape_min_iou": 0.85,
+        "shape_max_aspect_change": 0.12,
+        "detail_min_ssim": 0.6,
+        "label_min_similarity": 0.85,
+        "ocr": "rapidocr",  # rapidocr | tesseract | off
+        "recipes": {},
+        "channels": {},
+    },
     "channels": {
         "folder": {"path": "exports/folder"},
         "zip": {"path": "exports/archive.zip"},

@@ -25,7 +25,7 @@ import numpy as np
 from workbench.imaging.decode import DecodeLimits
 from workbench.imaging.decode import decode_rgba as _decode_rgba
 
-__all__ = ["Cutout", "cutout_for", "decode_rgba"]
+__all__ = ["Cutout", "cutout_for", "decode_rgba", "grabcut_alpha"]
 
 _WORK_SIDE = 320  # GrabCut runs on a copy this big: fast, and the mask is smooth enough once feathered
 _CACHE_SIZE = 32
@@ -73,6 +73,13 @@ def cutout_for(sha256: str, data: bytes, max_side: int = 1024, limits: DecodeLim
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return cut
+
+
+def grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:
+    """The product's float alpha (HxW, 0..1) in an opaque RGB image, by the GrabCut path above, and how it
+    was found: ``"grabcut"``, or ``"rect"`` when nothing stood out from the backdrop (alpha all ones).
+    Used by :mod:`workbench.fidelity.mask` to find products in references and outputs the same way."""
+    return _grabcut_alpha(np.ascontiguousarray(rgb[..., :3]))
 
 
 def _compute(data: bytes, max_side: int, limits: DecodeLimits) -> Cutout:
