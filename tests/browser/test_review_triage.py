@@ -72,6 +72,14 @@ def test_queue_keys_warning_and_drag(browser, server, demo_project):
 def test_editor_sees_why_approve_is_disabled(browser, server, demo_project):
     _submitted(demo_project, ["triage-three"])
     page = login(browser, server, "ed")
+    page.locator(".bk-tab", has_text="Studio").first.click()
+    page.wait_for_timeout(2500)  # Review is built in the background meanwhile, hidden
+    page.locator("body").click(position={"x": 5, "y": 5})
+    for key in ("n", "p", "a"):  # Studio's keys: the hidden Review tab must not act on them
+        page.keyboard.press(key)
+    page.wait_for_timeout(1000)
+    assert page.locator(".wb-status", has_text="review").count() == 0
+    assert page.locator(".wb-status", has_text="Approve").count() == 0
     page.locator(".bk-tab", has_text="Review").first.click()
     page.locator("#review-queue", has_text="triage-three").first.wait_for(timeout=30000)
     approve = page.get_by_role("button", name="Approve", exact=True)

@@ -208,9 +208,19 @@ export function render({ model, el }) {
   marker.className = "wb-keys";
   el.append(marker);
   const keys = new Set(["a", "r", "n", "j", "p", "k"]);
+  // Tabs built in the background are hidden with visibility:hidden (they still have an offsetParent), and
+  // the Studio uses some of the same keys: walk up through the shadow roots and check every ancestor.
+  const shown = (node) => {
+    if (node.checkVisibility) return node.checkVisibility({checkVisibilityCSS: true, visibilityProperty: true});
+    for (let n = node; n; n = n.parentElement || (n.getRootNode && n.getRootNode().host)) {
+      const style = getComputedStyle(n);
+      if (style.display === "none" || style.visibility === "hidden") return false;
+    }
+    return true;
+  };
   const onKey = (e) => {
     if (!marker.isConnected) { document.removeEventListener("keydown", onKey); return; }
-    if (marker.offsetParent === null) return;  // the Review tab is not shown
+    if (!shown(marker)) return;  // the Review tab is not the one shown
     if (e.ctrlKey || e.metaKey || e.altKey || !keys.has(e.key)) return;
     const path = e.composedPath ? e.composedPath() : [e.target];
     if (path.some((n) => n && (n.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(n.tagName)))) return;
