@@ -8,6 +8,7 @@ Everything lives in a service, one per area, each given its dependencies in its 
     review      = Review(project, library)            # commit, history, lineage, states, renditions
     export      = Export(project, review)             # channels (callable: wb.export("folder"))
     reports     = Reports(project)                    # savings and the facts behind them
+    fidelity    = Fidelity(project, library)          # product fidelity reports (callable: wb.fidelity(out))
 
 ``wb.ingest``, ``wb.assets``, ``wb.plan``, ``wb.generate``, ``wb.grid``, ``wb.commit``, ``wb.history``,
 ``wb.lineage``, ``wb.render``, ``wb.export``, ``wb.savings_report`` and ``wb.sql`` are the notebook verbs;
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .export.service import Export
+from .fidelity.service import Fidelity
 from .generation.service import Generation
 from .library.service import Library
 from .project import Project, create_project_files, resolve_project_dir
@@ -51,6 +53,7 @@ class Workbench:
         self.review = Review(self.project, self.library)
         self.export = Export(self.project, self.review)
         self.reports = Reports(self.project)
+        self.fidelity = Fidelity(self.project, self.library)
 
     def __repr__(self) -> str:
         return f"<Workbench {self.project.root}>"

@@ -36,6 +36,8 @@ KINDS = {
     "export": "exp",
     "note": "nte",
     "field": "fld",
+    "fidelity": "fid",
+    "override": "ovr",
 }
 
 _lock = threading.Lock()

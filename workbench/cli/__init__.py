@@ -15,6 +15,7 @@ from ..errors import InvalidSpec, WorkbenchError
 from . import batch as _batch
 from . import export as _export
 from . import faces as _faces
+from . import fidelity as _fidelity
 from . import generation as _generation
 from . import library as _library
 from . import models as _models
@@ -34,7 +35,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for _module in (_library, _generation, _batch, _review, _export, _faces, _reports, _models, _settings):
+for _module in (_library, _generation, _batch, _review, _export, _faces, _fidelity, _reports, _models, _settings):
     _module.register(app)
 
 

@@ -10,8 +10,19 @@ reference product onto the output's (:mod:`.align`), five rules — ``presence``
     report.passed, report.score, report.failed, report.rule("colour").value
 """
 
-from .report import FidelityReport, RuleResult
-from .score import score
-from .thresholds import RULES, FidelitySettings
+from typing import TYPE_CHECKING
 
-__all__ = ["RULES", "FidelityReport", "FidelitySettings", "RuleResult", "score"]
+from .._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from .report import FidelityReport, RuleResult
+    from .scoring import score
+    from .service import Fidelity
+    from .thresholds import RULES, FidelitySettings
+
+__all__ = ["RULES", "Fidelity", "FidelityReport", "FidelitySettings", "RuleResult", "score"]
+
+# the scoring stack (OpenCV, scikit-image, onnxruntime) loads on first use, not when the facade is imported
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "RULES": ".thresholds", "FidelitySettings": ".thresholds", "FidelityReport": ".report", "RuleResult": ".report",
+    "score": ".scoring", "Fidelity": ".service"})
