@@ -14,9 +14,7 @@ TYPED ?= extensions workbench/plugins workbench/http.py workbench/_urls.py workb
 	workbench/facade.py workbench/__init__.py workbench/__main__.py workbench/_lazy.py workbench/generation workbench/library \
 	workbench/export workbench/reports workbench/ledger workbench/cli workbench/demo.py workbench/review \
 	workbench/imaging workbench/models workbench/executor workbench/fidelity \
-	workbench/ui/__init__.py workbench/ui/studio_state.py workbench/ui/memory.py workbench/ui/widgets \
-	workbench/ui/server.py workbench/ui/panel/app.py workbench/ui/panel/state.py workbench/ui/panel/studio.py \
-	workbench/ui/panel/matrix.py workbench/ui/panel/snapshot.py
+	workbench/ui
 
 .PHONY: install serve demo test lint typecheck bench clean-demo
 

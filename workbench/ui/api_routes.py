@@ -63,7 +63,8 @@ class ThumbHandler(_Base):
         etag = f'"{sha}-{size}"' if size else f'"{sha}"'
         if self.request.headers.get("If-None-Match") == etag:
             self.set_status(304)
-            return self.finish()
+            await self.finish()
+            return None
         wb = _shared_wb(self.context)
         try:
             path = await asyncio.get_running_loop().run_in_executor(None, wb.library.thumbnail_path, sha, size)

@@ -21,7 +21,7 @@ app, the websocket and the API routes check.
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import tornado.web
@@ -82,7 +82,7 @@ class PageHandler(tornado.web.RequestHandler):
         if PageHandler._bundle is None:
             from panel.io.resources import Resources, bundle_resources
 
-            PageHandler._bundle = bundle_resources(None, Resources.from_bokeh(self.application.resources()))
+            PageHandler._bundle = bundle_resources(None, Resources.from_bokeh(cast(Any, self.application).resources()))
         return PageHandler._bundle
 
     def get(self) -> None:

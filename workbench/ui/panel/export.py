@@ -50,7 +50,10 @@ class ExportView(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        s = self.state
+        if not isinstance(self.state, ExportState):
+            raise TypeError("ExportView needs state=ExportState(...)")
+        self._s: ExportState = self.state
+        s = self._s
         can = s.session.can
         role = s.session.user.role
         channels = s.channel_options()
@@ -109,20 +112,20 @@ class ExportView(pn.viewable.Viewer):
         self._render_renditions()
 
     def _reload(self) -> None:
-        self.versions.options = choice_labels(self.state.approved_options())
+        self.versions.options = choice_labels(self._s.approved_options())
 
     def _arm(self) -> None:
         typed = self.reason.value_input if self.reason.value_input is not None else self.reason.value
-        self.override_btn.disabled = not (self.state.session.can("export") and self.failed.value
+        self.override_btn.disabled = not (self._s.session.can("export") and self.failed.value
                                           and (typed or "").strip())
 
     def _override(self) -> None:
         reason = self.reason.value_input or self.reason.value or ""
-        if self.state.override(str(self.failed.value or ""), reason) is not None:
+        if self._s.override(str(self.failed.value or ""), reason) is not None:
             self.reason.value = ""
 
     def _render_renditions(self) -> None:
-        s = self.state
+        s = self._s
         sources = {str(r.get("version_id")): r.get("source_sha256") for r in s.renditions}
         if s.renditions:
             self.renditions_html.object = rendition_cards_html(
@@ -140,7 +143,7 @@ class ExportView(pn.viewable.Viewer):
         self._arm()
 
     def _render(self) -> None:
-        s = self.state
+        s = self._s
         self.dest.object = f"Destination: `{s.destination}`" if s.destination else ""
         self.plan_table.object = frame(s.result_items or s.plan_items)
         names = {str(r.get("version_id")): f"{r.get('asset')} v{r.get('number')}" for r in s.renditions}

@@ -208,7 +208,10 @@ class LibraryView(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        s = self.state
+        if not isinstance(self.state, LibraryState):
+            raise TypeError("LibraryView needs state=LibraryState(...)")
+        self._s: LibraryState = self.state
+        s = self._s
         with s.session.wb.ledger.connect():  # one connection for every read of the first render
             self._build(s)
 
@@ -280,7 +283,7 @@ class LibraryView(pn.viewable.Viewer):
         self._render_ticks()
 
     def _step(self, delta: int) -> None:
-        self.state.page = min(max(1, self.state.page + delta), self.state.pages)
+        self._s.page = min(max(1, self._s.page + delta), self._s.pages)
 
     def _ingest(self, _event: Any = None) -> None:
         names = self.upload.filename or []
@@ -289,45 +292,45 @@ class LibraryView(pn.viewable.Viewer):
             names, values = [names], [values]
         files = [(n, v) for n, v in zip(names, values, strict=False) if v]
         if not files:
-            self.state.session.say("Choose files to upload first.", "warning")
+            self._s.session.say("Choose files to upload first.", "warning")
             return
-        self.state.ingest_uploads(files, folder=self.state.folder or None)
+        self._s.ingest_uploads(files, folder=self._s.folder or None)
         self._load_menus()
 
     def _load_menus(self) -> None:
-        self.folder.options = ["", *self.state.folders()]
-        self.collection.options = ["", *self.state.collections()]
-        self.state.load_tags()
+        self.folder.options = ["", *self._s.folders()]
+        self.collection.options = ["", *self._s.collections()]
+        self._s.load_tags()
         self._render_tags()
 
     def _render_tags(self) -> None:
-        tags = self.state.tag_list
-        self.tags.param.update(chips=tags[:60], active=self.state.tag, ready=True)
+        tags = self._s.tag_list
+        self.tags.param.update(chips=tags[:60], active=self._s.tag, ready=True)
         self.tag.options = [str(t["tag"]) for t in tags]
-        if self.tag.value != self.state.tag:
-            self.tag.value = self.state.tag
+        if self.tag.value != self._s.tag:
+            self.tag.value = self._s.tag
 
     def _chip(self, event: Any) -> None:
-        self.state.tag = str((event.new or {}).get("tag") or "")
+        self._s.tag = str((event.new or {}).get("tag") or "")
 
     def _open(self, event: Any) -> None:
         asset_id = str((event.new or {}).get("id") or "")
         if asset_id:
-            self.state.open_asset(asset_id)
+            self._s.open_asset(asset_id)
 
     def _render_detail(self) -> None:
-        d = self.state.detail
-        self.detail.object = detail_html(d, self.state.session.thumb_url(d.get("sha256")) if d else "")
+        d = self._s.detail
+        self.detail.object = detail_html(d, self._s.session.thumb_url(d.get("sha256")) if d else "")
         self.detail_box.visible = bool(d)
         self.grid.current = str(d.get("id") or "") if d else ""
 
     def _detail_to_review(self) -> None:
-        if self.state.detail:
-            self.state.open_in_review(str(self.state.detail["id"]))
+        if self._s.detail:
+            self._s.open_in_review(str(self._s.detail["id"]))
 
     def _detail_to_studio(self) -> None:
-        if self.state.detail:
-            self.state.to_studio = [str(self.state.detail["id"])]
+        if self._s.detail:
+            self._s.to_studio = [str(self._s.detail["id"])]
 
     def _render_ticks(self) -> None:
         n = len(self.grid.selected)
@@ -335,7 +338,7 @@ class LibraryView(pn.viewable.Viewer):
         self.clear_btn.disabled = not n
 
     def _organise(self, what: str) -> None:
-        s, ids = self.state, list(self.grid.selected)
+        s, ids = self._s, list(self.grid.selected)
         if what == "folder":
             done = s.move_to_folder(ids, self.folder_to.value or "")
         else:
@@ -346,13 +349,13 @@ class LibraryView(pn.viewable.Viewer):
     def _to_studio(self) -> None:
         ids = list(self.grid.selected)
         if not ids:
-            self.state.session.say("Tick the assets to use as references first.", "warning")
+            self._s.session.say("Tick the assets to use as references first.", "warning")
             return
-        self.state.to_studio = ids
+        self._s.to_studio = ids
         self.grid.selected = []  # handed over (the Studio now lists them); the grid redraws unticked
 
     def _render(self, *_: Any) -> None:
-        s = self.state
+        s = self._s
         self.grid.cards = [{**card, "src": s.session.thumb_url(card["sha"])} for card in map(card_of, s.items)]
         self.info.object = f"**{s.total}** assets · page {s.page} of {s.pages}"
         self.prev.disabled = s.page <= 1

@@ -48,7 +48,10 @@ class ReportsView(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        s = self.state
+        if not isinstance(self.state, ReportsState):
+            raise TypeError("ReportsView needs state=ReportsState(...)")
+        self._s: ReportsState = self.state
+        s = self._s
         self.build_btn = pn.widgets.Button(label="Rebuild the savings report", color="primary", width=220)
         self.download = pn.widgets.FileDownload(callback=self._file, filename="savings-report.html",
                                                 label="Download HTML", width=200, embed=False)
@@ -68,26 +71,27 @@ class ReportsView(pn.viewable.Viewer):
 
     async def _rebuild(self, _event: Any = None) -> None:
         self.build_btn.disabled = True
-        if self.state.html:  # the old report stays readable while the new one builds
+        if self._s.html:  # the old report stays readable while the new one builds
             self.busy.object = '<div class="wb-building"><span class="wb-spin"></span>Rebuilding…</div>'
         else:
             self.frame.object = _BUILDING
         try:
-            html = await asyncio.to_thread(self.state.render, "html")
+            html = await asyncio.to_thread(self._s.render, "html")
         finally:
             self.build_btn.disabled = False
             self.busy.object = ""
-        self.state.html = str(html)
+        self._s.html = str(html)
 
     def _file(self) -> io.BytesIO:
-        html = self.state.html or self.state.build()
+        html = self._s.html or self._s.build()
         return io.BytesIO(html.encode("utf-8"))
 
     def _pdf(self) -> io.BytesIO:
-        return io.BytesIO(bytes(self.state.render("pdf")))
+        body = self._s.render("pdf")
+        return io.BytesIO(body if isinstance(body, bytes) else body.encode("utf-8"))
 
     def _render(self) -> None:
-        self.frame.object = report_iframe(self.state.html) if self.state.html else ""
+        self.frame.object = report_iframe(self._s.html) if self._s.html else ""
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""

@@ -10,6 +10,7 @@ set with ``textContent``) before they reach the page.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import panel as pn
@@ -262,7 +263,10 @@ class ReviewView(pn.viewable.Viewer):
 
     def __init__(self, **params: Any) -> None:
         super().__init__(**params)
-        s = self.state
+        if not isinstance(self.state, ReviewState):
+            raise TypeError("ReviewView needs state=ReviewState(...)")
+        self._s: ReviewState = self.state
+        s = self._s
         can = s.session.can
         self.asset = pn.widgets.TextInput.from_param(s.param.asset, label="Asset (id or name)", width=260)
         self.version = pn.widgets.Select(label="Version", options={}, width=260)
@@ -272,8 +276,8 @@ class ReviewView(pn.viewable.Viewer):
         self.queue_md = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.prev_btn = pn.widgets.Button(label="◀ Previous", width=100)
         self.next_btn = pn.widgets.Button(label="Next in queue ▶", width=140, color="primary")
-        self.prev_btn.on_click(lambda _e: s.step(-1))
-        self.next_btn.on_click(lambda _e: s.step(1))
+        self.prev_btn.on_click(functools.partial(self._step, -1))
+        self.next_btn.on_click(functools.partial(self._step, 1))
         self.keys = TriageKeys(width=0, height=0, margin=0)
         self.keys.param.watch(self._key, "key")
         self.history_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
@@ -286,20 +290,20 @@ class ReviewView(pn.viewable.Viewer):
         self.comment_btn = pn.widgets.Button(label="Add comment", width=140, disabled=not can("comment"))
         self.comments = CommentList(can_resolve=can("submit"), sizing_mode="stretch_width")
         self.comments.param.watch(self._resolve, "action")
-        self.state_md = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
+        self._s_md = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.note = pn.widgets.TextInput(label="Review note", width=260)
         self.buttons = {a: pn.widgets.Button(label=_LABELS[a], color=_COLOURS.get(a, "default"),
                                              width=150 if a in ("submit", "request_changes") else 120)
                         for a in REVIEW_ACTIONS}
         for action, button in self.buttons.items():
-            button.on_click(lambda _e, a=action: self._act(a))
+            button.on_click(functools.partial(self._clicked, action))
         self.approve_btn = self.buttons["approve"]
         self.changes_btn = self.buttons["request_changes"]
         self.submit_btn = self.buttons["submit"]
         self.why = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.warn = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width", visible=False)
         self.anyway_btn = pn.widgets.Button(label="Approve anyway", color="danger", width=150, visible=False)
-        self.anyway_btn.on_click(lambda _e: s.approve(self.note.value, confirm=True))
+        self.anyway_btn.on_click(self._approve_anyway)
         self.tag_input = pn.widgets.TextInput(label="Add tag", placeholder="e.g. hero", width=180,
                                               disabled=not can("tag"))
         self.tag_btn = pn.widgets.Button(label="Tag", width=70, disabled=not can("tag"))
@@ -336,15 +340,25 @@ class ReviewView(pn.viewable.Viewer):
                     s.asset = str(newest[0]["id"])
 
     # -- events -----------------------------------------------------------------------------------------
+    def _step(self, delta: int, _event: Any = None) -> None:
+        self._s.step(delta)
+
+    def _approve_anyway(self, _event: Any = None) -> None:
+        self._s.approve(self.note.value or "", confirm=True)
+
+    def _clicked(self, action: str, _event: Any = None) -> None:
+        self._act(action)
+
     def _act(self, action: str) -> None:
+        note = self.note.value or ""
         if action == "approve":
-            self.state.approve(self.note.value)
+            self._s.approve(note)
         else:
-            self.state.transition(action, self.note.value)
+            self._s.transition(action, note)
 
     def _key(self, event: Any) -> None:
         key = str((event.new or {}).get("key") or "")
-        s, why = self.state, self.state.reasons()
+        s, why = self._s, self._s.reasons()
         if key in ("n", "j"):
             s.step(1)
         elif key in ("p", "k"):
@@ -359,19 +373,19 @@ class ReviewView(pn.viewable.Viewer):
     def _resolve(self, event: Any) -> None:
         action = event.new or {}
         if action.get("id"):
-            self.state.resolve(str(action["id"]), bool(action.get("resolved", True)))
+            self._s.resolve(str(action["id"]), bool(action.get("resolved", True)))
 
     def _comment(self) -> None:
-        if self.state.add_comment(self.comment_text.value or ""):
+        if self._s.add_comment(self.comment_text.value or ""):
             self.comment_text.value = ""
 
     def _tag(self) -> None:
-        if self.state.add_tag(self.tag_input.value or ""):
+        if self._s.add_tag(self.tag_input.value or ""):
             self.tag_input.value = ""
 
     def _drawn(self, event: Any) -> None:
         box = event.new
-        s = self.state
+        s = self._s
         if not box or box == s.region:
             return
         s.param.update(region_x=float(box["x"]), region_y=float(box["y"]), region_w=float(box["w"]),
@@ -379,7 +393,7 @@ class ReviewView(pn.viewable.Viewer):
 
     # -- rendering --------------------------------------------------------------------------------------
     def _render_queue(self) -> None:
-        s = self.state
+        s = self._s
         n = len(s.queue)
         keys = ('<span class="wb-muted">keys: <kbd>a</kbd> approve · <kbd>r</kbd> request changes · '
                 '<kbd>n</kbd> next · <kbd>p</kbd> previous</span>')
@@ -397,7 +411,7 @@ class ReviewView(pn.viewable.Viewer):
         self.next_btn.label = "Start the queue ▶" if n and s.queue_pos < 0 else "Next in queue ▶"
 
     def _render_history(self) -> None:
-        s = self.state
+        s = self._s
         opts = {f"v{v.get('number')} · {v.get('state', '')} · {v.get('id')}": str(v["id"]) for v in s.history}
         self.version.options = opts
         self.compare.options = {"": "", **opts}
@@ -417,7 +431,7 @@ class ReviewView(pn.viewable.Viewer):
         self.history_html.object = f'<div class="wb-hist" id="review-history">{"".join(figs)}</div>'
 
     def _render_stage(self) -> None:
-        s = self.state
+        s = self._s
         cur = s.current()
         self.stage.param.update(src=s.session.thumb_url(str(cur["sha256"])) if cur else "",
                                 boxes=[{"region": c.get("region") or {}, "resolved": bool(c.get("resolved"))}
@@ -427,11 +441,11 @@ class ReviewView(pn.viewable.Viewer):
                                    "resolved": bool(c.get("resolved"))} for c in s.comments]
 
     def _render_review(self) -> None:
-        s = self.state
+        s = self._s
         state = s.review.get("state", "")
         cur = s.current() or {}
         n_open = len(s.open_comments)
-        self.state_md.object = (f'<p class="wb-head" id="review-head"><b>{esc(cur.get("asset_name") or s.asset)}'
+        self._s_md.object = (f'<p class="wb-head" id="review-head"><b>{esc(cur.get("asset_name") or s.asset)}'
                                 f'</b> v{esc(cur.get("number"))} · <b>State:</b> {esc(state)} · {n_open} open '
                                 f'comment{"s" if n_open != 1 else ""}</p>' if state else "")
         why = s.reasons()
@@ -448,13 +462,13 @@ class ReviewView(pn.viewable.Viewer):
         self.tags_html.object = "".join(f'<span class="wb-tag">{esc(t.get("tag"))}</span>' for t in s.tags)
 
     def _render_checks(self) -> None:
-        s = self.state
+        s = self._s
         cur = s.current() or {}
         self.checks_html.object = rendition_cards_html(s.checks, s.session.thumb_url, lambda _r: cur.get("sha256"),
                                                        element_id="review-checks")
 
     def _render_diff(self) -> None:
-        s = self.state
+        s = self._s
         d = s.diff
         px = d.get("pixels") or {}
         self.diff_stats.object = (f"changed **{px.get('changed_fraction', 0) * 100:.1f}%** of pixels · mean |Δ| "
@@ -473,7 +487,7 @@ class ReviewView(pn.viewable.Viewer):
         b = self.buttons
         queue = pn.Row(self.prev_btn, self.next_btn, self.queue_md, self.keys, sizing_mode="stretch_width")
         controls = pn.Column(
-            self.asset, self.version, self.state_md, self.note, pn.Row(b["submit"], b["withdraw"]),
+            self.asset, self.version, self._s_md, self.note, pn.Row(b["submit"], b["withdraw"]),
             pn.Row(b["approve"], b["request_changes"]), b["publish"], self.why, self.warn, self.anyway_btn,
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), pn.Row(self.tag_input, self.tag_btn), self.tags_html,
             width=300)

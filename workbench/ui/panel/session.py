@@ -41,7 +41,7 @@ class SessionState(param.Parameterized):
 
     status = param.String(default="", doc="Last message for the user (set after each action), HTML-escaped: "
                                           "it is shown as markup (the status line, the toasts).")
-    status_level = param.Selector(default="info", objects=["info", "success", "warning", "error"])
+    status_level: param.Selector = param.Selector(default="info", objects=["info", "success", "warning", "error"])
 
     def __init__(self, wb: Any, user: User, *, lookup: Callable[[str], User | None] | None = None,
                  thumbs: Callable[[str], str] | None = None, **params: Any) -> None:

@@ -26,9 +26,9 @@ class LibraryState(param.Parameterized):
     tag = param.String(default="")
     folder = param.String(default="")
     collection = param.String(default="")
-    review_state = param.Selector(default="", objects=["", "draft", "in_review", "changes_requested",
+    review_state: param.Selector = param.Selector(default="", objects=["", "draft", "in_review", "changes_requested",
                                                        "approved", "published"])
-    role = param.Selector(default="", objects=["", "reference", "output"])
+    role: param.Selector = param.Selector(default="", objects=["", "reference", "output"])
     page = param.Integer(default=1, bounds=(1, None))
     page_size = param.Integer(default=60, bounds=(1, 500))
     items = param.List(default=[], doc="Assets on the current page.")

@@ -7,6 +7,7 @@ needs an editor, exporting needs an approver.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -356,7 +357,7 @@ class ExportState(param.Parameterized):
         wb = self.session.wb
         rows: list[dict[str, Any]] = []
         for state in ("approved", "published"):
-            rows += self.session.attempt(None, lambda s=state: wb.assets(state=s, limit=500)) or []
+            rows += self.session.attempt(None, functools.partial(wb.assets, state=state, limit=500)) or []
         return {f"{r['name']} v{r.get('version')} ({r.get('state')})": str(r["version_id"]) for r in rows}
 
     def _selectors(self) -> dict[str, Any]:
