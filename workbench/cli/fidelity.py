@@ -5,7 +5,8 @@ version, SKU or image file (default: the references in TARGET's lineage). Prints
 threshold and verdict, the overall verdict and score, and where the heatmap is (its blob id for a recorded
 report; ``--heatmap FILE`` also writes the PNG). With ``--json``: ``passed``, ``score``, ``rules`` (a list
 of ``{rule, passed, value, threshold, detail}``) and ``heatmap``. Exit 0 when it ran, whatever the verdict;
-2 on bad input (an unreadable image, no reference). Files only (no project): scored with the default
+2 on bad input (an unreadable image, no reference). ``--override REASON`` records that the version TARGET's
+failing report may pass the ``[fidelity] gate`` (approve, export). Files only (no project): scored with the default
 ``[fidelity]`` settings and nothing is recorded.
 """
 
@@ -48,6 +49,8 @@ def fidelity(
     channel: Annotated[str | None, typer.Option("--channel", help="Use this channel's [fidelity] overrides.")] = None,
     heatmap: Annotated[Path | None, typer.Option("--heatmap", help="Also write the heatmap PNG here.")] = None,
     no_record: Annotated[bool, typer.Option("--no-record", help="Score without writing the report to the ledger.")] = False,
+    override: Annotated[str | None, typer.Option("--override", help="Do not score: let the version TARGET's failing "
+                                                 "report through the [fidelity] gate, with this reason.")] = None,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -55,6 +58,13 @@ def fidelity(
     from ..project import resolve_project_dir
 
     refs = list(ref or [])
+    if override is not None:
+        from .common import open_wb
+
+        done = open_wb(project).fidelity.override(target, override)
+        emit(done, as_json, lambda r: console.print(f"override {r['id']}: {r['version_id']} may pass the fidelity "
+                                                     f"gate ({', '.join(r['failed'])} failed): {r['reason']}"))
+        return
     files_only = Path(target).is_file() and all(Path(r).is_file() for r in refs)
     project_dir = resolve_project_dir(project)
     if files_only and not (project_dir / "workbench.toml").exists():

@@ -77,6 +77,7 @@ class Candidate:
     check_passed: bool | None  # None: no checks recorded
     check_detail: str = ""
     missing: str = ""  # why there is no rendition
+    fidelity: str = ""  # why the fidelity gate holds the version back (empty: it does not)
 
     @property
     def key(self) -> str:
@@ -144,18 +145,22 @@ def select_candidates(project: Project, library: Library, con: duckdb.DuckDBPyCo
         con, "SELECT rendition_id, passed, overridden_by, report FROM (SELECT *, row_number() OVER ("
              "PARTITION BY rendition_id ORDER BY created_at DESC, id DESC) AS rn FROM checks "
              "WHERE list_contains(?, rendition_id)) WHERE rn = 1", [rids])} if rids else {}
+    from ..fidelity.gate import blocked, refusal
+
+    held = blocked(con, vids, "export", str(project.settings.get("fidelity.gate", "approve")))
     for vid, state in versions.items():
         asset_id = owners[vid]
+        gate = refusal(vid, held[vid]) if vid in held else ""
         by_preset = all_rends.get(vid, {})
         wanted = presets or sorted(by_preset)
         if not wanted and sel.explicit:
-            out.append(Candidate(vid, asset_id, "-", None, state, None, missing="no renditions"))
+            out.append(Candidate(vid, asset_id, "-", None, state, None, missing="no renditions", fidelity=gate))
         for preset in wanted:
             rend = by_preset.get(preset)
             if rend is None:
                 if sel.presets or sel.explicit:
                     out.append(Candidate(vid, asset_id, preset, None, state, None,
-                                         missing=f"no {preset!r} rendition"))
+                                         missing=f"no {preset!r} rendition", fidelity=gate))
                 continue
             c = latest_checks.get(rend["id"])
             if c is None:
@@ -163,7 +168,7 @@ def select_candidates(project: Project, library: Library, con: duckdb.DuckDBPyCo
             else:
                 passed = bool(c["passed"]) or bool(c["overridden_by"])
                 detail = "" if passed else _failed_rules(c["report"])
-            out.append(Candidate(vid, asset_id, preset, rend, state, passed, detail))
+            out.append(Candidate(vid, asset_id, preset, rend, state, passed, detail, fidelity=gate))
     return out
 
 
@@ -192,6 +197,8 @@ def rule_refusals(settings: Settings, cand: Candidate) -> list[str]:
             why.append("no checks recorded")
         elif not cand.check_passed:
             why.append(cand.check_detail or "failed checks")
+    if cand.fidelity:
+        why.append(cand.fidelity)
     return why
 
 

@@ -280,6 +280,47 @@ class Fidelity:
                                     "failed": report["failed"]})
         return report_id
 
+    # -- the gate ------------------------------------------------------------------------------------------
+    def override(self, version: str, reason: str, action: str = "approve") -> dict[str, Any]:
+        """Let a version whose newest fidelity report failed through the gate, recording who and why.
+
+        ``action`` is what it is let through for (``approve`` or ``export``); either lets it export. A version
+        with no failing report is an :class:`InvalidSpec` (nothing to override), as is an empty reason."""
+        from ..ids import new_id
+        from .gate import failing_reports
+
+        if not reason or not reason.strip():
+            raise InvalidSpec("a fidelity override needs a reason")
+        if action not in ("approve", "export"):
+            raise InvalidSpec(f"override action {action!r}: expected approve or export")
+        with self.project.ledger.connect(write=True) as con:
+            version_id = q.require_id(con, "version", version)
+            found = failing_reports(con, [version_id], include_overridden=True).get(version_id)
+            if found is None:
+                raise InvalidSpec(f"{version_id} has no failing fidelity report to override")
+            row = {"id": new_id("override"), "version_id": version_id, "report_id": found["report_id"],
+                   "action": action, "reason": reason.strip(), "actor": self.project.user}
+            con.execute("INSERT INTO fidelity_overrides (id, version_id, report_id, action, reason, actor) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", list(row.values()))
+            self.project.events.record(con, "fidelity.override", "version", version_id,
+                                       {"report_id": found["report_id"], "action": action, "reason": row["reason"],
+                                        "failed": found["failed"]})
+        return {**row, "failed": found["failed"]}
+
+    def gate(self, version: str) -> dict[str, Any]:
+        """What the gate says about a version: ``{gate, blocked, report_id, failed, reasons, overridden}``."""
+        from .gate import failing_reports
+
+        gate = str(self.project.settings.get("fidelity.gate", "approve"))
+        with self.project.ledger.connect() as con:
+            version_id = q.require_id(con, "version", version)
+            found = failing_reports(con, [version_id], include_overridden=True).get(version_id)
+        if found is None:
+            return {"gate": gate, "version_id": version_id, "blocked": False, "report_id": None, "failed": [],
+                    "reasons": [], "overridden": False}
+        return {"gate": gate, "version_id": version_id, "blocked": gate != "off" and not found["overridden"],
+                **found}
+
     # -- reading reports -----------------------------------------------------------------------------------
     def latest(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The newest report of each output or version id (what a badge shows): ``{id: {report_id, passed,

@@ -186,10 +186,18 @@ FROM r, a
 """
 
 
+# outputs and versions whose newest fidelity report failed and was not let through by an override
+_FIDELITY_REJECTED = """
+SELECT count(*) FROM fidelity_latest f
+WHERE NOT f.passed AND NOT EXISTS (SELECT 1 FROM fidelity_overrides o WHERE o.report_id = f.id)
+"""
+
+
 def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """All the figures the savings report is built from, as plain dicts and lists.
 
-    Keys: ``totals`` (one dict), ``per_asset``, ``per_sku``, ``per_channel``, ``per_recipe``,
+    Keys: ``totals`` (one dict; ``fidelity_rejected`` counts the outputs and versions rejected for product
+    fidelity), ``per_asset``, ``per_sku``, ``per_channel``, ``per_recipe``,
     ``per_engine``, ``per_model`` (engine, the model that served, runs sent, tokens, estimated and recorded
     USD) (lists of dicts).
     """
@@ -197,6 +205,7 @@ def collect_facts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         for build in (_RUNS, _ASSETS, _EXPORTS):
             con.execute(build)
         totals = q.row(con, _TOTALS) or {}
+        totals["fidelity_rejected"] = int(q.scalar(con, _FIDELITY_REJECTED) or 0)
         return {"totals": totals, "per_asset": q.rows(con, _PER_ASSET), "per_sku": q.rows(con, _PER_SKU),
                 "per_channel": q.rows(con, _PER_CHANNEL), "per_recipe": q.rows(con, _PER_RECIPE),
                 "per_engine": q.rows(con, _PER_ENGINE), "per_model": q.rows(con, _PER_MODEL)}

@@ -178,7 +178,8 @@ def _summary_blocks(facts: dict[str, Any], savings: Savings, project: str) -> li
         f"Project: {project}",
         f"Generated: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"Runs: {t['runs']} ({t['runs_failed']} failed, {t['runs_cached']} answered from cache); "
-        f"variations: {t['outputs']}; picked: {t['picks']}; rejected: {t['rejects']}",
+        f"variations: {t['outputs']}; picked: {t['picks']}; rejected: {t['rejects']}; "
+        f"rejected for product fidelity: {t.get('fidelity_rejected', 0)}",
         f"Approved assets: {t['approved_assets']}; exported: {t['exported_assets']}; "
         f"generation spend: {fmt_money(t['cost_usd'])}",
     ]

@@ -94,6 +94,8 @@ class Review:
     def _transition(self, version_id: str, action: str, note: str | None = None) -> dict[str, Any]:
         rules = dict(self.project.settings.get("review") or {})
         with self.project.ledger.connect(write=True) as con:
+            if action.replace("-", "_") == "approve":
+                self._fidelity_gate(con, version_id)
             row = _states.transition(con, version_id, action, self.project.user, rules, note)
             version_id = row["version_id"]  # the full id, when a unique prefix was given
             self.project.events.record(con, f"review.{action.replace('-', '_')}", "version", version_id,
@@ -102,6 +104,18 @@ class Review:
             self.project.events.emit("review.transition", version_id=version_id, action=action,
                              from_state=row["from_state"], to_state=row["to_state"])
         return row
+
+    def _fidelity_gate(self, con: Any, version_id: str) -> None:
+        """Refuse to approve a version whose newest fidelity report failed (``[fidelity] gate = "approve"``)
+        unless that report was overridden with a reason."""
+        from ..fidelity.gate import blocked, refusal
+
+        gate = str(self.project.settings.get("fidelity.gate", "approve"))
+        found = blocked(con, [version_id], "approve", gate).get(version_id)
+        if found is not None:
+            from ..errors import TransitionForbidden
+
+            raise TransitionForbidden(refusal(version_id, found))
 
     def submit(self, version_id: str, note: str | None = None) -> dict[str, Any]:
         """draft/changes_requested → in_review."""

@@ -1,0 +1,84 @@
+"""The fidelity gate: a version whose newest report failed is refused approval (gate = "approve") or export
+(gate = "export") until someone overrides it with a recorded reason, like a failed channel check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from workbench.errors import ExportError, InvalidSpec, TransitionForbidden
+
+from .products import bottle, compose, gradient, hue_shift_rgba, png, studio
+
+
+@pytest.fixture
+def versions(wb, tmp_path: Path) -> dict[str, str]:
+    """A reference, a faithful version and a recoloured one, both scored against the SKU."""
+    ref = tmp_path / "bottle_SKU-1001.png"
+    ref.write_bytes(png(compose(bottle(), studio(), shadow=False)))
+    assert wb.ingest([ref]).ok
+    out = {}
+    for name, product in (("good", bottle()), ("bad", hue_shift_rgba(bottle(), 25))):
+        path = tmp_path / f"{name}.png"
+        path.write_bytes(png(compose(product, gradient(), scale=0.8)))
+        out[name] = wb.commit(path=path, asset=f"SKU-1001/{name}", autotag=False)
+        wb.fidelity(out[name], ["SKU-1001"])
+        wb.review.submit(out[name])
+    return out
+
+
+def _render_and_export(wb, vid: str, **kw):
+    wb.render(vid, ["pdp_portrait"])
+    return wb.export("folder", versions=[vid], presets=["pdp_portrait"], **kw)
+
+
+def test_approve_is_refused_until_overridden_with_a_reason(wb, versions):
+    wb.review.approve(versions["good"])
+    with pytest.raises(TransitionForbidden, match="fails product fidelity") as err:
+        wb.review.approve(versions["bad"])
+    assert "colour:" in str(err.value) and "override" in str(err.value)
+    assert wb.review.state(versions["bad"])["state"] == "in_review"
+    assert wb.fidelity.gate(versions["bad"])["blocked"] is True
+    with pytest.raises(InvalidSpec, match="reason"):
+        wb.fidelity.override(versions["bad"], "  ")
+    with pytest.raises(InvalidSpec, match="no failing"):
+        wb.fidelity.override(versions["good"], "fine anyway")
+    assert wb.reports.facts()["totals"]["fidelity_rejected"] == 1  # the savings report counts it
+    done = wb.fidelity.override(versions["bad"], "the client asked for this shade")
+    assert wb.reports.facts()["totals"]["fidelity_rejected"] == 0
+    assert done["failed"] == ["colour"] and done["actor"] == "tester"
+    wb.review.approve(versions["bad"])
+    assert wb.review.state(versions["bad"])["state"] == "approved"
+    logged = wb.sql("SELECT action, details FROM events WHERE action = 'fidelity.override'")
+    assert len(logged) == 1 and "the client asked" in str(logged[0]["details"])
+    # approved and overridden: it exports too
+    assert _render_and_export(wb, versions["bad"]).ok
+
+
+def test_a_newer_failing_report_needs_a_new_override(wb, versions):
+    wb.fidelity.override(versions["bad"], "accepted once")
+    wb.fidelity(versions["bad"], ["SKU-1001"])
+    with pytest.raises(TransitionForbidden):
+        wb.review.approve(versions["bad"])
+
+
+def test_export_gate_lets_approval_through_but_refuses_export(wb, versions):
+    wb.settings.update_file({"fidelity": {"gate": "export"}})
+    wb.review.approve(versions["bad"])  # approval is not gated
+    with pytest.raises(ExportError, match="fails product fidelity") as err:
+        _render_and_export(wb, versions["bad"])
+    assert "colour:" in str(err.value) and "--override" in str(err.value)
+    wb.fidelity.override(versions["bad"], "export anyway: swatch approved by brand", action="export")
+    assert _render_and_export(wb, versions["bad"]).ok
+
+
+def test_gate_off_and_unscored_versions_pass(wb, versions, tmp_path):
+    wb.settings.update_file({"fidelity": {"gate": "off"}})
+    wb.review.approve(versions["bad"])
+    wb.settings.update_file({"fidelity": {"gate": "approve"}})
+    path = tmp_path / "never.png"
+    path.write_bytes(png(compose(bottle(), gradient(), scale=0.8)))
+    vid = wb.commit(path=path, asset="SKU-1001/never", autotag=False)
+    wb.review.submit(vid)
+    wb.review.approve(vid)  # never scored: nothing to hold it back
