@@ -270,9 +270,10 @@ class ReviewView(pn.viewable.Viewer):
         can = s.session.can
         self.asset = pn.widgets.TextInput.from_param(s.param.asset, label="Asset (id or name)", width=260)
         self.version = pn.widgets.Select(label="Version", options={}, width=260)
-        self.version.link(s, value="version_id")
+        # (watchers, not links: while the history of another asset loads, the menus briefly hold no value)
+        self.version.param.watch(lambda e: self._pick("version_id", e.new), "value")
         self.compare = pn.widgets.Select(label="Compare with", options={}, width=200)
-        self.compare.link(s, value="compare_id")
+        self.compare.param.watch(lambda e: self._pick("compare_id", e.new), "value")
         self.queue_md = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.prev_btn = pn.widgets.Button(label="◀ Previous", width=100)
         self.next_btn = pn.widgets.Button(label="Next in queue ▶", width=140, color="primary")
@@ -340,6 +341,10 @@ class ReviewView(pn.viewable.Viewer):
                     s.asset = str(newest[0]["id"])
 
     # -- events -----------------------------------------------------------------------------------------
+    def _pick(self, name: str, value: Any) -> None:
+        if value is not None and getattr(self._s, name) != value:
+            setattr(self._s, name, str(value))
+
     def _step(self, delta: int, _event: Any = None) -> None:
         self._s.step(delta)
 
