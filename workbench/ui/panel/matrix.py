@@ -61,11 +61,49 @@ export function render({ model, el }) {
     return box;
   }
 
+  function fillCell(box, c, i, j) {
+    if (c.outputs.length) {
+      const outs = mk("div", "wb-outs");
+      c.outputs.forEach((o) => {
+        const card = mk("div", "wb-out" + (o.mark ? " " + o.mark : "") + (o.id === focus ? " focus" : ""));
+        card.dataset.output = o.id;
+        const img = mk("img"); img.src = o.src; img.alt = where({i, j}); img.loading = "eager";
+        img.title = "click to zoom (Enter)";
+        img.onclick = () => { focus = o.id; openZoom(o.id); };
+        card.onclick = () => { focus = o.id; markFocus(); };
+        const badge = mk("span", "wb-badge", o.mark === "pick" ? "picked" : o.mark === "reject" ? "rejected" : "");
+        card.append(img, badge, stars(o), markButtons(o));
+        outs.append(card);
+      });
+      box.append(outs);
+    } else if (c.state === "failed" || c.state === "cancelled") {
+      const f = mk("div", "wb-fail"); f.title = c.error || "";
+      f.append(mk("b", "", c.state), mk("span", "", c.error || "no output"));
+      box.append(f);
+    } else if (c.state === "pending") {
+      box.append(mk("div", "wb-pending", "running…"));
+    } else {
+      box.append(mk("div", "wb-nocell", "no run"));
+    }
+    if (c.runs) box.append(mk("div", "wb-meta", `${money(c.cost_usd)} · ${secs(c.latency_s)}` + (c.runs > 1 ? ` · ${c.runs} runs` : "")));
+  }
+
   function drawMatrix() {
     root.innerHTML = "";
     const m = model.matrix || {};
     if (!m.cells) { root.append(mk("p", "wb-empty", "No sweep on screen: pick references, plan, then run.")); return; }
     const wrap = mk("div", "wb-mwrap"); wrap.id = "studio-grid"; wrap.tabIndex = 0;
+    if (m.row_axis === "none" && m.cells.length === 1) {
+      // one axis only: its cells wrap like a contact sheet, each under its own header
+      const strip = mk("div", "wb-strip");
+      m.cells[0].forEach((c, j) => {
+        const cell = mk("div", "wb-cell st-" + c.state); cell.dataset.col = m.col_labels[j];
+        const head = mk("div", "wb-colh", `${m.col_axis} ${m.col_labels[j]}`); head.title = head.textContent;
+        cell.append(head); fillCell(cell, c, 0, j); strip.append(cell);
+      });
+      wrap.classList.add("wb-stripwrap"); wrap.append(strip); root.append(wrap);
+      return;
+    }
     const table = mk("table", "wb-mtx");
     const head = mk("tr");
     const corner = mk("th", "wb-corner");
@@ -81,30 +119,7 @@ export function render({ model, el }) {
       row.forEach((c, j) => {
         const td = mk("td", "wb-cell st-" + c.state);
         td.dataset.row = m.row_labels[i]; td.dataset.col = m.col_labels[j];
-        if (c.outputs.length) {
-          const outs = mk("div", "wb-outs");
-          c.outputs.forEach((o) => {
-            const card = mk("div", "wb-out" + (o.mark ? " " + o.mark : "") + (o.id === focus ? " focus" : ""));
-            card.dataset.output = o.id;
-            const img = mk("img"); img.src = o.src; img.alt = where({i, j}); img.loading = "eager";
-            img.title = "click to zoom (Enter)";
-            img.onclick = () => { focus = o.id; openZoom(o.id); };
-            card.onclick = () => { focus = o.id; markFocus(); };
-            const badge = mk("span", "wb-badge", o.mark === "pick" ? "picked" : o.mark === "reject" ? "rejected" : "");
-            card.append(img, badge, stars(o), markButtons(o));
-            outs.append(card);
-          });
-          td.append(outs);
-        } else if (c.state === "failed" || c.state === "cancelled") {
-          const f = mk("div", "wb-fail"); f.title = c.error || "";
-          f.append(mk("b", "", c.state), mk("span", "", c.error || "no output"));
-          td.append(f);
-        } else if (c.state === "pending") {
-          td.append(mk("div", "wb-pending", "running…"));
-        } else {
-          td.append(mk("div", "wb-nocell", "no run"));
-        }
-        if (c.runs) td.append(mk("div", "wb-meta", `${money(c.cost_usd)} · ${secs(c.latency_s)}` + (c.runs > 1 ? ` · ${c.runs} runs` : "")));
+        fillCell(td, c, i, j);
         tr.append(td);
       });
       body.append(tr);
@@ -196,6 +211,22 @@ export function render({ model, el }) {
     const cur = focus && list.find((e) => e.o.id === focus);
     if (!cur) { focus = list[0].o.id; return; }
     let next = null;
+    const vertical = key === "ArrowDown" || key === "ArrowUp";
+    if (vertical && !zoomId && (model.matrix || {}).row_axis === "none") {
+      // a wrapped strip: the nearest output in the visual row below (or above)
+      const at = root.querySelector(`.wb-out[data-output="${CSS.escape(focus)}"]`);
+      if (!at) return;
+      const r = at.getBoundingClientRect(), down = key === "ArrowDown";
+      let best = null, score = Infinity;
+      root.querySelectorAll(".wb-out").forEach((card) => {
+        const q = card.getBoundingClientRect();
+        if (down ? q.top < r.bottom - 4 : q.bottom > r.top + 4) return;
+        const s = Math.abs(q.top - r.top) * 10 + Math.abs(q.left - r.left);
+        if (s < score) { score = s; best = card; }
+      });
+      if (best) focus = best.dataset.output;
+      return;
+    }
     if (zoomId || key === "ArrowRight" || key === "ArrowLeft") {
       const at = list.indexOf(cur) + (key === "ArrowRight" || key === "ArrowDown" ? 1 : -1);
       next = list[Math.max(0, Math.min(list.length - 1, at))];
@@ -251,6 +282,11 @@ _CSS = """
  max-width:130px;min-width:70px;word-break:break-word;white-space:normal}
 .wb-corner span{display:block;font-weight:500;color:#666;font-size:11px}
 .wb-corner .wb-ax-c{text-align:right}
+.wb-stripwrap{width:auto}
+.wb-strip{display:flex;flex-wrap:wrap;gap:0}
+.wb-strip .wb-cell{border:0;border-right:1px solid #f0eee9;border-bottom:1px solid #eee;min-width:0;width:158px}
+.wb-strip .wb-colh{background:#f3f1ec;font-weight:600;padding:3px 6px;margin:-6px -6px 6px;white-space:nowrap;
+ overflow:hidden;text-overflow:ellipsis}
 .wb-cell{vertical-align:top;padding:6px;border-bottom:1px solid #eee;border-right:1px solid #f0eee9;min-width:150px}
 .wb-outs{display:flex;flex-wrap:wrap;gap:6px}
 .wb-out{position:relative;width:150px;border:2px solid transparent;border-radius:7px;padding:2px;cursor:pointer}

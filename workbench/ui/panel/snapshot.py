@@ -40,6 +40,8 @@ _CSS = """
 #wb-snapshot .out{display:inline-block;width:150px;border:2px solid transparent;border-radius:7px;padding:2px;height:194px}
 #wb-snapshot .out img{width:144px;height:144px;border-radius:5px}
 #wb-snapshot .out.pick{border-color:#2e8b57}#wb-snapshot .out.reject img{opacity:.35}
+#wb-snapshot .strip{display:flex;flex-wrap:wrap}#wb-snapshot .strip .cell{padding:6px}
+#wb-snapshot .strip .h{background:#f3f1ec;font-weight:600;font-size:12px;padding:3px 6px;margin:-6px -6px 6px}
 #wb-snapshot .fail{width:144px;color:#8a1020;background:#fdecec;font-size:11px;padding:4px}
 #wb-snapshot .cap{font-size:12px;font-weight:600;color:#444;margin:0 0 6px}
 """
@@ -69,6 +71,14 @@ def studio_body(matrix: dict[str, Any], caption: str) -> str:
     with its row and column headers."""
     if not matrix.get("cells"):
         return '<div class="body studio"><p class="cap">No sweep yet: pick references, plan, then run.</p></div>'
+    if matrix["row_axis"] == "none" and len(matrix["cells"]) == 1:  # one axis: a wrapped strip, as the app draws it
+        strip = "".join(
+            f'<div class="cell"><div class="h">{esc(matrix["col_axis"])} {esc(label)}</div>'
+            + "".join(f'<div class="out {esc(o.get("mark") or "")}">{_thumb(o["src"], label)}</div>'
+                      for o in cell["outputs"] if o.get("src")) + "</div>"
+            for label, cell in zip(matrix["col_labels"], matrix["cells"][0], strict=True))
+        return (f'<div class="body studio"><p class="cap">{esc(caption)}</p>'
+                f'<div id="wb-snapshot-grid" class="strip">{strip}</div></div>')
     head = "".join(f"<th>{esc(label)}</th>" for label in matrix["col_labels"])
     rows = []
     for label, row in zip(matrix["row_labels"], matrix["cells"], strict=True):
