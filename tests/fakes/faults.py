@@ -59,6 +59,7 @@ class FakeConfig:
     hang_s: float = 60.0
     oversize_bytes: int = 80 * 1024 * 1024
     image_scale: float = 1.0  # < 1 returns smaller placeholder images (load tests)
+    flat_images: bool = False  # answer one flat colour, no shapes and no reference (the fidelity tests)
     retry_after_s: float = 7.0  # the hint of a scripted 429 without an argument
     exec_s: float = 0.0  # ComfyUI: how long a queued prompt takes to "run" before /history shows it
 
@@ -225,21 +226,22 @@ _PALETTE = {"red": (200, 40, 50), "blue": (40, 90, 190), "green": (50, 140, 70),
 
 
 def fake_image(prompt: str, width: int, height: int, *, fmt: str = "PNG", index: int = 0,
-               reference: bytes | None = None, transparent: bool = False) -> bytes:
+               reference: bytes | None = None, transparent: bool = False, flat: bool = False) -> bytes:
     """A real, cheap image that varies with the prompt: a coloured backdrop (a colour word in the prompt
-    wins), a few shapes, and a thumbnail of ``reference`` in the middle when one is given."""
+    wins), a few shapes, and a thumbnail of ``reference`` in the middle when one is given; ``flat``: the
+    backdrop colour alone (a model that drew no product at all)."""
     digest = hashlib.sha256(f"{prompt}|{index}".encode()).digest()
     words = prompt.lower()
     bg = next((c for name, c in _PALETTE.items() if name in words), (digest[0], digest[1], digest[2]))
     mode = "RGBA" if transparent else "RGB"
     im = Image.new(mode, (width, height), (*bg, 0) if transparent else bg)
     draw = ImageDraw.Draw(im)
-    for i in range(4):
+    for i in range(0 if flat else 4):
         x, y = digest[3 + i] / 255 * width, digest[8 + i] / 255 * height
         r = (0.05 + digest[13 + i] / 255 * 0.15) * min(width, height)
         col = (digest[18 + i], digest[22 + i], digest[26 + i])
         draw.ellipse((x - r, y - r, x + r, y + r), fill=col)
-    if reference:
+    if reference and not flat:
         try:
             with Image.open(io.BytesIO(reference)) as ref:
                 thumb = ref.convert("RGBA")

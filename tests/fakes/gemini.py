@@ -340,7 +340,8 @@ def _answer(cfg: FakeConfig, model: FakeModel, body: dict[str, Any], kind: str) 
     else:
         w, h = pixels_for(aspect, tier)
         w, h = max(8, round(w * cfg.image_scale)), max(8, round(h * cfg.image_scale))
-        png = fake_image(prompt, w, h, reference=images[0] if images else None, index=int(gen.get("seed", 0) or 0))
+        png = fake_image(prompt, w, h, reference=images[0] if images else None, index=int(gen.get("seed", 0) or 0),
+                         flat=cfg.flat_images)
         encoded = base64.b64encode(png).decode()
         if kind == "urlsafe":
             encoded = base64.urlsafe_b64encode(png).decode().rstrip("=")

@@ -121,6 +121,8 @@ def generate(
                                                                       "[generation] cost_cap_usd or 5).")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; allow sweeps above the cost cap.")] = False,
     force: Annotated[bool, typer.Option(help="Send even when an identical request already succeeded.")] = False,
+    product_lock: Annotated[bool, typer.Option("--product-lock", help="Composite the reference product's own "
+                                               "pixels into every output (see `workbench fidelity`).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -133,7 +135,7 @@ def generate(
     else:
         plan = wb.plan(prompt=prompt, recipe=recipe, refs=parse_ref_sets(ref or []), engines=engine or None, models=model or None,
                        seeds=parse_seeds(",".join(seed or [])), variables=parse_variables(var or []), aspect=aspect, size=parse_sizes(size or None), n=n,
-                       negative=negative, name=name, force=force)
+                       negative=negative, name=name, force=force, product_lock=product_lock or None)
     summary = (f"sweep {plan.id}: {plan.count} runs, estimated ${plan.estimated_cost_usd:.3f}"
                f" ({plan.cache_hits} answered from earlier identical runs)")
     by_size = plan.cost_by_size

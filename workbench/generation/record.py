@@ -161,6 +161,7 @@ def record_generations(project: Project, items: list[tuple[PlannedRun, RunOutcom
     limits = DecodeLimits.from_settings(project.settings)
     for _, outcome in items:
         _refuse_unusable_outputs(outcome, limits)
+    locks = [_product_lock(project, run, outcome, limits) for run, outcome in items]
     probed = [[(img.data, _probe(img.data)) for img in outcome.images] for _, outcome in items]
     for per_run in probed:
         for data, _ in per_run:
@@ -173,9 +174,38 @@ def record_generations(project: Project, items: list[tuple[PlannedRun, RunOutcom
                 "FROM (SELECT unnest(?) AS id, unnest(?)::TIMESTAMPTZ AS started_at) s "
                 "WHERE runs.id = s.id AND runs.status <> 'succeeded'",
                 [[r for r, _ in running], [t for _, t in running]])
-        for (run, outcome), per_run in zip(items, probed, strict=True):
-            results.append(_record_one(project, con, run, outcome, per_run))
+        for (run, outcome), per_run, locked in zip(items, probed, locks, strict=True):
+            outputs = _record_one(project, con, run, outcome, per_run)
+            for out, info in zip(outputs, locked, strict=False):
+                # lineage of the product's pixels: which reference they were composited from, and how
+                project.events.record(con, "generation.product_lock", "output", out["id"], {"run_id": run.id, **info})
+            results.append(outputs)
     return results
+
+
+def _product_lock(project: Project, run: PlannedRun, outcome: RunOutcome, limits: DecodeLimits
+                  ) -> list[dict[str, Any]]:
+    """With ``product_lock`` on, composite the reference product into each fresh image (replacing it in
+    ``outcome``); return what was done per image, naming the reference version and blob."""
+    if not run.params.get("product_lock") or outcome.cached_from or not outcome.images or not run.references:
+        return []
+    from ..fidelity.lock import lock_product
+
+    refs = [project.store.get(r.sha256) for r in run.references]
+    infos, images = [], []
+    for img in outcome.images:
+        try:
+            data, info = lock_product(img.data, refs, limits)
+        except Exception as exc:  # an output the lock cannot read stays as the engine made it, said so
+            images.append(img)
+            infos.append({"locked": False, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        ref = run.references[int(info["reference"])]
+        images.append(GeneratedImage(data=data, mime="image/png"))
+        infos.append({"locked": True, "reference_version_id": ref.version_id, "reference_sha256": ref.sha256,
+                      "method": info["method"], "alignment": info["alignment"]})
+    outcome.images = images
+    return infos
 
 
 def _record_one(project: Project, con: Any, run: PlannedRun, outcome: RunOutcome,

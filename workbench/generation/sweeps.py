@@ -254,7 +254,10 @@ class SweepArgs(TypedDict, total=False):
     without one; ``seeds``; ``variables``: name → value or list of values (an axis); ``aspect``; ``size``: one
     size or several (a list, or ``"1K, 2K"``), an axis checked against each model and priced per size;
     ``n`` images per run; ``negative`` prompt; ``strength`` of an edit; engine ``extras``; the sweep's
-    ``name``; ``force`` re-runs what the cache already holds.
+    ``name``; ``force`` re-runs what the cache already holds; ``product_lock`` (or the recipe's default
+    ``product_lock = true``) composites the reference product's own pixels into every output
+    (:mod:`workbench.fidelity.lock`), part of the request's hash so locked and unlocked outputs never answer
+    for each other.
     """
 
     prompt: str | None
@@ -272,6 +275,7 @@ class SweepArgs(TypedDict, total=False):
     extras: Mapping[str, Any] | None
     name: str | None
     force: bool
+    product_lock: bool | None
 
 
 def build_plan(
@@ -294,6 +298,7 @@ def build_plan(
     variables, aspect, size, n = sweep.get("variables"), sweep.get("aspect"), sweep.get("size"), sweep.get("n")
     negative, strength, extras = sweep.get("negative"), sweep.get("strength"), sweep.get("extras")
     name, force = sweep.get("name"), bool(sweep.get("force", False))
+    product_lock = sweep.get("product_lock")
     if (prompt is None) == (recipe is None):
         raise InvalidSpec("give exactly one of prompt= (an inline template) or recipe= (NAME or NAME@VERSION)")
     rec: Recipe | None = None
@@ -342,6 +347,7 @@ def build_plan(
         "size": size_list[0] if len(size_list) == 1 else None,
         "strength": strength if strength is not None else defaults.get("strength"),
         "extras": dict(extras if extras is not None else defaults.get("extras") or {}),
+        "product_lock": bool(product_lock if product_lock is not None else defaults.get("product_lock")) or None,
     }
     params: dict[str, Any] = {k: v for k, v in optional.items() if v not in (None, {})} | {"n": count}
 
@@ -386,7 +392,10 @@ def build_plan(
                 if pinned:  # engine-side inputs (a ComfyUI workflow) become part of the hash and the record
                     run.params["extras"] = pinned
                 request = run.engine_request()
-                run.request_hash = request_hash(request.fingerprint(eng))
+                fingerprint = request.fingerprint(eng)
+                if run.params.get("product_lock"):
+                    fingerprint = {**fingerprint, "product_lock": True}
+                run.request_hash = request_hash(fingerprint)
                 run.estimated_cost_usd = float(engine.estimate_cost(request))
                 plan.runs.append(run)
     _attach_cache(project, plan)
