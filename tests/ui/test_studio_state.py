@@ -119,6 +119,10 @@ def test_the_sweep_shown_is_the_latest_for_these_references(library_wb):
     fresh.references, fresh.sweep_id = [cap], ""
     fresh.load_latest()
     assert fresh.grid is None  # never swept: an empty matrix, not another product's sweep
+    fresh.references = [tee]  # chosen while nothing of theirs is on screen: their latest sweep opens
+    assert fresh.sweep_id == later.sweep_id and fresh.grid is not None
+    fresh.references = [tee, s.references[0]]  # the sweep on screen used one of them: it stays
+    assert fresh.sweep_id == later.sweep_id
 
 
 def test_save_recipe_and_missing_keys_before_running(library_wb):

@@ -207,6 +207,24 @@ class StudioState(param.Parameterized):
     def _reference_assets(self) -> list[str]:
         return [r for r in self.references if r.startswith("ast_")]
 
+    @param.depends("references", watch=True)
+    def _follow_references(self) -> None:
+        """References chosen that the sweep on screen never used: show their latest sweep (or none), so a mug's
+        references never sit beside a T-shirt's matrix."""
+        wanted = set(self._reference_assets())
+        if self._restoring or self.running or not wanted:
+            return
+        wb = self.session.wb
+        sweeps = self.session.attempt(None, lambda: wb.generation.sweeps()) or []
+        current = next((s for s in sweeps if s["id"] == self.sweep_id), None)
+        if current is not None and set(current["reference_assets"]) & wanted:
+            return
+        chosen = pick_sweep(sweeps, wanted) or ""
+        if chosen != self.sweep_id:
+            self._undo.clear()
+            self.param.update(rows_axis="", cols_axis="", compare_items=[], can_undo=False)
+            self._set_sweep(chosen)
+
     # -- recipe ------------------------------------------------------------------------------------------
     @param.depends("recipe", "recipe_version", watch=True)
     def load_recipe(self) -> None:
