@@ -57,6 +57,12 @@ def test_flat_outputs_fail_presence_and_the_lock_makes_the_same_sweep_pass(wb, f
     assert sorted(r["target_id"] for r in lineage) == sorted(locked)
     details = [json.loads(r["details"]) if isinstance(r["details"], str) else r["details"] for r in lineage]
     assert {(d["locked"], d["reference_version_id"], d["method"]) for d in details} == {(True, ref_version, "placed")}
+    ref_sha = wb.library.version(ref_version)["sha256"]
+    assert {r["product_lock"] for r in wb.sql("SELECT product_lock FROM fidelity_reports WHERE output_id IN "
+                                               "(SELECT unnest(?))", [locked])} == {ref_sha}
+    version = wb.commit(locked[0], asset="SKU-1001/locked", autotag=False)
+    edges = wb.lineage(version)["edges"]
+    assert {"from": version, "to": ref_version, "kind": "product_pixels", "method": "placed"} in edges
 
 
 def test_a_redrawn_product_is_replaced_by_the_reference_pixels(tmp_path):

@@ -260,6 +260,12 @@ class Fidelity:
                         {"format": "PNG", "width": heat["width"], "height": heat["height"], "mode": "RGB",
                          "bit_depth": 8, "has_alpha": False})
         ref_sha = best.get("sha256") or ""
+        locked = None
+        if t.output_id:  # a product-locked output: whose pixels its product is
+            lock = q.row(con, "SELECT details FROM events WHERE action = 'generation.product_lock' AND target_id = ? "
+                              "ORDER BY created_at DESC LIMIT 1", [t.output_id])
+            info = json_value(lock["details"]) if lock else None
+            locked = info.get("reference_sha256") if isinstance(info, dict) and info.get("locked") else None
         con.execute(
             "INSERT INTO fidelity_reports (id, target_sha256, version_id, output_id, run_id, reference_sha256, "
             "reference_version_id, candidates, passed, score, failed, heatmap_sha256, alignment, settings, "
@@ -267,7 +273,7 @@ class Fidelity:
             [report_id, target_sha, t.version_id, t.output_id, t.run_id, ref_sha, best.get("version_id"),
              json.dumps([{k: v for k, v in c.items() if k != "label"} for c in candidates]), report["passed"],
              float(report["score"]), json.dumps(report["failed"]), heat["sha256"] if heat else None,
-             json.dumps(report["alignment"]), json.dumps(s.to_dict()), None, self.project.user])
+             json.dumps(report["alignment"]), json.dumps(s.to_dict()), locked, self.project.user])
         known = {"rule", "passed", "skipped", "value", "threshold", "score", "detail"}
         con.executemany(
             "INSERT INTO fidelity_rules (report_id, rule, passed, skipped, value, threshold, score, detail, extra) "

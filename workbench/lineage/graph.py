@@ -1,11 +1,13 @@
 """The lineage graph of a version, as the UIs draw it::
 
     {"root": "ver_…", "nodes": {id: {"kind": "version"|"run"|"recipe"|"asset", …}},
-     "edges": [{"from": id, "to": id, "kind": "parent"|"version_of"|"generated_by"|"recipe"|"reference"}],
+     "edges": [{"from": id, "to": id, "kind": "parent"|"version_of"|"generated_by"|"recipe"|"reference"|
+                "product_pixels"}],
      "truncated": bool}
 
 It walks version → parent chain → run (prompt, engine, model, params, seed) → recipe + version →
-reference versions → their assets, recursively. The root's whole asset history is read in one filtered
+reference versions → their assets, recursively; a product-locked output's version also points at the
+reference whose pixels its product is (``product_pixels``, from the ``generation.product_lock`` event). The root's whole asset history is read in one filtered
 scan, and runs and references are fetched a level at a time (by primary-key index for a few ids, by one
 semi-join scan for many), so a 1,000-version chain costs a handful of queries, not a thousand, in any
 size of ledger.
@@ -102,6 +104,7 @@ def graph(con: Any, version_id: str, *, max_nodes: int = 20_000) -> dict[str, An
         pending = {v for v in next_pending if v not in nodes}
     if len(nodes) > 0:
         _add_states(con, nodes)
+        _add_product_locks(con, cache, nodes, edges)
     return {"root": version_id, "nodes": nodes, "edges": edges, "truncated": bool(pending)}
 
 
@@ -127,6 +130,22 @@ def _add_runs(con: Any, run_ids: set[str], nodes: dict[str, Any], edges: list[di
     for missing in run_ids - found:
         nodes[missing] = {"kind": "run", "missing": True}
     return refs
+
+
+def _add_product_locks(con: Any, cache: dict[str, dict[str, Any]], nodes: dict[str, Any],
+                       edges: list[dict[str, str]]) -> None:
+    """A ``product_pixels`` edge from each version whose output was product-locked to the reference version
+    its product's pixels were composited from (the ``generation.product_lock`` event)."""
+    by_output = {cache[v]["output_id"]: v for v, n in nodes.items()
+                 if n["kind"] == "version" and v in cache and cache[v].get("output_id")}
+    if not by_output:
+        return
+    for row in q.rows(con, "SELECT target_id, details FROM events WHERE action = 'generation.product_lock' "
+                           "AND list_contains(?, target_id)", [list(by_output)]):
+        info = json_value(row["details"]) or {}
+        if info.get("locked") and info.get("reference_version_id"):
+            edges.append({"from": by_output[row["target_id"]], "to": info["reference_version_id"],
+                          "kind": "product_pixels", "method": str(info.get("method") or "")})
 
 
 def _add_states(con: Any, nodes: dict[str, Any]) -> None:
