@@ -18,12 +18,13 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
-
-import fsspec
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import tempfiles
 from .errors import IntegrityError, StoreError
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
 
 __all__ = ["ObjectStore"]
 
@@ -35,12 +36,31 @@ class ObjectStore:
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
         root_str = str(root)
-        self.fs, self.root = fsspec.core.url_to_fs(root_str)
         self.url = root_str
-        self.is_local = getattr(self.fs, "protocol", None) in ("file", ("file", "local"), "local") or (
-            isinstance(self.fs.protocol, tuple) and "file" in self.fs.protocol
-        )
-        self.fs.makedirs(self.root, exist_ok=True)
+        self._fs: AbstractFileSystem | None = None
+        if "://" in root_str or "::" in root_str:
+            import fsspec
+
+            self._fs, self.root = fsspec.core.url_to_fs(root_str)
+            self.is_local = getattr(self._fs, "protocol", None) in ("file", ("file", "local"), "local") or (
+                isinstance(self._fs.protocol, tuple) and "file" in self._fs.protocol
+            )
+            self._fs.makedirs(self.root, exist_ok=True)
+        else:
+            # a plain folder: fsspec (~0.1 s to import) waits until a blob is read or written, so opening a
+            # project for a query does not pay for it
+            self.root = Path(root_str).expanduser().absolute().as_posix()
+            self.is_local = True
+            os.makedirs(self.root, exist_ok=True)
+
+    @property
+    def fs(self) -> AbstractFileSystem:
+        """The fsspec filesystem the blobs live on."""
+        if self._fs is None:
+            from fsspec.implementations.local import LocalFileSystem
+
+            self._fs = LocalFileSystem()
+        return self._fs
 
     # -- naming -------------------------------------------------------------------------------------
     def key(self, sha: str) -> str:

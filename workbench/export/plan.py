@@ -24,7 +24,6 @@ import duckdb
 
 from ..errors import NotFound
 from ..ledger import queries as q
-from ..lineage import alt_text, summaries
 from ..plugins.channel import Channel, ExportItem, Prior
 
 if TYPE_CHECKING:
@@ -220,6 +219,9 @@ def build_items(project: Project, con: duckdb.DuckDBPyConnection, channel: Chann
     for r in q.rows(con, "SELECT sha256, channel, remote_url FROM export_current WHERE remote_url IS NOT NULL "
                         "AND channel <> ? ORDER BY exported_at", [channel.name]):
         other_urls.setdefault(r["sha256"], {})[r["channel"]] = r["remote_url"]
+    # imported here: lineage's XMP writer brings xml.sax and urllib, which a listing never needs
+    from ..lineage import alt_text, summaries
+
     provs = summaries(con, sorted({c.version_id for c in candidates if c.rendition is not None}))
     for cand in candidates:
         rend = cand.rendition
