@@ -11,9 +11,7 @@ import pytest
 
 from .conftest import login
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow,
-              pytest.mark.xfail(strict=True, reason="the Studio still plans on the event loop (studio.py: Plan and "
-                                                    "start_run call wb.plan directly); see /work/coord/ui-notes.md")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 HEAVY = "{% for i in range(90000) %}{% for j in range(90000) %}{% endfor %}{% endfor %}{{ sku }}"
 

@@ -136,11 +136,12 @@ class StudioView(pn.viewable.Viewer):
         self.variations.param.watch(self._on_action, "action")
         self.keys = pn.pane.HTML(keys_html(), stylesheets=[_CSS], sizing_mode="stretch_width", margin=(0, 5))
 
-        for button, action in ((self.plan_btn, s.make_plan), (self.stop_btn, s.cancel),
+        for button, action in ((self.stop_btn, s.cancel),
                                (self.save_btn, self._save_recipe), (self.compare_btn, s.compare),
                                (self.undo_btn, s.undo),
                                (self.commit_btn, lambda: s.commit_picks(str(self.commit_asset.value or "")))):
             button.on_click(_ignore_event(action))
+        self.plan_btn.on_click(self._plan)
         self.run_btn.on_click(self._run)
         s.load_latest()
         s.param.watch(lambda *_e: self._render_grid(), ["grid"])
@@ -213,9 +214,13 @@ class StudioView(pn.viewable.Viewer):
             self._s.set_axes(**{which: str(value)})
 
     # -- running ----------------------------------------------------------------------------------------
+    async def _plan(self, _event: Any = None) -> None:
+        # rendering a template can take its whole budget; off the event loop every other session keeps answering
+        await asyncio.to_thread(self._s.make_plan)
+
     async def _run(self, _event: Any = None) -> None:
         s = self._s
-        plan = s.start_run()
+        plan = await asyncio.to_thread(s.start_run)
         if plan is None:
             return
         self.run_btn.disabled = True
