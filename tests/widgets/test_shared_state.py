@@ -77,3 +77,25 @@ def test_remember_brings_the_notebook_studio_back(refs_wb):
     again.state.load_latest()
     assert again.state.sweep_id == studio.sweep_id and len(again.matrix.tiles) == 6
     assert VariationGrid(refs_wb, studio.sweep_id).picked == []
+
+
+def test_size_is_a_sweep_axis_in_both_faces(refs_wb):
+    """Issue 11: resolution is an axis in the widget and the dashboard, read by the core's sweep parser."""
+    studio = PromptStudio(refs_wb, refs=["mug_SKU-1001"])
+    studio.template.value = "{{ product }} on white"
+    studio.variables.value = "product = mug"
+    studio.seeds.value = "1"
+    view = StudioView(state=studio.state)
+    view.size.value = "512, 1K"
+    assert studio.size.value == "512, 1K"
+    plan = refs_wb.plan(**studio.state.plan_kwargs())
+    assert plan.count == 2 and sorted(plan.cost_by_size) == ["1K", "512"], plan.cost_by_size
+    studio.run_button.click()
+    report = studio.last_report
+    assert report is not None and report.ok, studio.status.value
+    import io
+
+    from PIL import Image
+
+    sides = sorted(max(Image.open(io.BytesIO(refs_wb.store.get(o["sha256"]))).size) for o in report.outputs())
+    assert sides == [512, 1024]  # the local engine renders a tier as its long side

@@ -36,7 +36,7 @@ __all__ = ["ASPECTS", "KEYS", "REMEMBERED", "StudioState"]
 ASPECTS = ["1:1", "4:5", "3:4", "2:3", "3:2", "4:3", "16:9", "9:16"]
 #: What a reload brings back (saved per user in the project).
 REMEMBERED = ("references", "refs_together", "sent_labels", "recipe", "recipe_version", "prompt", "variables",
-              "engines", "seeds", "n", "aspect", "save_as", "sweep_id", "rows_axis", "cols_axis")
+              "engines", "seeds", "n", "aspect", "size", "save_as", "sweep_id", "rows_axis", "cols_axis")
 #: Keyboard shortcuts on the matrix (the same in every face).
 KEYS = {"p": "pick", "x": "reject", "u": "clear the mark", "1": "rate 1", "2": "rate 2", "3": "rate 3",
         "4": "rate 4", "5": "rate 5", "0": "clear the rating", "z": "undo", "c": "compare the picks"}
@@ -66,6 +66,8 @@ class StudioState(param.Parameterized):
     seeds = param.String(default="1, 2, 3, 4")
     n = param.Integer(default=1, bounds=(1, 10), doc="Outputs per run.")
     aspect: param.Selector = param.Selector(default="1:1", objects=ASPECTS)
+    size = param.String(default="", doc="Resolution: one size or several ('1K, 2K' or '1024x1024'), an axis; "
+                                        "empty = each engine's default.")
     save_as = param.String(default="", doc="Name for Save recipe (the chosen recipe's when empty).")
     plan_count = param.Integer(default=0)
     plan_cost = param.Number(default=0.0)
@@ -275,6 +277,8 @@ class StudioState(param.Parameterized):
         def run() -> Any:
             variables = parse_variables(self.variables)
             defaults: dict[str, Any] = {"aspect": self.aspect}
+            if self.size.strip():
+                defaults["size"] = self.size
             if self.engines:
                 defaults["engines"] = list(self.engines)
             return wb.generation.add_recipe(name, self.prompt, variables=variables, defaults=defaults)
@@ -300,6 +304,8 @@ class StudioState(param.Parameterized):
             else list(self.references)
         args: dict[str, Any] = {"refs": refs, "engines": list(self.engines) or None,
                                 "seeds": parse_seeds(self.seeds), "aspect": self.aspect, "n": int(self.n)}
+        if self.size.strip():
+            args["size"] = self.size  # the core's sweep parser reads the text (parse_sizes), as the CLI's --size
         if self.recipe_unchanged():
             args["recipe"] = f"{self.recipe}@{self.recipe_version or self._recipe_loaded}"
         else:

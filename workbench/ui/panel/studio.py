@@ -107,6 +107,8 @@ class StudioView(pn.viewable.Viewer):
                                                      placeholder="1, 2, 3 or 1-4")
         self.n = pn.widgets.IntInput.from_param(s.param.n, label="Outputs per run", width=140)
         self.aspect = pn.widgets.Select.from_param(s.param.aspect, label="Aspect", width=140)
+        self.size = pn.widgets.TextInput.from_param(s.param.size, label="Size", width=140,
+                                                    placeholder="1K, 2K or 1024x1024")
         self.plan_btn = pn.widgets.Button(label="Plan", width=80, margin=(5, 5, 5, 10))
         self.run_btn = pn.widgets.Button(label="Run sweep", color="primary", width=110, margin=(5, 5), disabled=not editor)
         self.stop_btn = pn.widgets.Button(label="Stop", width=70, margin=(5, 5), disabled=True)
@@ -301,7 +303,7 @@ class StudioView(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout: the form on the left; progress, sweep picker, axes and the matrix on the right."""
         left = pn.Column(self.refs, self.together, self.recipe, self.version, self.prompt, self.variables,
-                         self.engines, self.engine_note, pn.Row(self.seeds, self.n), self.aspect,
+                         self.engines, self.engine_note, pn.Row(self.seeds, self.n), pn.Row(self.aspect, self.size),
                          pn.Row(self.plan_btn, self.run_btn, self.stop_btn), self.plan_info, self.plan_warn,
                          pn.Row(self.save_as, self.save_btn), width=_LEFT)
         toolbar = pn.FlexBox(self.sweep, self.rows, self.cols, self.compare_btn, self.undo_btn,

@@ -81,6 +81,8 @@ class PromptStudio(w.VBox):
         bind(self.n, s, "n")
         self.aspect = w.Dropdown(options=ASPECTS, description="Aspect")
         bind(self.aspect, s, "aspect")
+        self.size = w.Text(description="Size", placeholder="1K, 2K or 1024x1024")
+        bind(self.size, s, "size")
         self.refs_text = w.Text(description="Refs", placeholder="SKU-1001, mug_SKU-1001 … (or use a picker)")
         if isinstance(refs, (list, tuple)):
             self.refs_text.value = ", ".join(str(r) for r in refs)
@@ -96,7 +98,7 @@ class PromptStudio(w.VBox):
         self.matrix = VariationGrid(state=s)
         super().__init__([
             w.HBox([self.recipe, self.version]), self.template, self.variables,
-            w.HBox([self.engines, w.VBox([self.seeds, self.n, self.aspect])]), self.engine_note,
+            w.HBox([self.engines, w.VBox([self.seeds, self.n, self.aspect, self.size])]), self.engine_note,
             self.refs_text if not hasattr(refs, "value") else w.HTML("<small>References: from the picker</small>"),
             w.HBox([self.estimate_button, self.run_button, self.name, self.save_button]),
             self.summary, self.progress, self.status, self.matrix,
