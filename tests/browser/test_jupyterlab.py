@@ -129,7 +129,9 @@ def _exercise(page: object, notebook_url: str) -> None:
     tiles.first.click()  # the kernel answers by updating the picker's count
     page.locator(".jp-OutputArea-output", has_text="1 selected").first.wait_for(timeout=60000)  # type: ignore[attr-defined]
     page.locator(".jp-Notebook .jp-Cell").nth(1).scroll_into_view_if_needed()  # type: ignore[attr-defined]
-    pick = page.locator(".jp-OutputArea-output button", has_text="Pick").first  # type: ignore[attr-defined]
+    # exactly "Pick": the grid's "Compare picks" and "Commit picked" buttons contain the word too
+    pick = page.locator(".jp-OutputArea-output").get_by_role(  # type: ignore[attr-defined]
+        "button", name="Pick", exact=True).first
     pick.wait_for(timeout=60000)
     pick.click()
     shot(page, "20_jupyterlab_widgets")
