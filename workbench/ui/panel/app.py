@@ -29,6 +29,8 @@ APP_CSS = """
 
 
 TAB_NAMES = ("Library", "Studio", "Review", "Export", "Reports")
+#: How long after a page is ready the tabs people go to next are built in the background.
+PREBUILD_DELAY_MS = 700
 
 
 def tab_index(name: str | None) -> int:
@@ -73,14 +75,20 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
     # must not leave the new tab scrolled out of view
     tabs.jscallback(active="window.scrollTo(0, 0);")
     show(active)
-    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None:
         # Studio and Review are where people go next (a Library click opens Review): build them once the
-        # open tab has painted, so switching is quick.
+        # open tab has painted, so switching is quick. Speculative work waits a moment after the page is
+        # ready: the open tab's thumbnails (and other pages' first paints) are served first, and a page
+        # closed by then costs nothing (its session's callbacks go with it).
         def build_next() -> None:
             for index in (1, 2):
                 show(index)
 
-        pn.state.onload(build_next)
+        def later() -> None:
+            doc.add_timeout_callback(build_next, PREBUILD_DELAY_MS)
+
+        pn.state.onload(later)
 
     def open_in_review(event: Any) -> None:
         if event.new:
