@@ -22,12 +22,13 @@ TASK = "workbench.fidelity.tasks:score_task"
 
 def score_task(payload: dict[str, Any], ctx: WorkerContext) -> dict[str, Any]:
     """Score ``payload["target"]`` against ``payload["references"]``; see the module docstring."""
-    from ..imaging.decode import DecodeLimits
+    from ..imaging.decode import DEFAULT_MAX_PIXELS, DEFAULT_TIMEOUT_S, DecodeLimits
     from .scoring import score
     from .thresholds import FidelitySettings
 
     settings = FidelitySettings().merged(payload.get("settings") or {})
-    limits = DecodeLimits(int(payload.get("max_pixels") or 200_000_000), float(payload.get("timeout_s") or 30.0))
+    limits = DecodeLimits(int(payload.get("max_pixels") or DEFAULT_MAX_PIXELS),
+                          float(payload.get("timeout_s") or DEFAULT_TIMEOUT_S))
     refs = [ctx.store.get(sha) for sha in payload["references"]]
     report = score(ctx.store.get(payload["target"]), refs, settings, limits=limits)
     heatmap = None
