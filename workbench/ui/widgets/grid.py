@@ -175,17 +175,21 @@ class VariationGrid(w.VBox):
                              f"{_money(m['cost_usd'])}")
 
     def _layout(self, m: dict[str, Any]) -> None:
-        cell_w = self.thumb + 24
+        cell_w = self.thumb + 40
         head = "background:#f3f1ec;font-weight:600;padding:4px 6px"
-        children: list[w.Widget] = [w.HTML(f"<div style='{head};color:#666;font-size:11px'>"
-                                           f"{esc(m['col_axis'])} →<br>{esc(m['row_axis'])} ↓</div>")]
-        children += [w.HTML(f"<div style='{head}'>{esc(label)}</div>") for label in m["col_labels"]]
+        one_row = m["row_axis"] == NO_AXIS  # no row headers to show: the columns' headers say it all
+        children: list[w.Widget] = [] if one_row else [
+            w.HTML(f"<div style='{head};color:#666;font-size:11px'>{esc(m['col_axis'])} →<br>"
+                   f"{esc(m['row_axis'])} ↓</div>")]
+        children += [w.HTML(f"<div style='{head}'>{esc(m['col_axis'] + ' ' if one_row else '')}{esc(label)}</div>")
+                     for label in m["col_labels"]]
         self.tiles = {}
         for label, row in zip(m["row_labels"], m["cells"], strict=True):
-            row_head = "" if m["row_axis"] == NO_AXIS else esc(label)
-            children.append(w.HTML(f"<div style='{head};height:100%'>{row_head}</div>"))
+            if not one_row:
+                children.append(w.HTML(f"<div style='{head};height:100%'>{esc(label)}</div>"))
             children += [self._cell(cell) for cell in row]
-        self.matrix.layout.grid_template_columns = f"minmax(60px, 140px) repeat({len(m['col_labels'])}, {cell_w}px)"
+        heads = "" if one_row else "minmax(60px, 140px) "
+        self.matrix.layout.grid_template_columns = f"{heads}repeat({len(m['col_labels'])}, {cell_w}px)"
         self.matrix.layout.grid_gap = "4px"
         self.matrix.children = children
 
@@ -208,13 +212,13 @@ class VariationGrid(w.VBox):
             _i, _j, found = self.state.grid.output(oid)
             self._images[oid] = thumbnail(self.wb, found.sha256, self.thumb)
         # text only: with an icon the labels no longer fit a tile in JupyterLab's font
-        pick = w.Button(description="Pick", tooltip="pick this variation", layout=w.Layout(width="50px"))
-        reject = w.Button(description="Reject", tooltip="reject this variation", layout=w.Layout(width="60px"))
-        clear = w.Button(description="×", tooltip="clear the mark", layout=w.Layout(width="30px"))
+        pick = w.Button(description="Pick", tooltip="pick this variation", layout=w.Layout(width="52px"))
+        reject = w.Button(description="Reject", tooltip="reject this variation", layout=w.Layout(width="64px"))
+        clear = w.Button(description="×", tooltip="clear the mark", layout=w.Layout(width="32px"))
         rating = w.Dropdown(options=_RATINGS, value=int(out["rating"] or 0), layout=w.Layout(width="64px"))
         label = w.HTML()
         tile = w.VBox([self._images[oid], w.HBox([pick, reject, clear]), w.HBox([rating, label])],
-                      layout=w.Layout(width=f"{self.thumb + 16}px", padding="3px", border="1px solid #e4e7eb"))
+                      layout=w.Layout(width=f"{self.thumb + 34}px", padding="3px", border="1px solid #e4e7eb"))
         parts: dict[str, Any] = {"pick": pick, "reject": reject, "clear": clear, "rating": rating, "label": label,
                                  "tile": tile, "output": dict(out)}
         self.tiles[oid] = parts
