@@ -155,3 +155,11 @@ def test_progress_fills_the_new_sweeps_matrix(library_wb):
     assert s.poll(min_interval=0) and s.grid is not None and s.grid.target == plan.id
     s.finish(outcome)
     assert not s.running and "Sweep finished" in s.session.status
+
+
+def test_a_prompt_that_needs_a_reference_says_so(library_wb):
+    s = _studio(library_wb, remember=False)
+    s.prompt = "{{ sku }} on white"
+    assert s.make_plan() is None and "choose a reference first: the prompt uses {{ sku }}" in s.session.status
+    s.variables = "sku = SKU-9"  # given by hand: fine without a reference
+    assert s.make_plan() is not None

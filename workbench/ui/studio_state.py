@@ -19,6 +19,7 @@ Keys (one mapping for every face, :meth:`StudioState.key`): ``p`` pick, ``x`` re
 from __future__ import annotations
 
 import functools
+import re
 import threading
 import time
 from typing import Any
@@ -41,6 +42,8 @@ REMEMBERED = ("references", "refs_together", "sent_labels", "recipe", "recipe_ve
 KEYS = {"p": "pick", "x": "reject", "u": "clear the mark", "1": "rate 1", "2": "rate 2", "3": "rate 3",
         "4": "rate 4", "5": "rate 5", "0": "clear the rating", "z": "undo", "c": "compare the picks"}
 MAX_COMPARE = 4
+# variables a reference fills in (sku, title, handle…): a prompt using them needs a reference
+_REF_VARIABLE = re.compile(r"\{\{\s*(sku|title|handle|reference)\b")
 
 
 @functools.lru_cache(maxsize=1)
@@ -313,6 +316,10 @@ class StudioState(param.Parameterized):
                 raise InvalidSpec("write a prompt (or pick a recipe) first")
             args["prompt"] = self.prompt
             args["variables"] = parse_variables(self.variables) or None
+            used = _REF_VARIABLE.findall(self.prompt)
+            if used and not self.references and not set(used) <= set(args["variables"] or {}):
+                raise InvalidSpec(f"choose a reference first: the prompt uses {{{{ {used[0]} }}}}, which each "
+                                  "reference fills in")
         return args
 
     def _show_plan(self, plan: Any) -> None:
