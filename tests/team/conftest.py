@@ -8,7 +8,6 @@ parallel on one server never see each other's tables.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
@@ -19,15 +18,14 @@ import pytest
 
 
 def postgres_extension() -> Path:
-    """The ``postgres_scanner`` binary shipped by ``duckdb-extension-postgres-scanner`` for this DuckDB."""
-    spec = importlib.util.find_spec("duckdb_extension_postgres_scanner")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.fail("duckdb-extension-postgres-scanner is not installed (it is in the dev and team extras)")
-    path = (Path(next(iter(spec.submodule_search_locations))) / "extensions" / f"v{duckdb.__version__}"
-            / "postgres_scanner.duckdb_extension")
-    if not path.exists():
-        pytest.fail(f"no postgres extension for DuckDB {duckdb.__version__} at {path} (the wheels are built for 1.5.5)")
-    return path
+    """The ``postgres_scanner`` binary the team ledger itself loads (the wheel's build for this DuckDB)."""
+    from workbench.errors import LedgerError
+    from workbench.ledger.postgres import postgres_extension_path
+
+    try:
+        return postgres_extension_path()
+    except LedgerError as exc:
+        pytest.fail(str(exc))
 
 
 def _unavailable(reason: str) -> None:

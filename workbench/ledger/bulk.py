@@ -21,15 +21,20 @@ def _frame(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> Any:
     return pd.DataFrame([list(r) for r in rows], columns=list(columns)).astype(object)
 
 
-def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement; return the row count."""
+def bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                *, verb: str = "INSERT") -> int:
+    """Insert ``rows`` (tuples in ``columns`` order) into ``table`` in one statement; return the row count.
+
+    ``verb`` is ``INSERT`` or ``INSERT OR IGNORE`` (skip rows whose primary key exists)."""
     if not rows:
         return 0
+    if verb not in ("INSERT", "INSERT OR IGNORE"):
+        raise ValueError(f"bulk_insert verb must be INSERT or INSERT OR IGNORE, not {verb!r}")
     bulk_frame = _frame(columns, rows)  # noqa: F841
     cols = ", ".join(columns)
     # DuckDB's replacement scan reads the local DataFrame by name. (``register`` would refuse to run while
     # the connection still has an unfetched result from a caller's ``fetchone``.)
-    con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM bulk_frame")
+    con.execute(f"{verb} INTO {table} ({cols}) SELECT {cols} FROM bulk_frame")
     return len(rows)
 
 
@@ -53,10 +58,7 @@ def insert_ignoring(con: duckdb.DuckDBPyConnection, table: str, columns: Sequenc
         return 0
     team = on_postgres(con)
     if team is None:
-        bulk_frame = _frame(columns, rows)  # noqa: F841
-        cols = ", ".join(columns)
-        con.execute(f"INSERT OR IGNORE INTO {table} ({cols}) SELECT {cols} FROM bulk_frame")
-        return len(rows)
+        return bulk_insert(con, table, columns, rows, verb="INSERT OR IGNORE")
     values = ", ".join("(" + ", ".join(_pg_literal(v) for v in row) + ")" for row in rows)
     database, schema = team
     statement = f"INSERT INTO {schema}.{table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"

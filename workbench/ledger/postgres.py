@@ -143,11 +143,6 @@ class PostgresLedger(Ledger):
         self._views = False
 
     @property
-    def display(self) -> str:
-        """The ledger's URL without its password."""
-        return self.path
-
-    @property
     def is_file(self) -> bool:
         """False: a team ledger is a database server."""
         return False
