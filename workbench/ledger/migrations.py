@@ -10,7 +10,9 @@ secondary indexes; change one by create-copy-swap inside a migration.
 A team ledger (PostgreSQL attached through DuckDB, :mod:`workbench.ledger.postgres`) keeps the tables on the
 server but its views in DuckDB, because they use DuckDB SQL (``arg_max``, ``QUALIFY``): ``migrate(con,
 views=False)`` applies everything but the view statements and :func:`view_statements` gives those to run in
-each process.
+each process. A statement whose leading comments include the line ``-- team ledger only`` (an index only
+PostgreSQL plans with) is applied to a team ledger only (``server=True``); the file records the migration
+without it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ __all__ = ["Migration", "applied_versions", "available", "migrate", "view_statem
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _VIEW = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(?:CREATE(?:\s+OR\s+REPLACE)?|DROP)\s+VIEW\b", re.IGNORECASE)
+_SERVER_ONLY = re.compile(r"^\s*(?:--[^\n]*\n\s*)*--\s*team ledger only\s*\n", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,12 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
-def _statements(con: duckdb.DuckDBPyConnection, sql: str, views: bool) -> list[str]:
-    """The statements of one migration, without its view statements when ``views`` is false."""
+def _statements(con: duckdb.DuckDBPyConnection, sql: str, views: bool, server: bool) -> list[str]:
+    """The statements of one migration: without its view statements when ``views`` is false, without its
+    ``-- team ledger only`` ones unless ``server``."""
     texts = [statement.query for statement in con.extract_statements(sql)]
-    return texts if views else [text for text in texts if not _VIEW.match(text)]
+    return [text for text in texts
+            if (views or not _VIEW.match(text)) and (server or not _SERVER_ONLY.match(text))]
 
 
 def view_statements() -> list[str]:
@@ -79,10 +84,11 @@ def view_statements() -> list[str]:
         splitter.close()
 
 
-def migrate(con: duckdb.DuckDBPyConnection, *, views: bool = True) -> list[int]:
+def migrate(con: duckdb.DuckDBPyConnection, *, views: bool = True, server: bool = False) -> list[int]:
     """Apply every pending migration, each in its own transaction; return the versions applied.
 
-    ``views=False`` leaves out the view statements (a team ledger defines its views in DuckDB, per process).
+    ``views=False`` leaves out the view statements (a team ledger defines its views in DuckDB, per process);
+    ``server=True`` (a team ledger) applies the ``-- team ledger only`` statements too.
     """
     done = applied_versions(con)
     applied = []
@@ -91,7 +97,7 @@ def migrate(con: duckdb.DuckDBPyConnection, *, views: bool = True) -> list[int]:
             continue
         try:
             con.execute("BEGIN TRANSACTION")
-            for text in _statements(con, migration.sql, views):
+            for text in _statements(con, migration.sql, views, server):
                 con.execute(text)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                         [migration.version, migration.name])

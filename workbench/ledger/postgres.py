@@ -39,17 +39,6 @@ _DATABASES: dict[str, duckdb.DuckDBPyConnection] = {}
 _DATABASES_GUARD = threading.Lock()
 _CREATE_VIEW = re.compile(r"(?i)\bCREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+")
 _DROP_VIEW = re.compile(r"(?i)\bDROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?")
-# Constraints and indexes only the server gets: on the DuckDB file one writer at a time makes version
-# numbers unique, and DuckDB cannot ALTER an indexed table (duckdb#6737). On the server, two machines
-# committing to one asset at once race for the next number; the unique index turns the loser's insert into a
-# LedgerConflict that the commit retries. The others serve the lookups DuckDB pushes down to the server.
-_TEAM_INDEXES = (
-    "CREATE UNIQUE INDEX IF NOT EXISTS versions_asset_number ON {schema}.versions (asset_id, number)",
-    "CREATE INDEX IF NOT EXISTS versions_sha256 ON {schema}.versions (sha256)",
-    "CREATE INDEX IF NOT EXISTS run_outputs_run ON {schema}.run_outputs (run_id)",
-    "CREATE INDEX IF NOT EXISTS runs_sweep ON {schema}.runs (sweep_id)",
-    "CREATE INDEX IF NOT EXISTS reviews_version ON {schema}.reviews (version_id)",
-)
 _CONFLICT_MARKERS = ("duplicate key value", "could not serialize access", "deadlock detected")
 
 
@@ -220,9 +209,9 @@ class PostgresLedger(Ledger):
         for attempt in range(attempts):
             con = self._cursor()
             try:
-                applied = migrate(con, views=False)
-                for statement in _TEAM_INDEXES:
-                    con.execute("CALL postgres_execute('team_ledger', ?)", [statement.format(schema=self.schema)])
+                # the server's indexes (the unique (asset_id, number) one turns two machines racing for a
+                # version number into a LedgerConflict the commit retries) are migration 080's
+                applied = migrate(con, views=False, server=True)
                 break
             except (MigrationError, duckdb.Error) as exc:
                 last = exc
