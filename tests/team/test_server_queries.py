@@ -128,3 +128,37 @@ def test_the_server_sees_the_unit_of_works_own_writes(both):
         assert inside[0]["state"] == "in_review", wb.ledger.display
     assert _history(team, "asset-3") == _history(local, "asset-3")
     assert _history(team, "asset-3")[0]["state"] == "draft"
+
+
+def _lineage(wb: Workbench, version_id: str) -> dict[str, Any]:
+    graph = wb.lineage(version_id)
+    graph["edges"] = sorted(graph["edges"], key=lambda e: sorted(e.items()))
+    return graph
+
+
+def test_lineage_is_the_same_on_both_storages(both):
+    local, team = both
+    # an edit with no run above a generated take; a chain that crosses into another asset; references (one to
+    # a version that does not exist); a missing run; a product lock; a plain ingested version; an id prefix
+    for version_id in ("ver_0003_4", "ver_0001_3", "ver_0005_3", "ver_0009_3", "ver_0006_3", "ver_0000_1",
+                       "ver_0010_3", "0002_2"):
+        expected = _lineage(local, version_id)
+        assert _lineage(team, version_id) == expected, version_id
+    graph = _lineage(team, "ver_0001_3")
+    kinds = {e["kind"] for e in graph["edges"]}
+    assert {"parent", "version_of", "generated_by", "recipe", "reference"} <= kinds
+    assert "ver_0002_1" in graph["nodes"]  # through asset 2's chain
+    assert _lineage(team, "ver_0005_3")["nodes"]["run_0005"]["reference_versions"] == ["ver_0004_1", "ver_nope"]
+    assert _lineage(team, "ver_0009_3")["nodes"]["run_0009"] == {"kind": "run", "missing": True}
+    assert "product_pixels" in {e["kind"] for e in _lineage(team, "ver_0006_3")["edges"]}
+    assert {n.get("state") for n in graph["nodes"].values()} > {"draft"}
+
+
+def test_lineage_errors_are_the_same_on_both_storages(both):
+    from workbench.errors import InvalidSpec, NotFound
+
+    for wb in both:
+        with pytest.raises(NotFound):
+            wb.lineage("ver_absent")
+        with pytest.raises(InvalidSpec, match="ambiguous"):
+            wb.lineage("ver_0001")
