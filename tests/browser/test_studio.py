@@ -5,6 +5,7 @@ go to artifacts/screenshots/ (the ones under docs/screenshots/ are copies of the
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from .conftest import login, shot
 
@@ -76,7 +77,7 @@ def test_a_3x2_sweep_is_a_matrix_with_headers(browser, server, sweep, demo_proje
     _count(page, ".wb-mtx td.wb-cell", 6)
     _count(page, ".wb-out img", 6)
     assert all("$" in t and " s" in t for t in _texts(page, ".wb-cell .wb-meta"))  # cost and latency per cell
-    assert sweep in page.locator("#studio-grid-head").first.inner_text()
+    expect(page.locator("#studio-grid-head")).to_contain_text(sweep, timeout=30000)  # set after the cells
     assert "studio" in page.url  # the URL follows the tab
     shot(page, "30_studio_matrix_1440", full_page=False)
     page.set_viewport_size({"width": 1024, "height": 768})
