@@ -56,7 +56,7 @@ _DATA = [
     f"'{{\"bg\": \"oak\"}}', {T0} + INTERVAL (a) HOUR FROM range({N_ASSETS}) t(a) WHERE a % 4 <> 0 AND a <> 9",
     f"INSERT INTO reviews (id, version_id, from_state, to_state, actor, created_at) "
     f"SELECT 'rev_' || i, 'ver_' || lpad((i % {N_ASSETS})::VARCHAR, 4, '0') || '_' || (i % 3 + 1), 'draft', "
-    f"CASE i % 3 WHEN 0 THEN 'in_review' WHEN 1 THEN 'approved' ELSE 'changes_requested' END, "
+    f"CASE (i // 30 + i) % 3 WHEN 0 THEN 'in_review' WHEN 1 THEN 'approved' ELSE 'changes_requested' END, "
     f"'reviewer' || (i % 2), {T0} + INTERVAL (i) MINUTE FROM range(70) t(i)",
     f"INSERT INTO version_marks (version_id, mark, rating, author, created_at) "
     f"SELECT 'ver_' || lpad((i % 12)::VARCHAR, 4, '0') || '_3', CASE WHEN i % 2 = 0 THEN 'select' ELSE 'alt' END, "
@@ -162,3 +162,37 @@ def test_lineage_errors_are_the_same_on_both_storages(both):
             wb.lineage("ver_absent")
         with pytest.raises(InvalidSpec, match="ambiguous"):
             wb.lineage("ver_0001")
+
+
+_SEARCHES: list[dict[str, Any]] = [
+    {}, {"query": "navy"}, {"query": "NAVY"}, {"query": "teal"}, {"query": "oak"}, {"query": "hero"},
+    {"query": "shot1"}, {"query": "blue"}, {"query": "it's"}, {"query": "100%"}, {"query": "back\\slash"},
+    {"sku": "sku-3"}, {"tag": "colour"}, {"tag": "colour:navy"}, {"folder": "shots"}, {"folder": "shots/hero"},
+    {"role": "reference"}, {"kind": "image", "role": "output"}, {"state": "approved"}, {"state": "draft"},
+    {"since": "2026-01-01 00:10:00+00", "until": "2026-01-01 00:20:00"}, {"min_width": 900},
+    {"max_height": 600, "min_height": 500}, {"collection": "picks"}, {"collection": "navy outputs"},
+    {"collection": "col_2", "state": "in_review"}, {"query": "navy", "sku": "SKU-0", "max_width": 1200},
+]
+
+
+def test_library_search_is_the_same_on_both_storages(both):
+    local, team = both
+    for filters in _SEARCHES:
+        for order in ("newest", "name"):
+            expected = local.library.assets(order=order, **filters)
+            assert team.library.assets(order=order, **filters) == expected, (filters, order)
+            page = local.library.assets(order=order, limit=4, offset=2, **filters)
+            assert team.library.assets(order=order, limit=4, offset=2, **filters) == page, (filters, order)
+        assert team.library.count_assets(**filters) == local.library.count_assets(**filters), filters
+    assert len(team.assets("navy")) > 5 and team.library.count_assets() == N_ASSETS - 1
+    assert {r["state"] for r in team.assets()} > {"draft"}
+
+
+def test_library_search_errors_are_the_same_on_both_storages(both):
+    from workbench.errors import InvalidSpec, NotFound
+
+    for wb in both:
+        with pytest.raises(InvalidSpec, match="unknown filter"):
+            wb.library.assets(colour="navy")
+        with pytest.raises(NotFound, match="no collection"):
+            wb.library.assets(collection="nothing")
