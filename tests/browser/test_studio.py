@@ -66,16 +66,22 @@ def _outputs(demo_project, sweep_id: str) -> list[dict]:
     return [{"id": o.id, "mark": o.mark, "rating": o.rating} for o in grid.outputs()]
 
 
-def test_a_3x2_sweep_is_a_matrix_with_headers(browser, server, sweep, demo_project):
-    _unmark(demo_project, sweep)
-    page = login(browser, server, "alice", viewport=(1440, 900))
+def _open_studio(browser, server, demo_project, sweep_id: str, user: str):
+    """A fresh page of ``user`` on the Studio at 1440×900 with the sweep unmarked and its six outputs drawn."""
+    _unmark(demo_project, sweep_id)
+    page = login(browser, server, user, viewport=(1440, 900))
     _studio(page)
+    _count(page, ".wb-out img", 6)
+    return page
+
+
+def test_a_3x2_sweep_is_a_matrix_with_headers(browser, server, sweep, demo_project):
+    page = _open_studio(browser, server, demo_project, sweep, "alice")
     assert _texts(page, ".wb-mtx th.wb-colh") == ["1", "2"]
     assert _texts(page, ".wb-mtx th.wb-rowh") == BACKGROUNDS
     corner = page.locator(".wb-mtx th.wb-corner").first.inner_text()
     assert "seed →" in corner and "background ↓" in corner
     _count(page, ".wb-mtx td.wb-cell", 6)
-    _count(page, ".wb-out img", 6)
     assert all("$" in t and " s" in t for t in _texts(page, ".wb-cell .wb-meta"))  # cost and latency per cell
     expect(page.locator("#studio-grid-head")).to_contain_text(sweep, timeout=30000)  # set after the cells
     assert "studio" in page.url  # the URL follows the tab
@@ -88,10 +94,7 @@ def test_a_3x2_sweep_is_a_matrix_with_headers(browser, server, sweep, demo_proje
 
 
 def test_keyboard_pick_rate_zoom_and_undo(browser, server, sweep, demo_project):
-    _unmark(demo_project, sweep)
-    page = login(browser, server, "alice", viewport=(1440, 900))
-    _studio(page)
-    _count(page, ".wb-out img", 6)
+    page = _open_studio(browser, server, demo_project, sweep, "alice")
     page.keyboard.press("ArrowRight")  # the first output takes the focus
     _count(page, ".wb-out.focus", 1)
     page.keyboard.press("p")
@@ -121,10 +124,7 @@ def test_keyboard_pick_rate_zoom_and_undo(browser, server, sweep, demo_project):
 
 
 def test_compare_two_picks_with_one_zoom_and_the_prompt_diff(browser, server, sweep, demo_project):
-    _unmark(demo_project, sweep)
-    page = login(browser, server, "ed", viewport=(1440, 900))
-    _studio(page)
-    _count(page, ".wb-out img", 6)
+    page = _open_studio(browser, server, demo_project, sweep, "ed")
     page.locator(".wb-out button.wb-pick").nth(0).click()  # white studio, seed 1
     _count(page, ".wb-out.pick", 1)
     page.locator(".wb-out button.wb-pick").nth(4).click()  # slate, seed 1
