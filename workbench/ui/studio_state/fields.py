@@ -1,0 +1,68 @@
+"""What the Studio holds: its parameters (fields people fill in, plan, progress, the sweep on screen) and the
+per-state bookkeeping every part of :class:`~workbench.ui.studio_state.StudioState` shares."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import param
+
+if TYPE_CHECKING:
+    from ..panel.session import SessionState
+
+__all__ = ["ASPECTS", "REMEMBERED", "StudioFields"]
+
+ASPECTS = ["1:1", "4:5", "3:4", "2:3", "3:2", "4:3", "16:9", "9:16"]
+#: What a reload brings back (saved per user in the project).
+REMEMBERED = ("references", "refs_together", "sent_labels", "recipe", "recipe_version", "prompt", "variables",
+              "engines", "seeds", "n", "aspect", "size", "save_as", "sweep_id", "rows_axis", "cols_axis")
+
+
+class StudioFields(param.Parameterized):
+    """The Studio's parameters and shared bookkeeping (no behaviour beyond reading the references)."""
+
+    references = param.List(default=[], doc="References: asset ids (or any name/SKU the core resolves).")
+    refs_together = param.Boolean(default=False, doc="Send the references as one set (e.g. product + backdrop) "
+                                                     "instead of one run per reference.")
+    sent_labels = param.Dict(default={}, doc="Label → id of references added from outside the picker's list.")
+    recipe = param.String(default="", doc="Recipe name; empty for an inline prompt.")
+    recipe_version = param.Integer(default=0, bounds=(0, None), doc="0 = latest.")
+    prompt = param.String(default="{{ sku }} product on a clean white studio background")
+    variables = param.String(default="", doc="One per line: name = value, or name = a | b for an axis.")
+    engines = param.List(default=["local"])
+    seeds = param.String(default="1, 2, 3, 4")
+    n = param.Integer(default=1, bounds=(1, 10), doc="Outputs per run.")
+    aspect: param.Selector = param.Selector(default="1:1", objects=ASPECTS)
+    size = param.String(default="", doc="Resolution: one size or several ('1K, 2K' or '1024x1024'), an axis; "
+                                        "empty = each engine's default.")
+    save_as = param.String(default="", doc="Name for Save recipe (the chosen recipe's when empty).")
+    plan_count = param.Integer(default=0)
+    plan_cost = param.Number(default=0.0)
+    plan_cached = param.Integer(default=0)
+    plan_warnings = param.List(default=[], doc="What would go wrong as planned (an engine without its key).")
+    running = param.Boolean(default=False)
+    done = param.Integer(default=0)
+    total = param.Integer(default=0)
+    failed = param.Integer(default=0, doc="Runs of the running sweep that failed so far.")
+    sweep_id = param.String(default="", doc="The sweep on screen.")
+    rows_axis = param.String(default="", doc="Row axis of the matrix; empty = chosen from what the sweep varies.")
+    cols_axis = param.String(default="", doc="Column axis; empty = chosen from what the sweep varies.")
+    grid = param.Parameter(default=None, doc="The variation grid (workbench.generation.grid.Grid) or None.")
+    can_undo = param.Boolean(default=False)
+    compare_items = param.List(default=[], doc="Outputs side by side (workbench.generation.grid.compare).")
+
+    def __init__(self, session: SessionState, **params: Any) -> None:
+        super().__init__(**params)
+        self.session = session
+        self._recipe_template: str | None = None
+        self._recipe_variables: dict[str, Any] = {}
+        self._recipe_loaded = 0
+        self._cancel = threading.Event()
+        self._undo: list[tuple[str, str | None, int | None]] = []
+        self._restoring = False
+        self._last_poll = (-1, 0.0)
+        self._engines: dict[str, str | None] | None = None
+
+    def _reference_assets(self) -> list[str]:
+        return [r for r in self.references if r.startswith("ast_")]
