@@ -36,8 +36,10 @@ from datetime import date
 from typing import Any, ClassVar
 
 from workbench.errors import BadResponse, ConnectorError, InvalidSpec, ProviderError, redact
-from workbench.models import Capabilities, ModelInfo, check_model, cost_from_tokens, estimate, load_catalogue
-from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
+from workbench.models import Capabilities, cost_from_tokens, estimate, load_catalogue
+from workbench.plugins.engine import EngineRequest, EngineResult, GeneratedImage, Usage
+
+from .catalogued import CataloguedEngine
 
 __all__ = ["GeminiEngine", "decode_b64", "resolve_image_config", "tokens_by_class"]
 
@@ -117,7 +119,7 @@ def tokens_by_class(meta: Mapping[str, Any] | None, images: int) -> dict[str, in
     return out
 
 
-class GeminiEngine(Engine):
+class GeminiEngine(CataloguedEngine):
     """Gemini image generation/editing through ``POST /{api_version}/models/{model}:generateContent``."""
 
     name = "gemini"
@@ -125,16 +127,6 @@ class GeminiEngine(Engine):
     secret_names: ClassVar[tuple[str, ...]] = ("GEMINI_API_KEY",)
     secret_aliases: ClassVar[Mapping[str, tuple[str, ...]]] = {"GEMINI_API_KEY": ("GOOGLE_API_KEY",)}
     deterministic = False
-
-    def model_for(self, request: EngineRequest) -> str:
-        """The model a request runs on; a retired one is refused (naming its replacement), a dying one warns."""
-        model = super().model_for(request)
-        check_model(self.name, model)
-        return model
-
-    def info(self, model: str) -> ModelInfo | None:
-        """The catalogue's entry for ``model`` (None when it is not catalogued)."""
-        return load_catalogue().get(self.name, model)
 
     def _check(self, request: EngineRequest, model: str) -> tuple[str | None, str | None]:
         if request.n < 1:

@@ -44,9 +44,8 @@ from typing import Any, ClassVar
 
 from workbench.errors import BadResponse, ImageError, InvalidSpec
 from workbench.imaging.decode import DecodeLimits, decode_image
-from workbench.models import Capabilities, ModelInfo, check_model, cost_from_tokens, estimate, load_catalogue
+from workbench.models import Capabilities, cost_from_tokens, estimate, load_catalogue
 from workbench.plugins.engine import (
-    Engine,
     EngineRequest,
     EngineResult,
     GeneratedImage,
@@ -54,6 +53,7 @@ from workbench.plugins.engine import (
     Usage,
 )
 
+from .catalogued import CataloguedEngine
 from .openai_sizes import dimensions, resolve_size
 
 __all__ = ["EDIT_OPTIONS", "GENERATION_OPTIONS", "MAX_REFERENCES", "OpenAIEngine", "tokens_by_class"]
@@ -105,23 +105,13 @@ def tokens_by_class(usage: Mapping[str, Any] | None, images: int) -> dict[str, i
     return out
 
 
-class OpenAIEngine(Engine):
+class OpenAIEngine(CataloguedEngine):
     """OpenAI Images API (GPT Image 2.x): edits with references, generations without."""
 
     name = "openai"
     default_model = load_catalogue().default("openai")
     secret_names: ClassVar[tuple[str, ...]] = ("OPENAI_API_KEY",)
     deterministic = False
-
-    def model_for(self, request: EngineRequest) -> str:
-        """The model a request runs on; a retired one is refused (naming its replacement), a dying one warns."""
-        model = super().model_for(request)
-        check_model(self.name, model)
-        return model
-
-    def info(self, model: str) -> ModelInfo | None:
-        """The catalogue's entry for ``model`` (None when it is not catalogued)."""
-        return load_catalogue().get(self.name, model)
 
     def _options(self, request: EngineRequest, model: str, caps: Capabilities | None, edit: bool) -> dict[str, Any]:
         endpoint, other = ("edits", "generations") if edit else ("generations", "edits")

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.harness import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "artifacts" / "screenshots"
 PASSWORDS = {"alice": ("approver", "alice-pass-1"), "ed": ("editor", "ed-pass-123"), "vic": ("viewer", "vic-pass-12")}
@@ -64,11 +66,7 @@ def serving(cmd: list[str], port: int, log: Path, *, env: dict[str, str], cwd: P
         _wait_port(port, proc, log, timeout=timeout)
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 @pytest.fixture(scope="session")

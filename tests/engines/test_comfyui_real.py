@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes.harness import free_port
+from fakes.harness import free_port, stop_process
 from PIL import Image
 from workbench_engines.comfyui import ComfyUIEngine, NodeError
 from workbench_engines.comfyui_workflow import load_workflow, pin_workflow
@@ -85,12 +85,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             time.sleep(0.5)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc, 20)
         log.close()
 
 

@@ -63,6 +63,16 @@ class LoopbackServer:
         self.stop()
 
 
+def stop_process(proc: subprocess.Popen[Any], grace_s: float = 15.0) -> None:
+    """Stop a server process: SIGTERM, up to ``grace_s`` for it to exit, then SIGKILL (bounded waits both)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
 @contextmanager
 def moto_server(start_timeout_s: float = 30.0) -> Iterator[str]:
     """A real S3-compatible server (moto in server mode) as a process on a loopback port; yields its URL."""
@@ -84,5 +94,4 @@ def moto_server(start_timeout_s: float = 30.0) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_process(proc, 10)
