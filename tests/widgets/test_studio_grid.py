@@ -99,3 +99,31 @@ def test_grid_commits_picked_variations(sweep_wb):
 def test_grid_of_unknown_sweep_is_a_status(refs_wb):
     grid = VariationGrid(refs_wb, "swp_nope")
     assert "⚠" in grid.status.value
+
+
+def test_grid_shows_fidelity_chips_sorts_and_scores_in_the_background(sweep_wb):
+    from workbench.ui.studio_state import FIDELITY_SORTS
+
+    wb, sweep_id = sweep_wb
+    grid = VariationGrid(wb, sweep_id)
+    assert grid.badges() and all(b["text"] == "not scored" for b in grid.badges().values())
+    assert all(">not scored<" in t["fidelity"].value for t in grid.tiles.values())
+    thread = grid.score_fidelity(wait=True, timeout=300)
+    assert thread is not None and not thread.is_alive() and not grid.state.scoring
+    latest = wb.fidelity.latest(list(grid.tiles))
+    assert set(latest) == set(grid.tiles)  # every output scored and recorded
+    for oid, parts in grid.tiles.items():
+        text = grid.badges()[oid]["text"]
+        assert text[0] in "✓✗" and text in parts["fidelity"].value
+    swept = grid.state.matrix()["row_labels"]
+    grid.order.value = FIDELITY_SORTS[1]
+    assert grid.state.fidelity_sort == FIDELITY_SORTS[1]
+    m = grid.state.matrix()
+    assert list(grid.tiles) == [o["id"] for row in m["cells"] for c in row for o in c["outputs"]]  # laid out sorted
+    row_means = [sum(float(latest[o["id"]]["score"]) for c in row for o in c["outputs"]) /
+                 sum(len(c["outputs"]) for c in row) for row in m["cells"]]
+    assert row_means == sorted(row_means, reverse=True) and m["row_labels"] != swept  # the rows really moved
+    from workbench.ui.widgets.grid import chip_html
+
+    hostile = chip_html({"kind": "fail' onmouseover='x", "text": "<script>x</script>", "title": "'><img src=x>"})
+    assert "<script" not in hostile and "<img" not in hostile and "' onmouseover" not in hostile

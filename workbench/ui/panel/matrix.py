@@ -2,7 +2,8 @@
 
 :class:`VariationMatrix` draws :meth:`workbench.generation.grid.Grid.matrix` (the same JSON the notebook
 studio draws): a row header per row value, a column header per column value, one cell per (row, column) with
-its outputs, cost and latency; a failed cell is red with its reason, a pending cell says so. A click on an
+its outputs, cost and latency, each output with its product-fidelity chip (``fidelity``: ``{kind, text,
+title}``, see :func:`workbench.ui.studio_state.badge`); a failed cell is red with its reason, a pending cell says so. A click on an
 image zooms it (wheel to zoom, drag to pan, arrows to step through); picks, rejections and ratings go to
 the server as ``action`` events (``{"kind": "mark"|"rate"|"key"|"compare"|"close_compare", …}``), where
 the Studio state checks the role and records them. Keys (when no text field has the focus): arrows move,
@@ -49,6 +50,12 @@ export function render({ model, el }) {
     }
     return box;
   }
+  function fidChip(o) {
+    // product fidelity: "✓ 0.93" / "✗ colour" / "⚠ not scored" / "not scored" (text and title come from the server)
+    const f = o.fidelity || {kind: "none", text: "not scored", title: "fidelity not scored yet"};
+    const chip = mk("span", "wb-fid " + f.kind, f.text); chip.title = f.title;
+    chip.setAttribute("aria-label", f.title); return chip;
+  }
   function markButtons(o) {
     const box = mk("span", "wb-acts");
     if (!model.allowed) return box;
@@ -72,7 +79,7 @@ export function render({ model, el }) {
         img.onclick = () => { focus = o.id; openZoom(o.id); };
         card.onclick = () => { focus = o.id; markFocus(); };
         const badge = mk("span", "wb-badge", o.mark === "pick" ? "picked" : o.mark === "reject" ? "rejected" : "");
-        card.append(img, badge, stars(o), markButtons(o));
+        card.append(img, badge, fidChip(o), stars(o), markButtons(o));
         outs.append(card);
       });
       box.append(outs);
@@ -165,8 +172,9 @@ export function render({ model, el }) {
     const [ov] = overlay("wb-zoom", where(e), closeZoom);
     const main = mk("div", "wb-ovmain"); const vp = viewport(big(e.o.src), main); main.append(vp);
     const side = mk("div", "wb-ovside");
+    const fid = mk("div", "wb-ovfid"); fid.append(fidChip(e.o), mk("span", "", (e.o.fidelity || {}).title || ""));
     side.append(mk("div", "wb-mk", e.o.mark ? (e.o.mark === "pick" ? "picked" : e.o.mark === "reject" ? "rejected" : "") : ""),
-                markButtons(e.o), stars(e.o), mk("div", "wb-meta", `${money(e.c.cost_usd)} · ${secs(e.c.latency_s)}`),
+                fid, markButtons(e.o), stars(e.o), mk("div", "wb-meta", `${money(e.c.cost_usd)} · ${secs(e.c.latency_s)}`),
                 mk("div", "wb-hint", "wheel: zoom · drag: pan · double-click: reset · ← → ↑ ↓: next · Esc: close"));
     ov.append(main, side); root.append(ov); applyView(main);
   }
@@ -296,6 +304,14 @@ _CSS = """
 .wb-out.focus{box-shadow:0 0 0 3px #3b73c4}
 .wb-badge{position:absolute;top:6px;left:6px;font-size:10px;font-weight:700;color:#fff;border-radius:3px;padding:0 4px}
 .wb-out.pick .wb-badge{background:#2e8b57} .wb-out.reject .wb-badge{background:#b00020}
+.wb-fid{position:absolute;top:6px;right:6px;font-size:10px;font-weight:700;border-radius:9px;padding:1px 6px;
+ max-width:104px;overflow:hidden;text-overflow:ellipsis;white-space:nowrap;border:1px solid transparent;
+ background:rgba(255,255,255,.92);color:#777;border-color:#ddd}
+.wb-fid.pass{background:#e6f4ea;color:#1e6b3f;border-color:#9fd0b0}
+.wb-fid.fail{background:#fdecec;color:#a1001b;border-color:#e3a5ad}
+.wb-fid.error{background:#fff4e0;color:#8a4b00;border-color:#f0c987}
+.wb-ovfid{display:flex;flex-direction:column;gap:4px;margin:8px 0;color:#ccc;font-size:12px}
+.wb-ovfid .wb-fid{position:static;align-self:flex-start;font-size:12px;max-width:none}
 .wb-stars{display:flex;gap:0;margin-top:2px}
 .wb-star{border:0;background:none;color:#c9c4ba;font-size:15px;padding:0 1px;cursor:pointer;line-height:1}
 .wb-star.on{color:#e0a100} .wb-star:disabled{cursor:default}

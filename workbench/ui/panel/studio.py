@@ -1,6 +1,7 @@
 """Studio tab: references, a recipe or an inline prompt, variables, engines, seeds → plan (count, cost, and
 what would fail, such as an engine without its key) → run with progress at the top → the variation matrix,
-where picks, rejections, ratings, undo and comparisons happen by mouse or keyboard → commit the picks.
+where picks, rejections, ratings, undo and comparisons happen by mouse or keyboard, each output with its
+product-fidelity badge (sortable; "Score fidelity" scores the sweep in a worker) → commit the picks.
 
 Everything here is layout bound to a :class:`~workbench.ui.studio_state.StudioState` (shared with the
 notebook studio). The sweep runs in a worker thread (``asyncio.to_thread``) while a periodic callback copies
@@ -29,6 +30,7 @@ _CSS = """
 .wb-keys{font-size:11px;color:#666} .wb-keys kbd{border:1px solid #ccc;border-bottom-width:2px;border-radius:3px;
  padding:0 3px;background:#fafafa;font-size:10px}
 .wb-axis{font-size:12px;font-weight:600;color:#444}
+.wb-score{font-size:12px;color:#444;white-space:nowrap}
 """
 _BANNER_CSS = """
 :host{position:sticky;top:0;z-index:20}
@@ -127,6 +129,9 @@ class StudioView(pn.viewable.Viewer):
         self.cols = pn.widgets.Select(label="Columns", options=[], width=130)
         self.rows.param.watch(lambda e: self._axis("rows", e.new), "value")
         self.cols.param.watch(lambda e: self._axis("cols", e.new), "value")
+        self.order = pn.widgets.Select.from_param(s.param.fidelity_sort, label="Order", width=170)
+        self.score_btn = pn.widgets.Button(label="Score fidelity", width=120, align="end", disabled=not editor)
+        self.score_note = pn.pane.HTML("", stylesheets=[_CSS], align="end", margin=(5, 5, 12, 5))
         self.compare_btn = pn.widgets.Button(label="Compare picks (c)", width=140, align="end")
         self.undo_btn = pn.widgets.Button(label="Undo (z)", width=90, align="end", disabled=True)
         self.commit_asset = pn.widgets.TextInput(label="Commit picks to asset", placeholder="e.g. SKU-1001/hero",
@@ -143,10 +148,12 @@ class StudioView(pn.viewable.Viewer):
                                (self.undo_btn, s.undo),
                                (self.commit_btn, lambda: s.commit_picks(str(self.commit_asset.value or "")))):
             button.on_click(_ignore_event(action))
+        self.score_btn.on_click(self._score)
         self.plan_btn.on_click(self._plan)
         self.run_btn.on_click(self._run)
         s.load_latest()
         s.param.watch(lambda *_e: self._render_grid(), ["grid"])
+        s.param.watch(lambda *_e: self._render_matrix(), ["fidelity", "fidelity_errors", "fidelity_sort"])
         s.param.watch(lambda *_e: self._plan_text(), ["plan_count", "plan_cost", "plan_cached", "plan_warnings"])
         s.param.watch(lambda e: setattr(self.undo_btn, "disabled", not e.new), "can_undo")
         s.param.watch(lambda e: setattr(self.variations, "compare", list(e.new)), "compare_items")
@@ -241,6 +248,37 @@ class StudioView(pn.viewable.Viewer):
         s.finish(outcome)
         self._tick()
 
+    async def _score(self, _event: Any = None) -> None:
+        # scoring decodes and compares every output (processes on the batch executor): never on the event loop
+        s = self._s
+        ids = await asyncio.to_thread(s.start_scoring)
+        if ids is None:
+            return
+        self.score_btn.disabled = True
+        self._score_tick()
+        poller = pn.state.add_periodic_callback(self._score_tick, period=400) if pn.state.curdoc is not None \
+            else None
+        try:
+            error = await asyncio.to_thread(s.execute_scoring, ids)
+        finally:
+            if poller is not None:
+                poller.stop()
+            self.score_btn.disabled = not s.session.can("generate")
+        s.finish_scoring(ids, error)
+        self._score_tick()
+
+    def _score_tick(self) -> None:
+        s = self._s
+        if s.scoring:
+            text = f"Scoring fidelity… {min(s.score_done, s.score_total)} / {s.score_total}"
+        elif s.score_total:
+            errors = len(s.fidelity_errors)
+            text = f"Fidelity scored: {s.score_total - errors if errors else s.score_total} outputs" + (
+                f" · {errors} not scored" if errors else "")
+        else:
+            text = ""
+        self.score_note.object = f'<span class="wb-score" id="studio-score" role="status">{esc(text)}</span>'
+
     def _tick(self) -> None:
         s = self._s
         if s.running:
@@ -300,13 +338,19 @@ class StudioView(pn.viewable.Viewer):
         self.grid_head.object = f'<div class="wb-axis" id="studio-grid-head">{esc(s.grid_caption())}</div>'
         self.variations.matrix = s.matrix()
 
+    def _render_matrix(self) -> None:
+        """The badges or the order changed: redraw the cells only (the axes and the sweep are the same)."""
+        if self._s.grid is not None:
+            self.variations.matrix = self._s.matrix()
+
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout: the form on the left; progress, sweep picker, axes and the matrix on the right."""
         left = pn.Column(self.refs, self.together, self.recipe, self.version, self.prompt, self.variables,
                          self.engines, self.engine_note, pn.Row(self.seeds, self.n), pn.Row(self.aspect, self.size),
                          pn.Row(self.plan_btn, self.run_btn, self.stop_btn), self.plan_info, self.plan_warn,
                          pn.Row(self.save_as, self.save_btn), width=_LEFT)
-        toolbar = pn.FlexBox(self.sweep, self.rows, self.cols, self.compare_btn, self.undo_btn,
+        toolbar = pn.FlexBox(self.sweep, self.rows, self.cols, self.order, self.score_btn, self.score_note,
+                             self.compare_btn, self.undo_btn,
                              align_items="flex-end", sizing_mode="stretch_width")
         right = pn.Column(self.banner, toolbar, self.grid_head, self.keys, self.variations,
                           pn.FlexBox(self.commit_asset, self.commit_btn, align_items="flex-end"),

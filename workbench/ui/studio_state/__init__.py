@@ -4,7 +4,8 @@
 recipe, prompt, variables, engines, seeds, aspect, outputs per run), the plan (count, cost, cache hits and
 warnings such as an engine without its key), the run's progress, the sweep on screen with its variation
 matrix (:meth:`~workbench.generation.grid.Grid.matrix`), marks and ratings with an undo stack, the outputs
-being compared, and "Save recipe". Views lay out widgets bound to these parameters and call these methods;
+being compared, a product-fidelity badge per output (sortable; "Score fidelity" scores the sweep), and
+"Save recipe". Views lay out widgets bound to these parameters and call these methods;
 every decision is the core's, and every action checks the role on the server first
 (:meth:`~workbench.ui.panel.session.SessionState.attempt`).
 
@@ -17,7 +18,7 @@ Keys (one mapping for every face, :meth:`StudioState.key`): ``p`` pick, ``x`` re
 
 The state is split by job (:mod:`.fields` the parameters, :mod:`.remember` memory, :mod:`.screen` the sweep
 on screen, :mod:`.choices` the pickers, :mod:`.recipes`, :mod:`.running`, :mod:`.compare`, :mod:`.marks`,
-:mod:`.commit`); :class:`StudioState` puts them together.
+:mod:`.commit`, :mod:`.fidelity` badges, sort and scoring); :class:`StudioState` puts them together.
 """
 
 from __future__ import annotations
@@ -25,17 +26,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .commit import Committing
-from .fields import ASPECTS, REMEMBERED
+from .fidelity import Scoring, badge
+from .fields import ASPECTS, FIDELITY_SORTS, REMEMBERED
 from .marks import KEYS, Marking
 from .running import Running
 
 if TYPE_CHECKING:
     from ..panel.session import SessionState
 
-__all__ = ["ASPECTS", "KEYS", "REMEMBERED", "StudioState"]
+__all__ = ["ASPECTS", "FIDELITY_SORTS", "KEYS", "REMEMBERED", "StudioState", "badge"]
 
 
-class StudioState(Running, Marking, Committing):
+class StudioState(Scoring, Running, Marking, Committing):
     """Studio: references, recipe + prompt, engines, seeds → plan (count, cost, warnings) → run → matrix."""
 
     def __init__(self, session: SessionState, *, remember: bool = False, **params: Any) -> None:

@@ -11,12 +11,15 @@ import param
 if TYPE_CHECKING:
     from ..panel.session import SessionState
 
-__all__ = ["ASPECTS", "REMEMBERED", "StudioFields"]
+__all__ = ["ASPECTS", "FIDELITY_SORTS", "REMEMBERED", "StudioFields"]
 
 ASPECTS = ["1:1", "4:5", "3:4", "2:3", "3:2", "4:3", "16:9", "9:16"]
+#: Orders of the matrix: as the sweep ran, or by product fidelity (unscored cells last either way).
+FIDELITY_SORTS = ["as swept", "fidelity: best first", "fidelity: worst first"]
 #: What a reload brings back (saved per user in the project).
 REMEMBERED = ("references", "refs_together", "sent_labels", "recipe", "recipe_version", "prompt", "variables",
-              "engines", "seeds", "n", "aspect", "size", "save_as", "sweep_id", "rows_axis", "cols_axis")
+              "engines", "seeds", "n", "aspect", "size", "save_as", "sweep_id", "rows_axis", "cols_axis",
+              "fidelity_sort")
 
 
 class StudioFields(param.Parameterized):
@@ -51,6 +54,12 @@ class StudioFields(param.Parameterized):
     grid = param.Parameter(default=None, doc="The variation grid (workbench.generation.grid.Grid) or None.")
     can_undo = param.Boolean(default=False)
     compare_items = param.List(default=[], doc="Outputs side by side (workbench.generation.grid.compare).")
+    fidelity = param.Dict(default={}, doc="Output id → its newest fidelity report (wb.fidelity.latest).")
+    fidelity_errors = param.Dict(default={}, doc="Output id → why scoring it failed (the last scoring).")
+    fidelity_sort: param.Selector = param.Selector(default=FIDELITY_SORTS[0], objects=FIDELITY_SORTS)
+    scoring = param.Boolean(default=False, doc="Fidelity scoring of the sweep on screen is under way.")
+    score_done = param.Integer(default=0)
+    score_total = param.Integer(default=0)
 
     def __init__(self, session: SessionState, **params: Any) -> None:
         super().__init__(**params)
@@ -63,6 +72,7 @@ class StudioFields(param.Parameterized):
         self._restoring = False
         self._last_poll = (-1, 0.0)
         self._engines: dict[str, str | None] | None = None
+        self._scored_before: dict[str, str | None] = {}  # output id → its report id when scoring started
 
     def _reference_assets(self) -> list[str]:
         return [r for r in self.references if r.startswith("ast_")]

@@ -5,24 +5,39 @@ Design: the widget draws :meth:`workbench.generation.grid.Grid.matrix` from a
 :class:`~workbench.ui.studio_state.StudioState` (the dashboard's Studio state; a
 :class:`~workbench.ui.widgets.PromptStudio` shares its own), so every face shows the same matrix: rows and
 columns chosen from the sweep's own axes, one cell per (row, column) with cost and latency, failed runs in
-red with their reason. Every button calls the state (which calls ``wb.generation.mark_output``) and the
+red with their reason, and each output's product-fidelity chip ("✓ 0.93" / "✗ colour" / "not scored"), read with one
+``wb.fidelity.latest`` per matrix; "Order" sorts by fidelity and "Score fidelity" scores the sweep in a
+background thread (``wb.fidelity.score_many``). Every button calls the state (which calls ``wb.generation.mark_output``) and the
 tiles then show what the ledger says. The keys of the dashboard are buttons here (Undo, Compare).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import ipywidgets as w
 
 from ...generation.grid import NO_AXIS
-from ..studio_state import StudioState
+from ..studio_state import FIDELITY_SORTS, StudioState
 from ._common import Status, esc, notebook_session, show_status, thumbnail
 
 __all__ = ["VariationGrid"]
 
 _BORDER = {"pick": "3px solid #2f7d6d", "reject": "3px solid #c8553d"}
 _RATINGS = [("–", 0), ("★1", 1), ("★2", 2), ("★3", 3), ("★4", 4), ("★5", 5)]
+_CHIP = {"pass": "background:#e6f4ea;color:#1e6b3f;border:1px solid #9fd0b0",
+         "fail": "background:#fdecec;color:#a1001b;border:1px solid #e3a5ad",
+         "error": "background:#fff4e0;color:#8a4b00;border:1px solid #f0c987",
+         "none": "background:#fff;color:#777;border:1px solid #ddd"}
+
+
+def chip_html(badge: dict[str, str]) -> str:
+    """A fidelity badge (:func:`workbench.ui.studio_state.badge`) as a small coloured chip, escaped."""
+    style = _CHIP.get(badge.get("kind", "none"), _CHIP["none"])
+    return (f"<span class='wb-fid {esc(badge.get('kind', 'none'))}' title='{esc(badge.get('title', ''))}' "
+            f"style='{style};border-radius:9px;padding:0 6px;font-size:11px;font-weight:700;white-space:nowrap'>"
+            f"{esc(badge.get('text', 'not scored'))}</span>")
 
 
 def _money(value: Any) -> str:
@@ -64,6 +79,14 @@ class VariationGrid(w.VBox):
         self.undo_button.on_click(lambda _b: self.undo())
         self.compare_button = w.Button(description="Compare picks", icon="columns")
         self.compare_button.on_click(lambda _b: self.compare())
+        self.order = w.Dropdown(description="Order", options=FIDELITY_SORTS, value=state.fidelity_sort,
+                                layout=w.Layout(width="260px"))
+        self.order.observe(lambda c: setattr(self.state, "fidelity_sort", c["new"]), names="value")
+        self.score_button = w.Button(description="Score fidelity", icon="check-square",
+                                     tooltip="score every output on screen against its references")
+        self.score_button.on_click(lambda _b: self.score_fidelity())
+        self.score_progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="140px", visibility="hidden"))
+        self._scorer: threading.Thread | None = None
         self.matrix = w.GridBox(layout=w.Layout(overflow="auto", max_width="100%"))
         self.comparison = w.VBox()
         self.asset_name = w.Text(value=commit_asset or "", description="Commit as", placeholder="SKU-1001/hero")
@@ -72,9 +95,13 @@ class VariationGrid(w.VBox):
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.refresh())
         super().__init__([self.header, w.HBox([self.rows, self.cols, self.undo_button, self.compare_button]),
+                          w.HBox([self.order, self.score_button, self.score_progress]),
                           self.matrix, self.comparison,
                           w.HBox([self.asset_name, self.commit_button, self.refresh_button]), self.status])
         state.param.watch(lambda _e: self._draw(), ["grid"])
+        state.param.watch(lambda *_e: self._draw(), ["fidelity", "fidelity_errors", "fidelity_sort"])
+        state.param.watch(lambda e: setattr(self.order, "value", e.new), ["fidelity_sort"])
+        state.param.watch(lambda *_e: self._show_scoring(), ["scoring", "score_done", "score_total"])
         state.param.watch(lambda _e: self._draw_comparison(), ["compare_items"])
         state.param.watch(lambda e: setattr(self.undo_button, "disabled", not e.new), ["can_undo"])
         self.undo_button.disabled = not state.can_undo
@@ -116,6 +143,36 @@ class VariationGrid(w.VBox):
     def compare(self, output_ids: list[str] | None = None) -> list[dict[str, Any]]:
         """Show two to four outputs (default: the picks) side by side with their prompt diff (``c``)."""
         return self.state.compare(output_ids)
+
+    def badges(self) -> dict[str, dict[str, str]]:
+        """Output id → its fidelity chip (``{kind, text, title}``) as shown."""
+        return {oid: self.state.badge(oid) for oid in self.tiles}
+
+    def score_fidelity(self, wait: bool = False, timeout: float = 600.0) -> threading.Thread | None:
+        """Score every output on screen (``wb.fidelity.score_many``) in a background thread so the notebook
+        stays usable; the chips refresh when it finishes. ``wait=True`` blocks until then (at most
+        ``timeout`` s). Returns the thread, or None when nothing was started (the status says why)."""
+        ids = self.state.start_scoring()
+        if ids is None:
+            return None
+
+        def work() -> None:
+            self.state.finish_scoring(ids, self.state.execute_scoring(ids))
+
+        self._scorer = threading.Thread(target=work, name="workbench-fidelity", daemon=True)
+        self._scorer.start()
+        if wait:
+            self._scorer.join(timeout)
+            if self._scorer.is_alive():
+                self.state.session.say(f"fidelity scoring still running after {timeout:.0f} s", "warning")
+        return self._scorer
+
+    def _show_scoring(self) -> None:
+        s = self.state
+        self.score_progress.max = max(1, s.score_total)
+        self.score_progress.value = min(s.score_done, s.score_total)
+        self.score_progress.layout.visibility = "visible" if s.scoring else "hidden"
+        self.score_button.disabled = s.scoring
 
     def commit_picked(self) -> list[str]:
         """Commit each picked output as a new version of the asset named in "Commit as"; return version ids."""
@@ -162,7 +219,7 @@ class VariationGrid(w.VBox):
             for row in m["cells"]:
                 for cell in row:
                     for out in cell["outputs"]:
-                        self._apply(out["id"], out["mark"], out["rating"])
+                        self._apply(out["id"], out["mark"], out["rating"], out.get("fidelity"))
         else:
             self._shape = shape
             self._layout(m)
@@ -217,16 +274,17 @@ class VariationGrid(w.VBox):
         clear = w.Button(description="×", tooltip="clear the mark", layout=w.Layout(width="32px"))
         rating = w.Dropdown(options=_RATINGS, value=int(out["rating"] or 0), layout=w.Layout(width="64px"))
         label = w.HTML()
-        tile = w.VBox([self._images[oid], w.HBox([pick, reject, clear]), w.HBox([rating, label])],
+        fid = w.HTML()
+        tile = w.VBox([self._images[oid], w.HBox([pick, reject, clear]), w.HBox([rating, fid, label])],
                       layout=w.Layout(width=f"{self.thumb + 34}px", padding="3px", border="1px solid #e4e7eb"))
         parts: dict[str, Any] = {"pick": pick, "reject": reject, "clear": clear, "rating": rating, "label": label,
-                                 "tile": tile, "output": dict(out)}
+                                 "fidelity": fid, "tile": tile, "output": dict(out)}
         self.tiles[oid] = parts
         pick.on_click(lambda _b: self.state.mark(oid, "pick"))
         reject.on_click(lambda _b: self.state.mark(oid, "reject"))
         clear.on_click(lambda _b: self.state.mark(oid, "clear"))
         rating.observe(lambda c: self._on_rating(oid, c["new"]), names="value")
-        self._apply(oid, out["mark"], out["rating"])
+        self._apply(oid, out["mark"], out["rating"], out.get("fidelity"))
         return tile
 
     def _on_rating(self, output_id: str, value: int) -> None:
@@ -236,10 +294,13 @@ class VariationGrid(w.VBox):
         if int(value or 0) != int(parts["output"].get("rating") or 0):
             self.state.rate(output_id, int(value or 0))
 
-    def _apply(self, output_id: str, mark: str | None, rating: int | None) -> None:
+    def _apply(self, output_id: str, mark: str | None, rating: int | None,
+               badge: dict[str, str] | None = None) -> None:
         parts = self.tiles.get(output_id)
         if parts is None:
             return
+        if badge is not None:
+            parts["fidelity"].value = chip_html(badge)
         parts["output"]["mark"], parts["output"]["rating"] = mark or None, rating or None
         parts["tile"].layout.border = _BORDER.get(mark or "", "1px solid #e4e7eb")
         parts["label"].value = f"<small>{esc(mark if mark in ('pick', 'reject') else '')}</small>"
