@@ -75,3 +75,29 @@ def test_editor_cannot_override(library_wb):
     assert view.failed.disabled and "approver" in (view.override_btn.description or "")
     check_id = next(iter(export.failed_checks().values()))
     assert export.override(check_id, "because") is None and "approver" in export.session.status
+
+
+def test_tables_read_as_text_no_nan_no_repeated_path_minutes_in_utc():
+    from datetime import datetime, timedelta, timezone
+
+    when = datetime(2026, 12, 3, 9, 41, 48, 988665, tzinfo=timezone(timedelta(hours=2)))
+    rows = [{"asset": "a/hero", "remote_url": "A/a/p.jpg", "remote_id": "A/a/p.jpg", "exported_at": when},
+            {"asset": "b/hero", "remote_url": "B/b/p.jpg", "remote_id": "B/b/p.jpg", "exported_at": None}]
+    table = frame(rows, ("asset", "remote_url", "remote_id", "exported_at"))
+    assert list(table.columns) == ["asset", "remote_url", "exported_at"]  # a folder's remote id is its path
+    assert table.iloc[0]["exported_at"] == "2026-12-03 07:41 UTC" and table.iloc[1]["exported_at"] == ""
+    plan = frame([{"action": "send", "preset": "p"}, {"action": "skip", "preset": "q", "remote_id": "X/q.jpg"}])
+    assert plan.iloc[0]["remote_id"] == "" and "nan" not in plan.to_string()  # a key one row lacks
+
+
+def test_typed_skus_show_and_render_their_renditions(library_wb):
+    version_id = _approved(library_wb, "sku-typed")
+    export = ExportState(make_session(library_wb, "approver", "al"))
+    view = ExportView(state=export)
+    export.skus = "SKU-1001"
+    assert version_id in export.chosen_versions()
+    assert "No renditions yet" in view.renditions_html.object
+    view.render_btn.clicks += 1
+    assert "Rendered" in export.session.status, export.session.status
+    assert {str(r["version_id"]) for r in export.renditions} >= {version_id}
+    assert 'data-preset=' in view.renditions_html.object

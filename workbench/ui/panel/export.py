@@ -8,6 +8,7 @@ are ``pn.pane.DataFrame`` (pandas HTML with escaping on), so names from the ledg
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -23,23 +24,34 @@ __all__ = ["ExportView", "frame"]
 
 PLAN_COLUMNS = ("action", "asset", "sku", "preset", "slot", "reason", "reasons", "error", "remote_id", "url",
                 "version_id")
+# left-aligned text; a cell keeps at least 14 characters on a line, so at 1024 px short words such as
+# "shopify_square" or "SKU-1001/hero" stay whole and only long paths and ids wrap (wrapping changes no copied text)
 _TABLE_CSS = """
-table{font-size:12px;border-collapse:collapse} td,th{padding:2px 6px;overflow-wrap:anywhere;max-width:320px}
+table{font-size:12px;border-collapse:collapse} td,th{padding:2px 6px;text-align:left !important;
+ overflow-wrap:anywhere;max-width:320px;vertical-align:top} td{min-width:14ch} th{white-space:nowrap}
 """
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return reasons_text(value)
-    return "" if value is None else str(value)
+    if value is None or (not isinstance(value, dict) and pd.isna(value)):  # a key some rows lack: NaN / NaT
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return str(value)
 
 
 def frame(rows: list[dict[str, Any]], prefer: tuple[str, ...] = PLAN_COLUMNS) -> pd.DataFrame:
-    """Rows as a table of text: the preferred columns in order, lists (reasons) joined into one sentence."""
+    """Rows as a table of text: the preferred columns in order, lists (reasons) joined into one sentence,
+    times to the minute in UTC; ``remote_id`` only where it says more than
+    ``remote_url`` (a folder's are the same path)."""
     if not rows:
         return pd.DataFrame()
     data = pd.DataFrame(rows)
     cols = [c for c in prefer if c in data.columns] or list(data.columns)[:8]
+    if "remote_id" in cols and "remote_url" in cols and (data["remote_id"] == data["remote_url"]).all():
+        cols.remove("remote_id")
     return data[cols].map(_cell)
 
 
@@ -105,7 +117,7 @@ class ExportView(pn.viewable.Viewer):
         self.reason.param.watch(lambda *_e: self._arm(), "value_input")
         s.param.watch(lambda *_e: self._render(), ["plan_items", "result_items", "refused", "status_rows",
                                                   "destination"])
-        s.param.watch(lambda *_e: self._render_renditions(), ["renditions", "versions"])
+        s.param.watch(lambda *_e: self._render_renditions(), ["renditions", "versions", "skus"])
         s.param.watch(lambda *_e: s.refresh_status(), ["channel"])
         s.refresh_status()
         self._render()
@@ -131,11 +143,12 @@ class ExportView(pn.viewable.Viewer):
             self.renditions_html.object = rendition_cards_html(
                 s.renditions, s.session.thumb_url, lambda r: sources.get(str(r.get("version_id"))),
                 element_id="export-renditions")
-        elif s.versions:
+        elif s.versions or s.skus.strip():
             self.renditions_html.object = ('<p class="wb-muted">No renditions yet for the chosen versions: '
                                            '"Render renditions" makes and checks them.</p>')
         else:
-            self.renditions_html.object = '<p class="wb-muted">Choose versions to see their renditions and checks.</p>'
+            self.renditions_html.object = ('<p class="wb-muted">Choose approved versions (or type SKUs) to see '
+                                           'their renditions and checks.</p>')
 
         failed = s.failed_checks()
         self.failed.options = {"": "", **choice_labels(failed)} if failed else {}

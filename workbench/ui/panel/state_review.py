@@ -369,12 +369,28 @@ class ExportState(param.Parameterized):
         presets = self.session.wb.settings.get("renditions.presets") or {}
         return sorted(presets)
 
-    @param.depends("versions", watch=True)
+    def sku_versions(self) -> list[str]:
+        """The latest version of each output asset of the typed SKUs (what the plan would export for them)."""
+        wb = self.session.wb
+        skus = self._selectors()["skus"]
+
+        def find() -> list[str]:
+            with wb.ledger.connect():
+                return [str(r["version_id"]) for sku in skus
+                        for r in wb.assets(sku=sku, role="output", limit=200) if r.get("version_id")]
+
+        return list(self.session.attempt(None, find) or []) if skus else []
+
+    def chosen_versions(self) -> list[str]:
+        """The chosen versions, then those of the typed SKUs, each once."""
+        return list(dict.fromkeys([*self.versions, *self.sku_versions()]))
+
+    @param.depends("versions", "skus", watch=True)
     def load_renditions(self) -> list[dict[str, Any]]:
-        """Refresh :attr:`renditions` for the chosen versions (and, after a plan, the versions it names)."""
+        """Refresh :attr:`renditions` for the chosen versions and SKUs (and, after a plan, the versions it names)."""
         wb = self.session.wb
         planned = [str(i.get("version_id")) for i in [*self.plan_items, *self.refused] if i.get("version_id")]
-        ids = list(dict.fromkeys([*self.versions, *planned]))
+        ids = list(dict.fromkeys([*self.chosen_versions(), *planned]))
 
         def load() -> list[dict[str, Any]]:
             out = []
@@ -415,12 +431,13 @@ class ExportState(param.Parameterized):
         empty = every preset). Editors and up."""
         wb = self.session.wb
         presets = list(presets if presets is not None else self.presets)
-        if not self.versions:
-            self.session.say("Choose versions to render first.", "warning")
+        chosen = self.chosen_versions()
+        if not chosen:
+            self.session.say("Choose versions (or type SKUs that have outputs) to render first.", "warning")
             return None
 
         def go() -> list[Any]:
-            return [r for v in self.versions for r in wb.render(v, list(presets) if presets else None)]
+            return [r for v in chosen for r in wb.render(v, list(presets) if presets else None)]
 
         rows = self.session.attempt("commit", go)
         if rows is not None:
