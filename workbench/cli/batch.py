@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
-from .generation import confirm_spend
+from .generation import DEFAULT_COST_CAP_USD, confirm_spend
 
 __all__ = ["register"]
 
@@ -32,24 +32,43 @@ def _status_table(rows: list[dict[str, Any]]) -> None:
                 "per SKU: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
 
 
-def _run(wb: Any, plan: Any, batch_id: str, *, as_json: bool) -> None:
-    skus_done: dict[str, int] = {}
+def _budget(wb: Any, max_cost: float | None, yes: bool) -> float | None:
+    """The cap the runner holds while running: an explicit --max-cost always; the default cap unless --yes."""
+    if max_cost is not None:
+        return max_cost
+    return None if yes else float(wb.settings.get("generation.cost_cap_usd", DEFAULT_COST_CAP_USD))
 
-    def on_progress(event: dict[str, Any]) -> None:
-        if event.get("event") == "finish" and event.get("sku") and not as_json and sys.stderr.isatty():
-            skus_done[event["sku"]] = skus_done.get(event["sku"], 0) + 1
-            console.print(f"  {event['done']}/{event['total']} runs · {event['sku']} "
-                          f"({skus_done[event['sku']]} done)", highlight=False, end="\r")
 
-    report = wb.generate(plan, on_progress=on_progress, progress=not as_json and sys.stderr.isatty())
-    rows = wb.generation.batch_status(batch_id)
-    data = {"batch_id": batch_id, "counts": report.counts, "cost_usd": report.cost_usd, "per_sku": rows}
+def _run(wb: Any, job: Any, *, as_json: bool) -> None:
+    """Run ``job`` here with a per-SKU progress bar on a terminal, then print (or emit) the per-SKU table."""
+    bar = None
+    if not as_json and sys.stderr.isatty():
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=job.progress.skus_total, desc=f"batch {job.batch_id[-6:]}", unit="SKU")
+
+        def sku_done(_sku: str) -> None:
+            snap = job.progress.snapshot()
+            bar.update(1)
+            bar.set_postfix(runs=f"{snap['done']}/{snap['total']}", failed=snap["failed"],
+                            usd=f"{snap['cost_usd']:.3f}", refresh=False)
+
+        job.progress.on_sku_done = sku_done
+    try:
+        result = job.run()
+    finally:
+        if bar is not None:
+            bar.close()
+    data = result.to_dict()
+
     def human(d: dict[str, Any]) -> None:
-        console.print(f"batch {batch_id}: {d['counts']} spent ${d['cost_usd']:.3f}", highlight=False)
+        console.print(f"batch {job.batch_id}: runs {d['counts']} spent ${d['cost_usd']:.3f}", highlight=False)
         _status_table(d["per_sku"])
+        if any(r["status"] != "done" and r.get("resumable") for r in d["per_sku"]):
+            console.print(f"resume with: workbench batch resume {job.batch_id}", highlight=False)
 
     emit(data, as_json, human)
-    if any(r["status"] == "failed" for r in rows):
+    if not result.ok:
         raise SystemExit(1)
 
 
@@ -66,11 +85,13 @@ def run(
     name: Annotated[str | None, typer.Option(help="A name for the batch.")] = None,
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Cost cap in USD (default: settings "
                                                                       "[generation] cost_cap_usd or 5).")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; allow batches above the cost cap.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; allow batches above the default cost cap "
+                                                        "(an explicit --max-cost always holds).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan per SKU; send nothing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan one recipe over every SKU's references, confirm its cost, run it and print the per-SKU status."""
+    from ..generation.batch_job import BatchJob
     from ..generation.sweep_input import parse_variables
 
     wb = open_wb(project)
@@ -83,7 +104,10 @@ def run(
 
     def human(d: dict[str, Any]) -> None:
         console.print(summary, highlight=False)
-        print_table(d["per_sku"], ["sku", "runs", "estimated_cost_usd", "cache_hits", "skipped"], "plan per SKU")
+        rows = [dict(r, references=" + ".join(r["references"]), engines=", ".join(r["engines"]))
+                for r in d["per_sku"]]
+        print_table(rows, ["sku", "references", "recipe", "engines", "runs", "estimated_cost_usd", "cache_hits",
+                           "skipped"], "plan per SKU")
 
     if dry_run:
         emit(plan, as_json, human)
@@ -91,7 +115,7 @@ def run(
     if not as_json:
         human(plan)
     confirm_spend(wb, batch.plan.estimated_cost_usd, summary, yes=yes, max_cost=max_cost)
-    _run(wb, batch.plan, batch.id, as_json=as_json)
+    _run(wb, BatchJob(wb.generation, batch.plan, max_cost_usd=_budget(wb, max_cost, yes)), as_json=as_json)
 
 
 def resume(
@@ -101,12 +125,14 @@ def resume(
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Cost cap in USD.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run what a batch did not finish (after a crash or Ctrl-C); finished runs are never sent again."""
+    """Run what a batch did not finish (a crash, Ctrl-C, the cost cap); finished runs are never sent again."""
+    from ..generation.batch_job import BatchJob
+
     wb = open_wb(project)
-    plan = wb.generation.resume_plan(batch_id)
-    confirm_spend(wb, plan.estimated_cost_usd, f"batch {batch_id}: {plan.count} runs left", yes=yes,
+    job = BatchJob.resume(wb.generation, batch_id, max_cost_usd=_budget(wb, max_cost, yes))
+    confirm_spend(wb, job.plan.estimated_cost_usd, f"batch {batch_id}: {job.plan.count} runs left", yes=yes,
                   max_cost=max_cost)
-    _run(wb, plan, batch_id, as_json=as_json)
+    _run(wb, job, as_json=as_json)
 
 
 def status(
@@ -114,7 +140,7 @@ def status(
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The per-SKU status of a batch: done, failed (with the reason), pending or skipped."""
+    """The per-SKU status of a batch: done, failed (with the reason), pending or skipped (with the reason)."""
     rows = open_wb(project).generation.batch_status(batch_id)
     emit(rows, as_json, _status_table)
 

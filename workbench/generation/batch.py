@@ -6,6 +6,8 @@ seconds. Its spec records ``kind = "batch"``, the SKUs asked for and those skipp
 reference images). Everything else is the sweep machinery: the plan (runs, cost and cache hits per SKU and
 in total) is shown before anything is sent, the cost cap applies, every run is recorded the moment it ends,
 and ``resume`` re-runs only what did not succeed — so a crash or Ctrl-C never re-bills a finished run.
+Running a batch (here, in a worker thread for the dashboard, with live per-SKU progress) is
+:mod:`workbench.generation.batch_job`.
 The per-SKU status (done, failed with the reason, skipped) is read from the ledger (:func:`batch_status`).
 """
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
 __all__ = ["BatchPlan", "batch_status", "read_catalog_skus", "select_skus", "split_references"]
 
 NO_REFERENCES = "no reference images for this SKU"
+#: How the runner's reason for a run held back by the cost cap begins (see Runner.cap_reason).
+CAP_REASON_PREFIX = "not sent: the cost cap"
 
 
 @dataclass
@@ -45,21 +49,31 @@ class BatchPlan:
         return self.plan.id
 
     def per_sku(self) -> list[dict[str, Any]]:
-        """Runs, estimated cost and cache hits of each SKU, in batch order; skipped SKUs with their reason."""
-        acc: dict[str, dict[str, Any]] = {s: {"sku": s, "runs": 0, "estimated_cost_usd": 0.0, "cache_hits": 0}
-                                          for s in self.skus}
+        """Per SKU in batch order: its runs, estimated cost and cache hits, the references sent together, the
+        recipe and engines, and the first rendered prompt; skipped SKUs with their reason."""
+        acc: dict[str, dict[str, Any]] = {}
+        for s in self.skus:
+            acc[s] = {"sku": s, "runs": 0, "estimated_cost_usd": 0.0, "cache_hits": 0, "references": [],
+                      "recipe": None, "engines": [], "prompt": None}
         for run in self.plan.runs:
             row = acc.get(str(run.variables.get("sku")))
             if row is None:
                 continue
+            if row["runs"] == 0:
+                row["references"] = [r.asset_name or r.version_id for r in run.references]
+                row["recipe"] = (f"{run.recipe_name}@{run.recipe_version}" if run.recipe_name else None)
+                row["prompt"] = run.prompt
+            engine = f"{run.engine}:{run.model}" if run.model else run.engine
+            if engine not in row["engines"]:
+                row["engines"].append(engine)
             row["runs"] += 1
             if run.cached_from and not self.plan.force:
                 row["cache_hits"] += 1
             else:
                 row["estimated_cost_usd"] += run.estimated_cost_usd
         out = [dict(r, estimated_cost_usd=round(r["estimated_cost_usd"], 6)) for r in acc.values()]
-        out += [{"sku": s, "runs": 0, "estimated_cost_usd": 0.0, "cache_hits": 0, "skipped": why}
-                for s, why in self.skipped.items()]
+        out += [{"sku": s, "runs": 0, "estimated_cost_usd": 0.0, "cache_hits": 0, "references": [], "recipe": None,
+                 "engines": [], "prompt": None, "skipped": why} for s, why in self.skipped.items()]
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -107,8 +121,14 @@ def split_references(project: Project, skus: Sequence[str]) -> tuple[list[str], 
 
 
 def batch_status(project: Project, batch_id: str) -> list[dict[str, Any]]:
-    """One row per SKU of a batch: ``done`` (every run succeeded), ``failed`` (with the first reason),
-    ``running``/``pending`` (not finished: resume it) or ``skipped`` (with the reason), with run counts."""
+    """One row per SKU of a batch, in batch order, with run counts, spend and a reason where one applies:
+
+    - ``done``: every run succeeded;
+    - ``failed``: a run failed (``reason`` is the first failure's error);
+    - ``skipped``: nothing to generate from (``resumable`` False), or every unfinished run was held back by
+      the cost cap (``resumable`` True: resume with a higher cap);
+    - ``pending``: not finished (a crash, Ctrl-C, or still running): resume it.
+    """
     with project.ledger.connect() as con:
         sweep = q.row(con, "SELECT spec FROM sweeps WHERE id = ?", [batch_id])
         if sweep is None:
@@ -119,21 +139,32 @@ def batch_status(project: Project, batch_id: str) -> list[dict[str, Any]]:
         rows = q.rows(con, "SELECT json_extract_string(variables, '$.sku') AS sku, count(*) AS runs, "
                            "count(*) FILTER (WHERE status = 'succeeded') AS succeeded, "
                            "count(*) FILTER (WHERE status = 'failed') AS failed, "
-                           "count(*) FILTER (WHERE status = 'cancelled') AS cancelled, "
+                           "count(*) FILTER (WHERE status = 'cancelled' AND starts_with(error, ?)) AS capped, "
                            "arg_min(error, id) FILTER (WHERE status = 'failed') AS reason, "
+                           "arg_min(error, id) FILTER (WHERE status = 'cancelled') AS stopped, "
                            "coalesce(sum(cost_usd), 0) AS cost_usd "
-                           "FROM runs WHERE sweep_id = ? GROUP BY 1", [batch_id])
+                           "FROM runs WHERE sweep_id = ? GROUP BY 1", [CAP_REASON_PREFIX, batch_id])
     by_sku = {str(r["sku"]): r for r in rows}
     out = []
     for sku in spec.get("skus") or []:
         r = by_sku.get(sku)
-        if r is None:
+        if r is None:  # planned but its rows never written (a crash while planning): all still to do
+            out.append({"sku": sku, "status": "pending", "runs": 0, "succeeded": 0, "failed": 0, "reason": None,
+                        "cost_usd": 0.0, "resumable": True})
             continue
-        status = ("done" if r["succeeded"] == r["runs"] else "failed" if r["failed"] else
-                  "pending")
+        left = r["runs"] - r["succeeded"]
+        if left == 0:
+            status, reason = "done", None
+        elif r["failed"]:
+            status, reason = "failed", r["reason"]
+        elif r["capped"] == left:
+            status, reason = "skipped", r["stopped"]
+        else:
+            status, reason = "pending", r["stopped"]
         out.append({"sku": sku, "status": status, "runs": r["runs"], "succeeded": r["succeeded"],
-                    "failed": r["failed"], "reason": r["reason"], "cost_usd": round(float(r["cost_usd"]), 6)})
+                    "failed": r["failed"], "reason": reason, "cost_usd": round(float(r["cost_usd"]), 6),
+                    "resumable": status != "done"})
     skipped: Mapping[str, str] = spec.get("skipped") or {}
     out += [{"sku": sku, "status": "skipped", "runs": 0, "succeeded": 0, "failed": 0, "reason": why,
-             "cost_usd": 0.0} for sku, why in skipped.items()]
+             "cost_usd": 0.0, "resumable": False} for sku, why in skipped.items()]
     return out

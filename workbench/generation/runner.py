@@ -20,6 +20,13 @@ UI thread can press stop) or cancel the task running :meth:`Runner.run`. In-flig
 runs not finished are marked ``cancelled``, finished outputs stay. Re-running the sweep
 (``wb.generate(resume=SWEEP_ID)``) executes only runs that did not succeed.
 
+Cost cap: with ``budget_usd`` a run is sent only while the money already spent, plus what the runs in
+flight may cost, plus this run's cost stays within the cap. A run's cost is taken as the larger of its
+estimate and the highest actual cost an earlier run of the same engine and model had, so an engine that
+bills more than it estimated stops the sweep before the cap, not after. Once one run is held back, no
+further run is sent (cache hits still complete: they cost nothing); the held-back runs are recorded
+``cancelled`` with the reason, so ``resume`` with a higher cap picks them up.
+
 Progress: ``on_progress(event)`` receives dicts ``{"event": "start"|"retry"|"finish", "run_id", "status",
 "done", "total", "succeeded", "failed", "cancelled", "cached", "cost_usd"}``; ``progress=True`` also draws
 a tqdm bar on stderr (the CLI asks for it; the core never prints otherwise).
@@ -111,8 +118,13 @@ class Runner:
         cancel: CancelToken | None = None,
         on_progress: ProgressHook | None = None,
         progress: bool = False,
+        budget_usd: float | None = None,
     ) -> None:
         self.project = project
+        self.budget_usd = budget_usd
+        self._reserved: dict[str, float] = {}  # run id -> what it may cost, while in flight
+        self._cost_seen: dict[tuple[str, str | None], float] = {}  # (engine, model) -> highest actual cost
+        self._capped: list[str] = []  # runs held back by the cost cap
         self.pool = pool
         self.policy = policy or RetryPolicy()
         self.force = force
@@ -160,8 +172,13 @@ class Runner:
                 self._counts["cancelled"] += 1
             summary = {"runs": plan.count, "counts": {k: v for k, v in self._counts.items() if v},
                        "cost_usd": round(self._spent, 6), "estimated_cost_usd": plan.estimated_cost_usd}
+            capped = set(self._capped)
+            if capped:
+                summary["held_back_by_cost_cap"] = len(capped)
+                finish_sweep(self.project, plan.id, [r.id for r in leftover if r.id in capped], summary,
+                             reason=self.cap_reason())
             # synchronous on purpose: this may run while the task itself is being cancelled
-            finish_sweep(self.project, plan.id, [r.id for r in leftover], summary)
+            finish_sweep(self.project, plan.id, [r.id for r in leftover if r.id not in capped], summary)
             for run in leftover:
                 self._emit("finish", run, status="cancelled", cached_from=None)
             with contextlib.suppress(Exception):
@@ -171,7 +188,31 @@ class Runner:
         runs = await asyncio.to_thread(load_runs, self.project, [r.id for r in plan.runs])
         return RunReport(plan.id, runs, plan.estimated_cost_usd, plan.count)
 
+    def cap_reason(self) -> str:
+        """Why runs were held back by the cost cap (the ``error`` they are recorded with)."""
+        return (f"not sent: the cost cap ${self.budget_usd or 0:.2f} would be exceeded "
+                f"(${self._spent:.2f} spent); resume with a higher cap")
+
     # -- internals ---------------------------------------------------------------------------------------
+    def _reserve(self, run: PlannedRun) -> bool:
+        """Book ``run``'s likely cost against the cap; False (and nothing more is sent) when it does not fit."""
+        if self.budget_usd is None:
+            return True
+        if self._capped:
+            return False
+        likely = max(run.estimated_cost_usd, self._cost_seen.get((run.engine, run.model), 0.0))
+        if self._spent + sum(self._reserved.values()) + likely > self.budget_usd + 1e-9:
+            return False
+        self._reserved[run.id] = likely
+        return True
+
+    def _learn_cost(self, run: PlannedRun, cost: float) -> None:
+        """Note what ``run`` actually cost the moment its answer arrives (before the next run is booked)."""
+        key = (run.engine, run.model)
+        self._cost_seen[key] = max(self._cost_seen.get(key, 0.0), cost)
+        if run.id in self._reserved:
+            self._reserved[run.id] = max(self._reserved[run.id], cost)
+
     async def _watch_cancel(self, tasks: list[asyncio.Task[Any]]) -> None:
         while not self.cancelled():
             await asyncio.sleep(0.05)
@@ -217,6 +258,7 @@ class Runner:
 
     def _finalise(self, run: PlannedRun, outcome: RunOutcome) -> None:
         self._recorded.add(run.id)
+        self._reserved.pop(run.id, None)
         self._spent += outcome.cost_usd
         self._counts[outcome.status] += 1
         if outcome.cached_from:
@@ -246,6 +288,7 @@ class Runner:
                 # recorded under the hash lock, so an identical request waiting on it becomes a cache hit
                 await self._finish(run, outcome)
         except (asyncio.CancelledError, _Cancelled):
+            self._reserved.pop(run.id, None)
             if run.id in self._recorded or outcome.attempts == 0:
                 return  # never sent: run() marks those cancelled in one transaction
             # sent at least once: record it with its attempts and retry log
@@ -275,6 +318,10 @@ class Runner:
             async with gate.slot(request.n):
                 if self.cancelled():  # the wait for a slot may have outlasted the sweep
                     raise _Cancelled
+                # booked when a slot is free, so the costs of the runs before it are known by then
+                if outcome.attempts == 0 and not self._reserve(run):
+                    self._capped.append(run.id)
+                    raise _Cancelled
                 outcome.attempts += 1  # counted when sent, so "attempts == 0" means nothing went out
                 t0 = time.monotonic()
                 try:
@@ -291,6 +338,7 @@ class Runner:
                 latency = time.monotonic() - t0
             if result is not None:
                 outcome.cost_usd += float(result.usage.cost_usd or 0.0)
+                self._learn_cost(run, outcome.cost_usd)
                 outcome.usage = result.usage
                 if result.usage.latency_s is None:
                     result.usage.latency_s = latency

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ..plugins.engine import Engine
     from ..project import Project
     from .batch import BatchPlan
+    from .batch_job import BatchResult
     from .engines import EnginePool
     from .grid import Grid
     from .recipes import Recipe
@@ -168,6 +169,31 @@ class Generation:
 
         return batch_status(self.project, batch_id)
 
+    def run_batch(self, recipe: str | Recipe, *, max_cost_usd: float | None = None,
+                  on_progress: Callable[[dict[str, Any]], None] | None = None, cancel: CancelToken | None = None,
+                  engines_override: Mapping[str, Engine | type[Engine]] | None = None,
+                  **batch: Any) -> BatchResult:
+        """Plan (:meth:`plan_batch`, same arguments) and run a catalogue batch in this thread; the result holds
+        the run report and the per-SKU table. ``max_cost_usd`` refuses a plan above it and stops sending
+        before the spend would pass it."""
+        from .batch_job import BatchJob
+
+        plan = self.plan_batch(recipe, engines_override=engines_override, **batch)
+        job = BatchJob(self, plan.plan, max_cost_usd=max_cost_usd, engines_override=engines_override,
+                       on_progress=on_progress, cancel=cancel)
+        return job.run()
+
+    def resume_batch(self, batch_id: str, *, max_cost_usd: float | None = None,
+                     on_progress: Callable[[dict[str, Any]], None] | None = None,
+                     engines_override: Mapping[str, Engine | type[Engine]] | None = None) -> BatchResult:
+        """Run what batch ``batch_id`` did not finish (a crash, Ctrl-C, the cost cap); finished runs are not sent
+        again. Returns the run report of this pass and the per-SKU table of the whole batch."""
+        from .batch_job import BatchJob
+
+        job = BatchJob.resume(self, batch_id, max_cost_usd=max_cost_usd, engines_override=engines_override,
+                              on_progress=on_progress)
+        return job.run()
+
     def resume_plan(self, sweep_id: str, *, force: bool = False) -> SweepPlan:
         """The plan that resumes sweep ``sweep_id``: its runs that did not succeed, rebuilt from the ledger."""
         from .sweeps import plan_from_ledger
@@ -192,7 +218,8 @@ class Generation:
 
         ``resume=SWEEP_ID`` re-executes only that sweep's runs that did not succeed. ``force`` sends requests
         even when an identical one already succeeded. ``max_cost_usd`` refuses (:class:`InvalidSpec`) a plan
-        whose estimated cost is higher. ``cancel`` (e.g. a :class:`threading.Event`) stops the sweep;
+        whose estimated cost is higher, and while running sends no run that could take the spend past it
+        (those are recorded ``cancelled`` with the reason; see :mod:`workbench.generation.runner`). ``cancel`` (e.g. a :class:`threading.Event`) stops the sweep;
         ``on_progress`` receives progress dicts (see :mod:`workbench.generation.runner`).
         """
         if resume is not None:
@@ -211,7 +238,7 @@ class Generation:
         from .runner import Runner
 
         runner = Runner(self.project, self._engine_pool(engines_override), policy=retry, force=plan.force,
-                        cancel=cancel, on_progress=on_progress, progress=progress)
+                        cancel=cancel, on_progress=on_progress, progress=progress, budget_usd=max_cost_usd)
         return await runner.run(plan)
 
     def generate(self, plan: SweepPlan | None = None, **kwargs: Any) -> RunReport:
