@@ -45,6 +45,24 @@ _LISTERS = (
 )
 
 
+# the hint of each error class whose hint does not depend on the message; first match wins, so a subclass
+# comes before its base (NeedsKey, BlockedURL and RateLimited before ConnectorError)
+_BY_CLASS: tuple[tuple[type[WorkbenchError], str], ...] = (
+    (LedgerLocked, "wait for the other command to finish, or set WORKBENCH_LOCK_TIMEOUT (seconds) to wait longer"),
+    (NeedsKey, "`workbench settings` lists the credentials each plugin looks for and whether they are set"),
+    (BlockedURL, "`workbench settings` shows each plugin's base_url; plain http needs allow_insecure_hosts"),
+    (RateLimited, "the provider asked to slow down; re-run later with --resume SWEEP to finish what did not run"),
+    (ConnectorError, "`workbench channels` and `workbench settings` show what each connector is configured with"),
+    (ExportError, "`workbench check RENDITION` shows the failed rules; `--force --reason TEXT` exports anyway "
+                  "and records why"),
+    (TransitionForbidden, "`workbench review show VERSION` prints its state and the actions allowed from it"),
+    (PermissionDenied, "`workbench users list` shows each user's role"),
+    (TemplateError, "pass each variable the template names with --var NAME=VALUE (or give it a default in the "
+                    "recipe)"),
+    (ImageError, "`workbench settings` shows project.max_pixels and project.decode_timeout_s"),
+)
+
+
 def _lister(message: str) -> str | None:
     lowered = message.lower()
     for kind, hint in _LISTERS:
@@ -61,27 +79,9 @@ def hint_for(exc: WorkbenchError) -> str | None:
             return ("create one with `workbench init DIR`, or point at yours with --project DIR "
                     "(or WORKBENCH_PROJECT); `workbench demo` builds a sample project")
         return "`workbench settings` shows the project's effective settings and where each comes from"
-    if isinstance(exc, LedgerLocked):
-        return "wait for the other command to finish, or set WORKBENCH_LOCK_TIMEOUT (seconds) to wait longer"
-    if isinstance(exc, NeedsKey):
-        return "`workbench settings` lists the credentials each plugin looks for and whether they are set"
-    if isinstance(exc, BlockedURL):
-        return "`workbench settings` shows each plugin's base_url; plain http needs allow_insecure_hosts"
-    if isinstance(exc, RateLimited):
-        return "the provider asked to slow down; re-run later with --resume SWEEP to finish what did not run"
-    if isinstance(exc, ConnectorError):
-        return "`workbench channels` and `workbench settings` show what each connector is configured with"
-    if isinstance(exc, ExportError):
-        return ("`workbench check RENDITION` shows the failed rules; `--force --reason TEXT` exports anyway "
-                "and records why")
-    if isinstance(exc, TransitionForbidden):
-        return "`workbench review show VERSION` prints its state and the actions allowed from it"
-    if isinstance(exc, PermissionDenied):
-        return "`workbench users list` shows each user's role"
-    if isinstance(exc, TemplateError):
-        return "pass each variable the template names with --var NAME=VALUE (or give it a default in the recipe)"
-    if isinstance(exc, ImageError):
-        return "`workbench settings` shows project.max_pixels and project.decode_timeout_s"
+    for kind, hint in _BY_CLASS:
+        if isinstance(exc, kind):
+            return hint
     if "ambiguous" in message:
         return None  # the message lists the candidates and says to type more
     if isinstance(exc, (NotFound, InvalidSpec)):
