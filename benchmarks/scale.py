@@ -13,8 +13,9 @@ Three parts, each ending in RESULT lines (``--part renditions|plan|ledger``; all
 - ``ledger``: a ledger of 100,000 assets and 1,000,000 versions built in bulk (``INSERT … SELECT`` from
   ``range()``, as in ``benchmarks/history.py``), with one asset whose 1,000 versions form a parent chain made
   by recorded runs. p95 (and p50) of timed calls after a warm-up — 20 for search, 60 for history and lineage, 5
-  for the raw lineage CTE, which takes seconds — each inside an open unit of work as the baseline runs on an open
-  connection: library search (``wb.assets(query, limit=60)``) vs one raw DuckDB query for the latest version of
+  for the raw lineage CTE, which takes seconds; history and its raw baseline (calls of milliseconds) after 10
+  warm-up calls, as the median of 5 rounds' p95 of 60 calls each — each inside an open unit of work as the
+  baseline runs on an open connection: library search (``wb.assets(query, limit=60)``) vs one raw DuckDB query for the latest version of
   matching assets; ``wb.history`` vs a bare ``SELECT * FROM versions WHERE asset_id = ?`` (target ≤ 3×);
   ``wb.lineage`` of the 1,000-deep chain vs one raw recursive CTE of the same rows (target ≤ 1.5×).
 
@@ -31,15 +32,13 @@ import contextlib
 import json
 import os
 import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,6 +56,7 @@ N_VERSIONS = 1_000_000
 CHAIN = 1_000
 REPEAT = 20  # search (seconds a call on 100,000 assets)
 REPEAT_FAST = 60  # history, lineage and the raw baselines
+WARMUP_FAST, ROUNDS_FAST = 10, 5  # history and its raw baseline: median of 5 rounds' p95 (calls of milliseconds)
 GIB = 1024.0  # MiB
 
 
@@ -67,57 +67,6 @@ def result(name: str, ours: float, baseline: float, target: float, unit: str) ->
 
 
 # -- renditions on Dask vs the process pool ------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def dask_cluster(workers: int, logs: Path) -> Iterator[tuple[str, list[int]]]:
-    """``dask scheduler`` + ``workers`` × ``dask worker --nthreads 1`` on loopback: (address, worker pids)."""
-    from distributed import Client
-
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    procs: list[subprocess.Popen[bytes]] = []
-
-    def spawn(args: list[str], name: str) -> None:
-        procs.append(subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=(logs / name).open("wb"),
-                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True))
-
-    try:
-        spawn(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], "scheduler.log")
-        for n in range(workers):
-            # no nanny, so that the pid sampled is the process doing the work
-            spawn(["worker", address, "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
-                   "--name", f"w{n}"], f"worker{n}.log")
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                client = Client(address, timeout="5s", set_as_default=False)
-                break
-            except (OSError, TimeoutError):
-                if time.monotonic() > deadline:
-                    raise SystemExit("the Dask scheduler did not start within 120 s") from None
-        try:
-            client.wait_for_workers(workers, timeout=max(1.0, deadline - time.monotonic()))
-            pids = sorted(client.run(os.getpid).values())
-        finally:
-            client.close()
-        yield address, pids
-    finally:
-        for proc in procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-
-
 class RssSampler:
     """Peak RSS (MiB) of each of a set of processes, sampled every 0.1 s in a thread."""
 
@@ -173,6 +122,7 @@ def bench_renditions(tmp: Path) -> None:
     import psutil
 
     from workbench.executor import DaskExecutor, LocalExecutor
+    from workbench.executor.spawn import dask_processes
     from workbench.review.renditions import render_versions
 
     n = int(os.environ.get("BENCH_SOURCES") or N_SOURCES)
@@ -190,9 +140,10 @@ def bench_renditions(tmp: Path) -> None:
             t0 = time.perf_counter()
             local_rows = render_versions(wb.project, vids, PRESETS, executor=pool)
             t_pool = time.perf_counter() - t0
-    logs = tmp / "dask-logs"
-    logs.mkdir()
-    with dask_cluster(2, logs) as (address, pids), DaskExecutor(address) as dask:
+    # the same start-up helper as the executor tests (an ExecutorError with the logs when it does not start)
+    with dask_processes(tmp / "dask-logs", 2, start_timeout=120, memory_limit="auto") as cluster, \
+            DaskExecutor(cluster.address) as dask:
+        pids = cluster.pids
         render_versions(wb.project, vids[:1], PRESETS, executor=dask)
         with RssSampler(lambda: pids) as dask_rss:
             t0 = time.perf_counter()
@@ -408,18 +359,31 @@ FROM all_versions x LEFT JOIN rs ON rs.id = x.run_id
 """
 
 
-def p95(fn: Callable[[], Any], repeat: int = REPEAT, label: str = "") -> tuple[float, Any]:
-    """95th percentile wall time (ms) of ``repeat`` calls after one warm-up, and the last result (the median
-    is printed beside it: on a shared machine one stall moves a p95 of few samples)."""
-    out = fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
+def p95(fn: Callable[[], Any], repeat: int = REPEAT, label: str = "", *, warmup: int = 1,
+        rounds: int = 1) -> tuple[float, Any]:
+    """95th percentile wall time (ms) of ``repeat`` calls after ``warmup`` calls, and the last result.
+
+    With ``rounds`` > 1 the ``repeat`` calls are made that many times and the p95 is the median of the
+    rounds' p95s: on a shared machine one stall moves the p95 of a few dozen millisecond calls, and a ratio of
+    two such p95s swung 2.2-3.8x between runs; the median of rounds does not move with one stall. The p50 of
+    every call is printed beside it."""
+    out = None
+    for _ in range(max(1, warmup)):
         out = fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    print(f"  {label}: p50 {statistics.median(times):.1f} ms, p95 {statistics.quantiles(times, n=20)[-1]:.1f} ms "
-          f"of {repeat}", flush=True)
-    return statistics.quantiles(times, n=20)[-1], out
+    per_round, every = [], []
+    for _ in range(rounds):
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            out = fn()
+            times.append((time.perf_counter() - t0) * 1000)
+        per_round.append(statistics.quantiles(times, n=20)[-1])
+        every += times
+    value = statistics.median(per_round)
+    spread = f", round p95s {min(per_round):.1f}-{max(per_round):.1f} ms" if rounds > 1 else ""
+    print(f"  {label}: p50 {statistics.median(every):.1f} ms, p95 {value:.1f} ms of {rounds} x {repeat}{spread}",
+          flush=True)
+    return value, out
 
 
 def bench_ledger(tmp: Path, storage: Storage) -> None:
@@ -437,7 +401,8 @@ def bench_ledger(tmp: Path, storage: Storage) -> None:
     word = "navy"
     with wb.ledger.connect():
         search_ms, found = p95(lambda: wb.assets(word, limit=60), label="search")
-        hist_ms, hist = p95(lambda: wb.history("bench/hero", thumbnails=False), REPEAT_FAST, "history")
+        hist_ms, hist = p95(lambda: wb.history("bench/hero", thumbnails=False), REPEAT_FAST, "history",
+                            warmup=WARMUP_FAST, rounds=ROUNDS_FAST)
         lin_ms, graph = p95(lambda: wb.lineage(hist[0]["id"]), REPEAT_FAST, "lineage")
     assert len(found) == 60 and len(hist) == CHAIN
     assert [n["kind"] for n in graph["nodes"].values()].count("run") == CHAIN
@@ -449,7 +414,7 @@ def bench_ledger(tmp: Path, storage: Storage) -> None:
     base_search, rows = p95(lambda: raw.execute(SEARCH_SQL, [like, like, like]).fetchall(), label="raw search")
     assert len(rows) == 60
     base_hist, rows = p95(lambda: raw.execute("SELECT * FROM versions WHERE asset_id = ?", ["ast_hero"]).fetchall(),
-                           REPEAT_FAST, "raw versions")
+                          REPEAT_FAST, "raw versions", warmup=WARMUP_FAST, rounds=ROUNDS_FAST)
     assert len(rows) == CHAIN
     if isinstance(storage, Postgres):
         # On the attached server DuckDB 1.5's recursive CTE is wrong with filter pushdown (it pushes the first

@@ -1,9 +1,11 @@
 """Shared parts of the executor tests: drawn sources stored as versions, and a real Dask cluster on loopback.
 
-:func:`dask_cluster` starts ``dask scheduler`` and ``dask worker`` processes (this interpreter's ``python -m
-dask``), each in its own process group, waits a bounded time for the workers to register, and stops them all
-afterwards. Workers run with ``--no-nanny`` so that killing a worker's pid kills the worker (a nanny would
-restart it).
+:func:`dask_cluster` starts ``dask scheduler`` and ``dask worker`` processes through
+:func:`workbench.executor.spawn.dask_processes` (the helper ``benchmarks/scale.py`` uses too): each in its own
+process group, a bounded wait for the workers to register, all stopped afterwards, workers with
+``--no-nanny`` so that killing a worker's pid kills the worker. :func:`shared_cluster` uses the scheduler
+named by ``WORKBENCH_TEST_DASK_SCHEDULER`` instead when one is running (tests that kill a worker always start
+their own).
 """
 
 from __future__ import annotations
@@ -11,21 +13,19 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image, ImageDraw
 
+from workbench.errors import ExecutorError
 from workbench.executor import Task
+from workbench.executor.spawn import SpawnedCluster, dask_processes, free_port
 from workbench.review.renditions import _plan, _presets
+
+__all__ = ["Cluster", "add_sources", "dask_cluster", "draw_source", "free_port", "render_tasks", "shared_cluster"]
 
 
 def draw_source(i: int, w: int = 1400, h: int = 1100) -> bytes:
@@ -57,81 +57,45 @@ def render_tasks(wb: Any, version_ids: list[str], presets: list[str] | None = No
     return _plan(wb.project, version_ids, _presets(wb.project, presets))
 
 
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+Cluster = SpawnedCluster
 
-
-@dataclass
-class Cluster:
-    """A running scheduler and its workers."""
-
-    address: str
-    scheduler: subprocess.Popen[bytes]
-    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    logs: Path | None = None
-
-    def log_tail(self) -> str:
-        """The end of every process's log, for a failure message."""
-        if self.logs is None:
-            return ""
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-2000:]}" for p in sorted(self.logs.glob("*.log")))
-
-
-def _spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("wb")
-    return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+#: a Dask scheduler someone else runs (CI, or a developer's own), used instead of starting one when set
+EXTERNAL_SCHEDULER = "WORKBENCH_TEST_DASK_SCHEDULER"
 
 
 @contextlib.contextmanager
-def dask_cluster(tmp: Path, workers: int = 2, start_timeout: float = 90.0) -> Iterator[Cluster]:
-    """``dask scheduler`` + ``workers`` × ``dask worker`` (1 thread each) on loopback; stopped on exit."""
+def dask_cluster(tmp: Path, workers: int = 2, start_timeout: float = 90.0) -> Iterator[SpawnedCluster]:
+    """``dask scheduler`` + ``workers`` × ``dask worker`` (1 thread each) on loopback; stopped on exit. A start
+    that fails or runs past ``start_timeout`` fails the test with the processes' logs."""
+    pytest.importorskip("distributed", reason="dask[distributed] is not installed (it is in the dev and team extras)")
+    with contextlib.ExitStack() as stack:
+        try:
+            cluster = stack.enter_context(dask_processes(tmp / "dask-logs", workers, start_timeout=start_timeout))
+        except ExecutorError as exc:
+            pytest.fail(str(exc))
+        yield cluster
+
+
+@contextlib.contextmanager
+def shared_cluster(tmp: Path, workers: int = 2) -> Iterator[str]:
+    """The address of a Dask scheduler with at least ``workers`` workers: the one named by
+    ``WORKBENCH_TEST_DASK_SCHEDULER`` when set (waited for a bounded time), else a cluster started here."""
+    address = os.environ.get(EXTERNAL_SCHEDULER, "")
+    if not address:
+        with dask_cluster(tmp, workers) as cluster:
+            yield cluster.address
+        return
     pytest.importorskip("distributed", reason="dask[distributed] is not installed (it is in the dev and team extras)")
     from distributed import Client
 
-    logs = tmp / "dask-logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    env_args = ["--no-dashboard"]
-    cluster = Cluster(address, _spawn(["scheduler", "--host", "127.0.0.1", "--port", str(port), *env_args],
-                                      logs / "scheduler.log"), logs=logs)
     try:
-        for n in range(workers):
-            cluster.workers.append(_spawn(["worker", address, "--nthreads", "1", "--no-nanny", "--name", f"w{n}",
-                                           "--host", "127.0.0.1", "--memory-limit", "0", *env_args],
-                                          logs / f"worker{n}.log"))
-        deadline = time.monotonic() + start_timeout
-        client = None
-        while client is None:
-            try:
-                client = Client(address, timeout="5s", set_as_default=False)
-            except (OSError, TimeoutError):
-                if time.monotonic() > deadline or cluster.scheduler.poll() is not None:
-                    pytest.fail(f"the Dask scheduler did not start within {start_timeout:g} s\n{cluster.log_tail()}")
-        try:
-            client.wait_for_workers(workers, timeout=max(1.0, deadline - time.monotonic()))
-        except TimeoutError:
-            pytest.fail(f"{workers} Dask workers did not register within {start_timeout:g} s\n{cluster.log_tail()}")
-        finally:
-            client.close()
-        yield cluster
+        client = Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        pytest.fail(f"{EXTERNAL_SCHEDULER}={address}: no Dask scheduler answered within 20 s ({exc})")
+    try:
+        client.wait_for_workers(workers, timeout=60)
+    except TimeoutError:
+        pytest.fail(f"{EXTERNAL_SCHEDULER}={address}: fewer than {workers} workers within 60 s")
     finally:
-        for proc in [*cluster.workers, cluster.scheduler]:
-            _stop(proc)
+        client.close()
+    yield address

@@ -80,13 +80,16 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
     project: ProjectOpt = None,
     folder: Annotated[str | None, typer.Option(help="Virtual folder for everything ingested.")] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes for hashing/decoding.")] = 1,
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes for decoding and tagging (default: [executor] workers).")] = None,
+    executor: Annotated[str | None, typer.Option(
+        "--executor", help="Dask scheduler address, e.g. tcp://host:8786 (default: [executor] address).")] = None,
     autotag: Annotated[bool, typer.Option(help="Run the tagger plugins on new images.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Ingest references. Exit 0 when every file landed, 1 when some failed (the good ones are committed)."""
     wb = open_wb(project)
-    report = wb.ingest(paths, folder=folder, workers=workers, autotag=autotag,
+    report = wb.ingest(paths, folder=folder, workers=workers, executor=executor, autotag=autotag,
                        progress=not as_json and sys.stderr.isatty())
 
     def human(d: dict[str, Any]) -> None:

@@ -59,9 +59,12 @@ class Executor(ABC):
 
     # -- the protocol ---------------------------------------------------------------------------------------
     def map(self, tasks: Sequence[Task], store_url: str, *, timeout: float | None = None,
-            progress: Progress | None = None) -> Iterator[Outcome]:
+            progress: Progress | None = None, remember: bool = True) -> Iterator[Outcome]:
         """Run ``tasks`` against the object store at ``store_url``; yield one :class:`Outcome` per task as each
-        finishes. Raises :class:`ExecutorError` when ``timeout`` seconds pass with tasks unfinished."""
+        finishes. Raises :class:`ExecutorError` when ``timeout`` seconds pass with tasks unfinished.
+
+        ``remember=False`` keeps no values for later submissions (for bulky values the caller consumes, such
+        as ingest's thumbnails); duplicate keys within these ``tasks`` still run once."""
         deadline = None if timeout is None else time.monotonic() + timeout
         total, done = len(tasks), 0
         by_key: dict[str, list[Task]] = {}
@@ -88,17 +91,17 @@ class Executor(ABC):
             return
         self.executed += len(todo)
         for key, ok, value in self._execute(todo, store_url, deadline):
-            if ok:
+            if ok and remember:
                 self._remember((store_url, key), value)
             same = by_key[key]
             yield from report([Outcome(t, value if ok else None, None if ok else value, cached=i > 0)
                                for i, t in enumerate(same)])
 
     def run(self, tasks: Sequence[Task], store_url: str, *, timeout: float | None = None,
-            progress: Progress | None = None) -> list[Outcome]:
+            progress: Progress | None = None, remember: bool = True) -> list[Outcome]:
         """Like :meth:`map`, but return every outcome, in the order of ``tasks``."""
         by_key: dict[str, list[Outcome]] = {}
-        for outcome in self.map(tasks, store_url, timeout=timeout, progress=progress):
+        for outcome in self.map(tasks, store_url, timeout=timeout, progress=progress, remember=remember):
             by_key.setdefault(outcome.task.key, []).append(outcome)
         return [by_key[t.key].pop(0) for t in tasks]
 

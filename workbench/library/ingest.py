@@ -1,10 +1,10 @@
 """Ingest references: files and folders in, blobs + assets + versions + thumbnails out.
 
-The pipeline per file is *prepare* (read, sniff, refuse lies about the format, probe the header, decode a
-thumbnail, write the blob and the thumbnail) and then *record* (ledger rows). Preparing needs no ledger, so
-it runs in the calling process or, with ``workers > 1``, in a process pool; recording happens in the
-calling process in batches, one short write transaction per batch, so a 10,000-file ingest holds the ledger
-lock for milliseconds at a time and a dashboard in another process keeps working.
+The pipeline per file is *read* (sniff, refuse lies about the format, hash, stage the blob: this process),
+*decode* (probe the header, make the thumbnail: a task on the project's executor — this process, local
+processes, or a Dask cluster with ``[executor] address``; see :func:`decode_task`) and *record* (ledger rows:
+this process, in batches, one short write transaction per batch, so a 10,000-file ingest holds the ledger
+lock for milliseconds at a time and a dashboard in another process keeps working).
 
 Every failure is about one file: it gets a specific ``error_code`` in the report and the rest of the batch
 lands. Blobs are written before their rows, so a crash (even SIGKILL) leaves at worst unreferenced blobs
@@ -13,22 +13,22 @@ that the next ingest of the same files picks up; ``verify`` lists them as orphan
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
-import multiprocessing
 import os
 import re
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import IngestError, without_reprs
+from ..executor import Executor, Outcome, Task, TaskFailure, WorkerContext, open_executor, task_key
 from ..ids import new_id
 from ..imaging.decode import DecodeLimits
 from ..imaging.probe import probe_document, probe_image
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from ..project import Project
 
-__all__ = ["IngestItem", "IngestReport", "ingest", "prepare_file", "walk"]
+__all__ = ["IngestItem", "IngestReport", "decode_task", "ingest", "prepare_file", "walk"]
 
 _MAX_READ = 1 << 30  # files above 1 GiB are streamed into the store without decoding
 _BATCH = 200
@@ -213,15 +213,32 @@ def _walk_dir(directory: Path, folder: str, seen: set[tuple[int, int]],
     seen.discard(key)
 
 
-# -- preparing (no ledger; safe in worker processes) -------------------------------------------------------
-def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, thumb_size: int,
-                 limits: DecodeLimits | int) -> _Prepared:
-    """Read, sniff, probe, thumbnail and store one file. Raises :class:`IngestError` for a bad file.
+# -- preparing (no ledger) --------------------------------------------------------------------------------
+# The driver reads each file, sniffs it, hashes it and stages the blob (cheap, I/O-bound); the decoding
+# (header probe and thumbnail, the CPU-bound part) is a task on the project's executor (decode_task): this
+# process, local processes, or a Dask cluster. The task reads the file where the driver saw it when it can
+# (same machine or a shared folder, checked by its hash), else the blob from the store (a remote store is
+# written at once), so a worker on another machine needs the store (S3, or a shared folder) but never the
+# ingested files themselves, nor the ledger.
+_DECODE_TASK = "workbench.library.ingest:decode_task"
+_IMAGE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF", "AVIF")
+_WINDOW = 64  # files staged ahead of the decoding (per window; bounded driver state)
 
-    ``limits`` bounds the decode (``project.max_pixels``, ``project.decode_timeout_s``); an int is a pixel limit.
-    """
-    if not isinstance(limits, DecodeLimits):
-        limits = DecodeLimits(max_pixels=int(limits))
+
+@dataclass
+class _Read:
+    """A file the driver has read and staged, waiting for its decode task."""
+
+    path: str
+    folder: str | None
+    sha: str
+    size: int
+    staged: str | None
+
+
+def _read_file(path: str, folder: str | None, store_url: str) -> _Read | _Prepared:
+    """Driver side: read, sniff, refuse lies about the format, hash and stage one file. A document over
+    1 GiB is streamed into the store and probed here (its head only): nothing left to decode."""
     try:
         size = os.path.getsize(path)
         if size == 0:
@@ -234,6 +251,8 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
                 fh.seek(0)
                 sha, _created, size = _store(store_url).put_stream(fh)
                 return _Prepared(path, folder, sha, size, found.kind, found.mime, probe_document(head, found))
+            if found.kind == "image" and found.format not in _IMAGE_FORMATS:
+                raise IngestError("unsupported_format", f"{found.format} images are not supported")
             fh.seek(0)
             data = fh.read()
     except PermissionError as exc:
@@ -242,44 +261,94 @@ def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, 
         raise IngestError("not_a_file", "is a directory") from exc
     except OSError as exc:
         raise IngestError("unreadable", exc.strerror or str(exc)) from exc
+    sha = hashlib.sha256(data).hexdigest()
+    return _Read(path, folder, sha, len(data), _store(store_url).stage(data, sha))
 
-    # hashing and the blob write (both release the GIL) overlap the decode on another core
-    hashed = _hash_pool().submit(_hash_and_stage, data, store_url)
-    try:
-        if found.kind == "image":
-            if found.format not in ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "BMP", "HEIF", "AVIF"):
-                raise IngestError("unsupported_format", f"{found.format} images are not supported")
-            facts = probe_image(data, found, limits)
-            thumb, ext = make_thumbnail(data, thumb_size, limits)
-        else:
-            facts = probe_document(data, found)
-            thumb, ext = b"", ""
-    except BaseException:
-        _, staged = hashed.result()
-        if staged:  # a bad file leaves nothing behind
-            Path(staged).unlink(missing_ok=True)
-        raise
-    sha, staged = hashed.result()
-    if thumb:
-        write_thumbnail(Path(cache_dir), sha, thumb_size, thumb, ext)
+
+def _decode_payload(read: _Read, thumb_size: int, limits: DecodeLimits) -> Task:
+    """The decode task of ``read``. Its key is the work (the blob and the settings), not the temp path, so the
+    same bytes ingested again are decoded once per executor."""
+    work = {"sha256": read.sha, "thumb_size": thumb_size,
+            "limits": {"max_pixels": limits.max_pixels, "timeout_s": limits.timeout_s}}
+    sources = [os.path.abspath(read.path), *([read.staged] if read.staged else [])]
+    return Task(_DECODE_TASK, {**work, "sources": sources}, key=task_key(_DECODE_TASK, work))
+
+
+def decode_task(payload: dict[str, Any], ctx: WorkerContext) -> dict[str, Any]:
+    """Worker side of ingest: probe one blob and make its thumbnail.
+
+    ``payload``: ``sha256``; ``sources``, the places the driver saw the bytes (the ingested file, then its
+    staged temp file), read when this worker sees one whose bytes still hash to ``sha256``, else the blob is
+    read from the store; ``thumb_size`` and the decode ``limits``. Returns ``kind``, ``mime``, ``facts`` (the
+    blob row's) and the encoded ``thumb`` with its ``ext`` (empty for documents), which the driver writes into
+    its own thumbnail cache. Raises :class:`~workbench.errors.IngestError` (an
+    :class:`~workbench.errors.ImageError` for a corrupt image) with a specific ``code``.
+    """
+    data = _source_bytes(payload["sources"], payload["sha256"]) or ctx.store.get(payload["sha256"])
+    limits = DecodeLimits(**payload["limits"])
+    found = sniff(data[:64])
+    if found.kind == "image":
+        if found.format not in _IMAGE_FORMATS:
+            raise IngestError("unsupported_format", f"{found.format} images are not supported")
+        facts = probe_image(data, found, limits)
+        thumb, ext = make_thumbnail(data, int(payload["thumb_size"]), limits)
+    else:
+        facts = probe_document(data, found)
+        thumb, ext = b"", ""
     kind = "image" if found.kind == "image" else ("video" if found.kind == "video" else "document" if found.kind in ("document", "text") else "other")
-    return _Prepared(path, folder, sha, len(data), kind, found.mime, facts, staged)
+    return {"kind": kind, "mime": found.mime, "facts": facts, "thumb": thumb, "ext": ext}
+
+
+def _source_bytes(sources: list[str], sha: str) -> bytes | None:
+    """The bytes of the first of ``sources`` this process can read that still hash to ``sha`` (a file edited
+    since the driver read it, or another machine's file at the same path, is not used)."""
+    for source in sources:
+        try:
+            with open(source, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        if hashlib.sha256(data).hexdigest() == sha:
+            return data
+    return None
+
+
+def _prepared(read: _Read, value: dict[str, Any], cache_dir: str, thumb_size: int) -> _Prepared:
+    """Driver side: the thumbnail into this machine's cache, the file ready to record."""
+    if value["thumb"]:
+        write_thumbnail(Path(cache_dir), read.sha, thumb_size, value["thumb"], value["ext"])
+    return _Prepared(read.path, read.folder, read.sha, read.size, value["kind"], value["mime"], value["facts"],
+                     read.staged)
+
+
+def _discard(read: _Read) -> None:
+    """A file that failed leaves nothing behind (its staged blob goes)."""
+    if read.staged:
+        Path(read.staged).unlink(missing_ok=True)
+
+
+def prepare_file(path: str, folder: str | None, store_url: str, cache_dir: str, thumb_size: int,
+                 limits: DecodeLimits | int) -> _Prepared:
+    """Read, sniff, probe, thumbnail and stage one file in this process. Raises :class:`IngestError` for a bad
+    file. ``limits`` bounds the decode (``project.max_pixels``, ``project.decode_timeout_s``); an int is a
+    pixel limit. :func:`ingest` runs the same steps with the decoding on the executor."""
+    if not isinstance(limits, DecodeLimits):
+        limits = DecodeLimits(max_pixels=int(limits))
+    read = _read_file(path, folder, store_url)
+    if isinstance(read, _Prepared):
+        return read
+    task = _decode_payload(read, thumb_size, limits)
+    try:
+        value = decode_task(task.payload, WorkerContext(_store(store_url)))
+    except BaseException:
+        _discard(read)
+        raise
+    return _prepared(read, value, cache_dir, thumb_size)
 
 
 @functools.lru_cache(maxsize=4)
 def _store(url: str) -> ObjectStore:
     return ObjectStore(url)
-
-
-@functools.lru_cache(maxsize=1)
-def _hash_pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
-
-
-def _hash_and_stage(data: bytes, store_url: str) -> tuple[str, str | None]:
-    sha = hashlib.sha256(data).hexdigest()
-    return sha, _store(store_url).stage(data, sha)
-
 
 
 # -- recording ----------------------------------------------------------------------------------------------
@@ -361,20 +430,25 @@ def ingest(
     paths: Iterable[str | os.PathLike[str]],
     *,
     folder: str | None = None,
-    workers: int = 1,
+    workers: int | None = None,
+    executor: Executor | str | None = None,
     progress: Callable[[int, int | None], None] | bool = False,
     on_item: Callable[[IngestItem], None] | None = None,
     tag: bool = False,
 ) -> IngestReport:
     """Ingest files and folders into ``wb``; see the module docstring. Never raises for a bad file.
 
-    With ``tag`` every new image version is recorded with pending tagging work (:mod:`.derived`), which
-    the caller then does (:func:`workbench.library.tagging.finish_tagging`).
+    The decoding runs on ``executor`` (an :class:`~workbench.executor.Executor`, or a Dask scheduler address),
+    else the project's (:func:`~workbench.executor.open_executor`: ``[executor] address``, else ``workers``
+    local processes, default ``[executor] workers``). With ``tag`` every new image version is recorded with
+    pending tagging work (:mod:`.derived`), which the caller then does
+    (:func:`workbench.library.tagging.finish_tagging`).
     """
     started = time.perf_counter()
     pattern = re.compile(str(project.settings.get("project.sku_pattern")))
     thumb_size = int(project.settings.get("project.thumbnail_size"))
     limits = DecodeLimits.from_settings(project.settings)
+    timeout = float(project.settings.get("executor.task_timeout_s", 3600.0))
     store_url, cache_dir = project.store.url, str(project.cache_dir)
     report = IngestReport()
     by_path: dict[str, IngestItem] = {}
@@ -412,98 +486,113 @@ def ingest(
         report.items.append(item)
         return entry
 
-    def fail(path: str, exc: BaseException) -> None:
+    def fail(path: str, exc: BaseException | TaskFailure) -> None:
         item = by_path[path]
-        if isinstance(exc, IngestError):
-            item.error_code, item.error = exc.code, str(exc)
-        elif isinstance(exc, MemoryError):
-            item.error_code, item.error = "too_large", "not enough memory to decode this file"
-        elif isinstance(exc, BrokenProcessPool):
-            item.error_code = "worker_crashed"
-            item.error = "the worker process handling this file died (e.g. killed for memory); re-run to retry it"
-        else:
-            item.error_code, item.error = "error", without_reprs(f"{type(exc).__name__}: {exc}")
+        item.error_code, item.error = _failure(exc)
         finish(item)
 
+    own = not isinstance(executor, Executor)
+    ex = executor if isinstance(executor, Executor) else open_executor(project.settings, address=executor,
+                                                                        workers=workers)
+    window_size = max(_WINDOW, 8 * int(getattr(ex, "workers", 1)))
+    decoding: _Decoding | None = None
+
+    def collect() -> None:
+        """Wait for the window being decoded; its files become pending rows or failures."""
+        nonlocal decoding
+        if decoding is None:
+            return
+        done, decoding = decoding, None
+        for read, outcome in done.outcomes():
+            if outcome.failure is not None:
+                _discard(read)
+                fail(read.path, outcome.failure)
+            else:
+                pending.append(_prepared(read, outcome.value, cache_dir, thumb_size))
+            flush()
+
     try:
-        def serial(accepted: tuple[str, str | None]) -> None:
+        window: list[_Read] = []
+        for entry in walk(paths, project.internal_paths()):
+            accepted = accept(entry)
+            if accepted is None:
+                continue
             try:
-                pending.append(prepare_file(*accepted, store_url, cache_dir, thumb_size, limits))
+                read = _read_file(*accepted, store_url)
             except Exception as exc:  # one bad file never stops the batch
                 fail(accepted[0], exc)
-
-        if workers <= 1:
-            for entry in walk(paths, project.internal_paths()):
-                accepted = accept(entry)
-                if accepted is not None:
-                    serial(accepted)
-                    flush()
-        else:
-            # spawn, not fork: libvips keeps worker threads that a forked child would inherit mid-lock
-            pool: ProcessPoolExecutor | None = ProcessPoolExecutor(
-                max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
-            inflight: dict[Future[_Prepared], str] = {}
-            try:
-                for entry in walk(paths, project.internal_paths()):
-                    accepted = accept(entry)
-                    if accepted is None:
-                        continue
-                    if pool is not None:
-                        try:
-                            inflight[pool.submit(prepare_file, *accepted, store_url, cache_dir, thumb_size,
-                                                 limits)] = accepted[0]
-                        except BrokenProcessPool:
-                            pool = _abandon(pool, inflight, pending, fail)
-                    if pool is None:  # a worker died: the files it held fail, the rest go on in-process
-                        serial(accepted)
-                    elif len(inflight) >= workers * 4 and _drain(inflight, pending, fail):
-                        # (bounded memory: at most a window of files in flight; a True drain = broken pool)
-                        pool = _abandon(pool, inflight, pending, fail)
-                    flush()
-                while inflight and pool is not None:
-                    if _drain(inflight, pending, fail):
-                        pool = _abandon(pool, inflight, pending, fail)
-                    flush()
-            finally:
-                if pool is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
+                continue
+            if isinstance(read, _Prepared):
+                pending.append(read)
+                flush()
+                continue
+            window.append(read)
+            if len(window) >= window_size:
+                # the driver reads and stages the next window while the executor decodes this one
+                collect()
+                decoding = _Decoding(ex, window, thumb_size, limits, store_url, timeout)
+                window = []
+        collect()
+        if window:
+            decoding = _Decoding(ex, window, thumb_size, limits, store_url, timeout)
+            collect()
         flush(force=True)
     finally:
+        if decoding is not None:  # abandoned (an error, Ctrl-C): wait for it, then drop its staged files
+            with contextlib.suppress(BaseException):
+                for read, _ in decoding.outcomes():
+                    _discard(read)
+        if own:
+            ex.close()
         if bar is not None:
             bar.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _drain(inflight: dict[Future[_Prepared], str], pending: list[_Prepared],
-           fail: Callable[[str, BaseException], None]) -> bool:
-    """Collect at least one finished file; return True when the pool broke (a worker process died)."""
-    done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-    broken = False
-    for fut in done:
-        path = inflight.pop(fut)
+class _Decoding:
+    """One window of decode tasks running on the executor in a background thread (so that the driver reads
+    and stages the next window meanwhile); :meth:`outcomes` waits for them."""
+
+    def __init__(self, ex: Executor, reads: list[_Read], thumb_size: int, limits: DecodeLimits, store_url: str,
+                 timeout: float) -> None:
+        self.reads = reads
+        self.tasks = [_decode_payload(r, thumb_size, limits) for r in reads]
+        self._result: list[Outcome] | BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(ex, store_url, timeout), name="ingest-decode",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, ex: Executor, store_url: str, timeout: float) -> None:
         try:
-            pending.append(fut.result())
-        except BrokenProcessPool as exc:
-            broken = True
-            fail(path, exc)
-        except Exception as exc:
-            fail(path, exc)
-    return broken
+            self._result = ex.run(self.tasks, store_url, timeout=timeout, remember=False)  # thumbnails: not kept
+        except BaseException as exc:  # handed to the driver's thread
+            self._result = exc
+
+    def outcomes(self) -> list[tuple[_Read, Outcome]]:
+        """``(file, outcome)`` per file, in order; the executor's own error (no scheduler, out of time)
+        raised here."""
+        self._thread.join()
+        if isinstance(self._result, BaseException):
+            raise self._result
+        assert self._result is not None
+        return list(zip(self.reads, self._result, strict=True))
 
 
-def _abandon(pool: ProcessPoolExecutor, inflight: dict[Future[_Prepared], str], pending: list[_Prepared],
-             fail: Callable[[str, BaseException], None]) -> ProcessPoolExecutor | None:
-    """Fail every file still held by a broken pool and shut it down; return None: the caller continues
-    in-process."""
-    for fut, path in list(inflight.items()):
-        try:
-            pending.append(fut.result(timeout=0))
-        except Exception as exc:
-            fail(path, exc if isinstance(exc, BrokenProcessPool) else BrokenProcessPool(str(exc)))
-    inflight.clear()
-    pool.shutdown(wait=False, cancel_futures=True)
-    return None
+def _failure(exc: BaseException | TaskFailure) -> tuple[str, str]:
+    """``(error_code, error)`` of one file's failure, raised here or in a worker."""
+    if isinstance(exc, TaskFailure):
+        if exc.type == "builtins:MemoryError":
+            return "too_large", "not enough memory to decode this file"
+        if exc.type == "workbench.errors:ExecutorError" and "worker running this task died" in exc.message:
+            return "worker_crashed", ("the worker process handling this file died each time it was tried (e.g. "
+                                      "killed for memory); re-run to retry it")
+        exc = exc.to_exception()
+    if isinstance(exc, IngestError):
+        return exc.code, str(exc)
+    if isinstance(exc, MemoryError):
+        return "too_large", "not enough memory to decode this file"
+    return "error", without_reprs(f"{type(exc).__name__}: {exc}")
 
 
 def _progress_bar(progress: object) -> Any:

@@ -33,6 +33,7 @@ from .tags import insert_tags, tag_counts
 if TYPE_CHECKING:
     import duckdb
 
+    from ..executor import Executor
     from ..project import Project
     from .ingest import IngestItem, IngestReport
     from .verify import VerifyReport
@@ -60,9 +61,13 @@ class Library:
 
     # -- ingest & catalog -------------------------------------------------------------------------------
     def ingest(self, paths: Iterable[str | os.PathLike[str]] | str | os.PathLike[str], *, folder: str | None = None,
-               workers: int = 1, progress: Any = False, autotag: bool = True,
-               on_item: Callable[[IngestItem], None] | None = None) -> IngestReport:
+               workers: int | None = None, executor: Executor | str | None = None, progress: Any = False,
+               autotag: bool = True, on_item: Callable[[IngestItem], None] | None = None) -> IngestReport:
         """Ingest files and folders (recursively); a bad file fails alone. See :mod:`workbench.library.ingest`.
+
+        The decoding (and the auto-tagging) runs on ``executor`` (an executor, or a Dask scheduler address),
+        else the project's ``[executor]`` (a Dask cluster when ``address`` is set, else ``workers`` local
+        processes, default ``[executor] workers``).
 
         With ``autotag`` (the default) the tagger plugins run on every newly ingested image afterwards
         ("auto-tagging on save"), so references are searchable by colour, background, faces and so on.
@@ -72,18 +77,27 @@ class Library:
             paths = [paths]
         if folder:
             folder = normalise_path(folder)
+        from ..executor import Executor, open_executor
         from .ingest import ingest
         from .tagging import finish_tagging
 
-        report = ingest(self.project, paths, folder=folder, workers=workers, progress=progress, on_item=on_item,
-                        tag=autotag)
-        if autotag:
-            # new images, and duplicates whose tagging a killed earlier run left pending
-            tag_started = time.perf_counter()
-            done = finish_tagging(self.project, [i.version_id for i in report.items if i.status != "failed"
-                                                 and i.kind == "image" and i.version_id])
-            report.tagging = {"tagged": done["tagged"], "failed": done["failed"],
-                              "seconds": round(time.perf_counter() - tag_started, 3)}
+        # one executor for the decoding and the tagging (a local pool starts once)
+        own = not isinstance(executor, Executor)
+        ex = executor if isinstance(executor, Executor) else open_executor(self.project.settings, address=executor,
+                                                                            workers=workers)
+        try:
+            report = ingest(self.project, paths, folder=folder, executor=ex, progress=progress, on_item=on_item,
+                            tag=autotag)
+            if autotag:
+                # new images, and duplicates whose tagging a killed earlier run left pending
+                tag_started = time.perf_counter()
+                done = finish_tagging(self.project, [i.version_id for i in report.items if i.status != "failed"
+                                                     and i.kind == "image" and i.version_id], executor=ex)
+                report.tagging = {"tagged": done["tagged"], "failed": done["failed"],
+                                  "seconds": round(time.perf_counter() - tag_started, 3)}
+        finally:
+            if own:
+                ex.close()
         report.seconds = time.perf_counter() - started
         return report
 
