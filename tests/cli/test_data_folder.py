@@ -37,3 +37,23 @@ def test_demo_keeps_its_references_inside_the_project(tmp_path: Path) -> None:
     refs = project / DEMO_REFERENCES
     assert len(list((refs / "references").iterdir())) == 12 and (refs / "catalog.csv").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["demo"]  # nothing beside the project folder
+
+
+def test_samples_write_the_catalog_beside_the_references_not_among_them(tmp_path: Path, capsys,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import workbench
+
+    from .conftest import run
+
+    monkeypatch.chdir(tmp_path)
+    code, data, _err = run(capsys, "samples", "refs", "--size", "96", "--json")
+    assert code == 0 and Path(data["catalog"]) == Path("catalog.csv")
+    assert {p.suffix for p in (tmp_path / "refs").iterdir()} == {".png", ".jpg"}  # images only
+    wb = workbench.init(tmp_path / "p")
+    report = wb.ingest([tmp_path / "refs"], autotag=False)
+    assert report.counts()["ingested"] == 12 and not wb.assets(role="document")  # no CSV taken for an asset
+    assert wb.library.import_catalog(tmp_path / "catalog.csv")["imported"] == 6
+    (tmp_path / "catalog.csv").write_text("sku,title\nMY-1,mine\n", encoding="utf-8")
+    code, data, _err = run(capsys, "samples", "refs", "--size", "96", "--json")
+    assert Path(data["catalog"]) == Path("refs-catalog.csv")  # someone's own catalog.csv is kept
+    assert (tmp_path / "catalog.csv").read_text(encoding="utf-8") == "sku,title\nMY-1,mine\n"

@@ -166,7 +166,12 @@ def test_notebooks_in_sequence_then_parameterised_report(demo_project: Path, tmp
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """02 → 03 on one project (later notebooks reuse earlier work), then 05 with injected parameters."""
     project = demo_project
-    execute("02_prompt_iteration_and_sweeps.ipynb", project, monkeypatch)
+    for name in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "OPENAI_API_KEY"):  # no keys: the plan must say so
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WORKBENCH_CREDENTIALS", str(tmp_path / "no-credentials.toml"))
+    sweeps = _plain(execute("02_prompt_iteration_and_sweeps.ipynb", project, monkeypatch))
+    assert "GEMINI_API_KEY is not set" in sweeps and "OPENAI_API_KEY is not set" in sweeps  # before sending
+    assert "4 succeeded" in sweeps and "{'succeeded'" not in sweeps  # counts in words, not a dict repr
     execute("03_review_commit_and_crops.ipynb", project, monkeypatch)
     out = tmp_path / "out"
     book = execute("05_savings_report.ipynb", project, monkeypatch,

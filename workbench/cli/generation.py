@@ -161,7 +161,8 @@ def generate(
     ]
 
     def human(d: dict[str, Any]) -> None:
-        console.print(f"sweep {d['sweep_id']}: {d['counts']} spent ${d['cost_usd']:.3f}", highlight=False)
+        counts = ", ".join(f"{n} {status}" for status, n in d["counts"].items()) or "no runs"
+        console.print(f"sweep {d['sweep_id']}: {counts}, spent ${d['cost_usd']:.3f}", highlight=False, markup=False)
         rows = [{"run": r["id"], "status": r["status"], "seed": r["seed"], "engine": r["engine"],
                  "variables": ", ".join(f"{k}={v}" for k, v in (r["variables"] or {}).items()),
                  "output_id": " ".join(o["id"] for o in r["outputs"]) or (r["error"] or "")[:80]}

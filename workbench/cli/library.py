@@ -62,17 +62,25 @@ def demo(project: ProjectOpt = None, as_json: JsonOpt = False,
 def samples(
     directory: Annotated[Path, typer.Argument(help="Folder to draw the references into (created if missing).")],
     size: Annotated[int, typer.Option(help="Side of each image in pixels.")] = 1024,
+    catalog: Annotated[Path | None, typer.Option(
+        help="Where to write the catalog CSV (default: catalog.csv beside DIRECTORY, not in it).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Draw sample product photos (mug_SKU-1001.png, tee_SKU-1002.png, …; two views each) and their
-    catalog.csv into DIRECTORY, offline: references to try the workbench on before using your own."""
+    """Draw sample product photos (mug_SKU-1001.png, tee_SKU-1002.png, …; two views each) into DIRECTORY and
+    their catalog.csv beside it, offline: references to try the workbench on before using your own."""
     from ..demo import make_sample_references, write_catalog
 
     paths = make_sample_references(directory, size=size)
-    catalog = write_catalog(directory / "catalog.csv")
-    emit({"references": [str(p) for p in paths], "catalog": str(catalog)}, as_json, lambda d: console.print(
+    # beside the images, not among them: `workbench ingest DIR` would take the CSV for a document asset
+    if catalog is None:
+        catalog = directory.parent / "catalog.csv"
+        if catalog.exists():  # someone's own catalog: keep it
+            catalog = directory.parent / f"{directory.name}-catalog.csv"
+    written = write_catalog(catalog)
+    emit({"references": [str(p) for p in paths], "catalog": str(written)}, as_json, lambda d: console.print(
         f"drew {len(d['references'])} references into {directory} (the SKU is in each file name, e.g. "
-        f"{Path(d['references'][0]).name}) and {Path(d['catalog']).name}; next: workbench ingest {directory}",
+        f"{Path(d['references'][0]).name}) and their titles and channel ids into {d['catalog']}; next: "
+        f"workbench ingest {directory}, then workbench catalog import {d['catalog']}",
         highlight=False, markup=False))
 
 
