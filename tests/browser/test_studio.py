@@ -175,3 +175,61 @@ def test_a_reload_keeps_the_studio(browser, server, sweep, demo_project):
     assert "mug_SKU-1001" in page.locator(".choices__list--multiple").first.inner_text()
     assert (demo_project / "ui-state" / "vic" / "studio.json").exists()  # kept in the project, per user
     page.context.close()
+
+
+def _badges(page) -> list[str]:
+    """The fidelity chips' classes, in the order the matrix draws them."""
+    return page.evaluate("""() => { const out = []; const walk = (root) => {
+        root.querySelectorAll('.wb-out .wb-fid').forEach(b => out.push(b.className));
+        root.querySelectorAll('*').forEach(el => { if (el.shadowRoot) walk(el.shadowRoot); }); };
+        walk(document); return out; }""")
+
+
+def test_every_cell_shows_its_run_status_and_a_fidelity_badge_that_score_fidelity_fills(
+        browser, server, sweep, demo_project):
+    import workbench
+
+    page = _open_studio(browser, server, demo_project, sweep, "ed")
+    _count(page, ".wb-cell .wb-st.done", 6)  # every run of the sweep finished
+    ids = [o["id"] for o in _outputs(demo_project, sweep)]
+    known = workbench.open(demo_project).fidelity.latest(ids)
+    if len(known) < len(ids):  # a fresh sweep: never scored
+        assert any(b.endswith(" none") for b in _badges(page))
+        assert "not scored" in _texts(page, ".wb-out .wb-fid")
+    expect(page.locator("#studio-grid-head")).to_contain_text(sweep, timeout=30000)
+    page.wait_for_timeout(500)  # the thumbnails
+    shot(page, "34_studio_fidelity_before_1440", full_page=False)
+    page.get_by_role("button", name="Score fidelity").click()
+    expect(page.locator("#studio-score")).to_contain_text("Fidelity scored: 6 outputs", timeout=180000)
+    _count(page, ".wb-out .wb-fid.pass, .wb-out .wb-fid.fail", 6, timeout=30000)
+    scored = workbench.open(demo_project).fidelity.latest(ids)
+    assert set(scored) == set(ids)  # the server recorded a report per output
+    texts = _texts(page, ".wb-out .wb-fid")
+    assert all(t.startswith(("✓", "✗")) for t in texts) and f"{float(scored[ids[0]]['score']):.2f}" in texts[0]
+    shot(page, "35_studio_fidelity_1440", full_page=False)
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(800)
+    # the new toolbar still fits 1024 px (the "scored" toast's ripple animates past the edge by design)
+    assert [c for c in page.evaluate(OVERFLOW_JS) if not c.startswith("notyf")] == []
+    shot(page, "36_studio_fidelity_1024", full_page=False)
+    order = page.get_by_label("Order")
+    order.select_option("fidelity: worst first")
+    means = {}
+    for row in workbench.open(demo_project).grid(sweep).cells:
+        found = [float(scored[o.id]["score"]) for c in row for o in c.outputs]
+        means[row[0].row] = sum(found) / len(found)
+    want = sorted(BACKGROUNDS, key=lambda b: means[b])
+    page.wait_for_function(
+        """(want) => { const walk = (root) => { const heads = [...root.querySelectorAll('.wb-mtx th.wb-rowh')];
+             if (heads.length) return heads.map(h => h.textContent).join('|');
+             for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) { const t = walk(el.shadowRoot);
+               if (t) return t; } } return ''; }; return walk(document) === want; }""",
+        arg="|".join(want), timeout=30000)
+    order.select_option("as swept")  # remembered per user: leave the next test the matrix as swept
+    page.wait_for_function(
+        """(want) => { const walk = (root) => { const heads = [...root.querySelectorAll('.wb-mtx th.wb-rowh')];
+             if (heads.length) return heads.map(h => h.textContent).join('|');
+             for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) { const t = walk(el.shadowRoot);
+               if (t) return t; } } return ''; }; return walk(document) === want; }""",
+        arg="|".join(BACKGROUNDS), timeout=30000)
+    page.context.close()

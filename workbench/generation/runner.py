@@ -309,7 +309,6 @@ class Runner:
         request = run.engine_request(await asyncio.to_thread(self._reference_bytes, run))
         no_image = 0
         self._emit("start", run)
-        self._writer.mark_running(run.id, outcome.started_at)
         while True:
             if self.cancelled():
                 raise _Cancelled
@@ -322,6 +321,8 @@ class Runner:
                 if outcome.attempts == 0 and not self._reserve(run):
                     self._capped.append(run.id)
                     raise _Cancelled
+                if outcome.attempts == 0:  # "running" once it has its slot: a run waiting for one is still queued
+                    self._writer.mark_running(run.id, outcome.started_at)
                 outcome.attempts += 1  # counted when sent, so "attempts == 0" means nothing went out
                 t0 = time.monotonic()
                 try:

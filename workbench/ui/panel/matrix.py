@@ -3,7 +3,8 @@
 :class:`VariationMatrix` draws :meth:`workbench.generation.grid.Grid.matrix` (the same JSON the notebook
 studio draws): a row header per row value, a column header per column value, one cell per (row, column) with
 its outputs, cost and latency, each output with its product-fidelity chip (``fidelity``: ``{kind, text,
-title}``, see :func:`workbench.ui.studio_state.badge`); a failed cell is red with its reason, a pending cell says so. A click on an
+title}``, see :func:`workbench.ui.studio_state.badge`) and its run status (``status``: queued / running / done /
+failed, see :func:`workbench.ui.studio_state.run_status`); a failed cell is red with its reason. A click on an
 image zooms it (wheel to zoom, drag to pan, arrows to step through); picks, rejections and ratings go to
 the server as ``action`` events (``{"kind": "mark"|"rate"|"key"|"compare"|"close_compare", …}``), where
 the Studio state checks the role and records them. Keys (when no text field has the focus): arrows move,
@@ -56,6 +57,12 @@ export function render({ model, el }) {
     const chip = mk("span", "wb-fid " + f.kind, f.text); chip.title = f.title;
     chip.setAttribute("aria-label", f.title); return chip;
   }
+  function statusPill(c) {
+    // the cell's run status: "queued" / "running" / "done" / "failed" (text and reason come from the server)
+    const st = c.status || {};
+    const pill = mk("span", "wb-st " + (st.kind || ""), st.text || ""); pill.title = st.title || "";
+    return pill;
+  }
   function markButtons(o) {
     const box = mk("span", "wb-acts");
     if (!model.allowed) return box;
@@ -88,11 +95,16 @@ export function render({ model, el }) {
       f.append(mk("b", "", c.state), mk("span", "", c.error || "no output"));
       box.append(f);
     } else if (c.state === "pending") {
-      box.append(mk("div", "wb-pending", "running…"));
+      const st = c.status || {};
+      box.append(mk("div", "wb-pending " + (st.kind || ""), st.kind === "queued" ? "queued" : "running…"));
     } else {
       box.append(mk("div", "wb-nocell", "no run"));
     }
-    if (c.runs) box.append(mk("div", "wb-meta", `${money(c.cost_usd)} · ${secs(c.latency_s)}` + (c.runs > 1 ? ` · ${c.runs} runs` : "")));
+    if (c.runs) {
+      const meta = mk("div", "wb-meta");
+      meta.append(statusPill(c), document.createTextNode(` ${money(c.cost_usd)} · ${secs(c.latency_s)}`));
+      box.append(meta);
+    }
   }
 
   function drawMatrix() {
@@ -320,6 +332,11 @@ _CSS = """
 .wb-acts button.wb-pick.on{background:#2e8b57;color:#fff;border-color:#2e8b57}
 .wb-acts button.wb-reject.on{background:#b00020;color:#fff;border-color:#b00020}
 .wb-meta{color:#555;font-size:11px;margin-top:3px;white-space:nowrap}
+.wb-st{display:inline-block;font-size:10px;font-weight:700;border-radius:3px;padding:0 4px;text-transform:uppercase;
+ letter-spacing:.02em;background:#eee;color:#555}
+.wb-st.done{background:#e6f4ea;color:#1e6b3f} .wb-st.running{background:#e3ecfa;color:#23508f}
+.wb-st.queued{background:#f1efe9;color:#666} .wb-st.failed{background:#b00020;color:#fff}
+.wb-st.cancelled{background:#fdecec;color:#8a1020}
 .wb-cell.st-failed,.wb-cell.st-cancelled{background:#fdecec}
 .wb-fail{width:136px;height:136px;overflow:hidden;color:#8a1020;font-size:11px;word-break:break-word;padding:4px;
  border:1px dashed #d9a0a6;border-radius:6px;display:-webkit-box;-webkit-line-clamp:10;-webkit-box-orient:vertical}
@@ -327,6 +344,7 @@ _CSS = """
 .wb-pending{width:144px;height:144px;border-radius:6px;color:#666;display:flex;align-items:center;justify-content:center;
  background:repeating-linear-gradient(45deg,#f2f0eb,#f2f0eb 10px,#e9e6df 10px,#e9e6df 20px);background-size:28px 28px;
  animation:wbslide 1s linear infinite}
+.wb-pending.queued{animation:none;background:#f5f4f0}
 @keyframes wbslide{to{background-position:28px 0}}
 .wb-nocell{color:#999;width:144px}
 .wb-overlay{position:fixed;inset:0;z-index:2000;background:rgba(24,24,28,.985);color:#eee;display:grid;

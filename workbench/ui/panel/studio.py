@@ -131,7 +131,7 @@ class StudioView(pn.viewable.Viewer):
         self.cols.param.watch(lambda e: self._axis("cols", e.new), "value")
         self.order = pn.widgets.Select.from_param(s.param.fidelity_sort, label="Order", width=170)
         self.score_btn = pn.widgets.Button(label="Score fidelity", width=120, align="end", disabled=not editor)
-        self.score_note = pn.pane.HTML("", stylesheets=[_CSS], align="end", margin=(5, 5, 12, 5))
+        self.score_note = pn.pane.HTML("", stylesheets=[_CSS], margin=(0, 5, 4, 5), visible=False)
         self.compare_btn = pn.widgets.Button(label="Compare picks (c)", width=140, align="end")
         self.undo_btn = pn.widgets.Button(label="Undo (z)", width=90, align="end", disabled=True)
         self.commit_asset = pn.widgets.TextInput(label="Commit picks to asset", placeholder="e.g. SKU-1001/hero",
@@ -278,6 +278,7 @@ class StudioView(pn.viewable.Viewer):
         else:
             text = ""
         self.score_note.object = f'<span class="wb-score" id="studio-score" role="status">{esc(text)}</span>'
+        self.score_note.visible = bool(text)
 
     def _tick(self) -> None:
         s = self._s
@@ -349,10 +350,9 @@ class StudioView(pn.viewable.Viewer):
                          self.engines, self.engine_note, pn.Row(self.seeds, self.n), pn.Row(self.aspect, self.size),
                          pn.Row(self.plan_btn, self.run_btn, self.stop_btn), self.plan_info, self.plan_warn,
                          pn.Row(self.save_as, self.save_btn), width=_LEFT)
-        toolbar = pn.FlexBox(self.sweep, self.rows, self.cols, self.order, self.score_btn, self.score_note,
-                             self.compare_btn, self.undo_btn,
-                             align_items="flex-end", sizing_mode="stretch_width")
-        right = pn.Column(self.banner, toolbar, self.grid_head, self.keys, self.variations,
+        toolbar = pn.FlexBox(self.sweep, self.rows, self.cols, self.order, self.score_btn, self.compare_btn,
+                             self.undo_btn, align_items="flex-end", sizing_mode="stretch_width")
+        right = pn.Column(self.banner, toolbar, self.score_note, self.grid_head, self.keys, self.variations,
                           pn.FlexBox(self.commit_asset, self.commit_btn, align_items="flex-end"),
                           sizing_mode="stretch_width", min_width=300)
         return pn.Row(left, right, sizing_mode="stretch_width")

@@ -30,11 +30,12 @@ from .fidelity import Scoring, badge
 from .fields import ASPECTS, FIDELITY_SORTS, REMEMBERED
 from .marks import KEYS, Marking
 from .running import Running
+from .screen import RUN_STATUSES, run_status
 
 if TYPE_CHECKING:
     from ..panel.session import SessionState
 
-__all__ = ["ASPECTS", "FIDELITY_SORTS", "KEYS", "REMEMBERED", "StudioState", "badge"]
+__all__ = ["ASPECTS", "FIDELITY_SORTS", "KEYS", "REMEMBERED", "RUN_STATUSES", "StudioState", "badge", "run_status"]
 
 
 class StudioState(Scoring, Running, Marking, Committing):

@@ -99,12 +99,13 @@ class Running(Recipes, Choices):
         except WorkbenchError as exc:
             return exc
 
-    def poll(self, min_interval: float = 0.5) -> bool:
+    def poll(self, min_interval: float = 0.5, max_interval: float = 2.0) -> bool:
         """While a sweep runs: rebuild the matrix when more runs have finished (at most every
-        ``min_interval`` s); returns whether it did. Call from the session's thread."""
+        ``min_interval`` s), and at least every ``max_interval`` s so cells go from queued to running as
+        their runs start; returns whether it did. Call from the session's thread."""
         now = time.monotonic()
         last_done, last_at = self._last_poll
-        if self.done == last_done or now - last_at < min_interval:
+        if now - last_at < min_interval or (self.done == last_done and now - last_at < max_interval):
             return False
         self._last_poll = (self.done, now)
         self.refresh_grid(quiet=True)

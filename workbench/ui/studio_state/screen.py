@@ -5,10 +5,41 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import InvalidSpec, NotFound, WorkbenchError
-from ...generation.grid import NO_AXIS, Grid, pick_sweep
+from ...generation.grid import NO_AXIS, Grid, GridCell, pick_sweep
 from .fields import StudioFields
 
-__all__ = ["OnScreen"]
+__all__ = ["RUN_STATUSES", "OnScreen", "run_status"]
+
+#: A cell's run status, as every face names it (ledger statuses: planned, running, succeeded, failed, cancelled).
+RUN_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+_WORD = {"planned": "queued", "running": "running", "succeeded": "done", "failed": "failed", "cancelled": "cancelled"}
+
+
+def run_status(cell: GridCell) -> dict[str, str]:
+    """What a cell's status line says: ``{kind, text, title}``. ``kind`` is the most urgent of its runs'
+    (running, then queued, then failed/cancelled when no output came back, else done); ``text`` counts each
+    when the cell holds several runs (``2 done · 1 failed``); ``title`` carries the first failure's reason.
+    Plain text; every face escapes it. An empty cell (no run) is ``{}``."""
+    if not cell.runs:
+        return {}
+    counts: dict[str, int] = {}
+    for status in cell.statuses:
+        word = _WORD.get(status, status)
+        counts[word] = counts.get(word, 0) + 1
+    if "running" in counts:
+        kind = "running"
+    elif "queued" in counts:
+        kind = "queued"
+    elif not cell.outputs:
+        kind = "cancelled" if set(counts) == {"cancelled"} else "failed"
+    else:
+        kind = "done"
+    text = kind if len(counts) == 1 and len(cell.runs) == 1 else " · ".join(
+        f"{counts[w]} {w}" for w in RUN_STATUSES if w in counts)
+    reason = cell.errors[0] if cell.errors else ""
+    title = {"queued": "waiting for its turn", "running": "being generated now", "done": "finished",
+             "cancelled": "stopped before it finished", "failed": "failed"}[kind]
+    return {"kind": kind, "text": text, "title": f"{title}: {reason}" if reason else title}
 
 
 class OnScreen(StudioFields):
@@ -81,10 +112,15 @@ class OnScreen(StudioFields):
             self.grid = grid
 
     def matrix(self) -> dict[str, Any]:
-        """The matrix as the views draw it (:meth:`Grid.matrix` with this session's image URLs); empty without a grid."""
+        """The matrix as the views draw it (:meth:`Grid.matrix` with this session's image URLs and each cell's
+        ``status``, see :func:`run_status`); empty without a grid."""
         if self.grid is None:
             return {}
-        return self.grid.matrix(self.session.thumb_url)
+        m = self.grid.matrix(self.session.thumb_url)
+        for cells, row in zip(m["cells"], self.grid.cells, strict=True):
+            for drawn, cell in zip(cells, row, strict=True):
+                drawn["status"] = run_status(cell)  # queued / running / done / failed (with its reason)
+        return m
 
     def grid_caption(self) -> str:
         """One line naming the sweep, its axes and its counts (plain text; empty without a grid)."""

@@ -4,8 +4,8 @@ and a side-by-side comparison of picks with the prompt diff.
 Design: the widget draws :meth:`workbench.generation.grid.Grid.matrix` from a
 :class:`~workbench.ui.studio_state.StudioState` (the dashboard's Studio state; a
 :class:`~workbench.ui.widgets.PromptStudio` shares its own), so every face shows the same matrix: rows and
-columns chosen from the sweep's own axes, one cell per (row, column) with cost and latency, failed runs in
-red with their reason, and each output's product-fidelity chip ("✓ 0.93" / "✗ colour" / "not scored"), read with one
+columns chosen from the sweep's own axes, one cell per (row, column) with its run status (queued / running /
+done / failed, failed in red with the reason), cost and latency, and each output's product-fidelity chip ("✓ 0.93" / "✗ colour" / "not scored"), read with one
 ``wb.fidelity.latest`` per matrix; "Order" sorts by fidelity and "Score fidelity" scores the sweep in a
 background thread (``wb.fidelity.score_many``). Every button calls the state (which calls ``wb.generation.mark_output``) and the
 tiles then show what the ledger says. The keys of the dashboard are buttons here (Undo, Compare).
@@ -30,6 +30,9 @@ _CHIP = {"pass": "background:#e6f4ea;color:#1e6b3f;border:1px solid #9fd0b0",
          "fail": "background:#fdecec;color:#a1001b;border:1px solid #e3a5ad",
          "error": "background:#fff4e0;color:#8a4b00;border:1px solid #f0c987",
          "none": "background:#fff;color:#777;border:1px solid #ddd"}
+_STATUS = {"done": "background:#e6f4ea;color:#1e6b3f", "running": "background:#e3ecfa;color:#23508f",
+           "queued": "background:#f1efe9;color:#666", "failed": "background:#b00020;color:#fff",
+           "cancelled": "background:#fdecec;color:#8a1020"}
 
 
 def chip_html(badge: dict[str, str]) -> str:
@@ -38,6 +41,16 @@ def chip_html(badge: dict[str, str]) -> str:
     return (f"<span class='wb-fid {esc(badge.get('kind', 'none'))}' title='{esc(badge.get('title', ''))}' "
             f"style='{style};border-radius:9px;padding:0 6px;font-size:11px;font-weight:700;white-space:nowrap'>"
             f"{esc(badge.get('text', 'not scored'))}</span>")
+
+
+def status_html(status: dict[str, str]) -> str:
+    """A cell's run status (:func:`workbench.ui.studio_state.run_status`) as a small pill, escaped."""
+    if not status:
+        return ""
+    style = _STATUS.get(status.get("kind", ""), "background:#eee;color:#555")
+    return (f"<span class='wb-st {esc(status.get('kind', ''))}' title='{esc(status.get('title', ''))}' "
+            f"style='{style};border-radius:3px;padding:0 4px;font-size:10px;font-weight:700;"
+            f"text-transform:uppercase'>{esc(status.get('text', ''))}</span>")
 
 
 def _money(value: Any) -> str:
@@ -214,7 +227,8 @@ class VariationGrid(w.VBox):
             return
         m = self.state.matrix()
         shape = (m["row_axis"], m["col_axis"], tuple(m["row_labels"]), tuple(m["col_labels"]),
-                 tuple((c["state"], tuple(o["id"] for o in c["outputs"])) for row in m["cells"] for c in row))
+                 tuple((c["state"], c["status"].get("text"), tuple(o["id"] for o in c["outputs"]))
+                       for row in m["cells"] for c in row))
         if shape == self._shape:  # same cells: only marks and ratings changed
             for row in m["cells"]:
                 for cell in row:
@@ -251,8 +265,8 @@ class VariationGrid(w.VBox):
         self.matrix.children = children
 
     def _cell(self, cell: dict[str, Any]) -> w.Widget:
-        meta = w.HTML(f"<small style='color:#555'>{_money(cell['cost_usd'])} · {_secs(cell['latency_s'])}"
-                      + (f" · {cell['runs']} runs" if cell["runs"] > 1 else "") + "</small>")
+        meta = w.HTML(f"{status_html(cell['status'])} <small style='color:#555'>{_money(cell['cost_usd'])} · "
+                      f"{_secs(cell['latency_s'])}</small>")
         if cell["outputs"]:
             return w.VBox([*(self._tile(o) for o in cell["outputs"]), meta])
         if cell["state"] in ("failed", "cancelled"):
@@ -260,8 +274,10 @@ class VariationGrid(w.VBox):
                                   f"border:1px dashed #d9a0a6;border-radius:6px;max-height:{self.thumb}px;"
                                   f"overflow:hidden'><b>{esc(cell['state'].upper())}</b><br>{esc(cell['error'])}</div>"),
                            meta])
-        text = "running…" if cell["state"] == "pending" else "no run"
-        return w.HTML(f"<div style='color:#777;padding:6px'>{text}</div>")
+        if cell["state"] == "pending":
+            return w.VBox([w.HTML(f"<div style='color:#777;padding:6px'>"
+                                  f"{'queued' if cell['status'].get('kind') == 'queued' else 'running…'}</div>"), meta])
+        return w.HTML("<div style='color:#777;padding:6px'>no run</div>")
 
     def _tile(self, out: dict[str, Any]) -> w.Widget:
         oid = out["id"]
