@@ -1,6 +1,8 @@
 """The batch executor on a real Dask cluster: ``dask scheduler`` and two ``dask worker`` processes on loopback.
 
-Skipped (with the reason) only when ``dask[distributed]`` is not installed; it is in the dev and team extras.
+The scheduler named by ``WORKBENCH_TEST_DASK_SCHEDULER`` is used when set (``.ci/run`` exports none today, so
+the tests start their own); the test that kills a worker always starts its own cluster. Skipped (with the
+reason) only when ``dask[distributed]`` is not installed; it is in the dev and team extras.
 """
 
 from __future__ import annotations
@@ -15,19 +17,27 @@ pytest.importorskip("distributed", reason="dask[distributed] is not installed (i
 
 from distributed import Client, get_task_stream
 
+import workbench
 from workbench.errors import ExecutorError
 from workbench.executor import DaskExecutor, LocalExecutor, open_executor
 from workbench.review.renditions import render_versions
 
-from .executor_support import add_sources, dask_cluster, free_port, render_tasks
+from .executor_support import add_sources, dask_cluster, free_port, render_tasks, shared_cluster
+from .ingest_support import BROKEN, library_state, reference_folder
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
-        yield running
+def scheduler(tmp_path_factory):
+    """The address of a scheduler with two workers (see the module docstring)."""
+    with shared_cluster(tmp_path_factory.mktemp("dask")) as address:
+        yield address
+
+
+def _ours(stream_data, keys):
+    """The keys of ``keys`` the task stream saw run, once per run (a shared scheduler runs others' work too)."""
+    return sorted(t["key"] for t in stream_data if t["key"] in keys)
 
 
 def _values(outcomes):
@@ -35,12 +45,12 @@ def _values(outcomes):
     return {o.task.key: o.value for o in outcomes}
 
 
-def test_dask_results_are_byte_identical_to_local(wb, cluster):
+def test_dask_results_are_byte_identical_to_local(wb, scheduler):
     vids = add_sources(wb, 6)
     tasks = render_tasks(wb, vids)
     with LocalExecutor(1) as local:
         expected = _values(local.run(tasks, wb.store.url))
-    with DaskExecutor(cluster.address) as dask:
+    with DaskExecutor(scheduler) as dask:
         got = _values(dask.run(tasks, wb.store.url, timeout=300))
         assert got == expected
         # the same through the render path: rows committed by the driver, blobs written by the workers
@@ -52,41 +62,42 @@ def test_dask_results_are_byte_identical_to_local(wb, cluster):
     assert all(wb.store.exists(r["sha256"]) for r in rows)
 
 
-def test_the_executor_setting_and_the_cli_option_reach_the_cluster(wb, cluster):
+def test_the_executor_setting_and_the_cli_option_reach_the_cluster(wb, scheduler):
     vid = add_sources(wb, 1)[0]
-    wb.settings.update_file({"executor": {"address": cluster.address}})
+    wb.settings.update_file({"executor": {"address": scheduler}})
     ex = open_executor(wb.settings)
     try:
         assert isinstance(ex, DaskExecutor)
     finally:
         ex.close()
-    rows = wb.render(vid, ["carousel"], executor=cluster.address)
+    rows = wb.render(vid, ["carousel"], executor=scheduler)
     assert [r["preset"] for r in rows] == ["carousel"]
 
 
-def test_a_resubmitted_key_is_computed_once(wb, cluster):
+def test_a_resubmitted_key_is_computed_once(wb, scheduler):
     tasks = render_tasks(wb, add_sources(wb, 4), ["carousel", "hero_banner"])
-    client = Client(cluster.address, timeout="10s", set_as_default=False)
+    client = Client(scheduler, timeout="10s", set_as_default=False)
     try:
-        with DaskExecutor(cluster.address) as dask, get_task_stream(client) as stream:
+        with DaskExecutor(scheduler) as dask, get_task_stream(client) as stream:
             first = dask.run([*tasks, tasks[0], tasks[2]], wb.store.url, timeout=300)
             again = dask.run(tasks, wb.store.url, timeout=300)
-        ran = [t["key"] for t in stream.data]
+        ours = {f"render_task-{t.key}" for t in tasks}
+        ran = _ours(stream.data, ours)
     finally:
         client.close()
-    assert sorted(ran) == sorted(f"render_task-{t.key}" for t in tasks)  # each key ran once on the cluster
+    assert ran == sorted(ours)  # each key ran once on the cluster
     assert [o.cached for o in first] == [False] * 4 + [True, True]
     assert all(o.cached for o in again) and _values(again) == _values(first[:4])
 
 
-def test_two_drivers_submitting_the_same_keys_share_one_computation(wb, cluster):
+def test_two_drivers_submitting_the_same_keys_share_one_computation(wb, scheduler):
     tasks = render_tasks(wb, add_sources(wb, 6, start=50), ["carousel", "hero_banner"])
-    client = Client(cluster.address, timeout="10s", set_as_default=False)
+    client = Client(scheduler, timeout="10s", set_as_default=False)
     barrier = threading.Barrier(2, timeout=60)
     results: dict[int, dict] = {}
 
     def driver(n: int) -> None:
-        with DaskExecutor(cluster.address) as dask:
+        with DaskExecutor(scheduler) as dask:
             barrier.wait()
             results[n] = _values(dask.run(tasks, wb.store.url, timeout=300))
 
@@ -97,11 +108,12 @@ def test_two_drivers_submitting_the_same_keys_share_one_computation(wb, cluster)
                 t.start()
             for t in threads:
                 t.join(timeout=320)
-        ran = [t["key"] for t in stream.data]
+        ours = {f"render_task-{t.key}" for t in tasks}
+        ran = _ours(stream.data, ours)
     finally:
         client.close()
     assert results[0] == results[1] and len(results[0]) == 6
-    assert sorted(ran) == sorted(f"render_task-{t.key}" for t in tasks)  # once each, not once per driver
+    assert ran == sorted(ours)  # once each, not once per driver
 
 
 def test_an_unreachable_scheduler_is_a_clear_error():
@@ -134,3 +146,32 @@ def test_a_killed_worker_loses_only_its_in_flight_tasks(wb, tmp_path):
     got = _values(out)
     assert got == expected  # its in-flight tasks ran again elsewhere: none lost, none different
     assert len(out) == len(tasks) and len(got) == len(tasks)  # none doubled
+
+
+def test_ingest_on_dask_gives_the_library_the_local_executor_gives(tmp_path, scheduler):
+    """Decoding and auto-tagging on the cluster named in the project's settings: the same blob rows, thumbnail
+    bytes and tags as in this process; each broken file fails alone with its own error."""
+    n = 8
+    reference_folder(tmp_path / "refs", n)
+    local = workbench.init(tmp_path / "local")
+    expected_report = local.ingest([tmp_path / "refs"], workers=1)
+    team = workbench.init(tmp_path / "team")
+    team.settings.update_file({"executor": {"address": scheduler}})
+    client = Client(scheduler, timeout="10s", set_as_default=False)
+    try:
+        with get_task_stream(client) as stream:
+            report = team.ingest([tmp_path / "refs"])
+        ran = [t["key"] for t in stream.data]
+    finally:
+        client.close()
+    for got in (expected_report, report):
+        assert got.counts() == {"ingested": n, "duplicate": 0, "failed": len(BROKEN)}, got.failed
+        assert {i.path.rsplit("/", 1)[1]: i.error_code for i in got.failed} == BROKEN
+        assert got.tagging["tagged"] == n and got.tagging["failed"] == 0
+    # the work ran on the cluster: a decode per file, a tagging per new image
+    assert sum(k.startswith("decode_task-") for k in ran) >= n + len(BROKEN)
+    assert sum(k.startswith("tag_task-") for k in ran) >= n
+    expected = library_state(local)
+    assert len(expected) == n and all(s["thumbnail"] and s["tags"] for s in expected.values())
+    assert library_state(team) == expected
+    assert team.library.verify().ok
