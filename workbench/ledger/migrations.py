@@ -12,7 +12,10 @@ server but its views in DuckDB, because they use DuckDB SQL (``arg_max``, ``QUAL
 views=False)`` applies everything but the view statements and :func:`view_statements` gives those to run in
 each process. A statement whose leading comments include the line ``-- team ledger only`` (an index only
 PostgreSQL plans with) is applied to a team ledger only (``server=True``); the file records the migration
-without it.
+without it. A statement marked ``-- team ledger only, run by PostgreSQL`` is also PostgreSQL's own SQL, sent to
+the server as written (``postgres_execute``, on the migration's own server transaction, its tables found
+through the ledger's schema): DuckDB cannot say everything an index can be on the server (an index with a
+collation, ``COLLATE "C"``, is "not supported yet" through the attached catalog).
 """
 
 from __future__ import annotations
@@ -25,12 +28,16 @@ from importlib import resources
 import duckdb
 
 from ..errors import MigrationError
+from .server import ATTACHED, server_schema
 
 __all__ = ["Migration", "applied_versions", "available", "migrate", "view_statements"]
 
 _NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _VIEW = re.compile(r"^\s*(?:--[^\n]*\n\s*)*(?:CREATE(?:\s+OR\s+REPLACE)?|DROP)\s+VIEW\b", re.IGNORECASE)
-_SERVER_ONLY = re.compile(r"^\s*(?:--[^\n]*\n\s*)*--\s*team ledger only\s*\n", re.IGNORECASE)
+_SERVER_ONLY = re.compile(r"^\s*(?:--[^\n]*\n\s*)*--\s*team ledger only\b[^\n]*\n", re.IGNORECASE)
+# a marker line, then the statement up to the first line that ends with ';' (DuckDB never parses it)
+_BY_POSTGRES = re.compile(r"^--[ \t]*team ledger only, run by PostgreSQL[ \t]*\n(.*?;)[ \t]*$",
+                          re.IGNORECASE | re.MULTILINE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -65,23 +72,46 @@ def applied_versions(con: duckdb.DuckDBPyConnection) -> set[int]:
     return {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
 
 
-def _statements(con: duckdb.DuckDBPyConnection, sql: str, views: bool, server: bool) -> list[str]:
-    """The statements of one migration: without its view statements when ``views`` is false, without its
-    ``-- team ledger only`` ones unless ``server``."""
-    texts = [statement.query for statement in con.extract_statements(sql)]
-    return [text for text in texts
-            if (views or not _VIEW.match(text)) and (server or not _SERVER_ONLY.match(text))]
+def _pieces(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[bool, str]]:
+    """The statements of one migration in order, each with whether it is PostgreSQL's own SQL (split here:
+    DuckDB's parser refuses some of them) or DuckDB's (split by DuckDB)."""
+    pieces: list[tuple[bool, str]] = []
+    at = 0
+    for match in [*_BY_POSTGRES.finditer(sql), None]:
+        between = sql[at:match.start() if match else len(sql)]
+        if between.strip():
+            pieces += [(False, statement.query) for statement in con.extract_statements(between)]
+        if match:
+            pieces.append((True, match.group(1).strip()))
+            at = match.end()
+    return pieces
+
+
+def _statements(con: duckdb.DuckDBPyConnection, sql: str, views: bool, server: bool) -> list[tuple[bool, str]]:
+    """The statements of one migration as :func:`_pieces`: without its view statements when ``views`` is
+    false, without its ``-- team ledger only`` ones (and those run by PostgreSQL) unless ``server``."""
+    return [(by_postgres, text) for by_postgres, text in _pieces(con, sql)
+            if (views or not _VIEW.match(text)) and (server or not (by_postgres or _SERVER_ONLY.match(text)))]
 
 
 def view_statements() -> list[str]:
     """Every ``CREATE``/``DROP VIEW`` statement of the shipped migrations, in order (later ones win)."""
     splitter = duckdb.connect()
     try:
-        return [text for migration in available()
-                for text in (statement.query for statement in splitter.extract_statements(migration.sql))
-                if _VIEW.match(text)]
+        return [text for migration in available() for by_postgres, text in _pieces(splitter, migration.sql)
+                if not by_postgres and _VIEW.match(text)]
     finally:
         splitter.close()
+
+
+def _run_by_postgres(con: duckdb.DuckDBPyConnection, text: str) -> None:
+    """Send ``text`` to the team ledger's server as its own SQL, unqualified table names in the ledger's schema."""
+    schema = server_schema(con)
+    if schema is None:
+        raise MigrationError("a statement run by PostgreSQL needs a team ledger's connection")
+    # SET LOCAL ends with the migration's transaction; DuckDB names its own tables with their schema anyway
+    con.execute("CALL postgres_execute(?, ?)", [ATTACHED, f'SET LOCAL search_path TO "{schema}"'])
+    con.execute("CALL postgres_execute(?, ?)", [ATTACHED, text])
 
 
 def migrate(con: duckdb.DuckDBPyConnection, *, views: bool = True, server: bool = False) -> list[int]:
@@ -97,8 +127,11 @@ def migrate(con: duckdb.DuckDBPyConnection, *, views: bool = True, server: bool 
             continue
         try:
             con.execute("BEGIN TRANSACTION")
-            for text in _statements(con, migration.sql, views, server):
-                con.execute(text)
+            for by_postgres, text in _statements(con, migration.sql, views, server):
+                if by_postgres:
+                    _run_by_postgres(con, text)
+                else:
+                    con.execute(text)
             con.execute("INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
                         [migration.version, migration.name])
             con.execute("COMMIT")

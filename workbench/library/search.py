@@ -9,7 +9,8 @@ stores exactly these keys as JSON, so a saved search is just a filter.
 
 On a team ledger the search is PostgreSQL SQL run by the server itself (:mod:`workbench.ledger.server`): the
 newest version of each asset and its review state are index lookups there (migration 080), where DuckDB over
-the attached tables would copy every version to group them (10 s on 1,000,000 versions). Both forms are built
+the attached tables would copy every version to group them (10 s on 1,000,000 versions), and a page in either
+order is read from an index in that order (migration 090's COLLATE "C" indexes), not sorted. Both forms are built
 here from the same filters and answer the same rows (tests/team/test_server_queries.py).
 """
 
@@ -23,9 +24,9 @@ import duckdb
 from ..errors import InvalidSpec, NotFound
 from ..ledger import queries as q
 from ..ledger.queries import scalar as qscalar
-from ..ledger.server import server_rows, server_schema
+from ..ledger.server import bind, server_rows, server_schema
 
-__all__ = ["FILTER_KEYS", "build_query", "count_assets", "search_assets"]
+__all__ = ["FILTER_KEYS", "build_query", "count_assets", "search_assets", "server_search_sql"]
 
 FILTER_KEYS = ("query", "sku", "tag", "folder", "collection", "role", "kind", "state", "since", "until",
                "min_width", "min_height", "max_width", "max_height")
@@ -162,18 +163,34 @@ def _collection_members(con: duckdb.DuckDBPyConnection, name_or_id: str, depth: 
     return f"SELECT id FROM ({sub_sql}) AS members_{depth}", sub_params
 
 
+def _search_sql(con: duckdb.DuckDBPyConnection, filters: dict[str, Any], limit: int | None, offset: int,
+                order: str, server: bool) -> tuple[str, list[Any]]:
+    sql, params = build_query(con, {k: v for k, v in filters.items() if v not in (None, "")}, server=server)
+    key = "name" if order == "name" else "newest"
+    sql += "\nORDER BY " + (_SERVER_ORDER[key] if server else _ORDER[key])
+    if limit is not None:
+        sql += f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
+    return (_numbered(sql) if server else sql), params
+
+
+def server_search_sql(con: duckdb.DuckDBPyConnection, filters: dict[str, Any], limit: int | None = None,
+                      offset: int = 0, order: str = "newest") -> str:
+    """The PostgreSQL text :func:`search_assets` sends a team ledger's server, parameters written in (to
+    ``EXPLAIN`` it: the search-order indexes of migration 090 must serve its ``ORDER BY``)."""
+    schema = server_schema(con)
+    if schema is None:
+        raise InvalidSpec("server_search_sql needs a team ledger's connection")
+    sql, params = _search_sql(con, filters, limit, offset, order, server=True)
+    return bind(sql, schema, params)
+
+
 def search_assets(con: duckdb.DuckDBPyConnection, filters: dict[str, Any], limit: int | None = None,
                   offset: int = 0, order: str = "newest") -> list[dict[str, Any]]:
     """Assets matching ``filters`` as dicts, newest first (or ``order='name'``)."""
     schema = server_schema(con)
-    sql, params = build_query(con, {k: v for k, v in filters.items() if v not in (None, "")},
-                              server=schema is not None)
-    key = "name" if order == "name" else "newest"
-    sql += "\nORDER BY " + (_ORDER[key] if schema is None else _SERVER_ORDER[key])
-    if limit is not None:
-        sql += f"\nLIMIT {int(limit)} OFFSET {int(offset)}"
+    sql, params = _search_sql(con, filters, limit, offset, order, server=schema is not None)
     if schema is not None:
-        return server_rows(con, schema, _numbered(sql), params)
+        return server_rows(con, schema, sql, params)
     return q.rows(con, sql, params)
 
 
