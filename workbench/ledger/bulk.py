@@ -11,6 +11,8 @@ from typing import Any
 
 import duckdb
 
+from .server import literal
+
 __all__ = ["bulk_insert", "insert_ignoring", "on_postgres"]
 
 
@@ -52,33 +54,17 @@ def insert_ignoring(con: duckdb.DuckDBPyConnection, table: str, columns: Sequenc
 
     On the DuckDB file one writer holds the lock, so ``INSERT OR IGNORE`` is exact. On a team ledger DuckDB
     checks the key before it copies rows to the server, which another machine can beat; there the rows go as
-    PostgreSQL's own ``INSERT … ON CONFLICT DO NOTHING``, in the same transaction.
+    PostgreSQL's own ``INSERT … ON CONFLICT DO NOTHING``, in the same transaction, each value written as
+    :func:`workbench.ledger.server.literal` writes the server queries' parameters.
     """
     if not rows:
         return 0
     team = on_postgres(con)
     if team is None:
         return bulk_insert(con, table, columns, rows, verb="INSERT OR IGNORE")
-    values = ", ".join("(" + ", ".join(_pg_literal(v) for v in row) + ")" for row in rows)
+    values = ", ".join("(" + ", ".join(literal(v) for v in row) + ")" for row in rows)
     database, schema = team
     statement = f"INSERT INTO {schema}.{table} ({', '.join(columns)}) VALUES {values} ON CONFLICT DO NOTHING"
     con.execute("CALL postgres_execute(?, ?)", [database, statement])
     return len(rows)
 
-
-def _pg_literal(value: Any) -> str:
-    """A PostgreSQL literal for a plain value (``standard_conforming_strings`` is on since PostgreSQL 9.1)."""
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return "NULL"
-        return repr(value)
-    text = str(value)
-    if "\x00" in text:
-        raise ValueError("PostgreSQL text cannot hold NUL characters")
-    return "'" + text.replace("'", "''") + "'"

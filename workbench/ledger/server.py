@@ -29,7 +29,7 @@ import duckdb
 from ..errors import LedgerError
 from . import queries as q
 
-__all__ = ["ATTACHED", "literal", "server_rows", "server_schema"]
+__all__ = ["ATTACHED", "bind", "literal", "server_rows", "server_schema"]
 
 ATTACHED = "team_ledger"
 """The name a team ledger's server is attached under in each process's DuckDB."""
@@ -51,7 +51,11 @@ def server_schema(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def literal(value: Any) -> str:
-    """``value`` as a PostgreSQL literal (str, int, float, bool, None, date/datetime, or a list of str)."""
+    """``value`` as a PostgreSQL literal (str, int, float, bool, None, date/datetime, or a list of str).
+
+    The one way Python values are written into SQL sent to the server: the server queries' parameters
+    (:func:`bind`) and the rows of :func:`workbench.ledger.bulk.insert_ignoring`.
+    """
     if value is None:
         return "NULL"
     if isinstance(value, bool):
@@ -59,6 +63,8 @@ def literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):  # repr gives nan/inf, which are not SQL
+            return "'" + {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[repr(value)] + "'::double precision"
         return repr(value) + "::double precision"
     if isinstance(value, datetime | date):
         return _text(value.isoformat()) + ("::timestamptz" if isinstance(value, datetime) else "::date")
