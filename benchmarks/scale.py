@@ -10,19 +10,23 @@ Three parts, each ending in RESULT lines (``--part renditions|plan|ledger``; all
   each worker's RSS is sampled every 0.1 s: target ≤ 1 GiB each (the pool workers' peak is printed beside).
 - ``plan``: a fresh process plans one recipe over 1,000 SKUs × 4 variations (``Generation.plan_batch``,
   two reference images per SKU); its peak RSS (``ru_maxrss``, imports included) against 1 GiB.
-- ``ledger``: a ledger of 100,000 assets and 1,000,000 versions built in bulk (``INSERT … SELECT`` from
-  ``range()``, as in ``benchmarks/history.py``), with one asset whose 1,000 versions form a parent chain made
-  by recorded runs. p95 (and p50) of timed calls after a warm-up — 20 for search, 60 for history and lineage, 5
-  for the raw lineage CTE, which takes seconds; history and its raw baseline (calls of milliseconds) after 10
-  warm-up calls, as the median of 5 rounds' p95 of 60 calls each — each inside an open unit of work as the
-  baseline runs on an open connection: library search (``wb.assets(query, limit=60)``) vs one raw DuckDB query for the latest version of
-  matching assets; ``wb.history`` vs a bare ``SELECT * FROM versions WHERE asset_id = ?`` (target ≤ 3×);
-  ``wb.lineage`` of the 1,000-deep chain vs one raw recursive CTE of the same rows (target ≤ 1.5×).
+- ``ledger``: a ledger of 1,000,000 versions and 100,000 assets (``--versions N``: one asset per ten) built in
+  bulk by the storage itself (:func:`load_statements`: ``INSERT … SELECT`` over ``range()`` in DuckDB,
+  over ``generate_series`` run by PostgreSQL for a team ledger), with one asset whose 1,000 versions form a
+  parent chain made by recorded runs. p95 (and p50) of timed calls after a warm-up — 20 for search, 60 for
+  history and lineage, 5 for DuckDB's raw lineage CTE, which takes seconds; history and its raw baselines
+  (calls of milliseconds) after 10 warm-up calls, as the median of 5 rounds' p95 of 60 calls each — each
+  inside an open unit of work as the baseline runs on an open connection: library search (``wb.assets(query, limit=60)``), ``wb.history``
+  (target ≤ 3×) and ``wb.lineage`` of the 1,000-deep chain (target ≤ 1.5×), each against the same question
+  written by hand in the storage's own SQL: on the file raw DuckDB (the latest version of matching assets; a
+  bare ``SELECT * FROM versions WHERE asset_id = ?``; one recursive CTE of the same lineage rows), on a team
+  ledger PostgreSQL SQL run by the server (:data:`PG_SEARCH_SQL`, :data:`PG_HISTORY_SQL` — the same rows as
+  history, newest review and mark per version — and :data:`PG_LINEAGE_CTE`).
 
-The ledger's storage is a parameter (``--storage``, :data:`STORAGES`): a storage makes the project, gives the
-connection the bulk load runs on and the raw connection the baselines use. ``duckdb`` (the embedded file) is
-here, and ``postgres`` (a team ledger on the server ``WORKBENCH_TEST_POSTGRES`` names, in a fresh schema). ``BENCH_SOURCES`` scales the renditions part down on a
-slow machine (the count used is printed).
+The ledger's storage is a parameter (``--storage``, :data:`STORAGES`): a storage makes the project, loads it
+and gives the raw connection the baselines use. ``duckdb`` (the embedded file) is here, and ``postgres`` (a
+team ledger on the server ``WORKBENCH_TEST_POSTGRES`` names, in a fresh schema). ``BENCH_SOURCES`` scales the
+renditions part down on a slow machine (the count used is printed).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -51,8 +56,7 @@ import workbench
 
 N_SOURCES = 400
 PRESETS = ["carousel", "hero_banner", "pdp_portrait"]
-N_ASSETS = 100_000
-N_VERSIONS = 1_000_000
+N_VERSIONS = 1_000_000  # --versions; one asset per ten
 CHAIN = 1_000
 REPEAT = 20  # search (seconds a call on 100,000 assets)
 REPEAT_FAST = 60  # history, lineage and the raw baselines
@@ -218,6 +222,82 @@ def bench_plan(tmp: Path) -> None:
 
 
 # -- a big ledger: search, history, lineage --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sizes:
+    """How big the synthetic ledger is: ``versions`` in all, one asset per ten of them (100,000 assets for the
+    issue's 1,000,000 versions), ``bench/hero``'s chain of :data:`CHAIN` among them."""
+
+    versions: int
+
+    @property
+    def assets(self) -> int:
+        """Assets besides ``bench/hero`` (each gets ``versions // assets`` filler versions, or one more)."""
+        return self.versions // 10
+
+    @property
+    def filler(self) -> int:
+        """Versions outside the chain."""
+        return self.versions - CHAIN
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The few spellings the bulk load's SQL needs in each engine (the rest is SQL both speak)."""
+
+    text: str  # a cast to text
+    rows: Callable[[int], str]  # a FROM item of n rows, column i = 0 … n-1
+    sha: Callable[[str], str]  # hex sha256 of an expression's text
+    div: str  # integer division
+    secs: Callable[[str], str]  # an interval of a number of seconds
+
+
+DUCKDB = Dialect("::VARCHAR", lambda n: f"range({n}) t(i)", lambda e: f"sha256(({e})::VARCHAR)", "//",
+                 lambda e: f"to_seconds({e})")
+POSTGRES = Dialect("::text", lambda n: f"generate_series(0, {n - 1}) t(i)",
+                   lambda e: f"encode(sha256(convert_to(({e})::text, 'UTF8')), 'hex')", "/",
+                   lambda e: f"make_interval(secs => {e})")
+
+
+def load_statements(sizes: Sizes, d: Dialect, s: str = "") -> list[str]:
+    """The bulk load as ``INSERT … SELECT`` over generated rows, tables prefixed by ``s``: ``sizes.assets``
+    assets, ``sizes.versions`` versions (with blobs), a review of every fifth filler version, and
+    ``bench/hero``: :data:`CHAIN` versions in one parent chain, each made by a recorded run from one of three
+    reference versions. Assets are a second apart (newest last), so "newest first" has one answer."""
+    n_assets, filler, t = sizes.assets, sizes.filler, d.text
+    created = f"now() - {d.secs(f'{sizes.versions} - i')}"
+    return [
+        f"INSERT INTO {s}assets (id, name, sku, role, kind, title, created_by, created_at) "
+        f"SELECT 'ast_' || lpad(i{t}, 8, '0'), 'asset-' || i, 'SKU-' || (i % {max(1, n_assets // 5)}), "
+        f"CASE WHEN i % 10 = 0 THEN 'reference' ELSE 'output' END, 'image', "
+        f"CASE WHEN i % 7 = 0 THEN 'navy mug ' || i ELSE 'product ' || i END, 'bench', {created} "
+        f"FROM {d.rows(n_assets)}",
+        f"INSERT INTO {s}assets (id, name, sku, role, kind, created_by, created_at) VALUES "
+        f"('ast_hero', 'bench/hero', 'SKU-1', 'output', 'image', 'bench', now())",
+        f"INSERT INTO {s}blobs (sha256, size, mime, kind, format, width, height, created_at) "
+        f"SELECT {d.sha('i')}, 1000, 'image/png', 'image', 'PNG', 2048, 2048, now() FROM {d.rows(sizes.versions)}",
+        f"INSERT INTO {s}versions (id, asset_id, number, parent_id, sha256, message, author, source, created_at) "
+        f"SELECT 'ver_' || lpad(i{t}, 9, '0'), 'ast_' || lpad((i % {n_assets}){t}, 8, '0'), "
+        f"i {d.div} {n_assets} + 1, NULL, {d.sha('i')}, 'bulk', 'bench', 'ingest', {created} FROM {d.rows(filler)}",
+        f"INSERT INTO {s}runs (id, prompt, engine, model, params, seed, reference_versions, reference_blobs, "
+        f"request_hash, status, author, recipe_id, recipe_name, recipe_version, attempts, created_at) "
+        f"SELECT 'run_h' || lpad(i{t}, 6, '0'), 'red mug on marble, variation ' || i, 'local', "
+        f"'procedural-v1', '{{\"aspect\": \"1:1\", \"n\": 1}}'::JSON, i, "
+        f"('[\"ver_' || lpad(((i % 3) * 10){t}, 9, '0') || '\"]')::JSON, '[]'::JSON, 'sha256:h' || i, "
+        f"'succeeded', 'bench', 'rcp_1', 'hero', 1, 0, now() FROM {d.rows(CHAIN)}",
+        f"INSERT INTO {s}versions (id, asset_id, number, parent_id, sha256, message, author, source, run_id, "
+        f"created_at) SELECT 'ver_h' || lpad(i{t}, 8, '0'), 'ast_hero', i + 1, "
+        f"CASE WHEN i = 0 THEN NULL ELSE 'ver_h' || lpad((i - 1){t}, 8, '0') END, {d.sha(f'i + {filler}')}, "
+        f"'take ' || i, 'bench', 'commit', 'run_h' || lpad(i{t}, 6, '0'), now() FROM {d.rows(CHAIN)}",
+        f"INSERT INTO {s}reviews (id, version_id, from_state, to_state, actor, created_at) SELECT 'rev_' || i, "
+        f"'ver_' || lpad((i * 5){t}, 9, '0'), 'draft', 'in_review', 'bench', now() FROM {d.rows(filler // 5)}",
+        f"INSERT INTO {s}reviews (id, version_id, from_state, to_state, actor, created_at) SELECT 'revh_' || i, "
+        f"'ver_h' || lpad((i * 3){t}, 8, '0'), 'draft', 'in_review', 'bench', now() FROM {d.rows(334)}",
+    ]
+
+
+LOADED_TABLES = ("assets", "blobs", "versions", "runs", "reviews")
+
+
 class Storage(Protocol):
     """Where the benchmark's ledger lives."""
 
@@ -226,8 +306,8 @@ class Storage(Protocol):
     def create(self, root: Path) -> None:
         """Make the project at ``root``."""
 
-    def loader(self, root: Path) -> duckdb.DuckDBPyConnection:
-        """A connection on which unqualified table names are the ledger's tables (the bulk load runs on it)."""
+    def load(self, root: Path, sizes: Sizes) -> None:
+        """Bulk-load the synthetic ledger (:func:`load_statements`) the fastest way the storage has."""
 
     def raw(self, root: Path) -> duckdb.DuckDBPyConnection:
         """The baselines' plain DuckDB connection to the same data."""
@@ -241,8 +321,15 @@ class DuckDBFile:
     def create(self, root: Path) -> None:
         workbench.init(root)
 
-    def loader(self, root: Path) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(root / "ledger.duckdb"))
+    def load(self, root: Path, sizes: Sizes) -> None:
+        con = duckdb.connect(str(root / "ledger.duckdb"))
+        try:
+            con.execute("BEGIN")
+            for statement in load_statements(sizes, DUCKDB):
+                con.execute(statement)
+            con.execute("COMMIT")
+        finally:
+            con.close()
 
     def raw(self, root: Path) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(root / "ledger.duckdb"), read_only=True)
@@ -250,8 +337,11 @@ class DuckDBFile:
 
 class Postgres:
     """A team ledger: the tables on the PostgreSQL server named by ``WORKBENCH_TEST_POSTGRES`` (a fresh schema),
-    queried through DuckDB's postgres extension as a team project does; the baselines run the same SQL on a
-    plain DuckDB connection with the server attached."""
+    queried through DuckDB's postgres extension as a team project does. The load is PostgreSQL's own
+    ``INSERT … SELECT FROM generate_series`` (DuckDB would copy every row over the wire), with the migrations'
+    secondary indexes dropped during it and rebuilt after (a sorted build, not a million random inserts), then
+    ``ANALYZE``. The baselines are the same questions written by hand in PostgreSQL SQL, run by the server
+    through the same ``postgres_query`` transport."""
 
     name = "postgres"
 
@@ -273,8 +363,32 @@ class Postgres:
         con.execute(f"SET search_path = 'team.{self.schema}'")
         return con
 
-    def loader(self, root: Path) -> duckdb.DuckDBPyConnection:
-        return self._attached()
+    def execute(self, con: duckdb.DuckDBPyConnection, sql: str) -> None:
+        """Run PostgreSQL ``sql`` on the server."""
+        con.execute("CALL postgres_execute('team', ?)", [sql])
+
+    def query(self, con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of PostgreSQL ``sql`` run by the server."""
+        return con.execute("SELECT * FROM postgres_query('team', ?)", [sql]).fetchall()
+
+    def load(self, root: Path, sizes: Sizes) -> None:
+        con = self._attached()
+        try:
+            tables = ", ".join(f"'{t}'" for t in LOADED_TABLES)
+            indexes = self.query(con, f"SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = "
+                                      f"'{self.schema}' AND i.tablename IN ({tables}) AND NOT EXISTS (SELECT 1 "
+                                      f"FROM pg_constraint c WHERE c.conname = i.indexname "
+                                      f"AND c.connamespace = '{self.schema}'::regnamespace)")
+            for name, _ in indexes:
+                self.execute(con, f"DROP INDEX {self.schema}.{name}")
+            for statement in load_statements(sizes, POSTGRES, f"{self.schema}."):
+                self.execute(con, statement)
+            for _, definition in indexes:  # pg_indexes gives each as the CREATE INDEX that made it
+                self.execute(con, definition)
+            for table in LOADED_TABLES:
+                self.execute(con, f"ANALYZE {self.schema}.{table}")
+        finally:
+            con.close()
 
     def raw(self, root: Path) -> duckdb.DuckDBPyConnection:
         return self._attached()
@@ -282,45 +396,11 @@ class Postgres:
     def drop(self) -> None:
         """Remove the benchmark's schema from the server."""
         con = self._attached()
-        con.execute("CALL postgres_execute('team', ?)", [f"DROP SCHEMA {self.schema} CASCADE"])
+        self.execute(con, f"DROP SCHEMA {self.schema} CASCADE")
         con.close()
 
 
 STORAGES: dict[str, Callable[[], Storage]] = {"duckdb": DuckDBFile, "postgres": Postgres}
-
-
-def bulk_load(con: duckdb.DuckDBPyConnection) -> None:
-    """100,000 assets, 1,000,000 versions (with blobs), 200,000 reviews, and ``bench/hero``: 1,000 versions in
-    one parent chain, each made by a recorded run from one of three reference versions."""
-    filler = N_VERSIONS - CHAIN
-    con.execute("BEGIN")
-    con.execute(f"INSERT INTO assets (id, name, sku, role, kind, title, created_by) SELECT 'ast_' || lpad(i::VARCHAR, 8, '0'), "
-                f"'asset-' || i, 'SKU-' || (i % 20000), CASE WHEN i % 10 = 0 THEN 'reference' ELSE 'output' END, "
-                f"'image', CASE WHEN i % 7 = 0 THEN 'navy mug ' || i ELSE 'product ' || i END, 'bench' "
-                f"FROM range({N_ASSETS}) t(i)")
-    con.execute("INSERT INTO assets (id, name, sku, role, kind, created_by) VALUES "
-                "('ast_hero', 'bench/hero', 'SKU-1', 'output', 'image', 'bench')")
-    con.execute(f"INSERT INTO blobs (sha256, size, mime, kind, format, width, height) SELECT sha256(i::VARCHAR), 1000, "
-                f"'image/png', 'image', 'PNG', 2048, 2048 FROM range({N_VERSIONS}) t(i)")
-    con.execute(f"INSERT INTO versions (id, asset_id, number, parent_id, sha256, message, author, source) "
-                f"SELECT 'ver_' || lpad(i::VARCHAR, 9, '0'), 'ast_' || lpad((i % {N_ASSETS})::VARCHAR, 8, '0'), "
-                f"i // {N_ASSETS} + 1, NULL, sha256(i::VARCHAR), 'bulk', 'bench', 'ingest' FROM range({filler}) t(i)")
-    con.execute(f"INSERT INTO runs (id, prompt, engine, model, params, seed, reference_versions, reference_blobs, "
-                f"request_hash, status, author, recipe_id, recipe_name, recipe_version) "
-                f"SELECT 'run_h' || lpad(i::VARCHAR, 6, '0'), 'red mug on marble, variation ' || i, 'local', "
-                f"'procedural-v1', '{{\"aspect\": \"1:1\", \"n\": 1}}', i, "
-                f"'[\"ver_' || lpad(((i % 3) * 10)::VARCHAR, 9, '0') || '\"]', '[]', 'sha256:h' || i, 'succeeded', "
-                f"'bench', 'rcp_1', 'hero', 1 FROM range({CHAIN}) t(i)")
-    con.execute(f"INSERT INTO versions (id, asset_id, number, parent_id, sha256, message, author, source, run_id) "
-                f"SELECT 'ver_h' || lpad(i::VARCHAR, 8, '0'), 'ast_hero', i + 1, "
-                f"CASE WHEN i = 0 THEN NULL ELSE 'ver_h' || lpad((i - 1)::VARCHAR, 8, '0') END, "
-                f"sha256((i + {filler})::VARCHAR), 'take ' || i, 'bench', 'commit', "
-                f"'run_h' || lpad(i::VARCHAR, 6, '0') FROM range({CHAIN}) t(i)")
-    con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) SELECT 'rev_' || i, "
-                "'ver_' || lpad((i * 5)::VARCHAR, 9, '0'), 'draft', 'in_review', 'bench' FROM range(200000) t(i)")
-    con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) SELECT 'revh_' || i, "
-                "'ver_h' || lpad(i::VARCHAR, 8, '0'), 'draft', 'in_review', 'bench' FROM range(0, 1000, 3) t(i)")
-    con.execute("COMMIT")
 
 
 # what a person would write for "latest version of the assets matching a word", newest first, one page
@@ -334,6 +414,30 @@ WHERE a.name ILIKE ? OR a.title ILIKE ? OR a.sku ILIKE ?
 ORDER BY a.created_at DESC, a.id DESC LIMIT 60
 """
 
+# the same by hand in PostgreSQL's SQL: per live asset its newest version (index lookup), newest first
+PG_SEARCH_SQL = """
+SELECT a.id, a.name, a.sku, a.title, v.id AS version_id, v.number, b.width, b.height
+FROM {schema}.assets a
+CROSS JOIN LATERAL (SELECT x.id, x.number, x.sha256 FROM {schema}.versions x WHERE x.asset_id = a.id
+                    ORDER BY x.number DESC LIMIT 1) v
+LEFT JOIN {schema}.blobs b ON b.sha256 = v.sha256
+WHERE a.retired_at IS NULL AND (a.name ILIKE '{like}' OR a.title ILIKE '{like}' OR a.sku ILIKE '{like}')
+ORDER BY a.created_at DESC, a.id DESC LIMIT 60
+"""
+
+# an asset's versions, newest first, each with its newest review and mark: history's rows by hand
+PG_HISTORY_SQL = """
+SELECT v.id, v.number, v.parent_id, v.sha256, v.message, v.author, v.source, v.run_id, v.output_id, v.created_at,
+       coalesce(r.to_state, 'draft') AS state, r.actor AS state_by, r.created_at AS state_at, m.mark, m.rating
+FROM {schema}.versions v
+LEFT JOIN (SELECT DISTINCT ON (version_id) version_id, to_state, actor, created_at FROM {schema}.reviews
+           WHERE version_id IN (SELECT id FROM {schema}.versions WHERE asset_id = '{asset}')
+           ORDER BY version_id, created_at DESC, id DESC) r ON r.version_id = v.id
+LEFT JOIN (SELECT DISTINCT ON (version_id) version_id, mark, rating FROM {schema}.version_marks
+           WHERE version_id IN (SELECT id FROM {schema}.versions WHERE asset_id = '{asset}')
+           ORDER BY version_id, created_at DESC) m ON m.version_id = v.id
+WHERE v.asset_id = '{asset}' ORDER BY v.number DESC
+"""
 
 # benchmarks/history.py's LINEAGE_CTE in PostgreSQL's own SQL (for the postgres storage's baseline)
 PG_LINEAGE_CTE = """
@@ -386,17 +490,48 @@ def p95(fn: Callable[[], Any], repeat: int = REPEAT, label: str = "", *, warmup:
     return value, out
 
 
-def bench_ledger(tmp: Path, storage: Storage) -> None:
+def _baselines(storage: Storage, raw: duckdb.DuckDBPyConnection, word: str,
+               head: str) -> tuple[float, float, float]:
+    """p95 of the raw baselines (search, history, lineage) on ``raw``, checking they answer the same counts."""
     from history import LINEAGE_CTE  # benchmarks/history.py: the raw recursive CTE of the same lineage rows
 
+    like = f"%{word}%"
+    if isinstance(storage, Postgres):
+        pg, schema = storage, storage.schema
+        search_sql = PG_SEARCH_SQL.format(schema=schema, like=like)
+        history_sql = PG_HISTORY_SQL.format(schema=schema, asset="ast_hero")
+        lineage_sql = PG_LINEAGE_CTE.format(schema=schema).replace("$1", "'" + head + "'")
+        base_search, rows = p95(lambda: pg.query(raw, search_sql), label="raw search (PostgreSQL)")
+        assert len(rows) == 60
+        base_hist, rows = p95(lambda: pg.query(raw, history_sql), REPEAT_FAST, "raw history (PostgreSQL)",
+                              warmup=WARMUP_FAST, rounds=ROUNDS_FAST)
+        assert len(rows) == CHAIN
+        bare = f"SELECT * FROM {schema}.versions WHERE asset_id = 'ast_hero' ORDER BY number DESC"
+        p95(lambda: pg.query(raw, bare), REPEAT_FAST, "raw bare versions (PostgreSQL, for reference)",
+            warmup=WARMUP_FAST, rounds=ROUNDS_FAST)
+        # DuckDB 1.5's recursive CTE over the attached server is wrong with filter pushdown (it pushes the first
+        # iteration's join filter into later ones: 2 rows of the chain) and scans every version per iteration
+        # without it, so this baseline is PostgreSQL's own walk
+        base_lin, rows = p95(lambda: pg.query(raw, lineage_sql), REPEAT, "raw lineage (PostgreSQL)")
+    else:
+        base_search, rows = p95(lambda: raw.execute(SEARCH_SQL, [like, like, like]).fetchall(), label="raw search")
+        assert len(rows) == 60
+        base_hist, rows = p95(lambda: raw.execute("SELECT * FROM versions WHERE asset_id = ?",
+                                                  ["ast_hero"]).fetchall(), REPEAT_FAST, "raw versions",
+                              warmup=WARMUP_FAST, rounds=ROUNDS_FAST)
+        assert len(rows) == CHAIN
+        base_lin, rows = p95(lambda: raw.execute(LINEAGE_CTE, [head]).fetchall(), 5, "raw lineage CTE")
+    assert len(rows) >= CHAIN
+    return base_search, base_hist, base_lin
+
+
+def bench_ledger(tmp: Path, storage: Storage, sizes: Sizes) -> None:
     root = tmp / "ledger"
     storage.create(root)
     t0 = time.perf_counter()
-    con = storage.loader(root)
-    bulk_load(con)
-    con.close()
-    print(f"[{storage.name}] bulk-loaded {N_ASSETS + 1:,} assets, {N_VERSIONS:,} versions in "
-          f"{time.perf_counter() - t0:.1f}s")
+    storage.load(root, sizes)
+    print(f"[{storage.name}] bulk-loaded {sizes.assets + 1:,} assets, {sizes.versions:,} versions in "
+          f"{time.perf_counter() - t0:.1f}s", flush=True)
     wb = workbench.open(root)
     word = "navy"
     with wb.ledger.connect():
@@ -410,26 +545,12 @@ def bench_ledger(tmp: Path, storage: Storage) -> None:
           f"lineage-1000 {lin_ms:.1f} ms", flush=True)
     wb.ledger.release()
     raw = storage.raw(root)
-    like = f"%{word}%"
-    base_search, rows = p95(lambda: raw.execute(SEARCH_SQL, [like, like, like]).fetchall(), label="raw search")
-    assert len(rows) == 60
-    base_hist, rows = p95(lambda: raw.execute("SELECT * FROM versions WHERE asset_id = ?", ["ast_hero"]).fetchall(),
-                          REPEAT_FAST, "raw versions", warmup=WARMUP_FAST, rounds=ROUNDS_FAST)
-    assert len(rows) == CHAIN
-    if isinstance(storage, Postgres):
-        # On the attached server DuckDB 1.5's recursive CTE is wrong with filter pushdown (it pushes the first
-        # iteration's join filter into later ones: 2 rows of the chain) and scans all 1,000,000 versions per
-        # iteration without it, so the baseline is the same walk run by PostgreSQL itself (a stronger one)
-        cte = PG_LINEAGE_CTE.format(schema=storage.schema)
-        base_lin, rows = p95(lambda: raw.execute("SELECT * FROM postgres_query('team', ?)",
-                                                 [cte.replace("$1", "'" + hist[0]["id"] + "'")]).fetchall(),
-                             REPEAT, "raw lineage (PostgreSQL)")
-    else:
-        base_lin, rows = p95(lambda: raw.execute(LINEAGE_CTE, [hist[0]["id"]]).fetchall(), 5, "raw lineage CTE")
-    assert len(rows) >= CHAIN
-    raw.close()
-    print(f"[{storage.name}] p95: search {search_ms:.1f} ms (raw {base_search:.1f}), history "
-          f"{hist_ms:.1f} ms (raw {base_hist:.1f}), lineage-1000 {lin_ms:.1f} ms (raw CTE {base_lin:.1f})")
+    try:
+        base_search, base_hist, base_lin = _baselines(storage, raw, word, hist[0]["id"])
+    finally:
+        raw.close()
+    print(f"[{storage.name}] {sizes.versions:,} versions, p95: search {search_ms:.1f} ms (raw {base_search:.1f}), "
+          f"history {hist_ms:.1f} ms (raw {base_hist:.1f}), lineage-1000 {lin_ms:.1f} ms (raw {base_lin:.1f})")
     result(f"scale_search_p95_{storage.name}", search_ms, base_search, 3, "ms")
     result(f"scale_history_p95_{storage.name}", hist_ms, base_hist, 3, "ms")
     result(f"scale_lineage_p95_{storage.name}", lin_ms, base_lin, 1.5, "ms")
@@ -438,10 +559,19 @@ def bench_ledger(tmp: Path, storage: Storage) -> None:
         drop()
 
 
+def _versions(text: str) -> int:
+    value = int(text.replace("_", "").replace(",", ""))
+    if value < 10 * CHAIN:
+        raise argparse.ArgumentTypeError(f"--versions must be at least {10 * CHAIN:,} (bench/hero alone has {CHAIN:,})")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["renditions", "plan", "ledger", "all"], default="all")
     parser.add_argument("--storage", choices=sorted(STORAGES), default="duckdb")
+    parser.add_argument("--versions", type=_versions, default=N_VERSIONS,
+                        help=f"versions in the ledger part (default {N_VERSIONS:,}; one asset per ten)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -450,7 +580,7 @@ def main() -> None:
         if args.part in ("plan", "all"):
             bench_plan(tmp_path)
         if args.part in ("ledger", "all"):
-            bench_ledger(tmp_path, STORAGES[args.storage]())
+            bench_ledger(tmp_path, STORAGES[args.storage](), Sizes(args.versions))
     print(f"driver peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
