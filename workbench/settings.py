@@ -124,6 +124,9 @@ DEFAULTS: dict[str, Any] = {
     # e.g. disable = {colour = "recolours on purpose"} or colour_target = "#1f2a44".
     "fidelity": {
         "gate": "approve",  # approve | export | off
+        # auto-scoring: "sweep" scores a finished sweep's outputs on the [executor], "commit" each committed
+        # version; a scoring failure is recorded (wb.fidelity.failures()) and never fails the sweep or commit
+        "score": "off",  # off | sweep | commit
         "max_side": 1024,  # scoring works on copies no larger than this
         "presence_min_area": 0.005,
         "colour_max_delta_e": 3.0,  # CIEDE2000; 3 = an exact colourway

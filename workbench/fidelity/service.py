@@ -70,6 +70,11 @@ class Fidelity:
     def __init__(self, project: Project, library: Library) -> None:
         self.project = project
         self.library = library
+        # [fidelity] score: a finished sweep or a commit is scored once it has committed (workbench.fidelity.auto)
+        from .auto import after_commit, after_sweep
+
+        project.events.subscribe("generation.sweep", lambda payload: after_sweep(self, payload))
+        project.events.subscribe("review.commit", lambda payload: after_commit(self, payload))
 
     def __repr__(self) -> str:
         return f"<Fidelity {self.project.root}>"
@@ -187,11 +192,22 @@ class Fidelity:
         Loose files are not accepted here (they have no blob for a worker to read); a failed target raises
         its error after the others were recorded.
         """
+        resolved = [self.target(t, refs) for t in targets]
+        out, failures = self._score_resolved(resolved, channel=channel, workers=workers, executor=executor,
+                                             progress=progress)
+        if failures:
+            raise failures[0][1]
+        return out
+
+    def _score_resolved(self, resolved: Sequence[Target], *, channel: str | None = None, workers: int | None = None,
+                        executor: Any = None, progress: Callable[[int, int], None] | None = None
+                        ) -> tuple[list[dict[str, Any]], list[tuple[Target, BaseException]]]:
+        """Score resolved targets on the executor and record the reports; the targets that failed come back
+        with their errors instead of raising (the caller decides)."""
         from ..executor import Task, open_executor
         from ..imaging.decode import DecodeLimits
         from .tasks import TASK
 
-        resolved = [self.target(t, refs) for t in targets]
         limits = DecodeLimits.from_settings(self.project.settings)
         tasks, plans = [], []
         for t in resolved:
@@ -204,7 +220,7 @@ class Fidelity:
                                      "settings": s.to_dict(), "max_pixels": limits.max_pixels,
                                      "timeout_s": limits.timeout_s}))
         if not tasks:
-            return []
+            return [], []
         ex = executor if executor is not None else open_executor(self.project.settings, workers=workers)
         try:
             outcomes = ex.run(tasks, self.project.store.url, progress=progress)
@@ -214,16 +230,47 @@ class Fidelity:
         done, failures = [], []
         for (t, s), outcome in zip(plans, outcomes, strict=True):
             if outcome.failure is not None:
-                failures.append(outcome.failure.to_exception())
+                failures.append((t, outcome.failure.to_exception()))
                 continue
             done.append((t, s, outcome.value))
         out: list[dict[str, Any]] = []
-        with self.project.ledger.connect(write=True) as con:
-            for t, s, value in done:
-                out.extend(self._finish(t, s, [value], record=True, con=con))
-        if failures:
-            raise failures[0]
-        return out
+        if done:
+            with self.project.ledger.connect(write=True) as con:
+                for t, s, value in done:
+                    out.extend(self._finish(t, s, [value], record=True, con=con))
+        return out, failures
+
+    def auto_score(self, targets: Sequence[str], *, trigger: str, refs: Sequence[str | Path] | None = None
+                   ) -> dict[str, Any]:
+        """Score ``targets`` because ``[fidelity] score`` asked (``trigger``: ``sweep`` or ``commit``), on the
+        ``[executor]``; never raises. Each target that could not be scored (no reference, an unreadable
+        blob, a worker that failed or timed out, the executor unreachable) is recorded as a
+        ``fidelity.auto_failed`` event, which :meth:`failures` reads. Returns ``{"scored": [report rows],
+        "failed": [{"target", "error", "message"}]}``."""
+        from .auto import record_failures
+
+        resolved: list[Target] = []
+        failed: list[tuple[str, BaseException]] = []
+        for one in targets:
+            try:
+                resolved.append(self.target(one, refs))
+            except Exception as exc:  # whatever it is, it must not reach the sweep or commit
+                failed.append((one, exc))
+        scored: list[dict[str, Any]] = []
+        try:
+            scored, errors = self._score_resolved(resolved)
+            failed.extend((t.label, exc) for t, exc in errors)
+        except Exception as exc:  # e.g. the executor cannot start: every target failed
+            failed.extend((t.label, exc) for t in resolved)
+        return {"scored": scored, "failed": record_failures(self.project, failed, trigger)}
+
+    def failures(self, ids: Sequence[str] | None = None, *, limit: int = 100) -> list[dict[str, Any]]:
+        """Auto-scoring failures (see :meth:`auto_score`), newest first: ``{target, target_kind, trigger,
+        error, message, created_at}``; only those of ``ids`` when given."""
+        from .auto import read_failures
+
+        with self.project.ledger.connect() as con:
+            return read_failures(con, ids, limit)
 
     def _finish(self, t: Target, s: FidelitySettings, results: list[dict[str, Any]], *, record: bool,
                 heatmap_out: str | Path | None = None, con: duckdb.DuckDBPyConnection | None = None

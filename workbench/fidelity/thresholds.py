@@ -16,10 +16,11 @@ from typing import Any
 
 from ..errors import InvalidSpec
 
-__all__ = ["GATES", "RULES", "FidelitySettings"]
+__all__ = ["GATES", "RULES", "SCORE_MODES", "FidelitySettings"]
 
 RULES = ("presence", "colour", "shape", "detail", "label")
 GATES = ("approve", "export", "off")
+SCORE_MODES = ("off", "sweep", "commit")  # when outputs are scored without being asked (workbench.fidelity.auto)
 _HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 
 
@@ -28,6 +29,7 @@ class FidelitySettings:
     """Everything one scoring needs to know, resolved for a recipe and a channel."""
 
     gate: str = "approve"
+    score: str = "off"  # auto-scoring: off | sweep (a finished sweep's outputs) | commit (each committed version)
     max_side: int = 1024  # every stage works on copies no larger than this (4096² sources are shrunk on load)
     presence_min_area: float = 0.005  # the product's share of the output frame
     colour_max_delta_e: float = 3.0  # CIEDE2000 between dominant colours (3: an exact colourway)
@@ -91,6 +93,11 @@ def _checked(key: str, value: Any, current: Any) -> Any:
     if key == "gate":
         if value not in GATES:
             raise InvalidSpec(f"[fidelity] gate = {value!r}: expected one of {', '.join(GATES)}")
+        return value
+    if key == "score":
+        if value not in SCORE_MODES:
+            raise InvalidSpec(f"[fidelity] score = {value!r}: expected one of {', '.join(repr(m) for m in SCORE_MODES)}"
+                              " (when outputs are scored without being asked)")
         return value
     if key == "ocr":
         if value not in ("rapidocr", "tesseract", "off"):

@@ -15,6 +15,7 @@ not installed as an entry point (or a test's engine) runs through the same runne
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -235,11 +236,17 @@ class Generation:
         if max_cost_usd is not None and plan.estimated_cost_usd > max_cost_usd:
             raise InvalidSpec(f"the sweep's estimated cost ${plan.estimated_cost_usd:.2f} is above the cap "
                               f"${max_cost_usd:.2f} ({plan.count} runs)")
+        from ..fidelity.auto import check
         from .runner import Runner
 
+        check(self.project.settings)  # a bad [fidelity] value is refused before anything is sent
         runner = Runner(self.project, self._engine_pool(engines_override), policy=retry, force=plan.force,
                         cancel=cancel, on_progress=on_progress, progress=progress, budget_usd=max_cost_usd)
-        return await runner.run(plan)
+        report = await runner.run(plan)
+        # [fidelity] score = "sweep" subscribes (workbench.fidelity.auto); off the event loop, never raising
+        await asyncio.to_thread(self.project.events.emit, "generation.sweep", sweep_id=report.sweep_id,
+                                run_ids=[r["id"] for r in report.runs])
+        return report
 
     def generate(self, plan: SweepPlan | None = None, **kwargs: Any) -> RunReport:
         """Synchronous :meth:`agenerate` (same arguments); safe to call inside Jupyter's running loop."""

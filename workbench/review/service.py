@@ -56,8 +56,10 @@ class Review:
         defaults to the asset's latest version. Auto-tagging runs afterwards unless ``autotag=False``.
         Unknown output → :class:`NotFound`.
         """
+        from ..fidelity.auto import check
         from .commit import commit
 
+        check(self.project.settings)  # [fidelity] score = "commit" scores it once committed: refuse a typo first
         version_id = commit(self.library, output_id, asset=asset, message=message, parent=parent, data=data, path=path,
                             author=author, sku=sku, tag=autotag)
         if autotag:
