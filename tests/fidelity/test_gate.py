@@ -9,7 +9,7 @@ import pytest
 
 from workbench.errors import ExportError, InvalidSpec, TransitionForbidden
 
-from .products import bottle, compose, gradient, hue_shift_rgba, png, studio
+from .products import bottle, compose, gradient, hue_shift_rgba, mug, png, studio
 
 
 @pytest.fixture
@@ -82,3 +82,49 @@ def test_gate_off_and_unscored_versions_pass(wb, versions, tmp_path):
     vid = wb.commit(path=path, asset="SKU-1001/never", autotag=False)
     wb.review.submit(vid)
     wb.review.approve(vid)  # never scored: nothing to hold it back
+
+
+def test_the_approve_gate_also_refuses_export_and_the_override_is_in_the_ledger(wb, versions):
+    wb.settings.update_file({"fidelity": {"gate": "off"}})
+    wb.review.approve(versions["bad"])  # approved while the gate was off
+    wb.settings.update_file({"fidelity": {"gate": "approve"}})
+    with pytest.raises(ExportError, match="fails product fidelity"):
+        _render_and_export(wb, versions["bad"])
+    done = wb.fidelity.override(versions["bad"], "brand signed the swatch off", action="export")
+    rows = wb.sql("SELECT id, version_id, report_id, action, reason, actor FROM fidelity_overrides")
+    assert rows == [{"id": done["id"], "version_id": versions["bad"], "report_id": done["report_id"],
+                     "action": "export", "reason": "brand signed the swatch off", "actor": "tester"}]
+    assert _render_and_export(wb, versions["bad"]).ok
+
+
+def test_a_newer_passing_report_lets_it_through_without_an_override(wb, versions):
+    with pytest.raises(TransitionForbidden):
+        wb.review.approve(versions["bad"])
+    # the recipe recolours on purpose after all: scored again with the rule off (and its reason), it passes
+    wb.settings.update_file({"fidelity": {"disable": {"colour": "the shade is the point of this asset"}}})
+    assert wb.fidelity(versions["bad"], ["SKU-1001"])["passed"]
+    assert wb.fidelity.gate(versions["bad"])["blocked"] is False
+    wb.review.approve(versions["bad"])
+    assert wb.sql("SELECT count(*) AS n FROM fidelity_overrides") == [{"n": 0}]
+
+
+def test_the_savings_report_counts_fidelity_rejections_once_per_image(wb, versions, tmp_path):
+    assert wb.reports.facts()["totals"]["fidelity_rejected"] == 1
+    assert "rejected for product fidelity: 1" in wb.reports.render(fmt="html")
+    # scoring the same failing version again is still one rejection
+    wb.fidelity(versions["bad"], ["SKU-1001"])
+    assert wb.reports.facts()["totals"]["fidelity_rejected"] == 1
+    # a failing output (scored against another product), then the version committed from it scored as
+    # well, are one more rejection, not two
+    mug_ref = tmp_path / "mug_SKU-3003.png"
+    mug_ref.write_bytes(png(compose(mug(), studio(), shadow=False)))
+    assert wb.ingest([mug_ref]).ok
+    report = wb.generate(prompt="{{ sku }}", refs=["SKU-1001"], engines=["local"], seeds=[1])
+    [output] = [o["id"] for r in report.runs for o in wb.generation.run(r["id"])["outputs"]]
+    assert not wb.fidelity(output, ["SKU-3003"])["passed"]
+    assert wb.reports.facts()["totals"]["fidelity_rejected"] == 2
+    committed = wb.commit(output, asset="SKU-1001/from-output", autotag=False)
+    assert not wb.fidelity(committed, ["SKU-3003"])["passed"]
+    assert wb.reports.facts()["totals"]["fidelity_rejected"] == 2
+    wb.fidelity.override(committed, "a mood shot, not a packshot")
+    assert wb.reports.facts()["totals"]["fidelity_rejected"] == 1

@@ -186,10 +186,13 @@ FROM r, a
 """
 
 
-# outputs and versions whose newest fidelity report failed and was not let through by an override
+# outputs and versions whose newest fidelity report failed and was not let through by an override; an
+# output committed as a version that was scored itself counts once, as that version
 _FIDELITY_REJECTED = """
 SELECT count(*) FROM fidelity_latest f
 WHERE NOT f.passed AND NOT EXISTS (SELECT 1 FROM fidelity_overrides o WHERE o.report_id = f.id)
+  AND NOT (f.version_id IS NULL AND f.output_id IS NOT NULL AND EXISTS (
+      SELECT 1 FROM fidelity_reports v WHERE v.version_id IS NOT NULL AND v.output_id = f.output_id))
 """
 
 
