@@ -31,6 +31,7 @@ _CSS = """
  padding:0 3px;background:#fafafa;font-size:10px}
 .wb-axis{font-size:12px;font-weight:600;color:#444}
 .wb-score{font-size:12px;color:#444;white-space:nowrap}
+.wb-refnote{font-size:11px;color:#666;white-space:nowrap}
 """
 _BANNER_CSS = """
 :host{position:sticky;top:0;z-index:20}
@@ -42,6 +43,7 @@ _BANNER_CSS = """
 .wb-banner.warn{background:#fdecec;border-color:#e3a5ad} .wb-banner.warn .bar i{background:#b00020}
 """
 _LEFT = 320
+_TYPING_PAUSE = 0.2  # seconds without a keystroke before the reference search runs
 
 
 def keys_html() -> str:
@@ -77,13 +79,22 @@ class StudioView(pn.viewable.Viewer):
 
     def _build(self, s: StudioState) -> None:
         editor = s.session.can("generate")
-        options = {**choice_labels(s.reference_options()), **choice_labels(s.sent_labels)}
+        options = choice_labels(s.reference_options())
         self.refs = pn.widgets.MultiChoice(label="References", options=options,
                                            value=[r for r in s.references if r in options.values()],
                                            search_option_limit=12, width=_LEFT - 20,
                                            placeholder="Type to find references…")
         self.refs.link(s, value="references")
         s.param.watch(self._show_references, "references")
+        # more references than one page: the rest are found by the ledger, not sent to the browser
+        self.ref_find = pn.widgets.TextInput(placeholder="Search every reference: name, SKU, title…",
+                                             width=_LEFT - 20, margin=(0, 10, 2, 10))
+        self.ref_find.param.watch(self._find_references, "value_input")
+        self.ref_note = pn.pane.HTML("", stylesheets=[_CSS], margin=(0, 10))
+        self.ref_more = pn.widgets.Button(label="More", width=70, margin=(0, 10), visible=False)
+        self.ref_more.on_click(self._more_references)
+        s.param.watch(lambda *_e: self._show_found(), ["reference_found", "reference_total"])
+        self._show_found()
         self.together = pn.widgets.Checkbox.from_param(s.param.refs_together,
                                                        label="Send references together (product + backdrop)")
         recipes = ["", *s.recipe_options()]
@@ -185,10 +196,37 @@ class StudioView(pn.viewable.Viewer):
         """References set on the state (e.g. sent from the Library) appear, ticked, in the picker."""
         known = set(self.refs.options.values())
         if any(a not in known for a in event.new):
-            self.refs.options = {**self.refs.options, **choice_labels(self._s.sent_labels)}
+            self.refs.options = choice_labels(self._s.reference_labels())
         self._sync(self.refs, list(event.new))
         self.sweep.options = choice_labels(self._s.sweep_options())
         self._sync(self.sweep, self._s.sweep_id)
+
+    async def _find_references(self, event: Any) -> None:
+        # one paged search in the ledger once the keys pause, off the event loop (a team ledger is a server
+        # away); the state keeps only the newest search's answer if an older one comes back later
+        await asyncio.sleep(_TYPING_PAUSE)
+        if event.new != self.ref_find.value_input:
+            return  # typed on: the newer keystroke searches
+        await asyncio.to_thread(self._s.search_references, str(event.new or ""))
+
+    async def _more_references(self, _event: Any = None) -> None:
+        await asyncio.to_thread(self._s.search_references, None, True)
+
+    def _show_found(self) -> None:
+        """The references found (and the chosen ones) become the picker's options; the note counts them."""
+        s = self._s
+        options = choice_labels(s.reference_labels())
+        if options != self.refs.options:
+            self.refs.options = options
+            self._sync(self.refs, list(s.references))
+        shown, total = len(s.reference_found), s.reference_total
+        paged = total > s.reference_page or bool(s.reference_query)
+        self.ref_find.visible = paged or bool(self.ref_find.value_input)
+        self.ref_note.visible = paged
+        what = f" matching “{s.reference_query}”" if s.reference_query else ""
+        self.ref_note.object = (f'<span class="wb-refnote" id="studio-ref-count">{shown:,} of {total:,} '
+                                f'references{esc(what)}</span>')
+        self.ref_more.visible = shown < total
 
     def _engine_note(self) -> None:
         status = self._s.engine_status()
@@ -346,7 +384,8 @@ class StudioView(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout: the form on the left; progress, sweep picker, axes and the matrix on the right."""
-        left = pn.Column(self.refs, self.together, self.recipe, self.version, self.prompt, self.variables,
+        left = pn.Column(self.refs, self.ref_find, pn.Row(self.ref_note, self.ref_more, align="center"),
+                         self.together, self.recipe, self.version, self.prompt, self.variables,
                          self.engines, self.engine_note, pn.Row(self.seeds, self.n), pn.Row(self.aspect, self.size),
                          pn.Row(self.plan_btn, self.run_btn, self.stop_btn), self.plan_info, self.plan_warn,
                          pn.Row(self.save_as, self.save_btn), width=_LEFT)

@@ -4,9 +4,11 @@ run), recent sweeps, matrix axes; and the sweep that follows the chosen referenc
 from __future__ import annotations
 
 import functools
+from typing import Any
 
 import param
 
+from ...errors import WorkbenchError
 from ...generation.grid import NO_AXIS, pick_sweep
 from .screen import OnScreen
 
@@ -22,14 +24,85 @@ def _installed_engines() -> tuple[str, ...]:
 
 
 
+def _label(row: dict[str, Any], taken: dict[str, str]) -> str:
+    """The picker's label of an asset: its name, or name · SKU / name · id when another asset already has it
+    (names need not be unique, and a label is the picker's key)."""
+    name, ref = str(row["name"]), str(row["id"])
+    for label in (name, f"{name} · {row.get('sku')}" if row.get("sku") else None, f"{name} · {ref}"):
+        if label is not None and taken.get(label, ref) == ref:
+            return label
+    return f"{name} · {ref}"
+
+
 class Choices(OnScreen):
     """The options of each picker, read through the session (role-checked, errors said in the status)."""
 
+    #: References the picker lists per page (the library may hold far more: the rest are searched for).
+    reference_page = 100
+
     def reference_options(self) -> dict[str, str]:
-        """Label → asset id of reference assets."""
+        """Label → asset id for the reference picker: the first page of the newest references (see
+        :meth:`search_references`) plus every reference already chosen, so none drops out of the picker."""
+        if not self.reference_found:
+            self.search_references("")
+        return self.reference_labels()
+
+    def search_references(self, query: str | None = None, more: bool = False) -> dict[str, str]:
+        """Find references whose name, title, SKU, tags, path or notes contain ``query`` (the Library's
+        search, run by the ledger: DuckDB or the team server), newest first, one page of
+        :attr:`reference_page` at a time; ``more=True`` adds the next page of the same search. Sets
+        ``reference_found`` (label → id) and ``reference_total`` (how many match); returns the labels found.
+
+        Safe to call from several threads as someone types: only the newest search's answer is kept (an
+        older one that comes back later is dropped), so the picker never shows a stale page."""
         wb = self.session.wb
-        rows = self.session.attempt(None, lambda: wb.assets(role="reference", limit=500)) or []
-        return {f"{r['name']}": str(r["id"]) for r in rows}
+        text = self.reference_query if query is None else query.strip()
+        more = more and text == self.reference_query
+        offset = self._reference_read if more else 0
+        if more and offset >= self.reference_total:
+            return dict(self.reference_found)
+        with self._reference_lock:
+            self._reference_asked += 1
+            asked = self._reference_asked
+        q = text or None
+
+        def page() -> tuple[list[dict[str, Any]], int]:
+            rows = wb.library.assets(q, role="reference", limit=self.reference_page, offset=offset)
+            total = wb.library.count_assets(q, role="reference") if offset == 0 else self.reference_total
+            return rows, total
+
+        found = self.session.attempt(None, page)
+        with self._reference_lock:
+            if found is None or asked != self._reference_asked:  # failed (said), or a newer search was asked
+                return dict(self.reference_found)
+            rows, total = found
+            labels = dict(self.reference_found) if more else {}
+            for row in rows:
+                labels[_label(row, labels)] = str(row["id"])
+            self._reference_read = offset + len(rows)
+            self.param.update(reference_query=text, reference_found=labels, reference_total=int(total))
+        return labels
+
+    def reference_labels(self) -> dict[str, str]:
+        """Label → id of what the picker offers: the references found plus the chosen ones (those that are
+        not on the page found are looked up one by one, by id)."""
+        labels = dict(self.reference_found)
+        shown = set(labels.values())
+        for label, ref in self.sent_labels.items():
+            if ref not in shown:
+                labels[label if labels.get(label, ref) == ref else f"{label} · {ref}"] = ref
+                shown.add(ref)
+        wb = self.session.wb
+        for ref in self.references:
+            if ref in shown:
+                continue
+            try:
+                row = wb.library.asset(ref) if ref.startswith("ast_") else {"name": ref, "id": ref}
+            except WorkbenchError:  # gone since it was chosen: its id stands in, planning will say why
+                row = {"name": ref, "id": ref}
+            labels[_label(row, labels)] = ref
+            shown.add(ref)
+        return labels
 
     def use_references(self, asset_ids: list[str]) -> dict[str, str]:
         """Add assets (any role, e.g. ticked in the Library) to the references; returns their label → id.

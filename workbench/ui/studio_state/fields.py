@@ -29,6 +29,9 @@ class StudioFields(param.Parameterized):
     refs_together = param.Boolean(default=False, doc="Send the references as one set (e.g. product + backdrop) "
                                                      "instead of one run per reference.")
     sent_labels = param.Dict(default={}, doc="Label → id of references added from outside the picker's list.")
+    reference_query = param.String(default="", doc="What the reference picker searches for (server-side).")
+    reference_found = param.Dict(default={}, doc="Label → asset id of the references found so far (paged).")
+    reference_total = param.Integer(default=0, doc="How many references match reference_query.")
     recipe = param.String(default="", doc="Recipe name; empty for an inline prompt.")
     recipe_version = param.Integer(default=0, bounds=(0, None), doc="0 = latest.")
     prompt = param.String(default="{{ sku }} product on a clean white studio background")
@@ -73,6 +76,9 @@ class StudioFields(param.Parameterized):
         self._last_poll = (-1, 0.0)
         self._engines: dict[str, str | None] | None = None
         self._scored_before: dict[str, str | None] = {}  # output id → its report id when scoring started
+        self._reference_lock = threading.RLock()  # the watchers of an update may read the references again
+        self._reference_asked = 0  # searches asked for (the newest one's answer is the one kept)
+        self._reference_read = 0  # rows of the current reference search read so far (the next page's offset)
 
     def _reference_assets(self) -> list[str]:
         return [r for r in self.references if r.startswith("ast_")]

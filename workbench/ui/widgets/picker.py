@@ -3,7 +3,8 @@
 Design: the search box and filters map one to one onto ``wb.assets(...)`` filters; the tiles are rebuilt from
 the query result, and the selection is a list of asset ids (the order you clicked in) that other widgets and
 ``wb.plan(refs=...)`` accept directly. Selections survive a new search, so you can gather references from
-several queries.
+several queries. A search shows ``limit`` tiles at a time ("More" adds the next page), so a library of
+thousands of references is searched by the ledger and never drawn whole.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class ReferencePicker(w.VBox):
         self.filters = filters
         self._selected: list[str] = []
         self._names: dict[str, str] = {}
+        self._shown: list[dict[str, Any]] = []
+        self._total = 0
         self.toggles: dict[str, w.ToggleButton] = {}
         self.search = w.Text(value=query, placeholder="search name, SKU, tag, title…",
                              description="Search", continuous_update=False)
@@ -42,6 +45,7 @@ class ReferencePicker(w.VBox):
         self.search_button = w.Button(description="Search", icon="search")
         self.select_all = w.Button(description="Select shown")
         self.clear = w.Button(description="Clear selection")
+        self.more = w.Button(description="More", icon="angle-down", layout=w.Layout(display="none"))
         self.count = w.HTML()
         self.status = Status()
         self.tiles = w.Box(layout=w.Layout(display="flex", flex_flow="row wrap"))
@@ -50,10 +54,11 @@ class ReferencePicker(w.VBox):
         self.search_button.on_click(lambda _b: self.refresh())
         self.select_all.on_click(lambda _b: self._select_shown())
         self.clear.on_click(lambda _b: self._clear())
+        self.more.on_click(lambda _b: self.show_more())
         super().__init__([
             w.HBox([self.search, self.role, self.search_button]),
             w.HBox([self.select_all, self.clear, self.count]),
-            self.tiles, self.status,
+            self.tiles, self.more, self.status,
         ])
         self.refresh()
 
@@ -74,16 +79,22 @@ class ReferencePicker(w.VBox):
         return list(self._shown)
 
     def refresh(self) -> None:
-        """Run the search again and rebuild the tiles."""
-        filters = {k: v for k, v in self.filters.items() if v is not None}
-        if self.role.value:
-            filters["role"] = self.role.value
-        rows = self.status.attempt(lambda: self.wb.assets(self.search.value or None, limit=self.limit, **filters))
-        self._shown = rows or []
-        total = self.status.attempt(lambda: self.wb.library.count_assets(self.search.value or None, **filters)) or 0
-        tiles = []
+        """Run the search again and rebuild the tiles (its first ``limit`` matches)."""
+        self._shown = []
         self.toggles = {}
-        for row in self._shown:
+        self.tiles.children = ()
+        self._total = self.status.attempt(lambda: self.wb.library.count_assets(self.search.value or None,
+                                                                               **self._filters())) or 0
+        self.show_more()
+
+    def show_more(self) -> None:
+        """Add the next ``limit`` matches of the current search to the tiles."""
+        offset = len(self._shown)
+        rows = self.status.attempt(lambda: self.wb.assets(self.search.value or None, limit=self.limit,
+                                                          offset=offset, **self._filters())) or []
+        self._shown += rows
+        tiles = []
+        for row in rows:
             self._names[row["id"]] = row["name"]
             toggle = w.ToggleButton(value=row["id"] in self._selected, description=str(row["name"])[:22],
                                     tooltip=f"{row['name']} · {row.get('sku') or 'no SKU'}",
@@ -94,7 +105,9 @@ class ReferencePicker(w.VBox):
                              f"{row.get('height') or '?'}</small>")
             tiles.append(w.VBox([thumbnail(self.wb, row.get("sha256"), self.thumb), toggle, caption],
                                 layout=tile_layout(self.thumb)))
-        self.tiles.children = tiles
+        self.tiles.children = (*self.tiles.children, *tiles)
+        total = max(self._total, len(self._shown))
+        self.more.layout.display = "" if rows and total > len(self._shown) else "none"
         more = f" (showing {len(self._shown)} of {total})" if total > len(self._shown) else ""
         self.count.value = f"{len(self._shown)} found{more} · <b>{len(self._selected)} selected</b>"
 
@@ -110,6 +123,12 @@ class ReferencePicker(w.VBox):
         self._update_count()
 
     # -- internals --------------------------------------------------------------------------------------
+    def _filters(self) -> dict[str, Any]:
+        filters = {k: v for k, v in self.filters.items() if v is not None}
+        if self.role.value:
+            filters["role"] = self.role.value
+        return filters
+
     def _on_toggle(self, asset_id: str) -> Any:
         def handler(change: dict[str, Any]) -> None:
             if change["new"] and asset_id not in self._selected:
