@@ -23,10 +23,12 @@ OVERFLOW_JS = """() => { const out = []; const walk = (root) => { root.querySele
 
 @pytest.fixture(scope="module")
 def sweep(demo_project):
-    """A 3 (background) × 2 (seed) local sweep of the mug, the newest sweep of the project."""
+    """A 3 (background) × 2 (seed) local sweep of the mug, the newest sweep of the project (after a one-run
+    sweep of the mug, for the sweep picker to offer another)."""
     import workbench
 
     wb = workbench.open(demo_project, user="alice")
+    assert wb.generate(prompt="{{ sku }} on oak", refs=["mug_SKU-1001"], seeds=[7], engines=["local"]).ok
     report = wb.generate(prompt="{{ sku }} on a {{ background }} background, soft shadow", refs=["mug_SKU-1001"],
                          variables={"background": BACKGROUNDS}, seeds=[1, 2], engines=["local"])
     assert report.ok
@@ -174,6 +176,22 @@ def test_a_reload_keeps_the_studio(browser, server, sweep, demo_project):
     assert _texts(page, ".wb-mtx th.wb-rowh") == ["1", "2"] and _texts(page, ".wb-mtx th.wb-colh") == BACKGROUNDS
     assert "mug_SKU-1001" in page.locator(".choices__list--multiple").first.inner_text()
     assert (demo_project / "ui-state" / "vic" / "studio.json").exists()  # kept in the project, per user
+    # the sweep on screen is kept too: an older sweep chosen in the picker is the one a reload shows
+    sweep_box = page.get_by_label("Sweep", exact=True)
+    values = sweep_box.locator("option").evaluate_all("os => os.map(o => o.value)")
+    older = next(v for v in values if v and v != sweep_box.input_value())
+    current = sweep_box.input_value()
+    sweep_box.select_option(older)  # the one-run sweep (the options are labels: date · reference · runs · id)
+    head = page.locator("#studio-grid-head")
+    expect(head).to_contain_text("1 runs", timeout=30000)
+    older_id = head.inner_text().split()[1]
+    assert older_id.startswith("swp_") and older_id != sweep and older_id[-6:] in older
+    page.wait_for_timeout(500)
+    page.reload()
+    expect(page.locator("#studio-grid-head")).to_contain_text(older_id, timeout=60000)
+    assert page.get_by_label("Sweep", exact=True).input_value() == older
+    page.get_by_label("Sweep", exact=True).select_option(current)  # leave vic on the 3×2 sweep
+    expect(page.locator("#studio-grid-head")).to_contain_text(sweep, timeout=30000)
     page.context.close()
 
 
@@ -232,4 +250,119 @@ def test_every_cell_shows_its_run_status_and_a_fidelity_badge_that_score_fidelit
              for (const el of root.querySelectorAll('*')) { if (el.shadowRoot) { const t = walk(el.shadowRoot);
                if (t) return t; } } return ''; }; return walk(document) === want; }""",
         arg="|".join(BACKGROUNDS), timeout=30000)
+    page.context.close()
+
+
+def test_ticked_in_the_library_the_studio_holds_plans_and_keeps_them(browser, server, sweep, demo_project):
+    """ticks → "Use ticked as Studio references" → the Studio holds them: its chips, its plan, its memory and
+    a reload all have exactly the two ticked assets (not just a message saying so)."""
+    import workbench
+    from tests.ui.helpers import make_session
+    from workbench.ui.studio_state import StudioState
+
+    page = login(browser, server, "ed", viewport=(1440, 900))
+    page.locator("#library-grid img").nth(2).wait_for(timeout=30000)
+    page.locator("#library-grid input.wb-tick").nth(0).check()
+    page.locator("#library-grid input.wb-tick").nth(1).check()
+    names = page.locator("#library-grid figure .name").all_inner_texts()[:2]
+    page.locator(".wb-ticked", has_text="2").first.wait_for(timeout=15000)
+    page.get_by_role("button", name="Use ticked as Studio references").click()
+    page.locator(".bk-tab.bk-active", has_text="Studio").first.wait_for(timeout=30000)
+    page.locator(".wb-status", has_text="2 reference(s) from the Library").first.wait_for(timeout=30000)
+    chips = page.locator(".choices__list--multiple").first
+    for name in names:
+        expect(chips).to_contain_text(name, timeout=30000)
+    wb = workbench.open(demo_project)
+    ids = sorted(wb.library.asset(n)["id"] for n in names)
+    page.get_by_role("button", name="Plan", exact=True).click()
+    info = page.locator(".wb-plan").first
+    expect(info).to_contain_text("runs", timeout=30000)
+    page.wait_for_timeout(500)  # the memory is written as the state changes
+    held = StudioState(make_session(wb, "editor", "ed"), remember=True)  # what a new page of ed's would hold
+    assert sorted(held.references) == ids
+    plan = held.make_plan()
+    assert plan is not None and plan.count > 0
+    assert info.locator("strong").first.inner_text() == str(plan.count)  # the page planned those references
+    page.reload()
+    page.locator(".bk-tab.bk-active", has_text="Studio").first.wait_for(timeout=60000)
+    chips = page.locator(".choices__list--multiple").first
+    for name in names:
+        expect(chips).to_contain_text(name, timeout=30000)
+    page.context.close()
+
+
+N_REFS = 150  # more than the picker's page of 100
+
+
+@pytest.fixture(scope="module")
+def big_library(tmp_path_factory):
+    """A served project with 150 references (item_SKU-2000 is the oldest); yields (base URL, project)."""
+    import os
+    import sys
+
+    import workbench
+    from tests.ui.helpers import draw_png
+    from workbench.ui.auth import UsersFile
+
+    from .conftest import PASSWORDS, ROOT, _free_port, serving
+
+    base = tmp_path_factory.mktemp("big")
+    workbench.init(base / "project")
+    wb = workbench.open(base / "project", user="loader")
+    with wb.ledger.connect(write=True) as con:
+        for i in range(N_REFS):
+            sha = wb.library.put_blob(draw_png((i, 120, 200 - i), size=48), con=con)
+            asset = wb.library.create_asset(f"item_SKU-{2000 + i}", sku=f"SKU-{2000 + i}", role="reference", con=con)
+            wb.library.add_version(asset, sha, message="load", con=con)
+    users = UsersFile(base / "project" / "users.toml")
+    users.add("ed", PASSWORDS["ed"][1], "editor")
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+    cmd = [sys.executable, "-c", "from workbench.cli import main; main()", "serve", "--project",
+           str(base / "project"), "--address", "127.0.0.1", "--port", str(port), "--auth", "--no-show"]
+    with serving(cmd, port, base / "serve.log", env=env, cwd=ROOT):
+        yield f"http://127.0.0.1:{port}", base / "project"
+
+
+def test_a_reference_past_the_first_page_is_found_by_sku_and_picked(browser, big_library):
+    import json
+
+    url, project = big_library
+    page = login(browser, url, "ed", viewport=(1440, 900))
+    page.locator(".bk-tab", has_text="Studio").first.click()
+    count = page.locator("#studio-ref-count").first
+    expect(count).to_have_text(f"100 of {N_REFS} references", timeout=60000)
+    page.get_by_placeholder("Search every reference: name, SKU, title…").press_sequentially("SKU-2000")
+    expect(count).to_contain_text("1 of 1 references matching “SKU-2000”", timeout=30000)
+    box = page.locator(".choices__input--cloned:visible").first
+    box.click()
+    options = page.locator(".choices__list--dropdown .choices__item--selectable:visible")
+    expect(options).to_have_count(1, timeout=30000)
+    options.first.click()
+    page.keyboard.press("Escape")
+    chips = page.locator(".choices__list--multiple").first
+    expect(chips).to_contain_text("item_SKU-2000", timeout=30000)
+    saved = project / "ui-state" / "ed" / "studio.json"
+    wanted = None
+    for _ in range(50):  # the choice reaches the server (and its memory) a moment after the click
+        if saved.exists() and json.loads(saved.read_text()).get("references"):
+            wanted = json.loads(saved.read_text())["references"]
+            break
+        page.wait_for_timeout(200)
+    import workbench
+
+    assert wanted == [workbench.open(project).library.asset("item_SKU-2000")["id"]]
+    shot(page, "37_studio_reference_search_1440", full_page=False)
+    search = page.get_by_placeholder("Search every reference: name, SKU, title…")
+    search.fill("")
+    search.press("Backspace")
+    expect(count).to_have_text(f"100 of {N_REFS} references", timeout=30000)
+    expect(chips).to_contain_text("item_SKU-2000")  # still chosen, though not on the page shown
+    page.get_by_role("button", name="More").click()
+    expect(count).to_have_text(f"{N_REFS} of {N_REFS} references", timeout=30000)
+    expect(page.get_by_role("button", name="More")).to_be_hidden()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(800)
+    assert page.evaluate(OVERFLOW_JS) == []
+    shot(page, "38_studio_reference_search_1024", full_page=False)
     page.context.close()
