@@ -15,8 +15,6 @@ The result is a :class:`Cutout`: the product cropped to its bounding box as RGB 
 from __future__ import annotations
 
 import contextlib
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import cv2
@@ -24,13 +22,12 @@ import numpy as np
 
 from workbench.imaging.decode import DecodeLimits
 from workbench.imaging.decode import decode_rgba as _decode_rgba
+from workbench.imaging.memo import LRU
 
 __all__ = ["Cutout", "cutout_for", "decode_rgba", "grabcut_alpha"]
 
 _WORK_SIDE = 320  # GrabCut runs on a copy this big: fast, and the mask is smooth enough once feathered
-_CACHE_SIZE = 32
-_cache: OrderedDict[tuple[str, int, int], Cutout] = OrderedDict()
-_lock = threading.Lock()
+_cache: LRU[Cutout] = LRU(32)  # key: (sha256, max_side, max_pixels)
 
 
 @dataclass(frozen=True)
@@ -62,17 +59,7 @@ def cutout_for(sha256: str, data: bytes, max_side: int = 1024, limits: DecodeLim
     """The cached :class:`Cutout` of the reference ``sha256`` (computed from ``data`` on a miss)."""
     limits = limits or DecodeLimits()
     key = (sha256, max_side, limits.max_pixels)  # a lower pixel limit must not be answered from the cache
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit
-    cut = _compute(data, max_side, limits)
-    with _lock:
-        _cache[key] = cut
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return cut
+    return _cache.get(key, lambda: _compute(data, max_side, limits))
 
 
 def grabcut_alpha(rgb: np.ndarray) -> tuple[np.ndarray, str]:

@@ -3,12 +3,11 @@ rows and a heatmap blob, the executor, badges, and ranking engines by fidelity w
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from workbench.cli import main
+from tests.support import cli
 
 from .products import bottle, compose, gradient, png, studio
 
@@ -28,16 +27,6 @@ def sweep(wb, packshot):
     report = wb.generate(prompt="{{ sku }} on a white studio backdrop", refs=["SKU-1001"], engines=["local"],
                          seeds=[1, 2])
     return [o["id"] for r in report.runs for o in wb.generation.run(r["id"])["outputs"]]
-
-
-def cli(capsys, *args: str) -> tuple[int, dict]:
-    code = 0
-    try:
-        main([*args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr().out
-    return code, (json.loads(out) if out.strip() else {})
 
 
 def test_an_output_is_scored_against_its_lineage_and_recorded(wb, sweep):

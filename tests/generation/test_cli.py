@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import cli
 from workbench.cli import main
 from workbench.demo import make_sample_references
 
@@ -15,16 +16,6 @@ def _sql(project: str, query: str) -> list[dict]:
     import workbench
 
     return workbench.open(project).sql(query)
-
-
-def cli(capsys, *args: str) -> tuple[int, dict | list]:
-    code = 0
-    try:
-        main([*args])
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr().out
-    return code, (json.loads(out) if out.strip() else {})
 
 
 @pytest.fixture(scope="module")

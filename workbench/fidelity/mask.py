@@ -24,6 +24,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..imaging.saliency import spectral_residual
+
 __all__ = ["ProductMask", "guided_mask", "product_mask"]
 
 _MIN_AREA = 0.002  # below this share of the frame a "product" is noise
@@ -73,18 +75,10 @@ def _grabcut() -> Callable[[np.ndarray], tuple[np.ndarray, str]] | None:
 
 def _saliency_alpha(rgb: np.ndarray) -> np.ndarray:
     """Spectral-residual saliency (Hou & Zhang 2007) on a 64-px copy, Otsu-thresholded, large parts kept."""
-    h, w = rgb.shape[:2]
-    small = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (64, 64), interpolation=cv2.INTER_AREA)
-    spectrum = np.fft.fft2(small.astype(np.float32))
-    log_amp = np.log(np.abs(spectrum) + 1e-6)
-    residual = log_amp - cv2.blur(log_amp, (3, 3))
-    sal = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
-    sal = cv2.GaussianBlur(sal.astype(np.float32), (9, 9), 2.5)
-    sal = cv2.resize(sal, (w, h), interpolation=cv2.INTER_LINEAR)
-    top = float(sal.max())
-    if top <= 0:
-        return np.zeros((h, w), np.float32)
-    u8 = (sal / top * 255).astype(np.uint8)
+    sal = spectral_residual(rgb)
+    if not sal.any():
+        return sal
+    u8 = (sal * 255).astype(np.uint8)
     _, fg = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
     if count > 1:

@@ -12,8 +12,6 @@ worker scoring a 100-output sweep against the same references pays for them once
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +21,7 @@ import numpy as np
 
 from ..errors import InvalidSpec
 from ..imaging.decode import DecodeLimits, decode_rgba
+from ..imaging.memo import LRU
 from . import rules
 from .align import Alignment, align, locate, textured
 from .heatmap import heatmap_png
@@ -34,10 +33,8 @@ from .thresholds import FidelitySettings
 __all__ = ["Prepared", "prepare", "score"]
 
 _MARGIN = 0.3  # the frame reaches this far past the reference product's box, so a stretch is seen whole
-_CACHE_SIZE = 16
-_cache: OrderedDict[tuple[str, int], Prepared] = OrderedDict()
-_texts: dict[tuple[str, int, str], list[Word]] = {}
-_lock = threading.Lock()
+_cache: LRU[Prepared] = LRU(16)  # key: (sha256, max_side, max_pixels)
+_texts: LRU[list[Word]] = LRU(256)  # key: (sha256, max_side, ocr engine)
 
 
 @dataclass(frozen=True)
@@ -56,18 +53,9 @@ def prepare(data: bytes, max_side: int = 1024, limits: DecodeLimits | None = Non
 
 
 def _reference(data: bytes, max_side: int, limits: DecodeLimits | None) -> Prepared:
-    key = (hashlib.sha256(data).hexdigest(), max_side)
-    with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-            return hit
-    prepared = prepare(data, max_side, limits)
-    with _lock:
-        _cache[key] = prepared
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return prepared
+    # a lower pixel limit must not be answered from the cache
+    key = (hashlib.sha256(data).hexdigest(), max_side, (limits or DecodeLimits()).max_pixels)
+    return _cache.get(key, lambda: prepare(data, max_side, limits))
 
 
 def _settings(settings: FidelitySettings | Mapping[str, Any] | None) -> FidelitySettings:
@@ -100,22 +88,17 @@ def _frame(ref: Prepared, out: Prepared, alignment: Alignment) -> tuple[rules.Fr
 
 def _ref_words(ref: Prepared, s: FidelitySettings) -> list[Word]:
     """The reference product's text lines, boxes in the reference's pixel frame (cached per reference)."""
-    key = (ref.sha256, s.max_side, s.ocr)
-    with _lock:
-        if key in _texts:
-            return _texts[key]
+    return _texts.get((ref.sha256, s.max_side, s.ocr), lambda: _read_ref_words(ref, s))
+
+
+def _read_ref_words(ref: Prepared, s: FidelitySettings) -> list[Word]:
     box = ref.mask.box
-    words: list[Word] = []
-    if box:
-        x, y, w, h = box
-        found = read_words(np.ascontiguousarray(ref.rgb[y:y + h, x:x + w]), s.ocr)
-        # the lines were read inside their padded boxes, exactly as outputs are read
-        words = [Word(wd.text, (wd.box[0] + x, wd.box[1] + y, wd.box[2], wd.box[3]), wd.confidence) for wd in found]
-    with _lock:
-        if len(_texts) > 256:
-            _texts.clear()
-        _texts[key] = words
-    return words
+    if not box:
+        return []
+    x, y, w, h = box
+    found = read_words(np.ascontiguousarray(ref.rgb[y:y + h, x:x + w]), s.ocr)
+    # the lines were read inside their padded boxes, exactly as outputs are read
+    return [Word(wd.text, (wd.box[0] + x, wd.box[1] + y, wd.box[2], wd.box[3]), wd.confidence) for wd in found]
 
 
 def _not_measured(rule: str, why: str) -> RuleResult:

@@ -25,6 +25,8 @@ import cv2.data  # the bundled Haar cascades (a submodule the cv2 stubs do not d
 import numpy as np
 from PIL import Image
 
+from ..imaging.saliency import spectral_residual
+
 __all__ = ["DETECT_SIDE", "CropPlan", "Subject", "detect_subject", "plan_crop"]
 
 DETECT_SIDE = 640
@@ -99,20 +101,6 @@ def _components(binary: np.ndarray, min_frac: float, fill_holes: bool = True) ->
     return keep
 
 
-def _saliency(rgb: np.ndarray) -> np.ndarray:
-    """Spectral-residual saliency (Hou & Zhang 2007) on a 64-px copy, returned at the input size in 0..1."""
-    h, w = rgb.shape[:2]
-    small = cv2.resize(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
-    spectrum = np.fft.fft2(small)
-    log_amp = np.log(np.abs(spectrum) + 1e-6)
-    residual = log_amp - cv2.blur(log_amp, (3, 3))
-    sal = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
-    sal = cv2.GaussianBlur(sal.astype(np.float32), (9, 9), 2.5)
-    sal = cv2.resize(sal, (w, h), interpolation=cv2.INTER_LINEAR)
-    top = float(sal.max())
-    return sal / top if top > 0 else sal
-
-
 def detect_subject(image: Image.Image) -> Subject:
     """Find the subject of ``image`` (any size; downscaled here to :data:`DETECT_SIDE`)."""
     if max(image.size) > DETECT_SIDE:
@@ -156,7 +144,7 @@ def detect_subject(image: Image.Image) -> Subject:
             soft = np.clip((diff.astype(np.float32) - thresh * 0.5) / thresh, 0, 1)
             mask = np.maximum(keep.astype(np.float32), soft * cv2.dilate(keep, np.ones((5, 5), np.uint8)))
             return _subject(box, w, h, "background", 0.9, bg, uniform, mask)
-    sal = _saliency(rgb)
+    sal = spectral_residual(rgb)
     binary = (sal > max(0.25, float(sal.mean()) * 3.0)).astype(np.uint8)
     keep = _components(cv2.morphologyEx(binary, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8)), 0.002)
     box = _bbox(keep)
