@@ -4,11 +4,14 @@ commit; a bad value is refused before anything runs."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
+from workbench_engines.local import LocalEngine
 
 from workbench.errors import InvalidSpec, TransitionForbidden
+from workbench.plugins.engine import EngineRequest, EngineResult
 
 from .products import bottle, compose, gradient, png, studio
 
@@ -44,9 +47,12 @@ def test_sweep_mode_scores_every_output_once_the_sweep_is_done(wb, packshot):
     assert wb.fidelity.failures() == []
     scored = wb.sql("SELECT target_id FROM events WHERE action = 'fidelity.score' ORDER BY target_id")
     assert [r["target_id"] for r in scored] == sorted(outputs)
-    # sweep mode is not commit mode: the version is not scored again, the gate reads its output's report
+    # sweep mode is not commit mode: the version is not scored again; its listing, its badge and the gate
+    # read its output's report
     version = wb.commit(outputs[0], asset="SKU-1001/hero", autotag=False)
-    assert wb.fidelity.reports(version) == []
+    [listed] = wb.fidelity.reports(version)
+    assert listed["id"] == badges[outputs[0]]["report_id"] and listed["version_id"] is None
+    assert wb.fidelity.latest([version])[version]["report_id"] == listed["id"]
     assert wb.fidelity.gate(version)["blocked"] is False
     assert len(wb.sql("SELECT id FROM fidelity_reports")) == 2
 
@@ -74,6 +80,80 @@ def test_a_scoring_failure_is_recorded_and_never_fails_the_sweep(wb, packshot, t
     good = _sweep(wb, seeds=(5,))
     assert set(wb.fidelity.latest(good)) == set(good)
     assert [f["target"] for f in wb.fidelity.failures()] == outputs
+
+
+class BillingLocal(LocalEngine):
+    """The local engine, billing $0.05 a request (it estimates $0): what a paid engine whose price rose does."""
+
+    async def generate(self, request: EngineRequest) -> EngineResult:
+        result = await super().generate(request)
+        result.usage.cost_usd = 0.05
+        return result
+
+
+def _outputs(wb, status: str = "succeeded") -> dict[str, str]:
+    """Output id -> its run's SKU, for the runs of ``status``."""
+    rows = wb.sql("SELECT o.id, r.variables FROM run_outputs o JOIN runs r ON r.id = o.run_id WHERE r.status = ?",
+                  [status])
+    return {r["id"]: ("SKU-2002" if "SKU-2002" in str(r["variables"]) else "SKU-1001") for r in rows}
+
+
+def test_a_sweep_the_cost_cap_stops_midway_scores_what_it_made(wb, packshot):
+    wb.settings.update_file({"fidelity": {"score": "sweep"}, "engines": {"local": {"concurrency": 1}}})
+    report = wb.generate(prompt="{{ sku }} on a white studio backdrop", refs=["SKU-1001"], engines=["local"],
+                         seeds=[1, 2, 3, 4], max_cost_usd=0.12, engines_override={"local": BillingLocal()})
+    # $0.05 a run: after two runs a third would pass $0.12, so two are held back
+    assert report.counts == {"succeeded": 2, "cancelled": 2}
+    made = _outputs(wb)
+    assert len(made) == 2 and set(wb.fidelity.latest(list(made))) == set(made)
+    assert wb.fidelity.failures() == []
+
+
+class FirstPerPromptLocal(LocalEngine):
+    """The local engine answering the first request of each prompt at once and holding every later one (up to
+    a minute): a sweep stopped while those are in flight has exactly one finished run per prompt."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    async def generate(self, request: EngineRequest) -> EngineResult:
+        if request.prompt in self.seen:
+            await asyncio.sleep(60)
+        self.seen.add(request.prompt)
+        return await super().generate(request)
+
+
+def test_a_sweep_that_ends_with_an_exception_still_scores_what_it_made(wb, packshot, tmp_path):
+    wb.settings.update_file({"fidelity": {"score": "sweep"}, "engines": {"local": {"concurrency": 6}}})
+    flat = tmp_path / "flat_SKU-2002.png"  # a reference with no product in it: its outputs cannot be scored
+    flat.write_bytes(png(studio(512)))
+    assert wb.ingest([flat]).ok
+    done: set[str] = set()
+
+    async def interrupted() -> None:
+        def hook(event: dict) -> None:  # stop the sweep once each SKU has its finished run
+            if event["event"] == "finish" and event["status"] == "succeeded":
+                done.add(event["sku"])
+                if done == {"SKU-1001", "SKU-2002"}:
+                    task.cancel()
+
+        task = asyncio.create_task(wb.generation.agenerate(
+            prompt="{{ sku }} on a white studio backdrop", refs=["SKU-1001", "SKU-2002"], engines=["local"],
+            seeds=[1, 2, 3], on_progress=hook, engines_override={"local": FirstPerPromptLocal()}))
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 120)
+
+    asyncio.run(interrupted())
+    made = _outputs(wb)
+    assert sorted(made.values()) == ["SKU-1001", "SKU-2002"]
+    assert wb.sql("SELECT count(*) AS n FROM runs WHERE status = 'cancelled'") == [{"n": 4}]
+    [good] = [o for o, sku in made.items() if sku == "SKU-1001"]
+    badges = wb.fidelity.latest(list(made))
+    assert list(badges) == [good] and badges[good]["passed"], badges
+    [failure] = wb.fidelity.failures()
+    assert (failure["target"], failure["trigger"], failure["error"]) == (
+        next(o for o, sku in made.items() if sku == "SKU-2002"), "sweep", "InvalidSpec")
 
 
 def test_commit_mode_scores_versions_and_the_gate_holds_a_failing_one(wb, packshot, tmp_path):

@@ -377,20 +377,29 @@ class Fidelity:
     # -- reading reports -----------------------------------------------------------------------------------
     def latest(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         """The newest report of each output or version id (what a badge shows): ``{id: {report_id, passed,
-        score, failed, heatmap, created_at}}``; ids never scored are absent. One query for the whole grid."""
+        score, failed, heatmap, created_at}}``; ids never scored are absent. A version's reports are its own
+        and those of the run output it was committed from, as the gate reads them. One query for the grid."""
         if not ids:
             return {}
+        wanted = [str(i) for i in ids]
         with self.project.ledger.connect() as con:
-            found = q.rows(con, "SELECT id AS report_id, version_id, output_id, passed, score, failed, "
-                                "heatmap_sha256 AS heatmap, created_at FROM fidelity_latest "
-                                "WHERE version_id IN (SELECT unnest(?)) OR (version_id IS NULL AND output_id IN "
-                                "(SELECT unnest(?)))", [list(ids), list(ids)])
-        wanted = set(ids)
+            found = q.rows(con, """
+                WITH v AS (SELECT id, output_id FROM versions WHERE list_contains(?, id)),
+                keyed AS (
+                    SELECT v.id AS key, r.* FROM v JOIN fidelity_reports r ON r.version_id = v.id
+                        OR (r.version_id IS NULL AND v.output_id IS NOT NULL AND r.output_id = v.output_id)
+                    UNION ALL
+                    SELECT r.output_id AS key, r.* FROM fidelity_reports r
+                    WHERE r.version_id IS NULL AND list_contains(?, r.output_id))
+                SELECT key, id AS report_id, version_id, output_id, passed, score, failed,
+                       heatmap_sha256 AS heatmap, created_at FROM keyed
+                QUALIFY row_number() OVER (PARTITION BY key ORDER BY created_at DESC, id DESC) = 1""",
+                          [wanted, wanted])
         out: dict[str, dict[str, Any]] = {}
         for r in found:
-            key = r["version_id"] if r["version_id"] in wanted else r["output_id"]
+            key = str(r.pop("key"))
             r["failed"] = json_value(r["failed"]) or []
-            out[str(key)] = r
+            out[key] = r
         return out
 
     def report(self, report_id: str) -> dict[str, Any]:
@@ -412,12 +421,18 @@ class Fidelity:
         return row
 
     def reports(self, target: str) -> list[dict[str, Any]]:
-        """Every stored report of an output or version id, newest first (without rules)."""
+        """Every stored report of an output or version id, newest first (without rules). A version's are its
+        own and those of the run output it was committed from (what the gate reads; ``version_id`` is
+        ``None`` on the latter)."""
         with self.project.ledger.connect() as con:
+            version = q.row(con, "SELECT output_id FROM versions WHERE id = ?", [target])
+            # an output's: the reports naming it, its versions' included; a version's: its own and its source's
+            where = ("version_id = ? OR (version_id IS NULL AND output_id = ?)" if version is not None
+                     else "version_id = ? OR output_id = ?")
             rows = q.rows(con, "SELECT id, version_id, output_id, reference_sha256, reference_version_id, passed, "
                                "score, failed, heatmap_sha256 AS heatmap, created_at FROM fidelity_reports "
-                               "WHERE version_id = ? OR output_id = ? ORDER BY created_at DESC, id DESC",
-                          [target, target])
+                               f"WHERE {where} ORDER BY created_at DESC, id DESC",
+                          [target, version["output_id"] if version is not None else target])
         for r in rows:
             r["failed"] = json_value(r["failed"]) or []
         return rows

@@ -16,6 +16,7 @@ not installed as an entry point (or a test's engine) runs through the same runne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -242,7 +243,15 @@ class Generation:
         check(self.project.settings)  # a bad [fidelity] value is refused before anything is sent
         runner = Runner(self.project, self._engine_pool(engines_override), policy=retry, force=plan.force,
                         cancel=cancel, on_progress=on_progress, progress=progress, budget_usd=max_cost_usd)
-        report = await runner.run(plan)
+        try:
+            report = await runner.run(plan)
+        except BaseException:
+            # a sweep that ends with an exception (cancelled, interrupted, a ledger error) still announces the
+            # runs it finished, so their outputs are scored; the original exception is what the caller sees
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.project.events.emit, "generation.sweep", sweep_id=plan.id,
+                                        run_ids=[r.id for r in plan.runs])
+            raise
         # [fidelity] score = "sweep" subscribes (workbench.fidelity.auto); off the event loop, never raising
         await asyncio.to_thread(self.project.events.emit, "generation.sweep", sweep_id=report.sweep_id,
                                 run_ids=[r["id"] for r in report.runs])
