@@ -63,6 +63,17 @@ def mug(body=(36, 96, 168), size: int = 600) -> np.ndarray:
     return np.asarray(im).copy()
 
 
+def tin(band=(196, 40, 48), size: int = 600) -> np.ndarray:
+    """An RGBA tin: a mostly grey body with one saturated band round it (a fifth of its height) and a lid."""
+    im = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    d = ImageDraw.Draw(im)
+    s = size / 600
+    d.rounded_rectangle((190 * s, 130 * s, 410 * s, 540 * s), int(18 * s), fill=(150, 152, 156, 255))
+    d.rectangle((180 * s, 110 * s, 420 * s, 150 * s), fill=(90, 92, 96, 255))
+    d.rectangle((190 * s, 290 * s, 410 * s, 380 * s), fill=(*band, 255))
+    return np.asarray(im).copy()
+
+
 def photo_box(photo: str = "astronaut", size: int = 600, aspect: float = 1.25) -> np.ndarray:
     """An RGBA box whose face is a real photograph from ``skimage.data`` framed by a white border."""
     img = getattr(skdata, photo)()

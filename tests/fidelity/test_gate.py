@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import cli
 from workbench.errors import ExportError, InvalidSpec, TransitionForbidden
 
 from .products import bottle, compose, gradient, hue_shift_rgba, mug, png, studio
@@ -128,3 +129,34 @@ def test_the_savings_report_counts_fidelity_rejections_once_per_image(wb, versio
     assert wb.reports.facts()["totals"]["fidelity_rejected"] == 2
     wb.fidelity.override(committed, "a mood shot, not a packshot")
     assert wb.reports.facts()["totals"]["fidelity_rejected"] == 1
+
+
+def test_the_cli_refuses_approval_records_an_override_and_then_approves(capsys, wb, versions):
+    project = ["-p", str(wb.root), "--json"]
+    code, data = cli(capsys, "review", "approve", versions["bad"], *project)
+    assert code == 2 and data["error"]["type"] == "TransitionForbidden", data
+    assert "fails product fidelity" in data["error"]["message"] and "colour:" in data["error"]["message"]
+    code, data = cli(capsys, "fidelity", versions["good"], "--override", "nothing wrong", *project)
+    assert code == 2 and "no failing" in data["error"]["message"]  # nothing to override
+    code, done = cli(capsys, "fidelity", versions["bad"], "--override", "brand approved the shade", *project)
+    assert code == 0 and done["version_id"] == versions["bad"] and done["failed"] == ["colour"]
+    assert wb.sql("SELECT reason, actor, action FROM fidelity_overrides") == [
+        {"reason": "brand approved the shade", "actor": "tester", "action": "approve"}]
+    code, row = cli(capsys, "review", "approve", versions["bad"], *project)
+    assert code == 0 and row["to_state"] == "approved"
+
+
+def test_a_version_committed_from_a_failing_output_is_held_by_the_outputs_report(wb, versions, tmp_path):
+    mug_ref = tmp_path / "mug_SKU-3003.png"
+    mug_ref.write_bytes(png(compose(mug(), studio(), shadow=False)))
+    assert wb.ingest([mug_ref]).ok
+    report = wb.generate(prompt="{{ sku }}", refs=["SKU-1001"], engines=["local"], seeds=[1])
+    [output] = [o["id"] for r in report.runs for o in wb.generation.run(r["id"])["outputs"]]
+    scored = wb.fidelity(output, ["SKU-3003"])  # the output only: the version is never scored itself
+    assert not scored["passed"]
+    version = wb.commit(output, asset="SKU-1001/from-output", autotag=False)
+    assert [r["id"] for r in wb.fidelity.reports(version)] == [scored["id"]]
+    assert wb.fidelity.latest([version])[version]["passed"] is False
+    wb.review.submit(version)
+    with pytest.raises(TransitionForbidden, match=scored["id"]):
+        wb.review.approve(version)

@@ -12,6 +12,7 @@ import pytest
 from tests.fakes.faults import FakeConfig
 from tests.fakes.gemini import make_gemini_app
 from tests.fakes.harness import LoopbackServer
+from tests.support import cli
 from workbench.generation.retry import RetryPolicy
 
 from .products import bottle, compose, gradient, hue_shift_rgba, png, studio
@@ -76,3 +77,21 @@ def test_a_redrawn_product_is_replaced_by_the_reference_pixels(tmp_path):
     assert info["method"] == "aligned" and info["alignment"]["scale"] == pytest.approx(0.8, rel=0.05)
     report = score(locked, [ref])
     assert report.passed, [r.to_dict() for r in report.rules]
+
+
+def test_the_cli_sweep_with_product_lock_passes_where_the_plain_one_fails_presence(capsys, wb, flat_gemini):
+    args = ["generate", "--prompt", "{{ sku }} on a sage green backdrop", "--ref", "SKU-1001", "--engine", "gemini",
+            "--seed", "1-2", "--yes", "-p", str(wb.root), "--json"]
+    for lock in (False, True):
+        code, sweep = cli(capsys, *args, *(["--product-lock"] if lock else []))
+        assert code == 0 and sweep["counts"] == {"succeeded": 2}, sweep
+        outputs = [o["id"] for r in sweep["runs"] for o in r["outputs"]]
+        assert len(outputs) == 2
+        for out in outputs:
+            code, report = cli(capsys, "fidelity", out, "-p", str(wb.root), "--json")
+            assert code == 0, report  # it ran, whatever the verdict
+            rules = {r["rule"]: r["passed"] for r in report["rules"]}
+            if lock:
+                assert report["passed"] and rules["colour"] and rules["shape"] and rules["label"], report["rules"]
+            else:
+                assert report["failed"] == ["presence"] and not report["passed"], report["rules"]

@@ -23,6 +23,7 @@ from .products import (
     photo_box,
     png,
     studio,
+    tin,
 )
 
 
@@ -72,6 +73,19 @@ def test_a_hue_shift_of_10_degrees_fails_colour_only(bottle_ref):
 def test_a_hue_shift_on_a_real_photograph_fails_colour(photo_ref):
     report = score(png(compose(hue_shift_rgba(photo_box("astronaut"), 12), gradient(), scale=0.9)), [photo_ref])
     assert report.failed == ["colour"]
+
+
+@pytest.mark.parametrize("degrees", [-10, 10, 45, 180])
+@pytest.mark.parametrize("product", ["bottle", "tin", "astronaut", "chelsea"])
+def test_any_hue_shift_of_10_degrees_or_more_either_way_fails_colour(bottle_ref, product, degrees):
+    # the tin is grey but for one red band (a fifth of it): turned 10° the band moves by ΔE00 5-6 while the
+    # greys hold the area-weighted mean near 2, so the limit on each large colour is what catches it
+    thing = {"bottle": bottle, "tin": tin}.get(product, lambda: photo_box(product))()
+    ref = bottle_ref if product == "bottle" else png(compose(thing, studio(), shadow=False))
+    report = score(png(compose(hue_shift_rgba(thing, degrees), gradient(), scale=0.85)), [ref])
+    assert "colour" in report.failed, report.rule("colour").detail
+    unchanged = score(png(compose(thing, gradient(), scale=0.85)), [ref])
+    assert unchanged.passed and unchanged.rule("colour").extra["max_delta_e"] < 1.5, unchanged.rule("colour").detail
 
 
 @pytest.mark.parametrize("product", ["bottle", "photo"])

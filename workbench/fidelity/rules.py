@@ -8,7 +8,8 @@ resolution first, so a product shown smaller is not punished for having fewer pi
 * ``presence``: a product-like region was found in the output and it could be aligned;
 * ``colour``: the reference product's dominant colours (k-means in CIELAB), each compared by CIEDE2000
   (``skimage.color.deltaE_ciede2000``) against the output's median colour at the same aligned pixels;
-  the value is their area-weighted mean ΔE00 — or the output's dominant colour against ``colour_target``;
+  the value is their area-weighted mean ΔE00, and any one colour covering 10 % or more of the product
+  must also stay within 1.5 times the limit — or the output's dominant colour against ``colour_target``;
 * ``shape``: silhouette IoU of the two masks in the frame, and the change of the silhouette's aspect;
 * ``detail``: SSIM (``skimage.metrics.structural_similarity``) of the aligned grey product regions,
   averaged over the inside of both masks;
@@ -29,6 +30,9 @@ from .report import RuleResult
 from .thresholds import FidelitySettings
 
 __all__ = ["Frame", "colour", "detail", "label", "presence", "shape", "skipped"]
+
+_PART_SHARE = 0.10  # a dominant colour this large must also hold on its own ...
+_PART_FACTOR = 1.5  # ... within this many times the colour limit (ΔE00 4.5 at the default 3)
 
 
 @dataclass(frozen=True)
@@ -134,10 +138,20 @@ def colour(frame: Frame, s: FidelitySettings) -> RuleResult:
     total = sum(p[0] for p in parts) or 1.0
     de = sum(p[0] * p[1] for p in parts) / total
     worst = max(parts, key=lambda p: p[1])
+    # the mean alone lets a large part of a low-chroma product drift: a 10° hue turn of a photograph print
+    # moves its one saturated colour (a fifth of the box) by ΔE00 7 while the greys hold the mean under 3
+    part_limit = _PART_FACTOR * thr
+    big = [p for p in parts if p[0] >= _PART_SHARE]
+    off = max(big, key=lambda p: p[1]) if big else None
+    part_ok = off is None or off[1] <= part_limit
     detail = (f"ΔE00 {de:.2f} over {len(parts)} dominant colours (limit {thr:g}); the largest shift is "
               f"{worst[1]:.2f} on a colour covering {worst[0]:.0%} of the product")
-    return RuleResult("colour", de <= thr, round(de, 2), thr, detail, _lower_better(de, thr),
-                      extra={"max_delta_e": round(worst[1], 2)})
+    if not part_ok and off is not None:
+        detail += (f", over {part_limit:g} (the limit for any colour covering {_PART_SHARE:.0%} or more)"
+                   if off is worst else f"; {off[1]:.2f} on a colour covering {off[0]:.0%} is over {part_limit:g}")
+    score = min(_lower_better(de, thr), _lower_better(off[1], part_limit) if off is not None else 1.0)
+    return RuleResult("colour", de <= thr and part_ok, round(de, 2), thr, detail, score,
+                      extra={"max_delta_e": round(worst[1], 2), "max_part_delta_e": part_limit})
 
 
 def _aspect(mask: np.ndarray) -> float | None:
