@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -156,6 +157,16 @@ def login(browser: object, base: str, name: str, viewport: tuple[int, int] = (14
     page.click("#login-submit")
     page.wait_for_selector("#wb-user", timeout=30000)
     return page
+
+
+def choose(page: Any, index: int, text: str) -> None:
+    """Type ``text`` into the ``index``-th visible Choices (MultiChoice) input and take the first match."""
+    box = page.locator(".choices__input--cloned:visible").nth(index)
+    box.click()
+    box.press_sequentially(text)
+    page.wait_for_timeout(300)
+    page.locator(".choices__list--dropdown .choices__item--selectable:visible", has_text=text).first.click()
+    page.keyboard.press("Escape")
 
 
 def shot(page: object, name: str, full_page: bool = True) -> Path:

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import login, shot
+from .conftest import choose, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-def _choose(page, index: int, text: str) -> None:
-    box = page.locator(".choices__input--cloned:visible").nth(index)
-    box.click()
-    box.press_sequentially(text)
-    page.wait_for_timeout(300)
-    page.locator(".choices__list--dropdown .choices__item--selectable:visible", has_text=text).first.click()
-    page.keyboard.press("Escape")
 
 
 def test_rendition_previews_rule_report_and_override(browser, server, demo_project):
@@ -32,7 +23,7 @@ def test_rendition_previews_rule_report_and_override(browser, server, demo_proje
     page.locator(".bk-tab", has_text="Export").first.click()
     page.get_by_role("button", name="Reload approved").click()
     page.wait_for_timeout(500)
-    _choose(page, 0, "export-preview")
+    choose(page, 0, "export-preview")
     page.get_by_text("No renditions yet for the chosen versions").first.wait_for(timeout=30000)
     page.get_by_role("button", name="Render renditions").click()
     page.locator(".wb-status", has_text="Rendered").first.wait_for(timeout=90000)

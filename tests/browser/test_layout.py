@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, login, shot
+from .conftest import ROOT, choose, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -58,13 +58,7 @@ def _show(page, tab: str) -> None:
     if tab == "Export":
         page.get_by_role("button", name="Reload approved").click()
         page.wait_for_timeout(500)
-        box = page.locator(".choices__input--cloned:visible").first
-        box.click()
-        box.press_sequentially("layout-approved")
-        page.wait_for_timeout(400)
-        page.locator(".choices__list--dropdown .choices__item--selectable:visible",
-                     has_text="layout-approved").first.click()
-        page.keyboard.press("Escape")
+        choose(page, 0, "layout-approved")
         page.locator("#export-renditions").first.wait_for(timeout=30000)
         page.wait_for_timeout(800)
 

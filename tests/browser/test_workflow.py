@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import login, shot
+from .conftest import choose, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,20 +21,10 @@ def _status(page, text: str, timeout: float = 60000) -> None:
     page.locator(".wb-status", has_text=text).first.wait_for(timeout=timeout)
 
 
-def _choose(page, label_placeholder_index: int, text: str) -> None:
-    """Type into the n-th visible Choices (MultiChoice) input and take the first match."""
-    box = page.locator(".choices__input--cloned:visible").nth(label_placeholder_index)
-    box.click()
-    box.press_sequentially(text)
-    page.wait_for_timeout(300)
-    page.locator(".choices__list--dropdown .choices__item--selectable:visible", has_text=text).first.click()
-    page.keyboard.press("Escape")
-
-
 def test_sweep_pick_comment_approve_export_report(browser, server, demo_project):
     page = login(browser, server, "alice")
     _tab(page, "Studio")
-    _choose(page, 0, "mug_SKU")
+    choose(page, 0, "mug_SKU")
     page.get_by_role("button", name="Plan").click()
     page.locator(".wb-plan", has_text="runs").first.wait_for(timeout=30000)
     page.get_by_role("button", name="Run sweep").click()
@@ -93,8 +83,8 @@ def test_sweep_pick_comment_approve_export_report(browser, server, demo_project)
     _tab(page, "Export")
     page.get_by_role("button", name="Reload approved").click()
     page.wait_for_timeout(500)
-    _choose(page, 0, "mug-hero")
-    _choose(page, 1, "hero_banner")
+    choose(page, 0, "mug-hero")
+    choose(page, 1, "hero_banner")
     page.get_by_role("button", name="Render renditions").click()
     _status(page, "Rendered")
     page.get_by_role("button", name="Plan (dry run)").click()

@@ -8,14 +8,12 @@ logic lives here beyond the wiring.
 
 from __future__ import annotations
 
-import base64
-import functools
-from collections.abc import Callable
 from typing import Any
 
 import panel as pn
 
 from ..auth import User
+from ..data_uris import data_uri_thumbs
 from .snapshot import who_html
 from .state import LibraryState, SessionState
 
@@ -157,18 +155,6 @@ def _requested_tab() -> int:
     raw = (pn.state.session_args or {}).get("tab") or [b""]
     value = raw[0].decode("utf-8", "replace") if isinstance(raw[0], bytes) else str(raw[0])
     return tab_index(value)
-
-
-def data_uri_thumbs(wb: Any) -> Callable[[str], str]:
-    """Thumbnail URLs as ``data:`` URIs (built from the project's thumbnail cache), for pages with no server."""
-
-    @functools.lru_cache(maxsize=2048)
-    def url(sha256: str) -> str:
-        path = wb.library.thumbnail_path(sha256)
-        mime = "image/webp" if path.suffix == ".webp" else "image/jpeg"
-        return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
-
-    return url
 
 
 def inline_dashboard(wb: Any, *, role: str = "approver", tab: str = "library") -> pn.viewable.Viewable:

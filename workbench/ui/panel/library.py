@@ -20,6 +20,7 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from .jsparts import ESM_HELPERS
 from .session import esc
 from .state_library import LibraryState
 
@@ -96,7 +97,7 @@ class LibraryGrid(JSComponent):
     current = param.String(default="", doc="Id of the asset open in place (outlined).")
     opened = param.Dict(default={}, doc="{id, nonce} of the last thumbnail clicked.")
 
-    _esm = """
+    _esm = ESM_HELPERS + """
 export function render({ model, el }) {
   document.getElementById("wb-snapshot")?.remove();  // the server-rendered first paint (snapshot.py)
   const draw = () => {
@@ -104,12 +105,7 @@ export function render({ model, el }) {
     const grid = document.createElement("div");
     grid.className = "wb-grid";
     grid.id = "library-grid";
-    if (!model.cards.length) {
-      const empty = document.createElement("div");
-      empty.className = "wb-empty";
-      empty.textContent = "No assets match.";
-      grid.append(empty);
-    }
+    if (!model.cards.length) grid.append(textEl("div", "wb-empty", "No assets match."));
     const chosen = new Set(model.selected);
     for (const c of model.cards) {
       const fig = document.createElement("figure");
@@ -146,10 +142,7 @@ export function render({ model, el }) {
     }
     el.append(grid);
   };
-  draw();
-  model.on("cards", draw);
-  model.on("selected", draw);
-  model.on("current", draw);
+  redrawOn(model, draw, ["cards", "selected", "current"]);
 }
 """
     _stylesheets = [GRID_CSS]
@@ -163,19 +156,14 @@ class TagCloud(JSComponent):
     active = param.String(default="", doc="The tag filtering the Library now (highlighted).")
     chosen = param.Dict(default={}, doc="{tag, nonce} of the last chip clicked.")
 
-    _esm = """
+    _esm = ESM_HELPERS + """
 export function render({ model, el }) {
   const draw = () => {
     el.innerHTML = "";
     const box = document.createElement("div");
     box.className = "wb-tags";
     box.id = "library-tags";
-    if (!model.chips.length) {
-      const none = document.createElement("span");
-      none.className = "wb-none";
-      none.textContent = model.ready ? "No tags yet." : "Loading tags…";
-      box.append(none);
-    }
+    if (!model.chips.length) box.append(textEl("span", "wb-none", model.ready ? "No tags yet." : "Loading tags…"));
     for (const t of model.chips) {
       const chip = document.createElement("button");
       chip.type = "button";
@@ -192,10 +180,7 @@ export function render({ model, el }) {
     }
     el.append(box);
   };
-  draw();
-  model.on("chips", draw);
-  model.on("active", draw);
-  model.on("ready", draw);
+  redrawOn(model, draw, ["chips", "active", "ready"]);
 }
 """
     _stylesheets = [TAGS_CSS]

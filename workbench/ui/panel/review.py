@@ -10,6 +10,7 @@ set with ``textContent``) before they reach the page.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from typing import Any
 
@@ -17,6 +18,9 @@ import panel as pn
 import param
 from panel.custom import JSComponent
 
+from ..fidelity_view import CSS as FIDELITY_CSS
+from ..fidelity_view import fidelity_html
+from .jsparts import ESM_HELPERS
 from .renditions import CSS as RENDITIONS_CSS
 from .renditions import rendition_cards_html
 from .session import esc
@@ -71,7 +75,7 @@ class RegionPicker(JSComponent):
     boxes = param.List(default=[], doc="[{region, resolved}] of existing comments, in comment order.")
     draft = param.Dict(default=None, allow_None=True, doc="The region being drawn {x, y, w, h}.")
 
-    _esm = """
+    _esm = ESM_HELPERS + """
 export function render({ model, el }) {
   let first = null, start = null, live = null;
   const stage = document.createElement("div");
@@ -133,10 +137,7 @@ export function render({ model, el }) {
     first = null;
     stage.classList.remove("picking");
   });
-  draw();
-  model.on("src", draw);
-  model.on("boxes", draw);
-  model.on("draft", draw);
+  redrawOn(model, draw, ["src", "boxes", "draft"]);
 }
 """
     _stylesheets = [CSS]
@@ -149,17 +150,11 @@ class CommentList(JSComponent):
     can_resolve = param.Boolean(default=False)
     action = param.Dict(default={}, doc="{id, resolved, nonce} of the last Resolve/Reopen click.")
 
-    _esm = """
+    _esm = ESM_HELPERS + """
 export function render({ model, el }) {
   const draw = () => {
     el.innerHTML = "";
-    if (!model.comments.length) {
-      const p = document.createElement("p");
-      p.className = "wb-none";
-      p.textContent = "No comments yet.";
-      el.append(p);
-      return;
-    }
+    if (!model.comments.length) { el.append(textEl("p", "wb-none", "No comments yet.")); return; }
     const ol = document.createElement("ol");
     ol.className = "wb-comments";
     ol.id = "review-comments";
@@ -190,9 +185,7 @@ export function render({ model, el }) {
     });
     el.append(ol);
   };
-  draw();
-  model.on("comments", draw);
-  model.on("can_resolve", draw);
+  redrawOn(model, draw, ["comments", "can_resolve"]);
 }
 """
     _stylesheets = [COMMENTS_CSS]
@@ -310,6 +303,18 @@ class ReviewView(pn.viewable.Viewer):
         self.tag_btn = pn.widgets.Button(label="Tag", width=70, disabled=not can("tag"))
         self.tags_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.checks_html = pn.pane.HTML("", stylesheets=[RENDITIONS_CSS, CSS], sizing_mode="stretch_width")
+        self.fidelity_html = pn.pane.HTML("", stylesheets=[FIDELITY_CSS, CSS], sizing_mode="stretch_width")
+        self.score_btn = pn.widgets.Button(label="Score now", width=120, disabled=not can("generate"),
+                                           description=None if can("generate") else "scoring needs the editor role")
+        self.score_btn.on_click(self._score)
+        self.override_reason = pn.widgets.TextInput(label="Override reason", width=260,
+                                                    placeholder="why it may be approved anyway",
+                                                    disabled=not can("approve"), visible=False)
+        self.override_btn = pn.widgets.Button(label="Override with reason", color="danger", width=180,
+                                              disabled=not can("approve"), visible=False,
+                                              description=None if can("approve") else
+                                              "overriding the fidelity gate needs the approver role")
+        self.override_btn.on_click(lambda _e: self._override())
         self.diff_btn = pn.widgets.Button(label="Diff", width=80)
         self.diff_stats = pn.pane.Markdown("")
         self.diff_side = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
@@ -322,7 +327,9 @@ class ReviewView(pn.viewable.Viewer):
         s.param.watch(lambda *_e: self._render_stage(),
                       ["comments", "version_id", "history", "region_x", "region_y", "region_w", "region_h",
                        "pin_region"])
-        s.param.watch(lambda *_e: self._render_review(), ["review", "tags", "comments", "warning", "history"])
+        s.param.watch(lambda *_e: self._render_review(),
+                      ["review", "tags", "comments", "warning", "history", "fidelity"])
+        s.param.watch(lambda *_e: self._render_fidelity(), ["fidelity", "fidelity_scoring", "fidelity_error"])
         s.param.watch(lambda *_e: self._render_checks(), ["checks", "history"])
         s.param.watch(lambda *_e: self._render_queue(), ["queue", "queue_pos", "asset"])
         s.param.watch(lambda *_e: self._render_diff(), ["diff"])
@@ -331,6 +338,7 @@ class ReviewView(pn.viewable.Viewer):
         self._render_stage()
         self._render_review()
         self._render_checks()
+        self._render_fidelity()
         self._render_queue()
         if not s.asset:  # open on the oldest version waiting for review, else the newest output
             if s.queue:
@@ -374,6 +382,19 @@ class ReviewView(pn.viewable.Viewer):
                 s.session.say(f"{_LABELS[action]}: {why[action]}", "warning")
             else:
                 self._act(action)
+
+    async def _score(self, _event: Any = None) -> None:
+        # scoring decodes both images, aligns them and reads the label (a second or more): never on the event loop
+        s = self._s
+        vid = s.start_scoring()
+        if vid is None:
+            return
+        error = await asyncio.to_thread(s.execute_scoring, vid)
+        s.finish_scoring(vid, error)
+
+    def _override(self) -> None:
+        if self._s.override_fidelity(self.override_reason.value or ""):
+            self.override_reason.value = ""
 
     def _resolve(self, event: Any) -> None:
         action = event.new or {}
@@ -472,6 +493,25 @@ class ReviewView(pn.viewable.Viewer):
         self.checks_html.object = rendition_cards_html(s.checks, s.session.thumb_url, lambda _r: cur.get("sha256"),
                                                        element_id="review-checks")
 
+    def _render_fidelity(self) -> None:
+        s = self._s
+        info = s.fidelity
+        if s.fidelity_scoring:
+            body = ('<div class="wb-fid none" id="review-fidelity"><p class="verdict">Scoring fidelity…</p>'
+                    '<p class="m">Comparing the product with its references.</p></div>')
+        elif s.fidelity_error:
+            body = (f'<div class="wb-fid fail" id="review-fidelity"><p class="verdict">Fidelity could not be '
+                    f'scored</p><p class="m">{esc(s.fidelity_error)}</p></div>')
+        else:
+            body = fidelity_html(info, s.session.thumb_url) if info else ""
+        self.fidelity_html.object = body
+        scored = bool(info.get("scored"))
+        self.score_btn.visible = bool(info) or bool(s.fidelity_error)
+        self.score_btn.label = "Scoring…" if s.fidelity_scoring else ("Score again" if scored else "Score now")
+        self.score_btn.disabled = s.fidelity_scoring or not s.session.can("generate")
+        blocked = bool(s.fidelity_block())
+        self.override_reason.visible = self.override_btn.visible = blocked
+
     def _render_diff(self) -> None:
         s = self._s
         d = s.diff
@@ -494,11 +534,13 @@ class ReviewView(pn.viewable.Viewer):
         controls = pn.Column(
             self.asset, self.version, self._s_md, self.note, pn.Row(b["submit"], b["withdraw"]),
             pn.Row(b["approve"], b["request_changes"]), b["publish"], self.why, self.warn, self.anyway_btn,
+            self.override_reason, self.override_btn,
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), pn.Row(self.tag_input, self.tag_btn), self.tags_html,
             width=300)
         comments = pn.Column(self.stage, self.pin, self.comment_text, self.comment_btn, "**Comments**",
                              self.comments, width=430)
-        checks = pn.Column("**Channel checks** (newest rendition per preset)", self.checks_html,
+        checks = pn.Column("**Product fidelity**", self.fidelity_html, self.score_btn,
+                           "**Channel checks** (newest rendition per preset)", self.checks_html,
                            pn.Row(self.compare, pn.Column(pn.Spacer(height=18), self.diff_btn)), self.diff_stats,
                            self.diff_side, self.diff_img, "**Prompt diff**", self.prompt_html, width=460)
         return pn.Column(queue, self.history_html, pn.FlexBox(controls, comments, checks, flex_wrap="wrap"),

@@ -16,6 +16,7 @@ import param
 
 from ..auth import ACTION_ROLES
 from .session import SessionState
+from .state_review_fidelity import ReviewFidelity
 
 __all__ = ["ExportState", "ReportsState", "ReviewState"]
 
@@ -59,9 +60,9 @@ def latest_renditions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [seen[k] for k in sorted(seen)]
 
 
-class ReviewState(param.Parameterized):
-    """Review tab: history, diff, region comments, review transitions, the review queue, channel checks and
-    tags of one asset's versions.
+class ReviewState(ReviewFidelity):
+    """Review tab: history, diff, region comments, review transitions, the review queue, channel checks,
+    product fidelity (:class:`ReviewFidelity`) and tags of one asset's versions.
 
     The queue is every output whose latest version waits for review (``in_review``); :meth:`step` walks it,
     and an approval or a change request moves on to the next. Approving a version with open (unresolved)
@@ -147,7 +148,7 @@ class ReviewState(param.Parameterized):
         """Reload the selected version's review state, comments, channel checks and tags."""
         self.warning = ""
         if not self.version_id:
-            self.review, self.comments, self.tags, self.checks = {}, [], [], []
+            self.review, self.comments, self.tags, self.checks, self.fidelity = {}, [], [], [], {}
             return
         wb, vid = self.session.wb, self.version_id
 
@@ -160,6 +161,7 @@ class ReviewState(param.Parameterized):
         review, comments, tags, renditions = found or ({}, [], [], [])
         self.param.update(review=review, comments=list(comments), tags=list(tags),
                           checks=latest_renditions(list(renditions)))
+        self.load_fidelity()  # on its own: a fidelity read that fails must not hide the review
 
     def _reload(self) -> None:
         wb = self.session.wb
@@ -245,6 +247,8 @@ class ReviewState(param.Parameterized):
                 out[action] = f"only {', '.join(approvers)} may {label} ([review] approvers)"
             elif action == "approve" and not self_ok and cur.get("author") == user.name:
                 out[action] = "you authored this version ([review] allow_self_approval = false)"
+            elif action == "approve" and self.fidelity_block():
+                out[action] = self.fidelity_block()
             else:
                 out[action] = ""
         return out

@@ -4,7 +4,9 @@ Design: rows come from ``wb.history(asset)`` (the review area: state, marks, thu
 ``wb.library.versions(asset)`` plus the ``version_state`` view when that method is absent, so the widget works on
 any build. Each version offers the review actions its state allows (the graph in
 :mod:`workbench.review.states`); a click calls ``wb.review.act`` (which applies the project's rules)
-and the list is re-read from the ledger.
+and the list is re-read from the ledger. "fidelity" on a version shows its product-fidelity report (rules in
+words, heatmap, what the gate says) from :mod:`workbench.ui.fidelity_view`, the same one the dashboard's
+Review shows.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from typing import Any
 
 import ipywidgets as w
 
+from ..data_uris import data_uri_thumbs
+from ..fidelity_view import CSS as FIDELITY_CSS
+from ..fidelity_view import fidelity_html, version_fidelity
 from ._common import Status, esc, thumbnail
 
 __all__ = ["VersionHistory", "version_rows"]
@@ -40,11 +45,12 @@ class VersionHistory(w.VBox):
         self.note = w.Text(placeholder="note for the next review action (optional)", description="Note")
         self.title = w.HTML()
         self.list = w.VBox()
+        self.fidelity = w.HTML()  # the report of the version whose "fidelity" was clicked
         self.status = Status()
         self.refresh_button = w.Button(description="Refresh", icon="refresh")
         self.refresh_button.on_click(lambda _b: self.refresh())
         header = [self.title, self.refresh_button] + ([self.note] if self.with_actions else [])
-        super().__init__([w.HBox(header), self.list, self.status])
+        super().__init__([w.HBox(header), self.list, self.fidelity, self.status])
         self.refresh()
 
     def refresh(self) -> None:
@@ -69,11 +75,13 @@ class VersionHistory(w.VBox):
                     f"{' · from run ' + esc(row.get('run_id')) if row.get('run_id') else ''}"
                     f"{' · parent ' + esc(parent) if parent else ''}</small>")
             body: list[w.Widget] = [w.HTML(text)]
+            fid = w.Button(description="fidelity", layout=w.Layout(width="auto"),
+                           tooltip="Show this version's product-fidelity report")
+            fid.on_click(lambda _b, v=row["id"]: self.show_fidelity(v))
+            buttons = self._action_buttons(row["id"], state) if self.with_actions else {}
             if self.with_actions:
-                buttons = self._action_buttons(row["id"], state)
                 self.actions[int(row["number"])] = buttons
-                if buttons:
-                    body.append(w.HBox(list(buttons.values())))
+            body.append(w.HBox([*buttons.values(), fid]))
             items.append(w.HBox([thumbnail(self.wb, row.get("sha256"), self.thumb),
                                  w.VBox(body, layout=w.Layout(margin="0 0 0 10px"))],
                                 layout=w.Layout(border_bottom="1px solid #e4e7eb", padding="4px")))
@@ -90,6 +98,15 @@ class VersionHistory(w.VBox):
             self.refresh()
             self.status.value = message
         return row
+
+    def show_fidelity(self, version_id: str) -> dict[str, Any] | None:
+        """Show ``version_id``'s fidelity report under the list (or "not scored"); returns what was read."""
+        info = self.status.attempt(lambda: version_fidelity(self.wb, version_id))
+        if info is not None:
+            self.fidelity.value = (f"<style>{FIDELITY_CSS}</style>"
+                                   + fidelity_html(info, data_uri_thumbs(self.wb), element_id="history-fidelity",
+                                                 hint=f"wb.fidelity({version_id!r}) scores it."))
+        return info
 
     def _action_buttons(self, version_id: str, state: str) -> dict[str, w.Button]:
         from ...review.states import allowed_actions
