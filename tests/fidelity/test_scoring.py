@@ -185,3 +185,16 @@ def test_the_report_serialises_to_the_cli_shape(bottle_ref):
     assert [r["rule"] for r in data["rules"]] == ["presence", "colour", "shape", "detail", "label"]
     assert all({"rule", "passed", "value", "threshold", "detail"} <= set(r) for r in data["rules"])
     assert data["heatmap"] == "sha256:abc" and data["passed"] is False
+
+
+def test_tesseract_can_read_the_label_instead(bottle_ref):
+    pytesseract = pytest.importorskip("pytesseract", reason="[fidelity] ocr = 'tesseract' needs '.[tesseract]'")
+    try:
+        pytesseract.get_tesseract_version()
+    except pytesseract.TesseractNotFoundError:
+        pytest.skip("Debian's tesseract-ocr is not installed")
+    s = FidelitySettings().merged({"ocr": "tesseract"})
+    same = score(png(compose(bottle(), gradient(), scale=0.8)), [bottle_ref], s)
+    assert same.passed and same.rule("label").extra["output_text"] == "ALPINE 7", same.rule("label").detail
+    changed = score(png(compose(bottle("ALPNE 1"), gradient(), scale=0.8)), [bottle_ref], s)
+    assert changed.failed == ["label"] and changed.rule("label").extra["output_text"] == "ALPNE 1"

@@ -1,10 +1,11 @@
 """Printed text on a product, read offline: RapidOCR (ONNX models inside its wheel) or Debian's Tesseract.
 
-Both were measured on drawn product labels (10 words × 4 fonts/sizes × 4 degradations: rotation, blur,
-JPEG; see the README): reading a label line in its box, RapidOCR (``rapidocr`` 3.x, PP-OCRv6 small
-recognition on onnxruntime) read 155 of 160 in ~100 ms, Tesseract 5.3 (Debian's ``tesseract-ocr`` through
-pytesseract, ``--psm 7``) 141 in ~590 ms, and it read ``ALPNE 1`` as ``ALPNE 7`` — exactly the misread the
-``label`` rule must not make. RapidOCR is the default (``[fidelity] ocr``); ``tesseract`` stays selectable
+Both were measured by ``benchmarks/fidelity_ocr.py`` (10 label texts × 4 fonts/sizes × 5 conditions: clean,
+rotated, blurred, JPEG, shown at 60 %; see the README), each line read in its box as here: RapidOCR
+(``rapidocr`` 3.x, PP-OCRv6 small recognition on onnxruntime) read 200 of 200 as the rule compares them in
+~33 ms a line, Tesseract 5.3 (Debian's ``tesseract-ocr`` through pytesseract, ``--psm 7``) 197 in ~210 ms,
+its misses misread letters (``500ML`` as ``SOOML``) — false ``label`` failures on an unchanged product.
+RapidOCR is the default (``[fidelity] ocr``); ``tesseract`` stays selectable
 (``pip install pytesseract`` and ``apt-get install tesseract-ocr``) and ``off`` skips the rule. Neither
 loads anything from a network: ``rapidocr`` 3.x ships its models inside the wheel and depends on
 ``opencv-python-headless`` (``rapidocr-onnxruntime`` 1.4 pulls in ``opencv-python``, which overwrites the
