@@ -19,7 +19,7 @@ def test_only_the_opened_tab_is_built(library_wb):
     tabs, parts = build_tabs(make_session(library_wb, "viewer"), active=1)
     assert tabs.active == 1 and [name for name, _ in zip(TAB_NAMES, tabs.objects, strict=True)] == list(TAB_NAMES)
     built = [bool(slot.objects) for slot in tabs.objects]
-    assert built == [False, True, False, False, False]
+    assert built == [False, True, False, False, False, False]
     tabs.active = 0
     assert bool(tabs.objects[0].objects) and parts["library"].total == 5
 

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from ..library.service import Library
     from ..project import Project
 
-__all__ = ["BatchPlan", "batch_status", "read_catalog_skus", "select_skus", "split_references"]
+__all__ = ["BatchPlan", "batch_status", "read_catalog_skus", "recent_batches", "select_skus", "split_references"]
 
 NO_REFERENCES = "no reference images for this SKU"
 #: How the runner's reason for a run held back by the cost cap begins (see Runner.cap_reason).
@@ -168,3 +168,13 @@ def batch_status(project: Project, batch_id: str) -> list[dict[str, Any]]:
     out += [{"sku": sku, "status": "skipped", "runs": 0, "succeeded": 0, "failed": 0, "reason": why,
              "cost_usd": 0.0, "resumable": False} for sku, why in skipped.items()]
     return out
+
+
+def recent_batches(project: Project, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest catalogue batches: id, name, created_at, SKU count and planned runs."""
+    with project.ledger.connect() as con:
+        rows = q.rows(con, "SELECT id, name, created_at, planned_runs, "
+                           "json_array_length(json_extract(spec, '$.skus')) AS skus FROM sweeps "
+                           "WHERE json_extract_string(spec, '$.kind') = 'batch' ORDER BY created_at DESC, id DESC "
+                           f"LIMIT {int(limit)}")
+    return rows

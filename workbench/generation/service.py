@@ -196,6 +196,12 @@ class Generation:
                               on_progress=on_progress)
         return job.run()
 
+    def batches(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest catalogue batches (id, name, created_at, SKU count, planned runs)."""
+        from .batch import recent_batches
+
+        return recent_batches(self.project, limit)
+
     def resume_plan(self, sweep_id: str, *, force: bool = False) -> SweepPlan:
         """The plan that resumes sweep ``sweep_id``: its runs that did not succeed, rebuilt from the ledger."""
         from .sweeps import plan_from_ledger

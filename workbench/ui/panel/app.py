@@ -1,4 +1,4 @@
-"""The dashboard: the Library, Studio, Review, Export and Reports tabs.
+"""The dashboard: the Library, Studio, Review, Export, Reports and Batch tabs.
 
 :func:`create_app` runs once per browser session (the server calls it): it opens the project as the
 session's user, builds one state object per tab and wraps each in its view. :func:`inline_dashboard` builds
@@ -26,7 +26,7 @@ APP_CSS = """
 """
 
 
-TAB_NAMES = ("Library", "Studio", "Review", "Export", "Reports")
+TAB_NAMES = ("Library", "Studio", "Review", "Export", "Reports", "Batch")
 #: How long after a page is ready the tabs people go to next are built in the background.
 PREBUILD_DELAY_MS = 700
 
@@ -38,14 +38,16 @@ def tab_index(name: str | None) -> int:
 
 
 def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[str, Any]]:
-    """The five tabs for ``session`` with tab ``active`` open, and their state objects.
+    """The tabs for ``session`` with tab ``active`` open, and their state objects.
 
     Tests drive the returned state objects without a browser.
     """
+    from .batch import BatchView
     from .export import ExportState, ExportView
     from .library import LibraryView
     from .reports import ReportsState, ReportsView
     from .review import ReviewState, ReviewView
+    from .state_batch import BatchState
     from .studio import StudioState, StudioView
 
     library = LibraryState(session)
@@ -53,6 +55,7 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
     review = ReviewState(session)
     export = ExportState(session)
     reports = ReportsState(session)
+    batch = BatchState(session)
     # Views are built when their tab is first shown, so a new session pays only for the tab it opens on.
     makers = [
         lambda: LibraryView(state=library),
@@ -60,6 +63,7 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
         lambda: ReviewView(state=review),
         lambda: ExportView(state=export),
         lambda: ReportsView(state=reports),
+        lambda: BatchView(state=batch),
     ]
     slots = [pn.Column(sizing_mode="stretch_width") for _ in makers]
     tabs = pn.Tabs(*zip(TAB_NAMES, slots, strict=True), active=active, sizing_mode="stretch_width")
@@ -101,7 +105,7 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
 
     library.param.watch(send_to_studio, "to_studio")
     return tabs, {"session": session, "library": library, "studio": studio, "review": review,
-                  "export": export, "reports": reports}
+                  "export": export, "reports": reports, "batch": batch}
 
 
 def _notify(event: Any) -> None:

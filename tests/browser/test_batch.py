@@ -1,0 +1,89 @@
+"""The Batch tab in Chromium (issue 14): pick SKUs and the recipe, see the plan per SKU and its cost, start it
+(the page stays live while it runs), watch the progress, read the per-SKU table; an earlier batch with a
+failed SKU shows it in red with its reason. Screenshots at 1440x900 and 1024x768."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import login, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def failed_batch(demo_project):
+    """A batch over two demo SKUs where the first SKU's request was refused, run through the Python API."""
+    import workbench
+    from tests.generation.engines import ScriptedEngine
+    from workbench.demo import ensure_recipe
+    from workbench.errors import ProviderError
+
+    wb = workbench.open(demo_project)
+    ensure_recipe(wb)  # the demo's "hero": local engine, two backgrounds
+    wb.settings.update_file({"engines": {"scripted": {"concurrency": 1}}})
+    eng = ScriptedEngine([ProviderError("scripted: 400 INVALID_ARGUMENT: the prompt was refused", status=400)])
+    result = wb.generation.run_batch("hero", skus=["SKU-1005", "SKU-1006"], engines="scripted",
+                                     name="refused-batch", engines_override={"scripted": eng})
+    assert result.counts == {"failed": 1, "done": 1}
+    return result.batch_id
+
+
+def _pick_batch(page, name: str) -> None:
+    picker = page.locator("select").filter(has_text=name)
+    picker.select_option(label=picker.locator("option", has_text=name).inner_text())
+
+
+def _open_batch_tab(browser, server, viewport):
+    page = login(browser, server, "alice", viewport=viewport)
+    page.locator(".bk-tab", has_text="Batch").first.click()
+    page.get_by_role("button", name="All SKUs with references").wait_for(timeout=30000)
+    return page
+
+
+def test_plan_start_progress_and_the_per_sku_table(browser, failed_batch, server):
+    page = _open_batch_tab(browser, server, (1440, 900))
+    page.get_by_role("button", name="All SKUs with references").click()
+    skus = page.locator("textarea[placeholder^='e.g. SKU-1001']")
+    expect(skus).to_have_value(re.compile("SKU-1001.*SKU-1006", re.S), timeout=30000)
+    page.get_by_role("button", name="Plan", exact=True).click()
+    summary = page.locator("#batch-plan-summary")
+    summary.wait_for(timeout=60000)
+    assert "6 SKUs (0 skipped), 12 runs" in summary.inner_text()  # the demo recipe has two backgrounds
+    plan = page.locator("#batch-plan")
+    assert plan.locator("tbody tr").count() == 6 and "mug_SKU-1001" in plan.inner_text()
+    shot(page, "batch-plan-1440")
+    page.get_by_role("button", name="Start batch").click()
+    page.locator("#batch-progress").wait_for(timeout=30000)
+    me = page.request.get(server + "/api/me", timeout=30000)  # the server answers while the batch runs
+    assert me.status == 200
+    page.locator("#batch-progress", has_text="Ended").wait_for(timeout=240000)
+    status = page.locator("#batch-status")
+    status.wait_for(timeout=30000)
+    assert status.locator(".wb-chip.done").count() == 6
+    assert "12/12 runs" in page.locator("#batch-progress").inner_text()
+    shot(page, "batch-done-1440")
+
+    _pick_batch(page, "refused-batch")
+    page.get_by_role("button", name="Show", exact=True).click()
+    failed_row = page.locator("#batch-status tr.st-failed")
+    failed_row.wait_for(timeout=30000)
+    assert "the prompt was refused" in failed_row.inner_text()
+    colour = failed_row.locator("td").first.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour == "rgb(253, 236, 238)"
+    shot(page, "batch-failed-1440")
+    page.context.close()
+
+
+def test_the_batch_tab_at_1024(browser, failed_batch, server):
+    page = _open_batch_tab(browser, server, (1024, 768))
+    _pick_batch(page, "refused-batch")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.locator("#batch-status tr.st-failed").wait_for(timeout=30000)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 1024, f"the page scrolls sideways at 1024 px ({width} px wide)"
+    shot(page, "batch-failed-1024")
+    page.context.close()
