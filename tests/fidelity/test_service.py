@@ -95,3 +95,26 @@ def test_cli_scores_two_files_without_a_project(capsys, packshot, tmp_path, monk
     shot.write_bytes(png(compose(bottle("ALPNE 1"), gradient(), scale=0.8)))
     code, data = cli(capsys, "fidelity", str(shot), "--ref", str(packshot), "--json")
     assert code == 0 and data["failed"] == ["label"] and data["id"] is None
+
+
+def test_cli_targets_and_references_of_every_kind(capsys, wb, sweep, packshot, tmp_path):
+    project = ["-p", str(wb.root), "--json"]
+    version = wb.commit(sweep[0], asset="SKU-1001/hero", autotag=False)
+    ref_version = wb.library.resolve_versions("SKU-1001")[0]
+    ref_asset = wb.sql("SELECT a.name FROM assets a JOIN versions v ON v.asset_id = a.id WHERE v.id = ?",
+                       [ref_version["id"]])[0]["name"]
+    # TARGET: a version id, or an asset name (its latest version); REF: a version, an asset, a SKU, a file
+    for target, ref in ((version, ref_version["id"]), ("SKU-1001/hero", ref_asset), (version, "SKU-1001"),
+                        (version, str(packshot))):
+        code, data = cli(capsys, "fidelity", target, "--ref", ref, *project)
+        assert code == 0 and data["passed"] is True and data["version_id"] == version, (target, ref, data)
+        assert isinstance(data["score"], float) and data["heatmap"] and len(data["rules"]) == 5
+    # a version with no --ref is scored against its lineage (the run's references)
+    code, data = cli(capsys, "fidelity", version, *project)
+    assert code == 0 and data["reference"]["version_id"] == ref_version["id"]
+    # bad references are bad input: exit 2 with the reason
+    for ref, why in (("SKU-9999", "is not a version, asset, SKU or image file"),
+                     (str(tmp_path / "gone.png"), "no such image file")):
+        code, data = cli(capsys, "fidelity", version, "--ref", ref, *project)
+        assert code == 2 and why in data["error"]["message"], data
+    assert len(wb.fidelity.reports(version)) == 5  # the four scored with --ref and the lineage one
