@@ -107,3 +107,61 @@ def test_names_with_invisible_or_direction_changing_characters_are_refused(wb, t
         path.write_bytes(b"\x89PNG\r\n\x1a\n")
         item = wb.ingest([tmp_path / "drop"]).items[0]
         assert item.status == "failed" and item.error_code == "bad_name"
+
+
+# The newest version of every live asset, by the plain rule, as the oracle for the file's page-first search:
+# the assets matching on their own fields, newest first, an asset without a version not listed.
+_ORACLE = """
+SELECT * FROM (
+    SELECT a.id, a.name, a.sku, a.title, a.created_at, v.id AS version_id, v.number AS version, b.width,
+           coalesce((SELECT arg_max(r.to_state, r.created_at) FROM reviews r WHERE r.version_id = v.id), 'draft') AS state
+    FROM assets a JOIN versions v ON v.asset_id = a.id
+    LEFT JOIN blobs b ON b.sha256 = v.sha256
+    WHERE a.retired_at IS NULL AND v.number = (SELECT max(number) FROM versions x WHERE x.asset_id = a.id)
+) a WHERE {where}
+ORDER BY {order}
+"""
+
+
+def test_pages_cut_before_versions_are_read_match_the_whole_query(wb: Workbench) -> None:
+    """The file cuts a page from the ordered assets before it reads versions (or, filtering on the newest
+    version's state or pixels, before it reads the rest of the page's facts); assets without a version
+    (every fiftieth), several versions per asset, a retired asset, tags on a newest and on an older version
+    and reviews must still give every page exactly what the plain query gives."""
+    with wb.ledger.connect(write=True) as con:
+        con.execute("INSERT INTO assets (id, name, sku, role, kind, title, created_by, created_at, retired_at) "
+                    "SELECT 'ast_t' || lpad(i::VARCHAR, 4, '0'), 'item-' || (i % 40), 'SKU-' || (i % 9), 'output', "
+                    "'image', CASE WHEN i % 3 = 0 THEN 'navy ' || i END, 'tester', "
+                    "TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (i % 97) MINUTE, "
+                    "CASE WHEN i = 5 THEN TIMESTAMPTZ '2026-02-01 00:00:00+00' END FROM range(300) t(i)")
+        con.execute("INSERT INTO blobs (sha256, size, mime, kind, format, width, height) "
+                    "SELECT 'sha_t' || i, 10, 'image/png', 'image', 'PNG', 100 + i, 100 FROM range(1200) t(i)")
+        con.execute("INSERT INTO versions (id, asset_id, number, sha256, author, source) "
+                    "SELECT 'ver_t' || lpad(a::VARCHAR, 4, '0') || '_' || n, 'ast_t' || lpad(a::VARCHAR, 4, '0'), n, "
+                    "'sha_t' || (a * 4 + n), 'tester', 'ingest' FROM range(300) t(a), range(1, 4) u(n) "
+                    "WHERE a % 50 <> 7 AND n <= 1 + a % 3")
+        con.execute("INSERT INTO reviews (id, version_id, from_state, to_state, actor) "
+                    "SELECT 'rev_t' || i, 'ver_t' || lpad((i * 5)::VARCHAR, 4, '0') || '_1', 'draft', 'approved', "
+                    "'tester' FROM range(60) t(i)")
+        con.execute("INSERT INTO tags (id, target_kind, target_id, tag, source) VALUES "
+                    "('tag_t1', 'version', 'ver_t0002_3', 'colour:navy', 'manual'), "  # ast_t0002's newest
+                    "('tag_t2', 'version', 'ver_t0004_1', 'colour:navy', 'manual'), "  # ast_t0004 has a newer one
+                    "('tag_t3', 'asset', 'ast_t0010', 'colour:navy', 'manual')")
+    cases = [({}, "true"), ({"query": "navy"}, "a.title ILIKE '%navy%' OR a.id IN ('ast_t0002', 'ast_t0010')"),
+             ({"sku": "sku-4"}, "lower(a.sku) = 'sku-4'"), ({"tag": "colour"}, "a.id IN ('ast_t0002', 'ast_t0010')"),
+             ({"state": "approved"}, "state = 'approved'"), ({"state": "draft", "sku": "SKU-2"}, "state = 'draft' AND "
+             "sku = 'SKU-2'"), ({"min_width": 700}, "width >= 700"), ({"max_width": 300, "query": "navy"},
+             "width <= 300 AND (title ILIKE '%navy%' OR id IN ('ast_t0002', 'ast_t0010'))")]
+    for filters, where in cases:
+        for order, sql_order in (("newest", "a.created_at DESC, a.id DESC"), ("name", "a.name, a.id")):
+            expected = wb.sql(_ORACLE.format(where=where, order=sql_order))
+            assert wb.library.count_assets(**filters) == len(expected), filters
+            for limit, offset in ((60, 0), (7, 0), (7, 13), (50, 200), (10, max(0, len(expected) - 3)), (5, len(expected))):
+                got = wb.assets(limit=limit, offset=offset, order=order, **filters)
+                want = expected[offset:offset + limit]
+                assert [(r["id"], r["version_id"], r["version"], r["width"], r["state"]) for r in got] == \
+                       [(r["id"], r["version_id"], r["version"], r["width"], r["state"]) for r in want], \
+                       (filters, order, limit, offset)
+    assert wb.assets(tag="colour", limit=5)[0]["id"] in ("ast_t0002", "ast_t0010")
+    assert len(wb.assets("navy")) == len(wb.sql(_ORACLE.format(where="a.title ILIKE '%navy%' OR a.id IN "
+                                                                      "('ast_t0002', 'ast_t0010')", order="a.id")))
