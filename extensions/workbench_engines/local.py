@@ -19,6 +19,11 @@ References are decoded through :mod:`workbench.imaging.decode` within the projec
 fails the run with an :class:`~workbench.errors.ImageError` that says which.
 Speed: the cut-out is cached per reference sha256; one 1024² variation is well under 150 ms on one core
 (``benchmarks/local_engine.py``).
+
+Where it renders: in a thread of the calling process, unless the runner hands the engine the project's
+executor (:meth:`LocalEngine.use_executor`, when ``[executor] address`` names a Dask cluster or ``workers`` is
+not 1): then each request is one task (:mod:`workbench_engines.local_task`) keyed by a hash of the work, its
+references read by the worker from the object store, the same bytes back.
 """
 
 from __future__ import annotations
@@ -26,22 +31,30 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from workbench.errors import InvalidSpec
 from workbench.ids import canonical_json
+from workbench.imaging.decode import DecodeLimits
 from workbench.plugins.engine import Engine, EngineRequest, EngineResult, GeneratedImage, Usage
 
 from .local_compose import backdrop_from, canvas_size, compose, encode_png
 from .local_cutout import cutout_for
 from .local_prompt import parse_prompt
 
-__all__ = ["MODEL_VERSION", "LocalEngine"]
+if TYPE_CHECKING:
+    from workbench.executor import Executor
+
+__all__ = ["MODEL_VERSION", "LocalEngine", "render_request"]
 
 #: What ``usage.model_version`` reports: a procedural renderer, not a generative model.
 MODEL_VERSION = "local-procedural-1"
 _MAX_N = 16
+#: how long one render waits on the executor (a lost worker's task is rerun meanwhile); the runner's own
+#: ``[engines.local] timeout_s`` still bounds the attempt
+_TASK_TIMEOUT_S = 3600.0
 
 
 class LocalEngine(Engine):
@@ -50,16 +63,28 @@ class LocalEngine(Engine):
     name = "local"
     default_model = MODEL_VERSION
     deterministic = True
+    _executor: Executor | None = None  # see use_executor
+    _store_url: str = ""
 
     def estimate_cost(self, request: EngineRequest) -> float:
         """The price table's cost (0.0); a size the engine cannot render fails the plan here, before any run."""
         canvas_size(request.aspect, request.size, int(self.config.get("long_side", 1024) or 1024))
         return super().estimate_cost(request)
 
+    def use_executor(self, executor: Executor | None, store_url: str) -> None:
+        """Render later requests as tasks on ``executor`` (workers read the references from the object store at
+        ``store_url``); ``None``: in a thread of this process (the default). The bytes are the same either way."""
+        self._executor, self._store_url = executor, store_url
+
     async def generate(self, request: EngineRequest) -> EngineResult:
-        """Render ``request.n`` variations in a worker thread; cost comes from the price table (0.0)."""
+        """Render ``request.n`` variations (in a worker thread, or on the executor given to :meth:`use_executor`);
+        cost comes from the price table (0.0)."""
         started = time.perf_counter()
-        images, infos = await asyncio.to_thread(self.render, request)
+        executor = self._executor
+        if executor is None:
+            images, infos = await asyncio.to_thread(self.render, request)
+        else:
+            images, infos = await asyncio.to_thread(self._render_on, executor, request)
         spec = parse_prompt(request.prompt, request.negative_prompt)
         usage = Usage(
             cost_usd=self.estimate_cost(request),
@@ -75,29 +100,56 @@ class LocalEngine(Engine):
 
     def render(self, request: EngineRequest) -> tuple[list[GeneratedImage], list[dict]]:
         """Synchronously render every variation of ``request``: (images, one description dict each)."""
-        if not 1 <= request.n <= _MAX_N:
-            raise InvalidSpec(f"n must be between 1 and {_MAX_N} for the local engine, got {request.n}")
-        spec = parse_prompt(request.prompt, request.negative_prompt)
-        long_side = int(self.config.get("long_side", 1024) or 1024)
-        w, h = canvas_size(request.aspect or spec.aspect, request.size, long_side)
-        cut = None
-        backdrop = None
-        if request.references:
-            ref = request.references[0]
-            cut = cutout_for(ref.sha256, ref.data, max_side=max(w, h, 1024), limits=self.config.limits)
-        if len(request.references) > 1:
-            backdrop = backdrop_from(request.references[1].data, w, h, self.config.limits)
-        fingerprint = request.fingerprint(self.name)
-        fingerprint.pop("n", None)
-        base = canonical_json(fingerprint)
-        images, infos = [], []
-        for i in range(request.n):
-            seed = int.from_bytes(hashlib.sha256(f"{base}|{i}".encode()).digest()[:8], "big")
-            img, info = compose(cut, spec, w, h, np.random.default_rng(seed), i, backdrop)
-            if backdrop is not None:
-                info["backdrop"] = request.references[1].sha256
-            if cut is not None:
-                info["source_box"] = list(cut.source_box)
-            images.append(GeneratedImage(data=encode_png(img), mime="image/png", width=w, height=h))
-            infos.append(info)
-        return images, infos
+        return render_request(self.name, request, self._long_side(), self.config.limits)
+
+    def _long_side(self) -> int:
+        return int(self.config.get("long_side", 1024) or 1024)
+
+    def _render_on(self, executor: Executor, request: EngineRequest) -> tuple[list[GeneratedImage], list[dict]]:
+        """``request`` as one render task on ``executor`` (waited for at most ``_TASK_TIMEOUT_S``)."""
+        from workbench.executor import Task
+
+        from .local_task import RENDER_TASK, images_from, render_payload
+
+        _check_n(request)
+        task = Task(RENDER_TASK, render_payload(self.name, request, self._long_side(), self.config.limits,
+                                                MODEL_VERSION))
+        # remember=False: the PNGs are the runner's to record, not the executor's to keep in memory
+        (outcome,) = executor.run([task], self._store_url, timeout=_TASK_TIMEOUT_S, remember=False)
+        return images_from(outcome.result())
+
+
+def _check_n(request: EngineRequest) -> None:
+    if not 1 <= request.n <= _MAX_N:
+        raise InvalidSpec(f"n must be between 1 and {_MAX_N} for the local engine, got {request.n}")
+
+
+def render_request(engine: str, request: EngineRequest, long_side: int,
+                   limits: DecodeLimits) -> tuple[list[GeneratedImage], list[dict]]:
+    """Render every variation of ``request`` as the engine named ``engine`` with ``long_side`` and the decode
+    ``limits``: (images, one description dict each). What :meth:`LocalEngine.render` and the executor's
+    render task (:mod:`workbench_engines.local_task`) both run, so the bytes cannot differ."""
+    _check_n(request)
+    spec = parse_prompt(request.prompt, request.negative_prompt)
+    w, h = canvas_size(request.aspect or spec.aspect, request.size, long_side)
+    cut = None
+    backdrop = None
+    if request.references:
+        ref = request.references[0]
+        cut = cutout_for(ref.sha256, ref.data, max_side=max(w, h, 1024), limits=limits)
+    if len(request.references) > 1:
+        backdrop = backdrop_from(request.references[1].data, w, h, limits)
+    fingerprint = request.fingerprint(engine)
+    fingerprint.pop("n", None)
+    base = canonical_json(fingerprint)
+    images, infos = [], []
+    for i in range(request.n):
+        seed = int.from_bytes(hashlib.sha256(f"{base}|{i}".encode()).digest()[:8], "big")
+        img, info = compose(cut, spec, w, h, np.random.default_rng(seed), i, backdrop)
+        if backdrop is not None:
+            info["backdrop"] = request.references[1].sha256
+        if cut is not None:
+            info["source_box"] = list(cut.source_box)
+        images.append(GeneratedImage(data=encode_png(img), mime="image/png", width=w, height=h))
+        infos.append(info)
+    return images, infos

@@ -20,12 +20,14 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
+import workbench
 from workbench.errors import ExecutorError
 from workbench.executor import Task
 from workbench.executor.spawn import SpawnedCluster, dask_processes, free_port
 from workbench.review.renditions import _plan, _presets
 
-__all__ = ["Cluster", "add_sources", "dask_cluster", "draw_source", "free_port", "render_tasks", "shared_cluster"]
+__all__ = ["SWEEP", "Cluster", "add_sources", "dask_cluster", "differing", "draw_source", "free_port", "render_tasks",
+           "renders", "shared_cluster", "sweep_ledger", "sweep_project"]
 
 
 def draw_source(i: int, w: int = 1400, h: int = 1100) -> bytes:
@@ -99,3 +101,41 @@ def shared_cluster(tmp: Path, workers: int = 2) -> Iterator[str]:
     finally:
         client.close()
     yield address
+
+
+# -- a local-engine sweep, for the tests that render it on an executor ------------------------------------
+SKUS = [f"SKU-{1000 + i}" for i in range(4)]
+#: a sweep of 4 SKUs × 2 seeds = 8 runs of 2 variations each
+SWEEP: dict[str, Any] = {"prompt": "{{ sku }} mug on marble, warm light", "refs": SKUS, "engines": ["local"],
+                         "n": 2, "seeds": [3, 4], "size": "512"}
+#: who and when, and ids: not the work
+_TIMING = "id, sweep_id, author, created_at, started_at, finished_at, latency_s, reference_versions"
+
+
+def sweep_project(path: Path, address: str | None = None, **executor: Any) -> workbench.Workbench:
+    """A new project at ``path`` with the sweep's SKUs stored, its executor at ``address`` (or ``executor``
+    settings such as ``workers=2``)."""
+    wb = workbench.init(path)
+    add_sources(wb, len(SKUS), w=900, h=700)
+    wb.settings.update_file({"engines": {"local": {"concurrency": 4}},
+                             "executor": {**({"address": address} if address else {}), **executor}})
+    return wb
+
+
+def sweep_ledger(wb: workbench.Workbench) -> tuple[list[dict], list[dict]]:
+    """Every run row (ids, timings and version ids left out) and every output, in a stable order."""
+    runs = wb.sql(f"SELECT * EXCLUDE ({_TIMING}) FROM runs ORDER BY request_hash")
+    outputs = wb.sql("SELECT r.request_hash, o.idx, o.sha256, o.width, o.height, o.mime FROM run_outputs o "
+                     "JOIN runs r ON r.id = o.run_id ORDER BY r.request_hash, o.idx")
+    return runs, outputs
+
+
+def differing(got: list[dict], expected: list[dict]) -> set[str]:
+    """The columns whose values differ between two row lists of the same length."""
+    assert len(got) == len(expected)
+    return {k for g, e in zip(got, expected, strict=True) for k in e if g.get(k) != e[k]}
+
+
+def renders(keys: Any) -> list[str]:
+    """The executor keys of local-engine render tasks among ``keys``."""
+    return [k for k in keys if str(k).startswith("local_render_task-")]

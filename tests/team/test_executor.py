@@ -15,7 +15,7 @@ from workbench.errors import ExecutorError, StoreError
 from workbench.executor import LocalExecutor, Task, open_executor, task_key
 from workbench.review.renditions import render_versions
 
-from .executor_support import add_sources, render_tasks
+from .executor_support import SWEEP, add_sources, differing, render_tasks, sweep_ledger, sweep_project
 
 _RENDER = "workbench.review.renditions:render_task"
 
@@ -130,3 +130,40 @@ def test_a_killed_pool_worker_loses_only_its_tasks(wb):
         assert pool.executed == len(tasks)
     assert {o.task.key: o.value for o in out} == expected  # none lost, none different
     assert len(out) == len(tasks) and len({o.task.key for o in out}) == len(tasks)
+
+
+def _sweep_seeing_the_executor(wb):
+    """Run the sweep with the project's own local engine instance; return what it rendered on, mid-sweep and after."""
+    from workbench_engines.local import LocalEngine
+
+    from workbench.generation.engines import EnginePool
+
+    engine = LocalEngine(EnginePool(wb.settings).config("local"))
+    seen: set[str] = set()
+
+    def on_progress(event):
+        if event["event"] == "finish":
+            seen.add(repr(engine._executor))
+
+    report = wb.generate(**SWEEP, engines_override={"local": engine}, on_progress=on_progress)
+    return report, seen, engine._executor
+
+
+def test_the_embedded_default_renders_the_local_engine_in_process(tmp_path):
+    wb = sweep_project(tmp_path / "p")
+    report, seen, after = _sweep_seeing_the_executor(wb)
+    assert report.counts == {"succeeded": 8}
+    assert seen == {"None"} and after is None  # no executor, no pool: a thread of this process, as before
+
+
+@pytest.mark.slow
+def test_a_local_engine_sweep_on_the_process_pool_records_what_in_process_records(tmp_path):
+    inline = sweep_project(tmp_path / "inline")
+    assert inline.generate(**SWEEP).counts == {"succeeded": 8}
+    pooled = sweep_project(tmp_path / "pooled", workers=2)
+    report, seen, after = _sweep_seeing_the_executor(pooled)
+    assert report.counts == {"succeeded": 8}, report.runs
+    assert seen == {"<LocalExecutor workers=2>"} and after is None  # rendered on the pool; unbound afterwards
+    (runs, outputs), (got_runs, got_outputs) = sweep_ledger(inline), sweep_ledger(pooled)
+    assert differing(got_runs, runs) == set() and got_outputs == outputs and len(outputs) == 16
+    assert all(pooled.store.get(o["sha256"]) == inline.store.get(o["sha256"]) for o in outputs)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
@@ -49,15 +50,18 @@ class LocalExecutor(Executor):
         super().__init__(cache_size=cache_size)
         self.workers = workers if workers > 0 else (os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
+        # several threads may run batches at once (the runner's renders): one pool among them
+        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"<LocalExecutor workers={self.workers}>"
 
     def close(self) -> None:
         """Shut the process pool down, cancelling what has not started."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _execute(self, tasks: list[Task], store_url: str,
                  deadline: float | None) -> Iterator[tuple[str, bool, Any]]:
@@ -67,19 +71,22 @@ class LocalExecutor(Executor):
                 ok, value = run_task(task.fn, task.payload, store_url)
                 yield task.key, ok, value
             return
+        pools: list[ProcessPoolExecutor] = []
         try:
-            yield from self._pooled(tasks, store_url, deadline)
+            yield from self._pooled(tasks, store_url, deadline, pools)
         except BaseException:
-            self._discard_pool()  # out of time or abandoned: nothing left running for nobody
+            if pools:
+                self._discard_pool(pools[-1])  # out of time or abandoned: nothing left running for nobody
             raise
 
-    def _pooled(self, tasks: list[Task], store_url: str,
-                deadline: float | None) -> Iterator[tuple[str, bool, Any]]:
+    def _pooled(self, tasks: list[Task], store_url: str, deadline: float | None,
+                pools: list[ProcessPoolExecutor]) -> Iterator[tuple[str, bool, Any]]:
         attempts = dict.fromkeys((t.key for t in tasks), 0)
         queue = list(tasks)
         finished = 0
         while queue:
             pool = self._ensure_pool()
+            pools.append(pool)
             inflight: dict[Future[tuple[bool, Any]], Task] = {}
             for task in queue:
                 attempts[task.key] += 1
@@ -93,7 +100,7 @@ class LocalExecutor(Executor):
                     task = inflight.pop(fut)
                     try:
                         ok, value = fut.result()
-                    except BrokenProcessPool:
+                    except (BrokenProcessPool, CancelledError):  # cancelled: another batch discarded the pool
                         broken = True
                         queue.append(task)
                         continue
@@ -103,14 +110,14 @@ class LocalExecutor(Executor):
                     # the pool fails every future still in flight; keep any that finished before it broke
                     wait(list(inflight), timeout=30)
                     for fut, task in inflight.items():
-                        if fut.done() and not isinstance(fut.exception(), BrokenProcessPool):
+                        if fut.done() and not fut.cancelled() and not isinstance(fut.exception(), BrokenProcessPool):
                             finished += 1
                             yield task.key, *fut.result()
                         else:
                             queue.append(task)
                     inflight.clear()
             if broken:
-                self._discard_pool()
+                self._discard_pool(pool)
                 retry = []
                 for task in queue:
                     if attempts[task.key] >= self.max_attempts:
@@ -121,12 +128,15 @@ class LocalExecutor(Executor):
                 queue = retry
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_one_thread_each)
-        return self._pool
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_one_thread_each,
+                                                 mp_context=multiprocessing.get_context("spawn"))
+            return self._pool
 
-    def _discard_pool(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+    def _discard_pool(self, pool: ProcessPoolExecutor) -> None:
+        """Drop ``pool`` if it is still this executor's (another batch may have replaced it already)."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -52,6 +52,7 @@ from .retry import RetryPolicy, is_no_image
 from .sweeps import PlannedRun, SweepPlan
 
 if TYPE_CHECKING:
+    from ..executor import Executor
     from ..project import Project
 
 __all__ = ["CancelToken", "RunReport", "Runner"]
@@ -119,8 +120,15 @@ class Runner:
         on_progress: ProgressHook | None = None,
         progress: bool = False,
         budget_usd: float | None = None,
+        executor: Executor | None = None,
     ) -> None:
         self.project = project
+        # engines that can render on an executor get this one, else the project's when it is more than this
+        # process (workbench.executor.engines); opened on first use, closed with the sweep if opened here
+        self._executor = executor
+        self._own_executor = False
+        self._bound: dict[str, Any] = {}
+        self._bind_lock = asyncio.Lock()
         self.budget_usd = budget_usd
         self._reserved: dict[str, float] = {}  # run id -> what it may cost, while in flight
         self._cost_seen: dict[tuple[str, str | None], float] = {}  # (engine, model) -> highest actual cost
@@ -183,6 +191,8 @@ class Runner:
                 self._emit("finish", run, status="cancelled", cached_from=None)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.pool.aclose())
+            with contextlib.suppress(Exception):  # a Dask client is closed off the event loop
+                await asyncio.shield(asyncio.to_thread(self._unbind_executor))
             if self._bar is not None:
                 self._bar.close()
         runs = await asyncio.to_thread(load_runs, self.project, [r.id for r in plan.runs])
@@ -302,8 +312,52 @@ class Runner:
             if write.exception() is None:
                 self._finalise(run, outcome)
 
+    async def _bind_executor(self, name: str, engine: Any) -> None:
+        """Hand ``engine`` the executor once, if it can use one and there is one to use; a project executor that
+        cannot be opened (no scheduler at ``[executor] address``) fails each of the engine's runs with why."""
+        if name not in self._bound:
+            async with self._bind_lock:  # the runs waiting here render on the executor too
+                if name not in self._bound:
+                    self._bound[name] = await self._bind(engine)
+        if isinstance(self._bound[name], WorkbenchError):
+            raise self._bound[name]
+
+    async def _bind(self, engine: Any) -> Any:
+        from ..executor.engines import UsesExecutor, offloads
+
+        if not isinstance(engine, UsesExecutor):
+            return None
+        if self._executor is None and offloads(self.project.settings):
+            from ..executor import open_executor
+
+            try:
+                self._executor = await asyncio.to_thread(open_executor, self.project.settings)
+            except WorkbenchError as exc:
+                return exc
+            self._own_executor = True
+        if self._executor is None:
+            return None
+        engine.use_executor(self._executor, self.project.store.url)
+        return engine
+
+    def _unbind_executor(self) -> None:
+        """Engines back to in-process; the executor this runner opened is closed."""
+        bound = [e for e in self._bound.values() if e is not None and not isinstance(e, WorkbenchError)]
+        self._bound.clear()
+        for engine in bound:
+            engine.use_executor(None, "")
+        if self._own_executor and self._executor is not None:
+            with contextlib.suppress(Exception):
+                self._executor.close()
+            self._executor, self._own_executor = None, False
+
     async def _attempts(self, run: PlannedRun, outcome: RunOutcome) -> None:
         engine = self.pool.live(run.engine)
+        try:
+            await self._bind_executor(run.engine, engine)
+        except WorkbenchError as exc:
+            outcome.status, outcome.error = "failed", exc
+            return
         gate = self._gate(run.engine)
         timeout = self.pool.limits(run.engine).timeout_s
         request = run.engine_request(await asyncio.to_thread(self._reference_bytes, run))
