@@ -14,13 +14,13 @@ from .executor_support import draw_source
 BROKEN = {"truncated_SKU-8001.jpg": "truncated", "garbled_SKU-8002.jpg": "corrupt"}
 
 
-def reference_folder(folder: Path, n: int) -> list[Path]:
-    """``n`` drawn product shots (JPEG, SKU in the name) plus the broken files of :data:`BROKEN`."""
+def reference_folder(folder: Path, n: int, size: tuple[int, int] = (640, 480)) -> list[Path]:
+    """``n`` drawn product shots (JPEG, SKU in the name, ``size`` pixels) plus the broken files of :data:`BROKEN`."""
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for i in range(n):
         path = folder / f"mug{i:03d}_SKU-{7000 + i}.jpg"
-        path.write_bytes(draw_source(i, 640, 480))
+        path.write_bytes(draw_source(i, *size))
         paths.append(path)
     good = draw_source(999, 640, 480)
     (folder / "truncated_SKU-8001.jpg").write_bytes(good[: len(good) // 3])

@@ -175,3 +175,47 @@ def test_ingest_on_dask_gives_the_library_the_local_executor_gives(tmp_path, sch
     assert len(expected) == n and all(s["thumbnail"] and s["tags"] for s in expected.values())
     assert library_state(team) == expected
     assert team.library.verify().ok
+
+
+def test_a_worker_killed_mid_ingest_loses_nothing(tmp_path):
+    """A worker SIGKILLed while it decodes: its files are decoded again on the other worker, and the library is
+    the one an in-process ingest builds — every file once, the broken ones failing with their codes."""
+    n = 24
+    reference_folder(tmp_path / "refs", n, size=(2400, 1800))  # big enough that decoding takes a while
+    local = workbench.init(tmp_path / "local")
+    expected_report = local.ingest([tmp_path / "refs"], workers=1)
+    with dask_cluster(tmp_path / "dask", workers=2) as own:
+        team = workbench.init(tmp_path / "team")
+        team.settings.update_file({"executor": {"address": own.address}})
+        client = Client(own.address, timeout="10s", set_as_default=False)
+        killed: dict[str, object] = {}
+        stop = threading.Event()
+
+        def kill_a_decoding_worker() -> None:
+            while not stop.is_set() and not killed:
+                for addr, keys in client.processing().items():
+                    decoding = [k for k in keys if str(k).startswith("decode_task-")]
+                    if decoding:
+                        pid = client.run(os.getpid, workers=[addr])[addr]
+                        killed.update(address=addr, keys=set(decoding), pid=pid)
+                        os.kill(pid, signal.SIGKILL)
+                        return
+                stop.wait(0.02)
+
+        killer = threading.Thread(target=kill_a_decoding_worker, daemon=True)
+        try:
+            killer.start()
+            report = team.ingest([tmp_path / "refs"])
+            stop.set()
+            killer.join(30)
+            assert killed, "no worker was decoding during the ingest"
+            assert killed["address"] not in client.scheduler_info()["workers"]  # it really died mid-ingest
+        finally:
+            stop.set()
+            client.close()
+    for got in (expected_report, report):
+        assert got.counts() == {"ingested": n, "duplicate": 0, "failed": len(BROKEN)}, got.failed
+        assert {i.path.rsplit("/", 1)[1]: i.error_code for i in got.failed} == BROKEN
+    assert library_state(team) == library_state(local)
+    assert len(team.sql("SELECT id FROM versions")) == n  # nothing doubled
+    assert team.library.verify().ok
