@@ -1,6 +1,8 @@
 """The Batch tab in Chromium (issue 14): pick SKUs and the recipe, see the plan per SKU and its cost, start it
 (the page stays live while it runs), watch the progress, read the per-SKU table; an earlier batch with a
-failed SKU shows it in red with its reason. Screenshots at 1440x900 and 1024x768."""
+failed SKU shows it in red with its reason; a batch whose process was killed is resumed from the tab with a
+live per-SKU table and ends with every SKU done; a catalog CSV chosen in the page gives the SKUs. Screenshots
+at 1440x900 and 1024x768."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.ui.batch_crash import crash_a_batch
 
 from .conftest import login, shot
 
@@ -32,6 +36,23 @@ def failed_batch(demo_project):
     return result.batch_id
 
 
+@pytest.fixture(scope="module")
+def crashed_batch(demo_project):
+    """A batch over three demo SKUs (4 variations each, 1K outputs) whose ``workbench batch run`` process was
+    killed after its first run succeeded."""
+    import workbench
+
+    wb = workbench.open(demo_project)
+    wb.generation.add_recipe("hero-1k", "{{ sku }} on white", defaults={"engine": "local", "size": "1K"})
+    return crash_a_batch(demo_project, "hero-1k", ["SKU-1001", "SKU-1002", "SKU-1003"], per_sku=4,
+                         name="crashed-batch")
+
+
+def _no_sideways_scroll(page) -> None:
+    sizes = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert sizes[0] <= sizes[1], f"the page scrolls sideways: {sizes[0]} px wide in a {sizes[1]} px window"
+
+
 def _pick_batch(page, name: str) -> None:
     picker = page.locator("select").filter(has_text=name)
     picker.select_option(label=picker.locator("option", has_text=name).inner_text())
@@ -44,8 +65,10 @@ def _open_batch_tab(browser, server, viewport):
     return page
 
 
-def test_plan_start_progress_and_the_per_sku_table(browser, failed_batch, server):
+def test_plan_start_progress_and_the_per_sku_table(browser, failed_batch, crashed_batch, server):
     page = _open_batch_tab(browser, server, (1440, 900))
+    recipe = page.locator("select").filter(has_text="hero-1k")
+    recipe.select_option(label="hero")
     page.get_by_role("button", name="All SKUs with references").click()
     skus = page.locator("textarea[placeholder^='e.g. SKU-1001']")
     expect(skus).to_have_value(re.compile("SKU-1001.*SKU-1006", re.S), timeout=30000)
@@ -78,12 +101,36 @@ def test_plan_start_progress_and_the_per_sku_table(browser, failed_batch, server
     page.context.close()
 
 
-def test_the_batch_tab_at_1024(browser, failed_batch, server):
+def test_the_batch_tab_at_1024_catalog_failed_and_a_crashed_batch_resumed(browser, failed_batch, crashed_batch,
+                                                                          server, tmp_path):
     page = _open_batch_tab(browser, server, (1024, 768))
+    page.locator("select").filter(has_text="hero-1k").select_option(label="hero")
+    catalog = tmp_path / "spring.csv"
+    catalog.write_text("sku,title\nSKU-1002,Tee\nSKU-1004,Tote\n")
+    page.locator("input[type=file][accept^='.csv']").set_input_files(str(catalog))
+    page.get_by_role("button", name="Plan", exact=True).click()
+    page.locator("#batch-plan-summary", has_text="2 SKUs (0 skipped), 4 runs").wait_for(timeout=60000)
+    assert page.locator("#batch-plan tbody tr td:first-child").all_inner_texts() == ["SKU-1002", "SKU-1004"]
+    _no_sideways_scroll(page)
+    shot(page, "batch-plan-1024")
+
     _pick_batch(page, "refused-batch")
     page.get_by_role("button", name="Show", exact=True).click()
     page.locator("#batch-status tr.st-failed").wait_for(timeout=30000)
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= 1024, f"the page scrolls sideways at 1024 px ({width} px wide)"
+    _no_sideways_scroll(page)
     shot(page, "batch-failed-1024")
+
+    _pick_batch(page, "crashed-batch")
+    page.get_by_role("button", name="Show", exact=True).click()
+    page.locator("#batch-status .wb-chip.pending").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="Resume", exact=True).click()
+    page.locator("#batch-live").wait_for(timeout=30000)  # the running pass, per SKU
+    shot(page, "batch-resuming-1024", full_page=False)
+    page.locator("#batch-progress", has_text="Ended").wait_for(timeout=240000)
+    status = page.locator("#batch-status")
+    status.wait_for(timeout=30000)
+    assert status.locator(".wb-chip.done").count() == 3 and status.locator(".wb-chip.pending").count() == 0
+    assert all(t.strip() == "4/4" for t in status.locator("tbody td:nth-child(3)").all_inner_texts())
+    _no_sideways_scroll(page)
+    shot(page, "batch-resumed-1024")
     page.context.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from tests.ui.batch_crash import crash_a_batch
 from tests.ui.helpers import make_session
 from workbench.errors import ProviderError
 from workbench.ui.panel.batch import BatchView, plan_table_html, status_table_html
@@ -91,3 +92,58 @@ def test_the_tab_opens_on_a_project_without_recipes_and_says_what_to_do(library_
     BatchView(state=state)
     state.skus_text = "SKU-1001"
     assert not state.plan() and "choose a recipe first" in state.session.status
+
+
+def test_a_catalog_csv_chosen_in_the_tab_gives_the_skus_and_their_titles(library_wb):
+    library_wb.generation.add_recipe("hero", "{{ title | default(sku) }}", defaults={"engine": "local"})
+    state = BatchState(make_session(library_wb, "editor"))
+    state.recipe = "hero"
+    state.set_catalog("spring.csv", b"sku,title\nSKU-1002,Blue tote\nSKU-1003,Red cap\n")
+    assert state.catalog_name == "spring.csv" and state.plan()
+    assert [r["sku"] for r in state.plan_rows] == ["SKU-1002", "SKU-1003"]
+    assert [r["prompt"] for r in state.plan_rows] == ["Blue tote", "Red cap"]  # imported, so the titles render
+    state.set_catalog("broken.csv", b"code,title\nSKU-1002,x\n")
+    assert not state.plan()
+    assert "broken.csv: the catalog needs a 'sku' column" in state.session.status
+    assert "wb-catalog-" not in state.session.status  # not the upload's temporary path
+    state.set_catalog("", None)
+    assert state.catalog_name == "" and not state.plan()  # nothing left to batch over
+    assert "a batch needs SKUs" in state.session.status
+
+
+def test_the_plan_warns_in_the_page_when_an_engine_has_no_key(library_wb, monkeypatch):
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    library_wb.generation.add_recipe("hero", "{{ sku }}")
+    state = BatchState(make_session(library_wb, "editor"))
+    view = BatchView(state=state)
+    state.recipe, state.skus_text, state.engine = "hero", "SKU-1001", "(recipe's engine)"
+    state.engine = "gemini"  # an engine the picker does not offer without its key, typed by a notebook
+    assert state.plan()
+    assert state.plan_warnings and "GEMINI_API_KEY" in state.plan_warnings[0]
+    assert "wb-batch-warn" in view.summary.object and "GEMINI_API_KEY" in view.summary.object
+
+
+def test_the_tab_resumes_a_crashed_batch_with_a_live_table_and_no_run_twice(library_wb):
+    library_wb.generation.add_recipe("hero", "{{ sku }} on white", defaults={"engine": "local", "size": "1K"})
+    skus = ["SKU-1001", "SKU-1002", "SKU-1003", "SKU-1004", "SKU-1005"]
+    batch_id = crash_a_batch(library_wb.project.root, "hero", skus, per_sku=4)
+    state = BatchState(make_session(library_wb, "editor"))
+    view = BatchView(state=state)
+    assert batch_id in view.past.options.values()
+    state.open(batch_id)
+    before = {r["sku"]: r for r in state.table}
+    assert [r["status"] for r in before.values()].count("done") < 5 and "pending" in view.status_pane.object
+    finished = library_wb.sql("SELECT count(*) AS n FROM runs WHERE sweep_id = ? AND status = 'succeeded'",
+                              [batch_id])[0]["n"]
+    assert 1 <= finished < 20
+    assert state.resume(batch_id)
+    assert state.job.plan.count == 20 - finished  # only what had not succeeded is sent again
+    assert 'id="batch-live"' in view.status_pane.object  # the progress table of the running pass
+    _wait(state, timeout=240)
+    assert [r["status"] for r in state.table] == ["done"] * 5 and 'id="batch-status"' in view.status_pane.object
+    assert all(r["succeeded"] == 4 for r in state.table)
+    facts = library_wb.sql("SELECT count(*) FILTER (WHERE status = 'succeeded') AS ok, "
+                           "count(DISTINCT request_hash) FILTER (WHERE status = 'succeeded') AS hashes, "
+                           "count(DISTINCT request_hash) AS planned FROM runs WHERE sweep_id = ?", [batch_id])[0]
+    assert facts == {"ok": 20, "hashes": 20, "planned": 20}  # every run once, none twice
+    assert state.progress["total"] == 20 - finished and "5 done" in state.note

@@ -17,7 +17,7 @@ import param
 from .session import esc
 from .state_batch import BatchState
 
-__all__ = ["BatchView", "plan_table_html", "status_table_html"]
+__all__ = ["BatchView", "plan_table_html", "progress_table_html", "status_table_html"]
 
 #: Rows drawn in a table; the rest are counted under it (a 1,000-SKU batch stays quick to draw).
 MAX_ROWS = 200
@@ -27,14 +27,18 @@ BATCH_CSS = """
 .wb-batch-table{border-collapse:collapse;width:100%;font:13px system-ui,-apple-system,Segoe UI,sans-serif}
 .wb-batch-table th{text-align:left;background:#f1f3f6;color:#333;padding:6px 8px;border-bottom:1px solid #d8dde5;
  position:sticky;top:0}
-.wb-batch-table td{padding:5px 8px;border-bottom:1px solid #eceff3;vertical-align:top;overflow-wrap:anywhere}
+.wb-batch-table td{padding:5px 8px;border-bottom:1px solid #eceff3;vertical-align:top;overflow-wrap:break-word}
+.wb-batch-table td.id{white-space:nowrap}
 .wb-batch-table th.num,.wb-batch-table td.num{text-align:right;white-space:nowrap;width:1%;
  font-variant-numeric:tabular-nums}
 .wb-batch-table tr.st-failed td{background:#fdecee;color:#8a1020}
 .wb-batch-table tr.st-skipped td{color:#6b5a1e}
 .wb-chip{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:600;white-space:nowrap}
 .wb-chip.done{background:#e3f4e8;color:#17602f} .wb-chip.failed{background:#c62833;color:#fff}
-.wb-chip.pending{background:#e8ebf0;color:#444} .wb-chip.skipped{background:#fbf0cf;color:#6b5a1e}
+.wb-chip.pending,.wb-chip.queued{background:#e8ebf0;color:#444} .wb-chip.skipped{background:#fbf0cf;color:#6b5a1e}
+.wb-chip.running{background:#dbe8fb;color:#1d4f91} .wb-chip.stopped{background:#fbf0cf;color:#6b5a1e}
+.wb-batch-warn{font:13px system-ui,sans-serif;color:#6b4a00;background:#fff6dc;border:1px solid #f0dc9c;
+ border-radius:6px;padding:6px 10px;margin:0 0 8px 0}
 .wb-batch-wrap{max-height:460px;overflow:auto;border:1px solid #e3e0da;border-radius:6px}
 .wb-batch-summary{font:14px system-ui,sans-serif;margin:4px 0 8px 0}
 .wb-batch-more{font:12px system-ui,sans-serif;color:#666;margin:4px 0}
@@ -56,14 +60,30 @@ def plan_table_html(rows: list[dict[str, Any]]) -> str:
     for r in rows[:MAX_ROWS]:
         skipped = r.get("skipped")
         body.append(
-            f'<tr class="{"st-skipped" if skipped else ""}"><td>{esc(r["sku"])}</td>'
-            f'<td>{esc(" + ".join(r.get("references") or []))}</td><td>{esc(r.get("recipe") or "")}</td>'
-            f'<td>{esc(", ".join(r.get("engines") or []))}</td><td class="num">{r["runs"]}</td>'
+            f'<tr class="{"st-skipped" if skipped else ""}"><td class="id">{esc(r["sku"])}</td>'
+            f'<td>{esc(" + ".join(r.get("references") or []))}</td><td class="id">{esc(r.get("recipe") or "")}</td>'
+            f'<td class="id">{esc(", ".join(r.get("engines") or []))}</td><td class="num">{r["runs"]}</td>'
             f'<td class="num">${float(r["estimated_cost_usd"]):.3f}</td><td class="num">{r["cache_hits"]}</td>'
             f'<td>{esc(skipped or r.get("prompt") or "")}</td></tr>')
     head = [("SKU", False), ("References", False), ("Recipe", False), ("Engines", False), ("Runs", True),
             ("Est. cost", True), ("Cached", True), ("Prompt / skipped because", False)]
     return _table(head, body, len(rows), "batch-plan")
+
+
+def progress_table_html(rows: list[dict[str, Any]]) -> str:
+    """The running pass per SKU (BatchProgress.snapshot()["per_sku"]): failed and running first, then queued."""
+    order = {"failed": 0, "running": 1, "queued": 2, "stopped": 3, "done": 4}
+    ranked = sorted(rows, key=lambda r: order.get(r["state"], 9))
+    body = []
+    for r in ranked[:MAX_ROWS]:
+        state = str(r["state"])
+        body.append(
+            f'<tr class="st-{esc(state)}"><td class="id">{esc(r["sku"])}</td>'
+            f'<td><span class="wb-chip {esc(state)}">{esc(state)}</span></td>'
+            f'<td class="num">{r["ended"]}/{r["runs"]}</td><td class="num">{r["succeeded"]}</td>'
+            f'<td class="num">{r["failed"]}</td></tr>')
+    head = [("SKU", False), ("Now", False), ("Ended (this pass)", True), ("Succeeded", True), ("Failed", True)]
+    return _table(head, body, len(rows), "batch-live")
 
 
 def status_table_html(rows: list[dict[str, Any]]) -> str:
@@ -74,7 +94,7 @@ def status_table_html(rows: list[dict[str, Any]]) -> str:
     for r in ranked[:MAX_ROWS]:
         status = str(r["status"])
         body.append(
-            f'<tr class="st-{esc(status)}"><td>{esc(r["sku"])}</td>'
+            f'<tr class="st-{esc(status)}"><td class="id">{esc(r["sku"])}</td>'
             f'<td><span class="wb-chip {esc(status)}">{esc(status)}</span></td>'
             f'<td class="num">{r["succeeded"]}/{r["runs"]}</td><td class="num">{r["failed"]}</td>'
             f'<td class="num">${float(r["cost_usd"]):.3f}</td><td>{esc(r.get("reason") or "")}</td></tr>')
@@ -107,6 +127,8 @@ class BatchView(pn.viewable.Viewer):
         self.skus = pn.widgets.TextAreaInput.from_param(
             s.param.skus_text, label="SKUs (one per line, or comma-separated)", height=110,
             sizing_mode="stretch_width", placeholder="e.g. SKU-1001, SKU-1002 (or pick a collection)")
+        self.catalog = pn.widgets.FileInput(accept=".csv,text/csv", multiple=False, width=260,
+                                            label="Catalog CSV (a 'sku' column)")
         self.all_btn = pn.widgets.Button(label="All SKUs with references", width=200)
         self.plan_btn = pn.widgets.Button(label="Plan", color="primary", width=110)
         self.start_btn = pn.widgets.Button(label="Start batch", color="success", width=130, disabled=True)
@@ -121,12 +143,13 @@ class BatchView(pn.viewable.Viewer):
         self.progress_text = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[BATCH_CSS])
         self.status_pane = pn.pane.HTML("", sizing_mode="stretch_width", stylesheets=[BATCH_CSS])
         self.all_btn.on_click(lambda _e: s.all_reference_skus())
+        self.catalog.param.watch(self._catalog_chosen, "value")
         self.plan_btn.on_click(self._plan)
         self.start_btn.on_click(lambda _e: self._after_launch(s.start()))
         self.stop_btn.on_click(lambda _e: s.stop())
         self.show_btn.on_click(self._show)
         self.resume_btn.on_click(lambda _e: self._after_launch(s.resume(self.past.value or None)))
-        s.param.watch(lambda _e: self._render_plan(), ["plan_rows", "plan_summary"])
+        s.param.watch(lambda _e: self._render_plan(), ["plan_rows", "plan_summary", "plan_warnings"])
         s.param.watch(lambda _e: self._render_progress(), ["progress", "running", "note"])
         s.param.watch(lambda _e: self._render_status(), ["table"])
         s.param.watch(lambda _e: self._buttons(), ["running", "plan_ready"])
@@ -138,6 +161,9 @@ class BatchView(pn.viewable.Viewer):
             label = f"{b.get('name') or b['id']} · {b.get('skus') or 0} SKUs · {when}"
             out[label] = str(b["id"])  # a Select shows option labels as text, not markup
         return out
+
+    def _catalog_chosen(self, _event: Any = None) -> None:
+        self._s.set_catalog(str(self.catalog.filename or ""), self.catalog.value or None)
 
     def _show(self, _event: Any = None) -> None:
         if self.past.value:
@@ -175,8 +201,9 @@ class BatchView(pn.viewable.Viewer):
 
     def _render_plan(self) -> None:
         s = self._s
+        warnings = "".join(f'<div class="wb-batch-warn">{esc(w)}</div>' for w in s.plan_warnings)
         self.summary.object = (f'<div class="wb-batch-summary" id="batch-plan-summary"><b>Plan</b> '
-                               f'{esc(s.batch_id)}: {esc(s.plan_summary)}</div>' if s.plan_summary else "")
+                               f'{esc(s.batch_id)}: {esc(s.plan_summary)}</div>{warnings}' if s.plan_summary else "")
         self.plan_pane.object = plan_table_html(s.plan_rows) if s.plan_rows else ""
 
     def _render_progress(self) -> None:
@@ -194,17 +221,21 @@ class BatchView(pn.viewable.Viewer):
                  f"${float(p.get('cost_usd') or 0):.2f} spent")
         note = f"<br>{esc(s.note)}" if s.note and not s.running else ""
         self.progress_text.object = f'<div class="wb-batch-summary" id="batch-progress">{esc(words)}{note}</div>'
+        if s.running:  # the live table until the run ends; then the ledger's table with reasons
+            self.status_pane.object = progress_table_html(p.get("per_sku") or [])
 
     def _render_status(self) -> None:
         rows = self._s.table
-        self.status_pane.object = status_table_html(rows) if rows else ""
+        if rows or not self._s.running:
+            self.status_pane.object = status_table_html(rows) if rows else ""
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
         return pn.Column(
             pn.FlexBox(self.recipe, self.collection, self.engine, self.per_sku, self.cap),
             self.skus,
-            pn.FlexBox(self.all_btn, self.plan_btn, self.start_btn, self.stop_btn),
+            pn.FlexBox(self.all_btn, self.catalog, self.plan_btn, self.start_btn, self.stop_btn,
+                       align_items="center"),
             self.summary, self.plan_pane,
             pn.FlexBox(self.past, self.show_btn, self.resume_btn, align_items="flex-end"),
             self.bar, self.progress_text, self.status_pane,

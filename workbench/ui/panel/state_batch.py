@@ -10,6 +10,8 @@ on a timer while a job runs; nothing here blocks on the job.
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 import param
@@ -39,7 +41,9 @@ class BatchState(param.Parameterized):
     engine = param.String(default=RECIPE_ENGINE)
     max_cost = param.Number(default=DEFAULT_CAP_USD, bounds=(0, None), doc="Cost cap in USD: checked against "
                                                                            "the plan and held while running.")
+    catalog_name = param.String(default="", doc="File name of the catalog CSV chosen (its SKUs join the batch).")
     plan_summary = param.String(default="")
+    plan_warnings = param.List(default=[], doc="What the plan warns about (e.g. an engine's key is not set).")
     plan_rows = param.List(default=[], doc="The plan per SKU (BatchPlan.per_sku).")
     plan_ready = param.Boolean(default=False, doc="A plan is shown that has not been started yet.")
     batch_id = param.String(default="", doc="The batch shown (planned, running or picked to resume).")
@@ -53,6 +57,7 @@ class BatchState(param.Parameterized):
         self.session = session
         self.wb = session.wb
         self._plan: Any = None
+        self._catalog: bytes | None = None
         self.job: Any = None
         cap = self.wb.settings.get("generation.cost_cap_usd", DEFAULT_CAP_USD)
         self.max_cost = float(cap) if cap is not None else DEFAULT_CAP_USD
@@ -83,6 +88,12 @@ class BatchState(param.Parameterized):
             "ORDER BY sku")) or []
         self.skus_text = "\n".join(str(r["sku"]) for r in rows)
 
+    def set_catalog(self, name: str, data: bytes | None) -> None:
+        """Use catalog CSV ``data`` (uploaded as ``name``; None clears it): its SKUs join the batch and its
+        titles and handles are imported when the batch is planned, as ``workbench batch --catalog`` does."""
+        self._catalog = data or None
+        self.catalog_name = (Path(name).name or "catalog.csv") if data else ""
+
     def can_start(self) -> bool:
         """Whether the page should offer Start/Resume (the server checks the role again when pressed)."""
         return self.session.can("generate")
@@ -95,12 +106,21 @@ class BatchState(param.Parameterized):
             self.session.require("generate")
             if not self.recipe:
                 raise InvalidSpec("choose a recipe first")
-            return self.wb.generation.plan_batch(
-                self.recipe, skus=parse_skus(self.skus_text),
-                collection=None if self.collection == NO_COLLECTION else self.collection,
-                per_sku=self.per_sku, engines=None if self.engine == RECIPE_ENGINE else self.engine), None
         except WorkbenchError as exc:
             return None, str(exc)
+        with tempfile.TemporaryDirectory(prefix="wb-catalog-") as tmp:
+            catalog = None
+            if self._catalog is not None:
+                catalog = Path(tmp) / (self.catalog_name or "catalog.csv")
+                catalog.write_bytes(self._catalog)
+            try:
+                return self.wb.generation.plan_batch(
+                    self.recipe, skus=parse_skus(self.skus_text),
+                    collection=None if self.collection == NO_COLLECTION else self.collection, catalog=catalog,
+                    per_sku=self.per_sku, engines=None if self.engine == RECIPE_ENGINE else self.engine), None
+            except WorkbenchError as exc:
+                # the upload's temporary path means nothing to the user: name the file they chose
+                return None, str(exc).replace(str(catalog), self.catalog_name) if catalog else str(exc)
 
     def apply_plan(self, batch: Any, error: str | None) -> bool:
         """Show a plan from :meth:`compute_plan` (or its error); True when there is a plan to start."""
@@ -113,6 +133,7 @@ class BatchState(param.Parameterized):
         self.plan_rows = data["per_sku"]
         self.batch_id, self.table, self.progress, self.note = batch.id, [], {}, ""
         over = data["estimated_cost_usd"] > self.max_cost
+        self.plan_warnings = list(batch.plan.warnings)
         self.plan_summary = (f"{data['skus']} SKUs ({data['skipped']} skipped), {data['count']} runs, estimated "
                              f"${data['estimated_cost_usd']:.2f} ({data['cache_hits']} from earlier identical runs)"
                              + (f" — above the ${self.max_cost:.2f} cap" if over else ""))
@@ -167,10 +188,11 @@ class BatchState(param.Parameterized):
             self.session.say(f"batch {target} has nothing left to run", "info")
             return False
         self.plan_rows, self.plan_summary, self._plan, self.plan_ready = [], "", None, False
+        self.plan_warnings = []
         return self._launch(job, f"batch {target} resumed: {job.plan.count} runs left")
 
     def _launch(self, job: Any, message: str) -> bool:
-        self.job, self.batch_id, self.note = job, job.batch_id, ""
+        self.job, self.batch_id, self.note, self.table = job, job.batch_id, "", []
         job.start()
         self.running = True
         self.progress = job.progress.snapshot()
@@ -187,6 +209,7 @@ class BatchState(param.Parameterized):
         """Show the per-SKU table of batch ``batch_id``."""
         if self.session.attempt(None, lambda: self.wb.generation.batch_status(batch_id)) is not None:
             self.batch_id, self.plan_rows, self.plan_summary, self.progress, self.note = batch_id, [], "", {}, ""
+            self.plan_warnings = []
             self._plan, self.plan_ready = None, False
             self.refresh_table()
 
@@ -199,15 +222,18 @@ class BatchState(param.Parameterized):
                 self.table = rows
 
     def poll(self) -> bool:
-        """Copy the running job's progress and table into the parameters; True while it still runs."""
+        """Copy the running job's progress (per SKU: queued, running, done, failed) into :attr:`progress`; once
+        it has ended, read the per-SKU table from the ledger and say how it went. True while it still runs.
+
+        While it runs only the job's in-memory tallies are read (cheap for 1,000 SKUs twice a second)."""
         job = self.job
         if job is None or not self.running:
             return False
         self.progress = job.progress.snapshot()
-        self.refresh_table()
         if job.state == "running":
             return True
         self.running = False
+        self.refresh_table()
         counts: dict[str, int] = {}
         for row in self.table:
             counts[row["status"]] = counts.get(row["status"], 0) + 1
@@ -218,5 +244,8 @@ class BatchState(param.Parameterized):
         else:
             spent = job.result.report.cost_usd if job.result is not None else 0.0
             self.note = f"batch {job.batch_id}: {summary}; spent ${spent:.2f}"
-            self.session.say(self.note, "error" if counts.get("failed") else "success")
+            if counts.get("pending"):
+                self.note += " — stopped before the end: Resume runs the rest"
+            self.session.say(self.note, "error" if counts.get("failed") else
+                             "warning" if counts.get("pending") else "success")
         return False
