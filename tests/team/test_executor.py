@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -167,3 +168,38 @@ def test_a_local_engine_sweep_on_the_process_pool_records_what_in_process_record
     (runs, outputs), (got_runs, got_outputs) = sweep_ledger(inline), sweep_ledger(pooled)
     assert differing(got_runs, runs) == set() and got_outputs == outputs and len(outputs) == 16
     assert all(pooled.store.get(o["sha256"]) == inline.store.get(o["sha256"]) for o in outputs)
+
+
+def test_a_render_task_is_keyed_by_the_work_and_refused_by_another_engine_version(wb):
+    from workbench_engines.local import MODEL_VERSION, LocalEngine
+    from workbench_engines.local_task import RENDER_TASK, local_render_task, render_payload
+
+    from workbench.executor import WorkerContext
+    from workbench.imaging.decode import DecodeLimits
+    from workbench.plugins.engine import EngineRequest, ReferenceImage
+
+    add_sources(wb, 1)
+    sha = wb.sql("SELECT sha256 FROM versions")[0]["sha256"]
+    ref = ReferenceImage(sha, wb.store.get(sha), "image/jpeg")
+    request = EngineRequest("a mug on marble", (ref,), seed=3, size="512")
+    limits = DecodeLimits()
+
+    def key(req=request, long_side=1024, lim=limits, version=MODEL_VERSION):
+        return Task(RENDER_TASK, render_payload("local", req, long_side, lim, version)).key
+
+    variants = [key(), key(EngineRequest("a mug on slate", (ref,), seed=3, size="512")),
+                key(EngineRequest("a mug on marble", (ref,), seed=4, size="512")),
+                key(EngineRequest("a mug on marble", (), seed=3, size="512")),
+                key(EngineRequest("a mug on marble", (ref,), seed=3, size="1K")),
+                key(long_side=512), key(lim=DecodeLimits(max_pixels=10_000_000)), key(version="local-procedural-2")]
+    assert len(set(variants)) == len(variants)  # every input the pixels depend on is in the key
+    assert key() == key()
+    payload = render_payload("local", request, 1024, limits, MODEL_VERSION)
+    # the reference goes by its sha256, its bytes stay in the store
+    assert sha in json.dumps(payload) and len(json.dumps(payload)) < 1000 < len(ref.data)
+    ctx = WorkerContext(wb.store)
+    value = local_render_task(payload, ctx)
+    images, _ = LocalEngine().render(request)
+    assert [i["data"] for i in value["images"]] == [i.data for i in images]
+    with pytest.raises(ExecutorError, match="install the same workbench version on the workers"):
+        local_render_task({**payload, "version": "local-procedural-0"}, ctx)
