@@ -76,3 +76,37 @@ def test_thumbnail_opens_in_place_and_tags_filter(browser, server, demo_project)
     page.get_by_role("button", name="Open in Review").click()
     page.locator(".bk-tab.bk-active", has_text="Review").first.wait_for(timeout=30000)
     page.context.close()
+
+
+def test_names_read_in_full_beside_the_review_state_at_1024(browser, server, demo_project):
+    import workbench
+    from tests.ui.helpers import draw_png
+
+    wb = workbench.open(demo_project, user="alice")
+    asset_id = wb.library.create_asset("SKU-7001/hero", sku="SKU-7001", role="output")
+    version_id = wb.library.add_version(asset_id, wb.library.put_blob(draw_png((20, 120, 90))))
+    wb.review.submit(version_id)
+    wb.review.approve(version_id)  # the widest badge: "approved"
+    page = login(browser, server, "alice", viewport=(1024, 768))
+    page.get_by_placeholder("name, SKU, tag…").fill("SKU-7001")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => ({_DEEP})('#library-grid figure[data-asset=\"{asset_id}\"] img').length === 1",
+                           timeout=30000)
+    page.locator("#library-grid img").first.click()  # the detail panel narrows the grid's cards
+    page.locator("#library-detail").first.wait_for(timeout=30000)
+    page.wait_for_timeout(500)
+    # an ellipsis leaves the name's inline box at its full width, running on under the caption's edge or the
+    # badge; read in full, it ends inside the caption and clear of the badge
+    boxes = page.evaluate(f"""() => ({_DEEP})('#library-grid figure[data-asset="{asset_id}"]').map(f => {{
+        const r = (sel) => {{ const b = f.querySelector(sel).getBoundingClientRect();
+                             return [b.left, b.top, b.right, b.bottom]; }};
+        return {{name: r('.name'), cap: r('figcaption'), state: r('.wb-state')}}; }})""")
+    assert boxes, "the card is not drawn"
+    for b in boxes:
+        name, cap, state = b["name"], b["cap"], b["state"]
+        assert name[2] <= cap[2] - 2, b  # not cut to "SKU-700…"
+        overlap = name[0] < state[2] and state[0] < name[2] and name[1] < state[3] and state[1] < name[3]
+        assert not overlap, b
+    assert page.locator("#library-grid .wb-state", has_text="approved").count() >= 1
+    shot(page, "23_library_names_1024")
+    page.context.close()

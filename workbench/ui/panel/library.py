@@ -26,12 +26,17 @@ from .state_library import LibraryState
 
 __all__ = ["LibraryGrid", "LibraryView", "TagCloud", "card_of", "detail_html"]
 
+# the review state sits on the thumbnail's corner, so the name has the caption's whole width: at 1024 px
+# "SKU-1002/hero" and "SKU-1001/hero" read in full instead of both as "SKU-100…"
 GRID_CSS = """
 .wb-grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(140px,1fr));gap:10px}
-.wb-card{margin:0;background:#fff;border:1px solid #e3e0da;border-radius:8px;overflow:hidden;min-width:0}
+.wb-card{margin:0;background:#fff;border:1px solid #e3e0da;border-radius:8px;overflow:hidden;min-width:0;
+ position:relative}
 .wb-card img{display:block;width:100%;height:140px;object-fit:contain;background:#f7f6f3;cursor:pointer}
 .wb-card figcaption{font-size:12px;padding:4px 6px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
-.wb-card .sku{color:#6b6b6b}.wb-state{float:right;font-size:10px;padding:0 4px;border-radius:3px;background:#eee}
+.wb-card .sku{color:#6b6b6b}
+.wb-state{position:absolute;top:5px;right:5px;font-size:10px;padding:0 4px;border-radius:3px;background:#eee;
+ pointer-events:none}.wb-state:empty{display:none}
 .wb-state.approved{background:#d8f0d8}.wb-state.changes_requested{background:#f7dede}
 .wb-empty{color:#777;padding:2em}
 .wb-card.sel{outline:2px solid #2d4a6b}.wb-card.open{box-shadow:0 0 0 3px #e0a100}
