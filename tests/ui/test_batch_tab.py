@@ -147,3 +147,43 @@ def test_the_tab_resumes_a_crashed_batch_with_a_live_table_and_no_run_twice(libr
                            "count(DISTINCT request_hash) AS planned FROM runs WHERE sweep_id = ?", [batch_id])[0]
     assert facts == {"ok": 20, "hashes": 20, "planned": 20}  # every run once, none twice
     assert state.progress["total"] == 20 - finished and "5 done" in state.note
+
+
+def test_a_plan_above_the_cap_is_shown_as_such_and_start_sends_nothing(library_wb):
+    library_wb.generation.add_recipe("hero", "{{ sku }}", defaults={"engine": "local", "size": "512"})
+    library_wb.settings.update_file({"prices": {"local": {"per_image": 0.25}}})
+    state = BatchState(make_session(library_wb, "editor"))
+    view = BatchView(state=state)
+    state.recipe, state.skus_text, state.per_sku, state.max_cost = "hero", "SKU-1001 SKU-1002", 3, 1.0
+    assert state.plan()
+    assert "6 runs, estimated $1.50" in state.plan_summary and "above the $1.00 cap" in state.plan_summary
+    assert not state.start() and "above the cap $1.00" in state.session.status
+    assert not state.running and view.stop_btn.disabled
+    assert library_wb.sql("SELECT count(*) AS n FROM runs")[0]["n"] == 0  # nothing planned into the ledger, or sent
+    state.max_cost = 2.0
+    assert state.start()
+    _wait(state)
+    assert [r["status"] for r in state.table] == ["done", "done"] and "spent $1.50" in state.note
+
+
+def test_stop_leaves_the_rest_resumable_and_resume_finishes_it(library_wb):
+    library_wb.generation.add_recipe("hero", "{{ sku }} on white", defaults={"engine": "local", "size": "1K"})
+    library_wb.settings.update_file({"engines": {"local": {"concurrency": 1}}})
+    state = BatchState(make_session(library_wb, "editor"))
+    view = BatchView(state=state)
+    state.recipe, state.per_sku = "hero", 4
+    state.all_reference_skus()
+    assert state.plan() and state.start()
+    batch_id = state.batch_id
+    state.stop()
+    _wait(state)
+    statuses = [r["status"] for r in state.table]
+    assert "pending" in statuses and "Resume runs the rest" in state.note
+    assert state.session.status_level == "warning" and not view.resume_btn.disabled
+    assert state.resume()
+    _wait(state, timeout=240)
+    assert [r["status"] for r in state.table] == ["done"] * 5
+    facts = library_wb.sql("SELECT count(*) FILTER (WHERE status = 'succeeded') AS ok, "
+                           "count(DISTINCT request_hash) FILTER (WHERE status = 'succeeded') AS hashes "
+                           "FROM runs WHERE sweep_id = ?", [batch_id])[0]
+    assert facts == {"ok": 20, "hashes": 20}
