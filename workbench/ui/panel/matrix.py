@@ -291,7 +291,8 @@ _CSS = """
 :host{display:block}
 .wb-mroot{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:12px;color:#222}
 .wb-empty{color:#555;font-size:13px}
-.wb-mwrap{overflow:auto;max-width:100%;width:fit-content;max-height:78vh;border:1px solid #e3e0da;border-radius:8px;background:#fff;outline:none}
+/* as tall as the window: a 3-row sweep is never clipped by a few px; a bigger one scrolls under sticky headers */
+.wb-mwrap{overflow:auto;max-width:100%;width:fit-content;max-height:calc(100vh - 16px);border:1px solid #e3e0da;border-radius:8px;background:#fff;outline:none}
 .wb-mwrap:focus-visible{box-shadow:0 0 0 2px #8fb3e0}
 .wb-mtx{border-collapse:separate;border-spacing:0}
 .wb-mtx th{background:#f3f1ec;font-weight:600;color:#333;position:sticky;z-index:2}

@@ -68,8 +68,11 @@ class Choices(OnScreen):
 
         def page() -> tuple[list[dict[str, Any]], int]:
             rows = wb.library.assets(q, role="reference", limit=self.reference_page, offset=offset)
-            total = wb.library.count_assets(q, role="reference") if offset == 0 else self.reference_total
-            return rows, total
+            if offset:
+                return rows, self.reference_total
+            if len(rows) < self.reference_page:  # all of them on this page: no count query (a SKU typed)
+                return rows, len(rows)
+            return rows, wb.library.count_assets(q, role="reference")
 
         found = self.session.attempt(None, page)
         with self._reference_lock:
