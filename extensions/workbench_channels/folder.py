@@ -14,6 +14,11 @@ Files are written atomically (temp + rename). The folder plan checks the disk, n
 file deleted by hand is written again. CSV image URLs use ``public_base_url`` + the file's path when set
 (where the team will host the folder), else a URL another channel already has for the same bytes, else the
 relative path. The zip channel builds the same tree inside ``[channels.zip] path``.
+
+The manifest and the CSVs describe the whole folder, not one export: each export adds its files to the
+files of earlier exports that are still there (read back from the manifest it finds), so exporting
+``SKU-1001`` and then ``SKU-2002`` leaves both in ``manifest.json`` and in every CSV. The archive likewise
+keeps the members of earlier exports when a later one rewrites it.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -133,35 +138,38 @@ class FolderChannel(Channel):
         return Delivery(rel, rel, replaced_remote_id=replaced)
 
     def finish(self, entries: Sequence[PlanEntry], results: Mapping[str, Any]) -> dict[str, Any]:
-        """Write ``manifest.json`` and the product CSVs for every file of this export."""
-        files, images = self._describe(entries, results)
-        docs = self._documents(files, images)
+        """Write ``manifest.json`` and the product CSVs for every file in the folder (earlier exports' too)."""
+        root = self.root()
+        files = _accumulate(self._describe(entries, results), _earlier_files(root / "manifest.json"),
+                            lambda f: (root / f["path"]).is_file())
+        docs = self._documents(files)
         for name, data in docs.items():
-            _atomic_write(self.root() / name, data)
-        return {"path": str(self.root()), "files": len(files), "documents": sorted(docs)}
+            _atomic_write(root / name, data)
+        return {"path": str(root), "files": len(files), "documents": sorted(docs)}
 
     # -- helpers shared with the zip channel -----------------------------------------------------------
-    def _describe(self, entries: Sequence[PlanEntry],
-                  results: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    def _describe(self, entries: Sequence[PlanEntry], results: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """This export's files (failed ones left out), each with the image URL and product id its CSV rows use."""
         public = str(self.config.get("public_base_url") or "").rstrip("/")
-        files, images = [], []
-        ordered = sorted(entries, key=lambda e: (e.item.product.get("handle") or "", e.item.asset_name,
-                                                 e.item.preset))
-        for entry in ordered:
+        files = []
+        for entry in entries:
             item = entry.item
-            res = results.get(item.slot) or {}
-            if res.get("action") == "failed":
+            if (results.get(item.slot) or {}).get("action") == "failed":
                 continue
             rel = self.relpath(item)
-            files.append({**file_facts(item, rel), "provenance": item.provenance})
             url = f"{public}/{rel}" if public else next(iter(item.urls.values()), rel)
-            images.append({"handle": item.product.get("handle") or slug(item.asset_name).lower(),
-                           "title": item.title, "sku": item.sku, "url": url, "alt": item.alt,
-                           "woocommerce_product_id": item.product.get("woocommerce_product_id")})
-        return files, images
+            files.append({**file_facts(item, rel), "url": url,
+                          "woocommerce_product_id": item.product.get("woocommerce_product_id"),
+                          "provenance": item.provenance})
+        return files
 
-    def _documents(self, files: list[dict[str, Any]], images: list[dict[str, Any]]) -> dict[str, bytes]:
-        doc = manifest(self.project_name, self.name, files, self.actor)
+    def _documents(self, files: list[dict[str, Any]]) -> dict[str, bytes]:
+        images = [{"handle": f.get("handle") or slug(str(f.get("asset") or "")).lower(), "title": f.get("title"),
+                   "sku": f.get("sku"), "url": f.get("url") or f["path"], "alt": f.get("alt"),
+                   "woocommerce_product_id": f.get("woocommerce_product_id")} for f in files]
+        doc = manifest(self.project_name, self.name, files, self.actor,
+                       extra={"covers": "every file in this export folder: this export's and earlier exports' "
+                                        "still present"})
         return {
             "manifest.json": json.dumps(doc, indent=2, default=str).encode(),
             "shopify_products.csv": shopify_csv(images).encode(),
@@ -217,20 +225,67 @@ class ZipChannel(FolderChannel):
         changed = any((results.get(e.item.slot) or {}).get("action") in ("sent", "replaced") for e in entries)
         if not changed and self.root().exists():
             return {"path": str(self.root()), "rewritten": False}
-        files, images = self._describe(entries, results)
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for entry in sorted(entries, key=lambda e: self.relpath(e.item)):
-                item = entry.item
-                if (results.get(item.slot) or {}).get("action") == "failed":
-                    continue
-                rel = self.relpath(item)
-                zf.writestr(rel, item.data(), compress_type=zipfile.ZIP_STORED)
-                stem = rel.rsplit(".", 1)[0]
-                zf.writestr(stem + ".json", json.dumps(sidecar(file_facts(item, rel), item.provenance),
-                                                       indent=2, default=str))
-                zf.writestr(stem + ".xmp", xmp_packet(item.title, item.alt, item.provenance))
-            for name, data in self._documents(files, images).items():
-                zf.writestr(name, data)
+        old = self._open_archive()
+        try:
+            earlier = _earlier_files(None, old)
+            members = set(old.namelist()) if old else set()
+            fresh = self._describe(entries, results)
+            files = _accumulate(fresh, earlier, lambda f: f["path"] in members)
+            now = {f["path"] for f in fresh}
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                for f in files:  # earlier exports' members, copied over unchanged
+                    if old and f["path"] not in now:
+                        stem = f["path"].rsplit(".", 1)[0]
+                        for name in (f["path"], stem + ".json", stem + ".xmp"):
+                            if name in members:
+                                zf.writestr(old.getinfo(name), old.read(name))
+                self._write_members(zf, entries, results, files)
+        finally:
+            if old:
+                old.close()
         _atomic_write(self.root(), buf.getvalue())
         return {"path": str(self.root()), "rewritten": True, "files": len(files)}
+
+    def _open_archive(self) -> zipfile.ZipFile | None:
+        try:
+            return zipfile.ZipFile(self.root())
+        except (OSError, zipfile.BadZipFile):
+            return None
+
+    def _write_members(self, zf: zipfile.ZipFile, entries: Sequence[PlanEntry], results: Mapping[str, Any],
+                       files: list[dict[str, Any]]) -> None:
+        for entry in sorted(entries, key=lambda e: self.relpath(e.item)):
+            item = entry.item
+            if (results.get(item.slot) or {}).get("action") == "failed":
+                continue
+            rel = self.relpath(item)
+            zf.writestr(rel, item.data(), compress_type=zipfile.ZIP_STORED)
+            stem = rel.rsplit(".", 1)[0]
+            zf.writestr(stem + ".json", json.dumps(sidecar(file_facts(item, rel), item.provenance),
+                                                   indent=2, default=str))
+            zf.writestr(stem + ".xmp", xmp_packet(item.title, item.alt, item.provenance))
+        for name, data in self._documents(files).items():
+            zf.writestr(name, data)
+
+
+def _earlier_files(path: Path | None, archive: zipfile.ZipFile | None = None) -> list[dict[str, Any]]:
+    """The files listed by the manifest an earlier export wrote (none when it is missing or unreadable)."""
+    try:
+        raw = archive.read("manifest.json") if archive is not None else path.read_bytes() if path else b""
+        doc = json.loads(raw) if raw else {}
+    except (OSError, KeyError, ValueError):
+        return []
+    files = doc.get("files") if isinstance(doc, dict) else None
+    return [f for f in files or [] if isinstance(f, dict) and isinstance(f.get("path"), str)]
+
+
+def _accumulate(now: list[dict[str, Any]], earlier: list[dict[str, Any]],
+                present: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """This export's files plus the earlier ones still ``present`` whose asset/preset slot it did not fill."""
+    slots = {(f.get("asset_id"), f.get("preset")) for f in now}
+    paths = {f["path"] for f in now}
+    kept = [f for f in earlier
+            if f["path"] not in paths and (f.get("asset_id"), f.get("preset")) not in slots and present(f)]
+    return sorted(kept + now, key=lambda f: (str(f.get("handle") or ""), str(f.get("asset") or ""),
+                                             str(f.get("preset") or "")))

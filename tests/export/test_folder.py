@@ -193,3 +193,40 @@ def test_a_killed_export_leaves_no_unreported_temp_file(wb, seed, tmp_path):
     stray.write_bytes(b"half a file")  # what a SIGKILL between mkstemp and os.replace leaves
     assert wb.export.stray_files() == [str(stray)]
     assert wb.export.stray_files(clean=True) == [str(stray)] and not stray.exists()
+
+
+def test_manifest_and_csvs_cover_earlier_exports_still_in_the_folder(wb, seed):
+    a = seed.output("SKU-1001")
+    b = seed.output("SKU-2002")
+    assert wb.export("folder", skus=["SKU-1001"]).counts == {"sent": 1}
+    assert wb.export("folder", skus=["SKU-2002"]).counts == {"sent": 1}  # a second batch, other SKUs
+    root = wb.root / "exports" / "folder"
+    man = json.loads((root / "manifest.json").read_text())
+    assert {f["version_id"] for f in man["files"]} == {a["version_id"], b["version_id"]}
+    assert man["ai_disclosure"]["files"] == 2 and "earlier exports" in man["covers"]
+    woo = list(csv.DictReader(io.StringIO((root / "woocommerce_products.csv").read_text())))
+    assert {r["SKU"] for r in woo} == {"SKU-1001", "SKU-2002"}
+    shop = list(csv.DictReader(io.StringIO((root / "shopify_products.csv").read_text())))
+    assert len(shop) == 2
+    for p in (root / "SKU-1001").rglob("*.jpg"):  # a file deleted by hand leaves the manifest with the next export
+        p.unlink()
+    seed.output("SKU-3003")
+    wb.export("folder", skus=["SKU-3003"])
+    man = json.loads((root / "manifest.json").read_text())
+    assert {f["sku"] for f in man["files"]} == {"SKU-2002", "SKU-3003"}
+
+
+def test_a_later_zip_export_keeps_the_archive_s_earlier_members(wb, seed):
+    seed.output("SKU-1001")
+    seed.output("SKU-2002")
+    set_channel(wb, "zip", path="out/all.zip")
+    wb.export("zip", skus=["SKU-1001"])
+    assert wb.export("zip", skus=["SKU-2002"]).counts == {"sent": 1}
+    with zipfile.ZipFile(wb.root / "out" / "all.zip") as zf:
+        names = set(zf.namelist())
+        man = json.loads(zf.read("manifest.json"))
+    images = {n for n in names if n.endswith(".jpg")}
+    assert {n.split("/")[0] for n in images} == {"SKU-1001", "SKU-2002"}
+    assert all(n.rsplit(".", 1)[0] + ".xmp" in names for n in images)
+    assert {f["sku"] for f in man["files"]} == {"SKU-1001", "SKU-2002"}
+    assert wb.export("zip").counts == {"skipped": 2}  # the ledger and the archive agree
