@@ -117,6 +117,8 @@ def test_the_batch_tab_at_1024_catalog_failed_and_a_crashed_batch_resumed(browse
     _pick_batch(page, "refused-batch")
     page.get_by_role("button", name="Show", exact=True).click()
     page.locator("#batch-status tr.st-failed").wait_for(timeout=30000)
+    assert "SKUs of refused-batch" in page.locator("#batch-status-title").inner_text()
+    assert "1 done, 1 failed" in page.locator("#batch-status-title").inner_text()
     _no_sideways_scroll(page)
     shot(page, "batch-failed-1024")
 

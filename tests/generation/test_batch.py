@@ -3,6 +3,7 @@ run twice, with a per-SKU status table (issue 14)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import pytest
 from PIL import Image
 
 import workbench
-from workbench.errors import InvalidSpec
+from workbench.errors import InvalidSpec, LedgerLocked
 
 WORKBENCH = [sys.executable, "-m", "workbench.cli"]
 
@@ -74,12 +75,16 @@ def test_a_200_sku_batch_killed_midway_then_resumed_does_every_sku_once(project_
                              str(project_dir), "--yes", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
     done = 0
+    # the batch process writes all the time: a read that cannot get the file for a moment is tried again
+    # (on a loaded machine a 30 s wait for the lock could outlast the whole batch)
+    wb.project.ledger.lock_timeout = 2.0
     while time.monotonic() < deadline and proc.poll() is None:
-        rows = wb.sql("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")
-        done = rows[0]["n"]
+        with contextlib.suppress(LedgerLocked):
+            done = wb.sql("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")[0]["n"]
         if done >= 20:
             break
         time.sleep(0.05)
+    wb.project.ledger.lock_timeout = 30.0
     assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import workbench
+from workbench.errors import LedgerLocked
 
 
 def crash_a_batch(project_dir: Path, recipe: str, skus: list[str], per_sku: int, *, name: str = "crashed",
@@ -23,10 +25,12 @@ def crash_a_batch(project_dir: Path, recipe: str, skus: list[str], per_sku: int,
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
         try:
             deadline = time.monotonic() + timeout
+            wb.project.ledger.lock_timeout = 2.0  # the batch writes all the time: a locked read is tried again
             while time.monotonic() < deadline and proc.poll() is None:
-                if wb.sql("SELECT count(*) AS n FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
-                          "WHERE s.name = ? AND r.status = 'succeeded'", [name])[0]["n"]:
-                    break
+                with contextlib.suppress(LedgerLocked):
+                    if wb.sql("SELECT count(*) AS n FROM runs r JOIN sweeps s ON s.id = r.sweep_id "
+                              "WHERE s.name = ? AND r.status = 'succeeded'", [name])[0]["n"]:
+                        break
                 time.sleep(0.02)
             if proc.poll() is not None:
                 log.seek(0)
@@ -34,4 +38,5 @@ def crash_a_batch(project_dir: Path, recipe: str, skus: list[str], per_sku: int,
         finally:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
+            wb.project.ledger.lock_timeout = 30.0
     return str(wb.sql("SELECT id FROM sweeps WHERE name = ?", [name])[0]["id"])

@@ -133,6 +133,7 @@ def test_the_tab_resumes_a_crashed_batch_with_a_live_table_and_no_run_twice(libr
     state.open(batch_id)
     before = {r["sku"]: r for r in state.table}
     assert [r["status"] for r in before.values()].count("done") < 5 and "pending" in view.status_pane.object
+    assert "SKUs of crashed</b>" in view.status_pane.object
     finished = library_wb.sql("SELECT count(*) AS n FROM runs WHERE sweep_id = ? AND status = 'succeeded'",
                               [batch_id])[0]["n"]
     assert 1 <= finished < 20

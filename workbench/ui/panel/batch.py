@@ -227,7 +227,21 @@ class BatchView(pn.viewable.Viewer):
     def _render_status(self) -> None:
         rows = self._s.table
         if rows or not self._s.running:
-            self.status_pane.object = status_table_html(rows) if rows else ""
+            self.status_pane.object = self._status_title(rows) + status_table_html(rows) if rows else ""
+
+    def _status_title(self, rows: list[dict[str, Any]]) -> str:
+        """Which batch the table is of (its name from the picker when it has one) and its SKUs per status."""
+        batch_id = self._s.batch_id
+        label = next((k for k, v in self.past.options.items() if v == batch_id), "") if isinstance(
+            self.past.options, dict) else ""
+        name = label.split(" · ")[0] if label else batch_id
+        counts: dict[str, int] = {}
+        for r in rows:
+            counts[str(r["status"])] = counts.get(str(r["status"]), 0) + 1
+        words = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
+        ident = f" ({batch_id})" if name != batch_id else ""
+        return (f'<div class="wb-batch-summary" id="batch-status-title"><b>SKUs of {esc(name)}</b>{esc(ident)}: '
+                f'{esc(words)}</div>')
 
     def __panel__(self) -> pn.viewable.Viewable:
         """Layout."""
