@@ -25,7 +25,10 @@ Three parts, each ending in RESULT lines (``--part renditions|plan|ledger``; all
   team ledger PostgreSQL SQL run by the server (:data:`PG_SEARCH_SQL`, :data:`PG_HISTORY_SQL`,
   :data:`PG_LINEAGE_CTE`). The search and history baselines must answer exactly the rows ours answered (same
   page, same order, same columns; checked), and a bare ``SELECT * FROM versions WHERE asset_id = ?`` is
-  printed beside history for reference.
+  printed beside history for reference. Dashboard first paint: what the server does for a request of ``/``
+  before the browser can paint the Library (a project opened for the user, the Library's count and first page
+  of 60, the snapshot HTML of :mod:`workbench.ui.panel.snapshot`), against the raw count and first page; the
+  page's thumbnails are 60 small files whatever the ledger's size (benchmarks/dashboard.py times the browser).
 
 The ledger's storage is a parameter (``--storage``, :data:`STORAGES`): a storage makes the project, loads it
 and gives the raw connection the baselines use. ``duckdb`` (the embedded file) is here, and ``postgres`` (a
@@ -446,6 +449,14 @@ WHERE a.retired_at IS NULL AND (a.name ILIKE '{like}' OR a.title ILIKE '{like}' 
 ORDER BY a.created_at DESC, a.id DESC LIMIT 60
 """
 
+# the dashboard's first paint needs the Library's first page (no filter) and the count of assets it pages
+FIRST_PAGE_SQL = SEARCH_SQL.replace(" AND (a.name ILIKE ? OR a.title ILIKE ? OR a.sku ILIKE ?)", "")
+COUNT_SQL = "SELECT count(*) FROM assets a WHERE a.retired_at IS NULL AND a.id IN (SELECT asset_id FROM versions)"
+PG_FIRST_PAGE_SQL = PG_SEARCH_SQL.replace(
+    " AND (a.name ILIKE '{like}' OR a.title ILIKE '{like}' OR a.sku ILIKE '{like}')", "")
+PG_COUNT_SQL = ("SELECT count(*) FROM {schema}.assets a WHERE a.retired_at IS NULL "
+                "AND EXISTS (SELECT 1 FROM {schema}.versions v WHERE v.asset_id = a.id)")
+
 # an asset's versions, newest first, each with its newest review and mark: history's rows by hand in DuckDB
 HISTORY_SQL = """
 WITH v AS (SELECT id, number, parent_id, sha256, message, author, source, run_id, output_id, created_at
@@ -530,9 +541,10 @@ HISTORY_KEYS = ("id", "number", "parent_id", "sha256", "message", "author", "sou
 
 
 def _baselines(storage: Storage, raw: duckdb.DuckDBPyConnection, word: str, found: list[dict[str, Any]],
-               hist: list[dict[str, Any]]) -> tuple[float, float, float]:
+               hist: list[dict[str, Any]], painted: str) -> tuple[float, float, float, float]:
     """p95 of the raw baselines (search, history, lineage) on ``raw``, checking they answer the rows ours did
-    (``found``: our search page, ``hist``: our history)."""
+    (``found``: our search page, ``hist``: our history), and the first paint's data: the count of assets and the
+    first page of the Library, which ``painted`` (our first-paint HTML) must show."""
     head = hist[0]["id"]
     from history import LINEAGE_CTE  # benchmarks/history.py: the raw recursive CTE of the same lineage rows
 
@@ -552,6 +564,9 @@ def _baselines(storage: Storage, raw: duckdb.DuckDBPyConnection, word: str, foun
         # iteration's join filter into later ones: 2 rows of the chain) and scans every version per iteration
         # without it, so this baseline is PostgreSQL's own walk
         base_lin, rows = p95(lambda: pg.query(raw, lineage_sql), REPEAT, "raw lineage (PostgreSQL)")
+        first_sql, count_sql = PG_FIRST_PAGE_SQL.format(schema=schema), PG_COUNT_SQL.format(schema=schema)
+        base_paint, (total, first) = p95(lambda: (pg.query(raw, count_sql)[0][0], pg.query(raw, first_sql)),
+                                         label="raw first page + count (PostgreSQL)")
     else:
         base_search, rows = p95(lambda: raw.execute(SEARCH_SQL, [like, like, like]).fetchall(), label="raw search")
         searched = rows
@@ -561,12 +576,36 @@ def _baselines(storage: Storage, raw: duckdb.DuckDBPyConnection, word: str, foun
         p95(lambda: raw.execute("SELECT * FROM versions WHERE asset_id = ?", ["ast_hero"]).fetchall(), REPEAT_FAST,
             "raw bare versions (for reference)", warmup=WARMUP_FAST, rounds=ROUNDS_FAST)
         base_lin, rows = p95(lambda: raw.execute(LINEAGE_CTE, [head]).fetchall(), 5, "raw lineage CTE")
+        base_paint, (total, first) = p95(lambda: (_one(raw.execute(COUNT_SQL).fetchone()),
+                                                  raw.execute(FIRST_PAGE_SQL).fetchall()),
+                                         label="raw first page + count")
     assert len(rows) >= CHAIN
     # the baselines answer what ours answered: the same page of assets (same versions, blobs, states) and the
     # same history rows, in the same order
     assert [tuple(r[k] for k in SEARCH_KEYS) for r in found] == [tuple(r[:19]) for r in searched]
     assert [tuple(r[k] for k in HISTORY_KEYS) for r in hist] == [tuple(r[:15]) for r in history_rows]
-    return base_search, base_hist, base_lin
+    assert f"{total} assets" in painted and len(first) == 60
+    shown = [painted.index(f"/thumb/{r[12]}") for r in first]  # the first page's blobs, in the page's order
+    assert shown == sorted(shown)
+    return base_search, base_hist, base_lin, base_paint
+
+
+def _one(row: tuple[Any, ...] | None) -> Any:
+    assert row is not None
+    return row[0]
+
+
+def _first_paint(root: Path) -> Callable[[], str]:
+    """The dashboard's first paint as the server makes it for a request of ``/`` (the Library tab): a project
+    opened for the user, the count and first page of the Library, the snapshot HTML (workbench.ui.panel.snapshot;
+    the browser then loads the page's 60 thumbnails, which do not depend on the ledger's size)."""
+    from workbench.ui.panel.snapshot import first_paint
+    from workbench.ui.server import ServeContext
+
+    context = ServeContext(project_dir=root)
+    user = context.user_from_cookie(None)
+    assert user is not None
+    return lambda: first_paint(context, user, 0)
 
 
 def bench_ledger(tmp: Path, storage: Storage, sizes: Sizes) -> None:
@@ -587,17 +626,21 @@ def bench_ledger(tmp: Path, storage: Storage, sizes: Sizes) -> None:
     assert [n["kind"] for n in graph["nodes"].values()].count("run") == CHAIN
     print(f"[{storage.name}] ours, p95: search {search_ms:.1f} ms, history {hist_ms:.1f} ms, "
           f"lineage-1000 {lin_ms:.1f} ms", flush=True)
+    paint_ms, painted = p95(_first_paint(root), label="dashboard first paint (server: Library snapshot)")
+    assert painted, "the first paint failed (see the log)"
     wb.ledger.release()
     raw = storage.raw(root)
     try:
-        base_search, base_hist, base_lin = _baselines(storage, raw, word, found, hist)
+        base_search, base_hist, base_lin, base_paint = _baselines(storage, raw, word, found, hist, painted)
     finally:
         raw.close()
     print(f"[{storage.name}] {sizes.versions:,} versions, p95: search {search_ms:.1f} ms (raw {base_search:.1f}), "
-          f"history {hist_ms:.1f} ms (raw {base_hist:.1f}), lineage-1000 {lin_ms:.1f} ms (raw {base_lin:.1f})")
+          f"history {hist_ms:.1f} ms (raw {base_hist:.1f}), lineage-1000 {lin_ms:.1f} ms (raw {base_lin:.1f}), "
+          f"first paint {paint_ms:.1f} ms (raw {base_paint:.1f})")
     result(f"scale_search_p95_{storage.name}", search_ms, base_search, 3, "ms")
     result(f"scale_history_p95_{storage.name}", hist_ms, base_hist, 3, "ms")
     result(f"scale_lineage_p95_{storage.name}", lin_ms, base_lin, 1.5, "ms")
+    result(f"scale_first_paint_p95_{storage.name}", paint_ms, base_paint, 3, "ms")
     drop = getattr(storage, "drop", None)
     if drop is not None:
         drop()

@@ -37,6 +37,10 @@ __all__ = ["PostgresLedger", "close_databases", "is_postgres_url", "postgres_ext
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _DATABASES: dict[str, duckdb.DuckDBPyConnection] = {}
 _DATABASES_GUARD = threading.Lock()
+# the databases (keys of _DATABASES) whose memory.main holds the migrations' views: every PostgresLedger of one
+# path in a process shares one database, so its views are made once, not per project opened (a dashboard
+# opens one per request)
+_VIEWS_MADE: set[str] = set()
 _CREATE_VIEW = re.compile(r"(?i)\bCREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+")
 _DROP_VIEW = re.compile(r"(?i)\bDROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?")
 _CONFLICT_MARKERS = ("duplicate key value", "could not serialize access", "deadlock detected")
@@ -141,8 +145,11 @@ class PostgresLedger(Ledger):
         """The PostgreSQL schema that holds the ledger's tables."""
         return self._target.schema
 
+    def _key(self) -> str:
+        return f"{self.path}|{os.getpid()}"  # a forked child must not share its parent's server connections
+
     def _database(self) -> duckdb.DuckDBPyConnection:
-        key = f"{self.path}|{os.getpid()}"  # a forked child must not share its parent's server connections
+        key = self._key()
         with _DATABASES_GUARD:
             base = _DATABASES.get(key)
             if base is None:
@@ -189,6 +196,11 @@ class PostgresLedger(Ledger):
         with self._lock:
             if self._views:
                 return
+            with _DATABASES_GUARD:
+                made = self._key() in _VIEWS_MADE
+            if made and _DATABASES.get(self._key()) is not None:
+                self._views = True
+                return
             con = self._cursor()
             try:
                 for text in view_statements():
@@ -197,6 +209,8 @@ class PostgresLedger(Ledger):
                                 _DROP_VIEW.sub("DROP VIEW IF EXISTS memory.main.", text, count=1))
             finally:
                 con.close()
+            with _DATABASES_GUARD:
+                _VIEWS_MADE.add(self._key())
             self._views = True
 
     def migrate(self, attempts: int = 8) -> list[int]:
@@ -221,6 +235,8 @@ class PostgresLedger(Ledger):
         else:
             raise MigrationError(f"the team ledger {self.display} could not be migrated: {last}")
         self._views = False
+        with _DATABASES_GUARD:  # a migration may have changed a view: make them again
+            _VIEWS_MADE.discard(self._key())
         self.ensure_views()
         return applied
 
@@ -233,3 +249,4 @@ def close_databases() -> None:
             with suppress(duckdb.Error):
                 base.close()
             del _DATABASES[key]
+            _VIEWS_MADE.discard(key)
