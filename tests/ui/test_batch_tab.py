@@ -188,3 +188,20 @@ def test_stop_leaves_the_rest_resumable_and_resume_finishes_it(library_wb):
                            "count(DISTINCT request_hash) FILTER (WHERE status = 'succeeded') AS hashes "
                            "FROM runs WHERE sweep_id = ?", [batch_id])[0]
     assert facts == {"ok": 20, "hashes": 20}
+
+
+def test_changing_what_is_asked_after_planning_means_planning_again(library_wb):
+    library_wb.generation.add_recipe("hero", "{{ sku }}", defaults={"engine": "local", "size": "512"})
+    state = BatchState(make_session(library_wb, "editor"))
+    view = BatchView(state=state)
+    state.recipe, state.skus_text = "hero", "SKU-1001"
+    assert state.plan() and not view.start_btn.disabled
+    state.per_sku = 3
+    assert not state.plan_ready and view.start_btn.disabled and "plan again" in view.summary.object
+    assert not state.start() and "plan the batch first" in state.session.status
+    assert state.plan() and "3 runs" in state.plan_summary
+    state.set_catalog("more.csv", b"sku\nSKU-1002\n")
+    assert not state.plan_ready
+    assert state.plan() and state.start()
+    _wait(state)
+    assert [r["sku"] for r in state.table] == ["SKU-1001", "SKU-1002"]

@@ -61,6 +61,14 @@ class BatchState(param.Parameterized):
         self.job: Any = None
         cap = self.wb.settings.get("generation.cost_cap_usd", DEFAULT_CAP_USD)
         self.max_cost = float(cap) if cap is not None else DEFAULT_CAP_USD
+        self.param.watch(self._inputs_changed, ["recipe", "skus_text", "collection", "per_sku", "engine",
+                                                "catalog_name"])
+
+    def _inputs_changed(self, _event: Any = None) -> None:
+        """A plan shown is of what was asked then: once the asked-for batch changes it can no longer start."""
+        if self.plan_ready:
+            self._plan, self.plan_ready = None, False
+            self.plan_summary += " — changed since: plan again to start"
 
     # -- choices -------------------------------------------------------------------------------------------
     def recipes(self) -> list[str]:
@@ -91,8 +99,11 @@ class BatchState(param.Parameterized):
     def set_catalog(self, name: str, data: bytes | None) -> None:
         """Use catalog CSV ``data`` (uploaded as ``name``; None clears it): its SKUs join the batch and its
         titles and handles are imported when the batch is planned, as ``workbench batch --catalog`` does."""
+        changed = (data or None) != self._catalog
         self._catalog = data or None
         self.catalog_name = (Path(name).name or "catalog.csv") if data else ""
+        if changed:
+            self._inputs_changed()
 
     def can_start(self) -> bool:
         """Whether the page should offer Start/Resume (the server checks the role again when pressed)."""
