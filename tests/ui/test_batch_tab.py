@@ -75,6 +75,9 @@ def test_a_viewer_can_plan_nothing_and_start_nothing(library_wb):
     state.recipe, state.skus_text = "hero", "SKU-1001"
     assert not state.plan() and state.session.status_level == "error"
     assert not state.start() and not state.can_start()
+    view = BatchView(state=state)
+    assert view.start_btn.disabled and view.resume_btn.disabled
+    assert not state.resume() and "choose an earlier batch" in state.session.status
     assert library_wb.sql("SELECT count(*) AS n FROM sweeps")[0]["n"] == 0
 
 

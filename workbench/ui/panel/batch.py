@@ -153,6 +153,7 @@ class BatchView(pn.viewable.Viewer):
         s.param.watch(lambda _e: self._render_progress(), ["progress", "running", "note"])
         s.param.watch(lambda _e: self._render_status(), ["table"])
         s.param.watch(lambda _e: self._buttons(), ["running", "plan_ready"])
+        self._buttons()
 
     def _past_options(self) -> dict[str, str]:
         out = {}
@@ -197,7 +198,8 @@ class BatchView(pn.viewable.Viewer):
         s = self._s
         self.start_btn.disabled = s.running or not s.plan_ready or not s.can_start()
         self.stop_btn.disabled = not s.running
-        self.plan_btn.disabled = self.resume_btn.disabled = s.running
+        self.plan_btn.disabled = s.running
+        self.resume_btn.disabled = s.running or not s.can_start()
 
     def _render_plan(self) -> None:
         s = self._s

@@ -189,6 +189,9 @@ class BatchState(param.Parameterized):
         from ...generation.batch_job import BatchJob
 
         target = batch_id or self.batch_id
+        if not target:
+            self.session.say("choose an earlier batch to resume", "warning")
+            return False
         job = self.session.attempt("generate", lambda: BatchJob.resume(self.wb.generation, target,
                                                                         max_cost_usd=self.max_cost))
         if job is None:
