@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from workbench.executor.spawn import SpawnedCluster, dask_processes, free_port
 from workbench.review.renditions import _plan, _presets
 
 __all__ = ["SWEEP", "Cluster", "add_sources", "dask_cluster", "differing", "draw_source", "free_port", "render_tasks",
-           "renders", "shared_cluster", "sweep_ledger", "sweep_project"]
+           "renders", "shared_cluster", "sweep_ledger", "sweep_project", "worker_gone"]
 
 
 def draw_source(i: int, w: int = 1400, h: int = 1100) -> bytes:
@@ -134,6 +135,16 @@ def differing(got: list[dict], expected: list[dict]) -> set[str]:
     """The columns whose values differ between two row lists of the same length."""
     assert len(got) == len(expected)
     return {k for g, e in zip(got, expected, strict=True) for k in e if g.get(k) != e[k]}
+
+
+def worker_gone(client: Any, address: str, timeout: float = 30.0) -> bool:
+    """Whether the scheduler (asked each time, not the client's cached view) drops ``address`` within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while address in client.nthreads():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def renders(keys: Any) -> list[str]:

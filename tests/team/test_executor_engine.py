@@ -29,6 +29,7 @@ from .executor_support import (
     shared_cluster,
     sweep_ledger,
     sweep_project,
+    worker_gone,
 )
 
 pytestmark = pytest.mark.slow
@@ -91,9 +92,13 @@ def test_a_worker_killed_mid_sweep_loses_nothing(tmp_path, in_process):
         finished = threading.Event()
         killed: dict[str, Any] = {}
 
+        progress = {"done": 0}
+
         def on_progress(event: dict) -> None:
-            if event["event"] == "finish" and event["done"] >= 2:
-                finished.set()
+            if event["event"] == "finish":
+                progress["done"] = event["done"]
+                if event["done"] >= 2:
+                    finished.set()
 
         def kill_a_busy_worker() -> None:
             # once two runs are in, kill a worker while it renders (bounded: the sweep takes longer than this)
@@ -105,7 +110,7 @@ def test_a_worker_killed_mid_sweep_loses_nothing(tmp_path, in_process):
                 if busy:
                     addr, keys = next(iter(busy.items()))
                     pid = client.run(os.getpid, workers=[addr])[addr]
-                    killed.update(address=addr, keys=set(keys), pid=pid)
+                    killed.update(address=addr, keys=set(keys), pid=pid, done=progress["done"])
                     os.kill(pid, signal.SIGKILL)
                 time.sleep(0.02)
 
@@ -115,7 +120,8 @@ def test_a_worker_killed_mid_sweep_loses_nothing(tmp_path, in_process):
             report = wb.generate(**SWEEP, on_progress=on_progress)
             killer.join(130)
             assert killed, "no worker was rendering when the sweep was two runs in"
-            assert killed["address"] not in client.scheduler_info()["workers"]  # it really died mid-sweep
+            assert killed["done"] < 8  # mid-sweep
+            assert worker_gone(client, killed["address"])  # it really died
         finally:
             client.close()
     assert report.counts == {"succeeded": 8}, report.runs

@@ -191,8 +191,11 @@ class Runner:
                 self._emit("finish", run, status="cancelled", cached_from=None)
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.pool.aclose())
-            with contextlib.suppress(Exception):  # a Dask client is closed off the event loop
-                await asyncio.shield(asyncio.to_thread(self._unbind_executor))
+            if self._own_executor:
+                with contextlib.suppress(Exception):  # a Dask client or a pool is closed off the event loop
+                    await asyncio.shield(asyncio.to_thread(self._unbind_executor))
+            else:
+                self._unbind_executor()
             if self._bar is not None:
                 self._bar.close()
         runs = await asyncio.to_thread(load_runs, self.project, [r.id for r in plan.runs])
