@@ -43,7 +43,9 @@ def test_not_scored_then_score_now_then_gate_and_override(wb, tmp_path):
     html = view.fidelity_html.object
     assert "Fidelity failed" in html and f"{report['score']:.2f}" in html
     assert 'data-rule="colour"' in html and "Colour matches" in html and "ΔE00" in html
-    assert f'/thumb/{report["heatmap"]}' in html  # the heatmap
+    assert f'/thumb/{report["heatmap"]}' in html and "bright yellow differs most" in html  # the heatmap
+    assert "against bottle_SKU-2001 v1" in html  # the reference by name, not its id
+    assert html.index('id="review-fidelity-gate"') < html.index('data-rule="presence"')  # the gate's word first
     assert view.score_btn.label == "Score again"
 
     why = review.reasons()["approve"]

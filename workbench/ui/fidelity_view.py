@@ -14,7 +14,7 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import InvalidSpec
+from ..errors import InvalidSpec, WorkbenchError
 
 __all__ = ["RULE_NAMES", "approve_blocked", "fidelity_html", "rule_lines", "score_version", "version_fidelity"]
 
@@ -33,8 +33,9 @@ CSS = """
  margin-right:6px;text-align:center;color:#fff}
 .wb-fid li.pass .v{background:#2f7d6d} .wb-fid li.fail .v{background:#c8553d} .wb-fid li.skipped .v{background:#9e9e9e}
 .wb-fid .d{color:#555;font-size:12px;display:block;margin-left:64px}
-.wb-fid img{display:block;max-width:100%;width:220px;height:auto;background:#f7f6f3;margin-top:4px}
-.wb-fid .gate{margin:6px 0 0;padding:4px 6px;border-radius:4px;background:#fdecea}
+.wb-fid figure{margin:4px 0 0} .wb-fid figcaption{color:#777;font-size:11px}
+.wb-fid img{display:block;max-width:100%;max-height:240px;width:auto;height:auto;background:#f7f6f3}
+.wb-fid .gate{margin:0 0 6px;padding:4px 6px;border-radius:4px;background:#fdecea}
 .wb-fid .gate.ok{background:#eef6f3}
 .wb-fid .m{color:#777;font-size:12px}
 """
@@ -53,7 +54,23 @@ def version_fidelity(wb: Any, version_id: str) -> dict[str, Any]:
     vid = str(wb.library.version(version_id)["id"])
     newest = wb.fidelity.latest([vid]).get(vid)  # a version's latest includes its source output's reports
     report = wb.fidelity.report(str(newest["report_id"])) if newest else None
-    return {"version_id": vid, "scored": report is not None, "report": report, "gate": wb.fidelity.gate(vid)}
+    return {"version_id": vid, "scored": report is not None, "report": report, "gate": wb.fidelity.gate(vid),
+            "reference": _reference_name(wb, report)}
+
+
+def _reference_name(wb: Any, report: dict[str, Any] | None) -> str:
+    """The reference the report compared with as people name it ("bottle_SKU-7001 v1"), else its id."""
+    if not report:
+        return ""
+    ref = report.get("reference_version_id")
+    if not ref:
+        return str(report.get("reference_sha256") or "")[:12]
+    try:
+        row = wb.library.version(str(ref))
+    except WorkbenchError:  # the reference was retired since: its id still says which one it was
+        return str(ref)
+    return f'{row.get("asset_name") or ref} v{row.get("number")}'
+
 
 
 def score_version(wb: Any, version_id: str) -> dict[str, Any]:
@@ -109,7 +126,7 @@ def fidelity_html(info: dict[str, Any] | None, image_url: Callable[[str], str], 
     passed = bool(report.get("passed"))
     score = report.get("score")
     shown = f"{float(score):.2f}" if score is not None else "?"
-    ref = report.get("reference_version_id") or report.get("reference_sha256") or ""
+    ref = info.get("reference") or report.get("reference_version_id") or report.get("reference_sha256") or ""
     lines = []
     for ln in rule_lines(report):
         value = "" if ln["value"] is None else f" · value {ln['value']}"
@@ -118,7 +135,9 @@ def fidelity_html(info: dict[str, Any] | None, image_url: Callable[[str], str], 
                      f'{_esc(ln["verdict"])}</span>{_esc(ln["name"])}'
                      f'<span class="d">{_esc(ln["detail"])}{_esc(value)}{_esc(limit)}</span></li>')
     heat = report.get("heatmap")
-    heat_html = (f'<img class="wb-heat" src="{_esc(image_url(str(heat)))}" alt="where the product differs">'
+    heat_html = (f'<figure><img class="wb-heat" src="{_esc(image_url(str(heat)))}" '
+                 'alt="where the product differs"><figcaption>Where the product differs: dark is the same, '
+                 'bright yellow differs most.</figcaption></figure>'
                  if heat else '<p class="m">No heatmap (no product was found to compare).</p>')
     if gate.get("blocked") and gate.get("gate") == "approve":
         gate_html = ('<p class="gate" id="review-fidelity-gate">The fidelity gate holds approval back until '
@@ -133,4 +152,4 @@ def fidelity_html(info: dict[str, Any] | None, image_url: Callable[[str], str], 
     verdict = "passed" if passed else "failed"
     return (f'<div class="wb-fid {"pass" if passed else "fail"}" id="{_esc(element_id)}">'
             f'<p class="verdict">Fidelity {verdict} · score {_esc(shown)}</p>'
-            f'<p class="m">against {_esc(ref)}</p><ul>{"".join(lines)}</ul>{heat_html}{gate_html}</div>')
+            f'<p class="m">against {_esc(ref)}</p>{gate_html}<ul>{"".join(lines)}</ul>{heat_html}</div>')

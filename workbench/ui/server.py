@@ -303,7 +303,7 @@ def build_server(
     from ..project import current_user
     from .api_routes import routes
     from .page import APP_PATH, PageHandler
-    from .panel.app import create_app
+    from .panel.app import STICKY_CSS, create_app
 
     wb = open_project(project_dir)  # fail fast on a bad project, before binding the port
     login = auth or not is_loopback(address)
@@ -318,7 +318,7 @@ def build_server(
     context = ServeContext(wb.root, users, local_user or current_user(),
                            os.environ.get("WORKBENCH_COOKIE_SECRET") or secrets.token_urlsafe(32))
     _CONTEXT = context
-    pn.extension(notifications=True, raw_css=[_PAGE_CSS, _TOAST_CSS])
+    pn.extension(notifications=True, raw_css=[_PAGE_CSS, STICKY_CSS, _TOAST_CSS])
     kwargs: dict[str, Any] = {}
     if users is not None:
         kwargs["auth_provider"] = UsersFileAuth(context)

@@ -17,12 +17,20 @@ from ..data_uris import data_uri_thumbs
 from .snapshot import who_html
 from .state import LibraryState, SessionState
 
-__all__ = ["TAB_NAMES", "build_tabs", "create_app", "data_uri_thumbs", "inline_dashboard", "tab_index"]
+__all__ = ["HEADER_PX", "STICKY_CSS", "TAB_NAMES", "build_tabs", "create_app", "data_uri_thumbs", "inline_dashboard", "tab_index"]
 
-APP_CSS = """
-.wb-header{display:flex;align-items:center;gap:24px;background:#2d4a6b;color:#fff;padding:14px 20px;
- font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;box-shadow:0 2px 6px rgba(0,0,0,.15)}
-.wb-title{font-size:24px} .wb-user{font-size:14px} .wb-user a{color:#fff}
+#: The header band's height. It stays at the top while the page scrolls, so the toasts that sit in it never
+#: cover the page.
+HEADER_PX = 62
+#: The served page's CSS for that: other sticky bars (the Studio's sweep banner) stick below the header
+#: (``--wb-sticky-top``), and scrolling to an element leaves room for it.
+STICKY_CSS = f":root{{--wb-sticky-top:{HEADER_PX}px;scroll-padding-top:{HEADER_PX + 8}px}}"
+APP_CSS = f"""
+:host{{position:sticky;top:0;z-index:30}}
+.wb-header{{display:flex;align-items:center;gap:24px;background:#2d4a6b;color:#fff;padding:0 20px;
+ height:{HEADER_PX}px;box-sizing:border-box;overflow:hidden;white-space:nowrap;
+ font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;box-shadow:0 2px 6px rgba(0,0,0,.15)}}
+.wb-title{{font-size:24px}} .wb-user{{font-size:14px;overflow:hidden;text-overflow:ellipsis}} .wb-user a{{color:#fff}}
 """
 
 
@@ -108,13 +116,26 @@ def build_tabs(session: SessionState, active: int = 0) -> tuple[pn.Tabs, dict[st
                   "export": export, "reports": reports, "batch": batch}
 
 
+#: How long a toast stays, in milliseconds.
+TOAST_MS = 6000
+
+
 def _notify(event: Any) -> None:
     session = event.obj
     notifications = pn.state.notifications
     if not event.new or notifications is None:
         return
     kind = {"success": "success", "warning": "warning", "error": "error"}.get(session.status_level, "info")
-    getattr(notifications, kind)(event.new, duration=6000)
+    if pn.state.curdoc is None or pn.state.curdoc.session_context is None:  # a notebook: Panel's own timer
+        getattr(notifications, kind)(event.new, duration=TOAST_MS)
+        return
+    # Panel's toast timers all end the newest toast (its page script keeps one loop variable for all of them),
+    # so a message shown just before an older one times out vanished at once. Only the newest toast shows
+    # (server CSS), so end the older ones now and end this one from the server, by its own object.
+    for old in list(notifications.notifications):
+        old.destroy()
+    toast = getattr(notifications, kind)(event.new, duration=0)
+    pn.state.add_periodic_callback(toast.destroy, period=TOAST_MS, count=1)
 
 
 def create_app(context: Any, user: User | None = None) -> pn.viewable.Viewable:

@@ -34,7 +34,7 @@ _CSS = """
 .wb-refnote{font-size:11px;color:#666;white-space:nowrap}
 """
 _BANNER_CSS = """
-:host{position:sticky;top:0;z-index:20}
+:host{position:sticky;top:var(--wb-sticky-top,0px);z-index:20}
 .wb-banner{display:flex;align-items:center;gap:12px;background:#eaf1fb;border:1px solid #b9cde9;border-radius:8px;
  padding:6px 12px;font-size:13px;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}
 .wb-banner .bar{flex:1;height:10px;background:#d5e2f3;border-radius:5px;overflow:hidden;min-width:80px}
