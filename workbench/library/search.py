@@ -79,6 +79,18 @@ LEFT JOIN LATERAL (SELECT w.to_state AS state FROM {{s}}.reviews w WHERE w.versi
                    ORDER BY w.created_at DESC, w.id DESC LIMIT 1) vs ON true
 WHERE a.retired_at IS NULL{where}
 """
+# counting on the server: only the lookups the filters need (a count of every live asset made 100,000 lateral
+# lookups of newest version, blob and review: 1.8 s on 1,000,000 versions); "has a version" is an index probe
+_SERVER_COUNT = """
+SELECT count(*) AS n FROM {{s}}.assets a
+LEFT JOIN {{s}}.folders f ON f.id = a.folder_id{joins}
+WHERE a.retired_at IS NULL{where}
+"""
+_SERVER_NEWEST = ("\nJOIN LATERAL (SELECT x.id, x.number, x.sha256 FROM {s}.versions x WHERE x.asset_id = a.id "
+                  "ORDER BY x.number DESC LIMIT 1) v ON true")
+_SERVER_BLOB = "\nLEFT JOIN {s}.blobs b ON b.sha256 = v.sha256"
+_SERVER_STATE = ("\nLEFT JOIN LATERAL (SELECT w.to_state AS state FROM {s}.reviews w WHERE w.version_id = v.id "
+                 "ORDER BY w.created_at DESC, w.id DESC LIMIT 1) vs ON true")
 _ORDER = {"name": "a.name, a.id", "newest": "a.created_at DESC, a.id DESC"}
 _SERVER_ORDER = {"name": 'a.name COLLATE "C", a.id COLLATE "C"',  # DuckDB compares text byte by byte
                  "newest": 'a.created_at DESC, a.id COLLATE "C" DESC'}
@@ -98,6 +110,7 @@ class _Where:
         self.version: list[str] = []
         self.version_params: list[Any] = []
         self.needs_blob = self.needs_state = False
+        self.needs_version = False  # an asset-level condition that names the newest version (the server's tag form)
 
     def on_asset(self, sql: str, *params: Any) -> None:
         self.asset.append(sql)
@@ -140,6 +153,7 @@ def _conditions(con: duckdb.DuckDBPyConnection, filters: dict[str, Any], depth: 
     if q:
         like = f"%{q}%"
         tag = _tag_match(s, server, "t.tag ILIKE ?")
+        w.needs_version = w.needs_version or server
         if server:  # correlated lookups the server answers by index (notes_asset, asset_fields_asset, catalog_sku)
             elsewhere = (f"EXISTS (SELECT 1 FROM {s}notes n WHERE n.asset_id = a.id AND n.body ILIKE ?)"
                          f" OR EXISTS (SELECT 1 FROM {s}asset_fields af WHERE af.asset_id = a.id AND {value_text} ILIKE ?)"
@@ -155,6 +169,7 @@ def _conditions(con: duckdb.DuckDBPyConnection, filters: dict[str, Any], depth: 
         w.on_asset("lower(a.sku) = lower(?)", filters["sku"])
     if filters.get("tag"):
         tag = _tag_match(s, server, "(lower(t.tag) = lower(?) OR t.tag ILIKE ?)")
+        w.needs_version = w.needs_version or server
         w.on_asset(tag, *[filters["tag"], f"{filters['tag']}:%"] * (tag.count("?") // 2))
     if filters.get("folder"):
         w.on_asset("(f.path = ? OR f.path LIKE ? || '/%')", filters["folder"].strip("/"), filters["folder"].strip("/"))
@@ -331,8 +346,15 @@ def count_assets(con: duckdb.DuckDBPyConnection, filters: dict[str, Any]) -> int
     schema = server_schema(con)
     given = _given(filters)
     if schema is not None:
-        sql, params = build_query(con, given, server=True)
-        found = server_rows(con, schema, _numbered(f"SELECT count(*) AS n FROM ({sql}) AS matches"), params)
+        w = _conditions(con, given, 0, server=True)
+        where = w.asset + w.version
+        if w.needs_version or w.version:
+            joins = _SERVER_NEWEST + (_SERVER_BLOB if w.needs_blob else "") + (_SERVER_STATE if w.needs_state else "")
+        else:
+            joins = ""
+            where = [*where, "EXISTS (SELECT 1 FROM {s}.versions x WHERE x.asset_id = a.id)"]
+        sql = _SERVER_COUNT.format(joins=joins, where=_Where.text(where))
+        found = server_rows(con, schema, _numbered(sql), w.asset_params + w.version_params)
         return int(found[0]["n"])
     w = _conditions(con, given, 0, server=False)
     if not w.version:
