@@ -54,7 +54,7 @@ def _no_sideways_scroll(page) -> None:
 
 
 def _pick_batch(page, name: str) -> None:
-    picker = page.locator("select").filter(has_text=name)
+    picker = page.get_by_label("Earlier batches", exact=True)  # not Studio's sweep picker, which lists them too
     picker.select_option(label=picker.locator("option", has_text=name).inner_text())
 
 
@@ -67,8 +67,7 @@ def _open_batch_tab(browser, server, viewport):
 
 def test_plan_start_progress_and_the_per_sku_table(browser, failed_batch, crashed_batch, server):
     page = _open_batch_tab(browser, server, (1440, 900))
-    recipe = page.locator("select").filter(has_text="hero-1k")
-    recipe.select_option(label="hero")
+    page.get_by_label("Recipe", exact=True).select_option(label="hero")  # Studio's picker is "Recipe (empty: …)"
     page.get_by_role("button", name="All SKUs with references").click()
     skus = page.locator("textarea[placeholder^='e.g. SKU-1001']")
     expect(skus).to_have_value(re.compile("SKU-1001.*SKU-1006", re.S), timeout=30000)
@@ -104,7 +103,7 @@ def test_plan_start_progress_and_the_per_sku_table(browser, failed_batch, crashe
 def test_the_batch_tab_at_1024_catalog_failed_and_a_crashed_batch_resumed(browser, failed_batch, crashed_batch,
                                                                           server, tmp_path):
     page = _open_batch_tab(browser, server, (1024, 768))
-    page.locator("select").filter(has_text="hero-1k").select_option(label="hero")
+    page.get_by_label("Recipe", exact=True).select_option(label="hero")
     catalog = tmp_path / "spring.csv"
     catalog.write_text("sku,title\nSKU-1002,Tee\nSKU-1004,Tote\n")
     page.locator("input[type=file][accept^='.csv']").set_input_files(str(catalog))
