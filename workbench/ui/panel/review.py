@@ -279,7 +279,7 @@ class ReviewView(pn.viewable.Viewer):
         self.stage.param.watch(self._drawn, "draft")
         self.pin = pn.widgets.Checkbox.from_param(s.param.pin_region, label="Pin the comment to the region drawn")
         self.comment_text = pn.widgets.TextAreaInput(label="Comment", placeholder="What should change here?",
-                                                     height=70, sizing_mode="stretch_width", max_width=420,
+                                                     height=70, sizing_mode="stretch_width", max_width=360,
                                                      disabled=not can("comment"))
         self.comment_btn = pn.widgets.Button(label="Add comment", width=140, disabled=not can("comment"))
         self.comments = CommentList(can_resolve=can("submit"), sizing_mode="stretch_width")
@@ -318,7 +318,7 @@ class ReviewView(pn.viewable.Viewer):
         self.diff_btn = pn.widgets.Button(label="Diff", width=80)
         self.diff_stats = pn.pane.Markdown("")
         self.diff_side = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
-        self.diff_img = pn.pane.PNG(None, width=440)
+        self.diff_img = pn.pane.PNG(None, sizing_mode="scale_width", max_width=440)
         self.prompt_html = pn.pane.HTML("", stylesheets=[CSS], sizing_mode="stretch_width")
         self.comment_btn.on_click(lambda _e: self._comment())
         self.tag_btn.on_click(lambda _e: self._tag())
@@ -528,7 +528,9 @@ class ReviewView(pn.viewable.Viewer):
         self.prompt_html.object = prompt_diff_html(d.get("recipe") or {}) if d else ""
 
     def __panel__(self) -> pn.viewable.Viewable:
-        """Layout: the queue bar, the history strip, then three columns that wrap on a narrow window."""
+        """Layout: the queue bar, the history strip, then three columns (the controls, the image with its
+        comments, the fidelity report beside the checks and the diff) that fit side by side from 1024 px and
+        wrap on a narrower window."""
         b = self.buttons
         queue = pn.Row(self.prev_btn, self.next_btn, self.queue_md, self.keys, sizing_mode="stretch_width")
         controls = pn.Column(
@@ -538,10 +540,11 @@ class ReviewView(pn.viewable.Viewer):
             pn.pane.HTML("<hr>", sizing_mode="stretch_width"), pn.Row(self.tag_input, self.tag_btn), self.tags_html,
             width=300)
         comments = pn.Column(self.stage, self.pin, self.comment_text, self.comment_btn, "**Comments**",
-                             self.comments, width=430)
+                             self.comments, width=370)
         checks = pn.Column("**Product fidelity**", self.fidelity_html, self.score_btn,
                            "**Channel checks** (newest rendition per preset)", self.checks_html,
                            pn.Row(self.compare, pn.Column(pn.Spacer(height=18), self.diff_btn)), self.diff_stats,
-                           self.diff_side, self.diff_img, "**Prompt diff**", self.prompt_html, width=460)
+                           self.diff_side, self.diff_img, "**Prompt diff**", self.prompt_html,
+                           min_width=300, max_width=520, sizing_mode="stretch_width", styles={"flex": "1 1 300px"})
         return pn.Column(queue, self.history_html, pn.FlexBox(controls, comments, checks, flex_wrap="wrap"),
                          sizing_mode="stretch_width")
