@@ -10,12 +10,10 @@ task to build and no pool to start.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from .base import Executor
-
-if TYPE_CHECKING:
-    from ..settings import Settings
+from .factory import offloads  # the same reading of [executor] that open_executor makes
 
 __all__ = ["UsesExecutor", "offloads"]
 
@@ -27,9 +25,3 @@ class UsesExecutor(Protocol):
     def use_executor(self, executor: Executor | None, store_url: str) -> None:
         """Run later requests on ``executor`` against the object store at ``store_url``; ``None``: in-process."""
         ...
-
-
-def offloads(settings: Settings) -> bool:
-    """Whether the project's executor is more than this process (a Dask address, or a pool of processes)."""
-    workers = settings.get("executor.workers", 1)
-    return bool(settings.get("executor.address")) or (workers is not None and int(workers) != 1)
