@@ -39,7 +39,7 @@ typecheck: install
 	$(BIN)/mypy $(TYPED)
 
 test: install lint typecheck
-	$(BIN)/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=40 $(PYTEST_ARGS)
 
 bench: install
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
