@@ -22,6 +22,7 @@ pytest.importorskip("distributed", reason="dask[distributed] is not installed (i
 from distributed import Client, get_task_stream
 
 from .executor_support import (
+    SKUS,
     SWEEP,
     dask_cluster,
     differing,
@@ -68,6 +69,40 @@ def test_a_local_engine_sweep_on_dask_records_what_in_process_records(tmp_path, 
     assert differing(got_runs, runs) == set()
     assert got_outputs == outputs and len(outputs) == 16
     assert {o["sha256"]: wb.store.get(o["sha256"]) for o in got_outputs} == blobs
+    assert wb.library.verify().ok
+
+
+def test_executor_option_sends_a_sweep_and_a_cli_batch_to_the_cluster(tmp_path, scheduler, in_process, capsys):
+    """``wb.generate(executor=ADDRESS)`` and ``workbench batch run --executor ADDRESS`` render on that cluster
+    for a project whose settings name no executor (the embedded default otherwise renders in this process)."""
+    from tests.support import cli
+
+    runs, outputs, blobs = in_process
+    wb = sweep_project(tmp_path / "p")
+    assert not wb.settings.get("executor.address")
+    client = Client(scheduler, timeout="10s", set_as_default=False)
+    try:
+        with get_task_stream(client) as stream:
+            report = wb.generate(**SWEEP, executor=scheduler)
+        swept = renders(t["key"] for t in stream.data)
+        got_runs, got_outputs = sweep_ledger(wb)  # before the batch adds its own
+        with wb.ledger.connect(write=True) as con:  # a batch takes each SKU's references; these are outputs
+            con.execute("UPDATE assets SET role = 'reference'")
+        wb.generation.add_recipe("catalogue", "{{ sku }} tote on linen, soft light")
+        with get_task_stream(client) as stream:
+            code, out = cli(capsys, "batch", "run", "catalogue", *[a for s in SKUS for a in ("--sku", s)],
+                            "--per-sku", "2", "--engine", "local", "--executor", scheduler,
+                            "--project", str(tmp_path / "p"), "--yes", "--json")
+        batched = renders(t["key"] for t in stream.data)
+    finally:
+        client.close()
+    assert report.counts == {"succeeded": 8}, report.runs
+    assert len(set(swept)) == 8  # every run of the sweep rendered on the cluster, once
+    assert differing(got_runs, runs) == set() and got_outputs == outputs  # what in-process records
+    assert {o["sha256"]: wb.store.get(o["sha256"]) for o in got_outputs} == blobs
+    assert code == 0, out
+    assert {r["status"] for r in out["per_sku"]} == {"done"} and len(out["per_sku"]) == 4
+    assert len(set(batched)) == 8  # 4 SKUs × 2 variations, each rendered on the cluster once
     assert wb.library.verify().ok
 
 

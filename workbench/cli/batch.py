@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
+from .common import ExecutorOpt, JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 from .generation import DEFAULT_COST_CAP_USD, confirm_spend
 
 __all__ = ["register"]
@@ -88,6 +88,7 @@ def run(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask; allow batches above the default cost cap "
                                                         "(an explicit --max-cost always holds).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan per SKU; send nothing.")] = False,
+    executor: ExecutorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan one recipe over every SKU's references, confirm its cost, run it and print the per-SKU status."""
@@ -115,7 +116,8 @@ def run(
     if not as_json:
         human(plan)
     confirm_spend(wb, batch.plan.estimated_cost_usd, summary, yes=yes, max_cost=max_cost)
-    _run(wb, BatchJob(wb.generation, batch.plan, max_cost_usd=_budget(wb, max_cost, yes)), as_json=as_json)
+    _run(wb, BatchJob(wb.generation, batch.plan, max_cost_usd=_budget(wb, max_cost, yes), executor=executor),
+         as_json=as_json)
 
 
 def resume(
@@ -123,13 +125,14 @@ def resume(
     project: ProjectOpt = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before spending.")] = False,
     max_cost: Annotated[float | None, typer.Option("--max-cost", help="Cost cap in USD.")] = None,
+    executor: ExecutorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Run what a batch did not finish (a crash, Ctrl-C, the cost cap); finished runs are never sent again."""
     from ..generation.batch_job import BatchJob
 
     wb = open_wb(project)
-    job = BatchJob.resume(wb.generation, batch_id, max_cost_usd=_budget(wb, max_cost, yes))
+    job = BatchJob.resume(wb.generation, batch_id, max_cost_usd=_budget(wb, max_cost, yes), executor=executor)
     confirm_spend(wb, job.plan.estimated_cost_usd, f"batch {batch_id}: {job.plan.count} runs left", yes=yes,
                   max_cost=max_cost)
     _run(wb, job, as_json=as_json)

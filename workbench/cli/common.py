@@ -43,7 +43,7 @@ from ..errors import (
 )
 from ..secrets import known_secrets
 
-__all__ = ["JsonOpt", "ProjectOpt", "console", "emit", "escape_help", "exit_code_for", "open_wb", "print_error",
+__all__ = ["ExecutorOpt", "JsonOpt", "ProjectOpt", "console", "emit", "escape_help", "exit_code_for", "open_wb", "print_error",
            "print_internal_error", "print_table"]
 
 ProjectOpt = Annotated[
@@ -53,6 +53,8 @@ ProjectOpt = Annotated[
                  show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+ExecutorOpt = Annotated[str | None, typer.Option(
+    "--executor", help="Dask scheduler address, e.g. tcp://host:8786 (default: [executor] address).")]
 
 console = Console(stderr=True, soft_wrap=True)  # lines are not broken: an id must survive copy and paste
 

@@ -16,7 +16,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import InvalidSpec
-from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
+from .common import ExecutorOpt, JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 
 __all__ = ["register"]
 
@@ -124,6 +124,7 @@ def generate(
     product_lock: Annotated[bool, typer.Option("--product-lock", help="Composite the reference product's own "
                                                "pixels into every output (see `workbench fidelity`).")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; send nothing.")] = False,
+    executor: ExecutorOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Plan a sweep (prompt/recipe × refs × vars × engines/models × seeds), confirm its cost, run and record it."""
@@ -148,7 +149,7 @@ def generate(
     if not as_json:
         console.print(summary, highlight=False)
     confirm_spend(wb, plan.estimated_cost_usd, summary, yes=yes, max_cost=max_cost)
-    report = wb.generate(plan, force=force, progress=not as_json and sys.stderr.isatty())
+    report = wb.generate(plan, force=force, progress=not as_json and sys.stderr.isatty(), executor=executor)
     data = report.to_dict()
     data["cache_hits"] = plan.cache_hits
     data["runs"] = [

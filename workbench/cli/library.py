@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from ..errors import InvalidSpec
-from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
+from .common import ExecutorOpt, JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 
 __all__ = ["register"]
 
@@ -90,8 +90,7 @@ def ingest(
     folder: Annotated[str | None, typer.Option(help="Virtual folder for everything ingested.")] = None,
     workers: Annotated[int | None, typer.Option(
         help="Local worker processes for decoding and tagging (default: [executor] workers).")] = None,
-    executor: Annotated[str | None, typer.Option(
-        "--executor", help="Dask scheduler address, e.g. tcp://host:8786 (default: [executor] address).")] = None,
+    executor: ExecutorOpt = None,
     autotag: Annotated[bool, typer.Option(help="Run the tagger plugins on new images.")] = True,
     as_json: JsonOpt = False,
 ) -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import InvalidSpec
-from .common import JsonOpt, ProjectOpt, console, emit, open_wb, print_table
+from .common import ExecutorOpt, JsonOpt, ProjectOpt, console, emit, open_wb, print_table
 
 __all__ = ["register"]
 
@@ -275,8 +275,7 @@ def crop(
     preset: Annotated[list[str] | None, typer.Option("--preset", help="Preset name (repeatable).")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every preset in [renditions.presets].")] = False,
     workers: Annotated[int | None, typer.Option(help="Local worker processes (default: [executor] workers).")] = None,
-    executor: Annotated[str | None, typer.Option(
-        "--executor", help="Dask scheduler address, e.g. tcp://host:8786 (default: [executor] address).")] = None,
+    executor: ExecutorOpt = None,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

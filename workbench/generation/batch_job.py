@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import WorkbenchError
 
 if TYPE_CHECKING:
+    from ..executor import Executor
     from ..plugins.engine import Engine
     from .runner import CancelToken, RunReport
     from .service import Generation
@@ -124,8 +125,9 @@ class BatchJob:
     def __init__(self, generation: Generation, plan: SweepPlan, *, max_cost_usd: float | None = None,
                  engines_override: Mapping[str, Engine | type[Engine]] | None = None,
                  on_progress: ProgressHook | None = None, cancel: CancelToken | None = None,
-                 on_sku_done: Callable[[str], None] | None = None) -> None:
+                 on_sku_done: Callable[[str], None] | None = None, executor: Executor | str | None = None) -> None:
         self.generation = generation
+        self.executor = executor  # where the local engine renders (Generation.agenerate's executor=)
         self.plan = plan
         self.batch_id = plan.id
         self.max_cost_usd = max_cost_usd
@@ -169,7 +171,7 @@ class BatchJob:
         try:
             report = self.generation.generate(self.plan, cancel=self, on_progress=self._hook,
                                               max_cost_usd=self.max_cost_usd,
-                                              engines_override=self.engines_override)
+                                              engines_override=self.engines_override, executor=self.executor)
             self.result = BatchResult(self.batch_id, report, self.table())
         except BaseException as exc:
             self.state, self.error = "failed", str(exc) if isinstance(exc, WorkbenchError) else repr(exc)

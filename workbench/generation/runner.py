@@ -120,12 +120,14 @@ class Runner:
         on_progress: ProgressHook | None = None,
         progress: bool = False,
         budget_usd: float | None = None,
-        executor: Executor | None = None,
+        executor: Executor | str | None = None,
     ) -> None:
         self.project = project
-        # engines that can render on an executor get this one, else the project's when it is more than this
-        # process (workbench.executor.engines); opened on first use, closed with the sweep if opened here
-        self._executor = executor
+        # engines that can render on an executor get this one (a Dask scheduler address: opened here), else
+        # the project's when it is more than this process (workbench.executor.engines); opened on first use,
+        # closed with the sweep if opened here
+        self._executor = None if isinstance(executor, str) else executor
+        self._address = executor if isinstance(executor, str) else None
         self._own_executor = False
         self._bound: dict[str, Any] = {}
         self._bind_lock = asyncio.Lock()
@@ -330,11 +332,12 @@ class Runner:
 
         if not isinstance(engine, UsesExecutor):
             return None
-        if self._executor is None and offloads(self.project.settings):
+        if self._executor is None and (self._address or offloads(self.project.settings)):
             from ..executor import open_executor
 
             try:
-                self._executor = await asyncio.to_thread(open_executor, self.project.settings)
+                self._executor = await asyncio.to_thread(open_executor, self.project.settings,
+                                                         address=self._address)
             except WorkbenchError as exc:
                 return exc
             self._own_executor = True

@@ -28,6 +28,7 @@ from ..ledger import queries as q
 # The modules behind each method are imported by the method: they bring httpx, Jinja2, YAML and the
 # imaging stack, which a command that only lists runs (or a notebook that only searches) never needs.
 if TYPE_CHECKING:
+    from ..executor import Executor
     from ..library.service import Library
     from ..plugins.engine import Engine
     from ..project import Project
@@ -174,26 +175,27 @@ class Generation:
     def run_batch(self, recipe: str | Recipe, *, max_cost_usd: float | None = None,
                   on_progress: Callable[[dict[str, Any]], None] | None = None, cancel: CancelToken | None = None,
                   engines_override: Mapping[str, Engine | type[Engine]] | None = None,
-                  **batch: Any) -> BatchResult:
+                  executor: Executor | str | None = None, **batch: Any) -> BatchResult:
         """Plan (:meth:`plan_batch`, same arguments) and run a catalogue batch in this thread; the result holds
         the run report and the per-SKU table. ``max_cost_usd`` refuses a plan above it and stops sending
-        before the spend would pass it."""
+        before the spend would pass it; ``executor`` as in :meth:`agenerate`."""
         from .batch_job import BatchJob
 
         plan = self.plan_batch(recipe, engines_override=engines_override, **batch)
         job = BatchJob(self, plan.plan, max_cost_usd=max_cost_usd, engines_override=engines_override,
-                       on_progress=on_progress, cancel=cancel)
+                       on_progress=on_progress, cancel=cancel, executor=executor)
         return job.run()
 
     def resume_batch(self, batch_id: str, *, max_cost_usd: float | None = None,
                      on_progress: Callable[[dict[str, Any]], None] | None = None,
-                     engines_override: Mapping[str, Engine | type[Engine]] | None = None) -> BatchResult:
+                     engines_override: Mapping[str, Engine | type[Engine]] | None = None,
+                     executor: Executor | str | None = None) -> BatchResult:
         """Run what batch ``batch_id`` did not finish (a crash, Ctrl-C, the cost cap); finished runs are not sent
         again. Returns the run report of this pass and the per-SKU table of the whole batch."""
         from .batch_job import BatchJob
 
         job = BatchJob.resume(self, batch_id, max_cost_usd=max_cost_usd, engines_override=engines_override,
-                              on_progress=on_progress)
+                              on_progress=on_progress, executor=executor)
         return job.run()
 
     def batches(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -220,6 +222,7 @@ class Generation:
         progress: bool = False,
         max_cost_usd: float | None = None,
         retry: RetryPolicy | None = None,
+        executor: Executor | str | None = None,
         **plan_kwargs: Any,
     ) -> RunReport:
         """Plan (unless ``plan`` or ``resume`` is given) and execute a sweep; return its :class:`RunReport`.
@@ -228,7 +231,9 @@ class Generation:
         even when an identical one already succeeded. ``max_cost_usd`` refuses (:class:`InvalidSpec`) a plan
         whose estimated cost is higher, and while running sends no run that could take the spend past it
         (those are recorded ``cancelled`` with the reason; see :mod:`workbench.generation.runner`). ``cancel`` (e.g. a :class:`threading.Event`) stops the sweep;
-        ``on_progress`` receives progress dicts (see :mod:`workbench.generation.runner`).
+        ``on_progress`` receives progress dicts (see :mod:`workbench.generation.runner`). ``executor`` (an
+        executor, or a Dask scheduler address like ``--executor``) is where engines that render in this process
+        (the local engine) send their work; default the project's ``[executor]``.
         """
         if resume is not None:
             if plan is not None or plan_kwargs:
@@ -248,7 +253,8 @@ class Generation:
 
         check(self.project.settings)  # a bad [fidelity] value is refused before anything is sent
         runner = Runner(self.project, self._engine_pool(engines_override), policy=retry, force=plan.force,
-                        cancel=cancel, on_progress=on_progress, progress=progress, budget_usd=max_cost_usd)
+                        cancel=cancel, on_progress=on_progress, progress=progress, budget_usd=max_cost_usd,
+                        executor=executor)
         try:
             report = await runner.run(plan)
         except BaseException:
