@@ -175,8 +175,10 @@ def ensure_recipe(wb: Any) -> Any:
         return wb.generation.recipe(RECIPE)
     except NotFound:
         return wb.generation.add_recipe(
-            RECIPE, "{{ product }} on a {{ background }} background, soft daylight, e-commerce hero shot",
-            variables={"product": "stoneware mug", "background": ["white", "warm oak"]},
+            # each SKU's own catalog title unless the caller names the product, so one recipe serves a batch
+            RECIPE, "{{ product | default(title | default(sku | default('product')) | lower) }} "
+                    "on a {{ background }} background, soft daylight, e-commerce hero shot",
+            variables={"background": ["white", "warm oak"]},
             defaults={"engine": "local", "aspect": "1:1", "size": SIZE},
             description="Hero shots for the product page",
         )
