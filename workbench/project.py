@@ -157,7 +157,8 @@ class Project:
         paths = [self.cache_dir, self.root / SETTINGS_FILE, self.root / "users.toml"]
         if self.ledger.is_file:
             ledger = Path(self.ledger.path)
-            paths += [ledger, ledger.with_name(ledger.name + ".wal"), ledger.with_name(ledger.name + ".want-write")]
+            paths += [ledger, ledger.with_name(ledger.name + ".wal"), ledger.with_name(ledger.name + ".want-write"),
+                      ledger.with_name(ledger.name + ".want-read")]
         local = self.store.local_root()
         if local is not None:
             paths.append(local)

@@ -99,3 +99,42 @@ def test_a_polling_reader_does_not_starve_another_process_writer(wb: Workbench, 
     assert writer.returncode == 0 and writer.stdout.strip() == "ok", writer.stderr[-2000:]
     assert wb.library.count_assets(query="written-") == 0  # outputs without versions are not listed...
     assert wb.sql("SELECT count(*) AS n FROM assets WHERE name LIKE 'written-%'")[0]["n"] == 5
+
+
+@pytest.mark.slow
+def test_a_writer_writing_back_to_back_does_not_starve_another_process_reader(tmp_path: Path) -> None:
+    """A CLI batch recording run after run (each unit of work holding the file ~0.1 s) must leave the served
+    dashboard room to read: every read gets in within a 2 s lock timeout (before the reader's mark, one in 20
+    timed out after 5 s), and the writer keeps writing while it does."""
+    from workbench.ledger.connection import Ledger
+
+    path = tmp_path / "ledger.duckdb"
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import time
+        from workbench.ledger.connection import Ledger
+        ledger = Ledger({str(path)!r})
+        with ledger.connect(write=True) as con:
+            con.execute("CREATE TABLE runs (i INTEGER)")
+        print("ready", flush=True)
+        units, end = 0, time.monotonic() + 12
+        while time.monotonic() < end:
+            with ledger.connect(write=True) as con:
+                con.execute("INSERT INTO runs SELECT range FROM range(100)")
+                time.sleep(0.1)  # the record of a run, its outputs and events
+            units += 1
+        print(units, flush=True)
+    """)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
+        reader = Ledger(path, lock_timeout=2.0)
+        seen = []
+        for _ in range(20):
+            with reader.connect() as con:  # LedgerLocked here is the failure
+                seen.append(con.execute("SELECT count(*) FROM runs").fetchone()[0])
+            time.sleep(0.2)
+        out, err = writer.communicate(timeout=60)
+    finally:
+        writer.kill()
+    assert writer.returncode == 0, err[-2000:]
+    assert seen == sorted(seen) and seen[-1] > seen[0]  # the writer went on writing between the reads
+    assert int(out.strip()) > 20

@@ -15,7 +15,10 @@ A read-only connection lingers for ``WORKBENCH_LEDGER_LINGER`` seconds (default 
 so a burst of reads (a dashboard page, a lineage walk) pays the ~20–35 ms open once; then it is closed by a
 timer. Any write in this process closes it first, so reads never see stale data. A writer in another process
 that finds the file locked touches ``<ledger>.want-write``; while that mark is fresh no process parks readers,
-so a dashboard polling the ledger cannot starve a notebook's writes.
+so a dashboard polling the ledger cannot starve a notebook's writes. The other way round, a reader that finds
+the file locked touches ``<ledger>.want-read`` and retries often; a writer that sees a newer mark than the last
+one it answered leaves the file closed for a moment (:data:`_READER_GAP_S`) before its next unit of work, so a
+CLI batch writing back to back cannot starve the served dashboard's reads either.
 """
 
 from __future__ import annotations
@@ -138,6 +141,13 @@ def _describe_holder(message: str) -> str | None:
     return f"PID {pid} ({cmd or match.group('exe')})"
 
 
+#: how long a writer leaves the file closed when a reader in another process is waiting (a read-only open
+#: takes 20-35 ms; a waiting reader retries at least every 75 ms)
+_READER_GAP_S = 0.15
+#: a waiting reader's longest sleep between attempts (it must land inside a writer's gap)
+_READER_RETRY_S = 0.05
+
+
 class Ledger:
     """The DuckDB ledger file of one project. Cheap to construct; holds no open handle while idle."""
 
@@ -147,10 +157,25 @@ class Ledger:
         self.linger = float(os.environ.get("WORKBENCH_LEDGER_LINGER", 0.25))
         self._local = _thread_state(self.path)
         self._lock = _process_lock(self.path)
+        self._answered_read_mark = 0.0  # the newest .want-read this process left the file closed for
 
     @property
     def _want_write_mark(self) -> str:
         return self.path + ".want-write"
+
+    @property
+    def _want_read_mark(self) -> str:
+        return self.path + ".want-read"
+
+    def _make_room_for_a_reader(self) -> None:
+        """Before a write: when a reader elsewhere asked since the last time, give it a gap to open in."""
+        try:
+            asked = os.stat(self._want_read_mark).st_mtime
+        except OSError:
+            return
+        if asked > self._answered_read_mark and asked > time.time() - 2.0:
+            self._answered_read_mark = asked
+            time.sleep(_READER_GAP_S)
 
     def _writer_waiting(self) -> bool:
         try:
@@ -167,9 +192,10 @@ class Ledger:
             except (duckdb.IOException, duckdb.ConnectionException) as exc:
                 if not _is_lock_conflict(exc):
                     raise LedgerError(f"cannot open ledger {self.path}: {exc}") from exc
-                if write:  # ask other processes not to keep readers parked while we wait
-                    with suppress(OSError), open(self._want_write_mark, "a"):
-                        os.utime(self._want_write_mark)
+                # ask the other side to make room: writers elsewhere leave a gap, readers stop parking
+                mark = self._want_write_mark if write else self._want_read_mark
+                with suppress(OSError), open(mark, "a"):
+                    os.utime(mark)
                 if time.monotonic() + delay > deadline:
                     holder = _describe_holder(str(exc))
                     raise LedgerLocked(
@@ -178,7 +204,7 @@ class Ledger:
                         holder=holder,
                     ) from exc
                 time.sleep(delay * (0.5 + random.random()))
-                delay = min(delay * 1.6, 0.25)
+                delay = min(delay * 1.6, 0.25 if write else _READER_RETRY_S)
 
     @contextmanager
     def connect(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -241,6 +267,7 @@ class Ledger:
         """A connection for one unit of work (a parked reader when one is free)."""
         if write:
             _drop_reader(self.path)
+            self._make_room_for_a_reader()
             return self._open(True)
         return _take_reader(self.path) or self._open(False)
 
