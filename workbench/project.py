@@ -76,8 +76,7 @@ def create_project_files(root: str | os.PathLike[str], name: str | None = None, 
     """
     path = Path(root).expanduser()
     path.mkdir(parents=True, exist_ok=True)
-    for sub in ("objects", "cache"):
-        (path / sub).mkdir(exist_ok=True)
+    (path / "cache").mkdir(exist_ok=True)
     if not (path / SETTINGS_FILE).exists():
         Settings.write_initial(path, name or path.resolve().name)
     if ledger or store:
@@ -87,6 +86,9 @@ def create_project_files(root: str | os.PathLike[str], name: str | None = None, 
             raise InvalidSpec("the ledger URL must not carry a password: set PGPASSWORD or postgres_password in "
                               "your credentials file instead (settings are shared, secrets are not)")
         Settings.load(path).update_file({"project": {k: v for k, v in (("ledger", ledger), ("store", store)) if v}})
+    if not Settings.load(path).get("project.store"):
+        # a project on a shared store keeps no blobs of its own, so it gets no empty objects/ folder either
+        (path / "objects").mkdir(exist_ok=True)
     if _team_ledger_url(path):
         return path
     ledger_path = path / LEDGER_FILE

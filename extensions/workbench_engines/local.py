@@ -20,8 +20,8 @@ fails the run with an :class:`~workbench.errors.ImageError` that says which.
 Speed: the cut-out is cached per reference sha256; one 1024² variation is well under 150 ms on one core
 (``benchmarks/local_engine.py``).
 
-Where it renders: in a thread of the calling process, unless the runner hands the engine the project's
-executor (:meth:`LocalEngine.use_executor`, when ``[executor] address`` names a Dask cluster or ``workers`` is
+Where it renders: in a thread of the calling process, unless the runner sends the runs to a copy bound to the
+project's executor (:meth:`LocalEngine.on_executor`, when ``[executor] address`` names a Dask cluster or ``workers`` is
 not 1): then each request is one task (:mod:`workbench_engines.local_task`) keyed by a hash of the work, its
 references read by the worker from the object store, the same bytes back.
 """
@@ -29,6 +29,7 @@ references read by the worker from the object store, the same bytes back.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import time
 from typing import TYPE_CHECKING
@@ -63,7 +64,7 @@ class LocalEngine(Engine):
     name = "local"
     default_model = MODEL_VERSION
     deterministic = True
-    _executor: Executor | None = None  # see use_executor
+    _executor: Executor | None = None  # see on_executor
     _store_url: str = ""
 
     def estimate_cost(self, request: EngineRequest) -> float:
@@ -71,13 +72,16 @@ class LocalEngine(Engine):
         canvas_size(request.aspect, request.size, int(self.config.get("long_side", 1024) or 1024))
         return super().estimate_cost(request)
 
-    def use_executor(self, executor: Executor | None, store_url: str) -> None:
-        """Render later requests as tasks on ``executor`` (workers read the references from the object store at
-        ``store_url``); ``None``: in a thread of this process (the default). The bytes are the same either way."""
-        self._executor, self._store_url = executor, store_url
+    def on_executor(self, executor: Executor, store_url: str) -> LocalEngine:
+        """A copy of this engine that renders as tasks on ``executor`` (workers read the references from the
+        object store at ``store_url``); this one keeps rendering in a thread of this process. The bytes are
+        the same either way."""
+        bound = copy.copy(self)
+        bound._executor, bound._store_url = executor, store_url
+        return bound
 
     async def generate(self, request: EngineRequest) -> EngineResult:
-        """Render ``request.n`` variations (in a worker thread, or on the executor given to :meth:`use_executor`);
+        """Render ``request.n`` variations (in a worker thread, or on the executor of a copy made by :meth:`on_executor`);
         cost comes from the price table (0.0)."""
         started = time.perf_counter()
         executor = self._executor

@@ -45,3 +45,18 @@ def test_a_storage_failure_inside_a_unit_of_work_is_a_ledger_error(wb):
         con.execute("INSERT INTO notes (id, asset_id, body, author) VALUES ('n1', 'a', 'b', 'c')")
         con.execute("COPY notes TO '/nonexistent/dir/notes.csv'")
     assert wb.sql("SELECT count(*) AS n FROM notes") == [{"n": 0}]
+
+
+def test_a_project_on_a_shared_store_keeps_no_objects_folder_of_its_own(tmp_path):
+    import workbench
+    from workbench.project import create_project_files
+
+    local = create_project_files(tmp_path / "local")
+    assert (local / "objects").is_dir()
+
+    bucket = tmp_path / "bucket"
+    shared = create_project_files(tmp_path / "shared", store=bucket.as_uri())
+    assert not (shared / "objects").exists()
+    sha, _ = workbench.open(shared).project.store.put(b"one blob")
+    assert (bucket / sha[:2] / sha[2:]).read_bytes() == b"one blob"
+    assert not (shared / "objects").exists()

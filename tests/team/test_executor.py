@@ -134,17 +134,26 @@ def test_a_killed_pool_worker_loses_only_its_tasks(wb):
 
 
 def _sweep_seeing_the_executor(wb):
-    """Run the sweep with the project's own local engine instance; return what it rendered on, mid-sweep and after."""
+    """Run the sweep with the project's own local engine instance; return what it rendered on mid-sweep and what
+    the shared instance holds after (always in-process: the runner binds a copy)."""
     from workbench_engines.local import LocalEngine
 
     from workbench.generation.engines import EnginePool
 
     engine = LocalEngine(EnginePool(wb.settings).config("local"))
     seen: set[str] = set()
+    bound: list[LocalEngine] = []
+    bind = engine.on_executor
+
+    def on_executor(executor, store_url):  # the copy the runner renders through, kept to look at
+        bound.append(bind(executor, store_url))
+        return bound[-1]
+
+    engine.on_executor = on_executor  # calls through; only watches
 
     def on_progress(event):
         if event["event"] == "finish":
-            seen.add(repr(engine._executor))
+            seen.add(repr(bound[-1]._executor) if bound else "None")
 
     report = wb.generate(**SWEEP, engines_override={"local": engine}, on_progress=on_progress)
     return report, seen, engine._executor
@@ -164,7 +173,7 @@ def test_a_local_engine_sweep_on_the_process_pool_records_what_in_process_record
     pooled = sweep_project(tmp_path / "pooled", workers=2)
     report, seen, after = _sweep_seeing_the_executor(pooled)
     assert report.counts == {"succeeded": 8}, report.runs
-    assert seen == {"<LocalExecutor workers=2>"} and after is None  # rendered on the pool; unbound afterwards
+    assert seen == {"<LocalExecutor workers=2>"} and after is None  # rendered on the pool; the shared engine untouched
     (runs, outputs), (got_runs, got_outputs) = sweep_ledger(inline), sweep_ledger(pooled)
     assert differing(got_runs, runs) == set() and got_outputs == outputs and len(outputs) == 16
     assert all(pooled.store.get(o["sha256"]) == inline.store.get(o["sha256"]) for o in outputs)

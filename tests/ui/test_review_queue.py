@@ -68,3 +68,13 @@ def test_a_commit_in_the_session_opens_the_committed_asset(library_wb):
     assert review.version_id == version_id and review.current()["asset_name"] == "committed-hero"
     again = session.wb.commit(data=draw_png((5, 200, 5)), asset="committed-hero")
     assert review.version_id == again and len(review.history) == 2  # same asset: reloaded on the new version
+
+
+def test_the_queue_holds_every_waiting_version_past_one_page(library_wb, monkeypatch):
+    from workbench.ui.panel import state_review
+
+    monkeypatch.setattr(state_review, "_QUEUE_PAGE", 2)  # five waiting versions over three pages
+    names = [f"page-{i}" for i in range(5)]
+    _submitted(library_wb, names)
+    review = ReviewState(make_session(library_wb, "approver", "al"))
+    assert [q["name"] for q in review.load_queue()] == names  # all of them, oldest first

@@ -110,6 +110,11 @@ def test_the_sweep_shown_is_the_latest_for_these_references(library_wb):
     fresh = _studio(library_wb, remember=False)
     fresh.load_latest()
     assert fresh.sweep_id == later.sweep_id  # no references chosen: the newest sweep
+    assert fresh.references == [tee]  # ... and its references, so the field says what the matrix is of
+    fresh.open_sweep(s.sweep_id)  # a sweep of another product picked: its references come with it
+    assert fresh.references == s.references
+    fresh.open_sweep(later.sweep_id)
+    assert fresh.references == [tee]
     fresh.references = list(s.references)
     fresh.sweep_id = ""
     fresh.load_latest()

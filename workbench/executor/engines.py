@@ -2,7 +2,9 @@
 
 An engine whose work is CPU-bound in this process (the local engine) implements :class:`UsesExecutor`;
 nothing else about the engine protocol changes, so an entry-point plugin that does not implement it runs
-exactly as before. The runner hands such an engine the project's executor, and only when that executor is
+exactly as before. The runner asks such an engine for a copy bound to the project's executor (the engine the pool
+shares between sweeps is never changed, so two sweeps of one process cannot undo each other's choice), and only
+when that executor is
 more than the calling process (:func:`offloads`: ``[executor] address`` names a Dask scheduler, or
 ``[executor] workers`` is not 1): the embedded default keeps rendering in a thread of this process, with no
 task to build and no pool to start.
@@ -22,6 +24,7 @@ __all__ = ["UsesExecutor", "offloads"]
 class UsesExecutor(Protocol):
     """An engine that can run its work as executor tasks."""
 
-    def use_executor(self, executor: Executor | None, store_url: str) -> None:
-        """Run later requests on ``executor`` against the object store at ``store_url``; ``None``: in-process."""
+    def on_executor(self, executor: Executor, store_url: str) -> UsesExecutor:
+        """A copy of this engine that runs its requests on ``executor`` against the object store at
+        ``store_url``; this engine keeps running in-process."""
         ...

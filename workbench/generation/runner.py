@@ -317,15 +317,18 @@ class Runner:
             if write.exception() is None:
                 self._finalise(run, outcome)
 
-    async def _bind_executor(self, name: str, engine: Any) -> None:
-        """Hand ``engine`` the executor once, if it can use one and there is one to use; a project executor that
-        cannot be opened (no scheduler at ``[executor] address``) fails each of the engine's runs with why."""
+    async def _bind_executor(self, name: str, engine: Any) -> Any:
+        """The engine to send ``name``'s runs to: once per runner, a copy of ``engine`` bound to the executor if
+        it can use one and there is one to use, else ``engine``; a project executor that cannot be opened (no
+        scheduler at ``[executor] address``) fails each of the engine's runs with why."""
         if name not in self._bound:
             async with self._bind_lock:  # the runs waiting here render on the executor too
                 if name not in self._bound:
                     self._bound[name] = await self._bind(engine)
-        if isinstance(self._bound[name], WorkbenchError):
-            raise self._bound[name]
+        bound = self._bound[name]
+        if isinstance(bound, WorkbenchError):
+            raise bound
+        return engine if bound is None else bound
 
     async def _bind(self, engine: Any) -> Any:
         from ..executor.engines import UsesExecutor, offloads
@@ -343,15 +346,11 @@ class Runner:
             self._own_executor = True
         if self._executor is None:
             return None
-        engine.use_executor(self._executor, self.project.store.url)
-        return engine
+        return engine.on_executor(self._executor, self.project.store.url)
 
     def _unbind_executor(self) -> None:
-        """Engines back to in-process; the executor this runner opened is closed."""
-        bound = [e for e in self._bound.values() if e is not None and not isinstance(e, WorkbenchError)]
+        """Forget the engines bound to the executor; the executor this runner opened is closed."""
         self._bound.clear()
-        for engine in bound:
-            engine.use_executor(None, "")
         if self._own_executor and self._executor is not None:
             with contextlib.suppress(Exception):
                 self._executor.close()
@@ -360,7 +359,7 @@ class Runner:
     async def _attempts(self, run: PlannedRun, outcome: RunOutcome) -> None:
         engine = self.pool.live(run.engine)
         try:
-            await self._bind_executor(run.engine, engine)
+            engine = await self._bind_executor(run.engine, engine)
         except WorkbenchError as exc:
             outcome.status, outcome.error = "failed", exc
             return

@@ -11,6 +11,7 @@ set with ``textContent``) before they reach the page.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import functools
 from typing import Any
 
@@ -44,6 +45,7 @@ CSS = """
 .wb-hist figure.sel img{border-color:#2d4a6b}
 .wb-muted{color:#777}
 .wb-head{font:13px system-ui,sans-serif;overflow-wrap:anywhere;margin:4px 0}
+.wb-id{font-size:11px;color:#555;user-select:all}
 .wb-tag{display:inline-block;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere;font-size:11px;background:#eef1f5;border:1px solid #d8dde5;border-radius:10px;padding:1px 8px;margin:0 4px 4px 0}
 .wb-pdiff del{background:#f7dede;text-decoration:line-through} .wb-pdiff ins{background:#d8f0d8;text-decoration:none}
 .wb-side{display:flex;gap:8px} .wb-side img{width:48%;height:auto;max-height:220px;object-fit:contain;background:#f7f6f3}
@@ -244,6 +246,15 @@ def prompt_diff_html(recipe: dict[str, Any]) -> str:
     return f'<div class="wb-pdiff">{" ".join(parts)}</div>'
 
 
+def _version_label(v: dict[str, Any]) -> str:
+    """A version's line in the Version menu: number, review state and when it was made (UTC, to the minute)."""
+    made: Any = v.get("created_at")
+    if isinstance(made, datetime.datetime) and made.tzinfo is not None:
+        made = made.astimezone(datetime.UTC)
+    when = made.strftime("%Y-%m-%d %H:%M") if isinstance(made, datetime.datetime) else str(made or "")[:16]
+    return " · ".join(p for p in (f"v{v.get('number')}", str(v.get("state") or "draft"), when) if p)
+
+
 _LABELS = {"submit": "Submit for review", "withdraw": "Withdraw", "approve": "Approve",
            "request_changes": "Request changes", "publish": "Publish"}
 _COLOURS = {"approve": "success", "request_changes": "warning", "publish": "primary"}
@@ -438,7 +449,8 @@ class ReviewView(pn.viewable.Viewer):
 
     def _render_history(self) -> None:
         s = self._s
-        opts = {f"v{v.get('number')} · {v.get('state', '')} · {v.get('id')}": str(v["id"]) for v in s.history}
+        # the id is not in the label (26 characters truncate in the menu); the heading shows it whole
+        opts = {_version_label(v): str(v["id"]) for v in s.history}
         self.version.options = opts
         self.compare.options = {"": "", **opts}
         self.version.value = s.version_id if s.version_id in opts.values() else None
@@ -473,7 +485,8 @@ class ReviewView(pn.viewable.Viewer):
         n_open = len(s.open_comments)
         self._s_md.object = (f'<p class="wb-head" id="review-head"><b>{esc(cur.get("asset_name") or s.asset)}'
                                 f'</b> v{esc(cur.get("number"))} · <b>State:</b> {esc(state)} · {n_open} open '
-                                f'comment{"s" if n_open != 1 else ""}</p>' if state else "")
+                                f'comment{"s" if n_open != 1 else ""}<br><code class="wb-id" title="version id">'
+                                f'{esc(s.version_id)}</code></p>' if state else "")
         why = s.reasons()
         notes = []
         for action, button in self.buttons.items():

@@ -45,6 +45,21 @@ def check_lines(report: Any) -> list[dict[str, Any]]:
     return out
 
 
+#: page size when the queue reads every version waiting for review
+_QUEUE_PAGE = 500
+
+
+def _every_asset(wb: Any, **filters: Any) -> list[dict[str, Any]]:
+    """Every asset matching ``filters`` (newest first), read a page at a time: a queue of 2,000 waiting
+    versions must not silently lose its oldest 1,500 to one page's limit."""
+    rows: list[dict[str, Any]] = []
+    while True:
+        page = wb.assets(limit=_QUEUE_PAGE, offset=len(rows), **filters)
+        rows += page
+        if len(page) < _QUEUE_PAGE:
+            return rows
+
+
 def latest_renditions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The newest rendition per preset (``rows`` newest first, as ``wb.review.renditions`` returns them),
     by preset name, each with its check in lines and whether it may export (passed or overridden)."""
@@ -174,7 +189,7 @@ class ReviewState(ReviewFidelity):
     def load_queue(self) -> list[dict[str, Any]]:
         """Refresh :attr:`queue`: outputs whose latest version is in review, oldest first."""
         wb = self.session.wb
-        rows = self.session.attempt("view", lambda: wb.assets(state="in_review", role="output", limit=500)) or []
+        rows = self.session.attempt("view", lambda: _every_asset(wb, state="in_review", role="output")) or []
         self.queue = [{"asset_id": str(r["id"]), "name": str(r["name"]), "sku": r.get("sku"),
                        "version_id": str(r["version_id"]), "version": r.get("version"), "sha256": r.get("sha256")}
                       for r in reversed(list(rows))]

@@ -55,14 +55,26 @@ class OnScreen(StudioFields):
         sweeps = self.session.attempt(None, lambda: wb.generation.sweeps()) or []
         # references chosen but never swept: an empty matrix, not another product's sweep
         self._set_sweep(pick_sweep(sweeps, self._reference_assets()) or "")
+        self._adopt_references(sweeps)
 
     def open_sweep(self, sweep_id: str) -> None:
-        """Show sweep ``sweep_id`` (the picker), its axes chosen afresh."""
+        """Show sweep ``sweep_id`` (the picker), its axes chosen afresh; when it was made from other
+        references than the chosen ones, its references become the chosen ones."""
         if sweep_id == self.sweep_id:
             return
         self._undo.clear()
         self.param.update(rows_axis="", cols_axis="", compare_items=[], can_undo=False)
         self._set_sweep(sweep_id)
+        wb = self.session.wb
+        self._adopt_references(self.session.attempt(None, lambda: wb.generation.sweeps()) or [])
+
+    def _adopt_references(self, sweeps: list[dict[str, Any]]) -> None:
+        """Choose the references of the sweep on screen when none of the chosen ones made it, so the
+        References field, the matrix and the next Run are about the same product."""
+        row = next((s for s in sweeps if s["id"] == self.sweep_id), None)
+        refs = [str(a) for a in (row or {}).get("reference_assets") or []]
+        if refs and not set(refs) & set(self._reference_assets()):
+            self.references = refs
 
     def _set_sweep(self, sweep_id: str) -> None:
         if sweep_id != self.sweep_id:
