@@ -101,3 +101,14 @@ def test_typed_skus_show_and_render_their_renditions(library_wb):
     assert "Rendered" in export.session.status, export.session.status
     assert {str(r["version_id"]) for r in export.renditions} >= {version_id}
     assert 'data-preset=' in view.renditions_html.object
+
+
+def test_every_approved_version_is_offered_past_one_page(library_wb, monkeypatch):
+    from workbench.ui.panel import state_review
+
+    monkeypatch.setattr(state_review, "_QUEUE_PAGE", 2)  # five approved versions over three pages
+    versions = {_approved(library_wb, f"approved-{i}") for i in range(5)}
+    export = ExportState(make_session(library_wb, "approver", "al"))
+    assert set(export.approved_options().values()) == versions
+    export.skus = "SKU-1001"
+    assert set(export.chosen_versions()) == versions

@@ -9,7 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FidelityReport", "RuleResult"]
+__all__ = ["FidelityReport", "RuleResult", "score_text", "verdict_text"]
+
+
+def score_text(report: dict[str, Any]) -> str:
+    """A stored report's score as every face shows it (``"0.93"``, or ``"?"`` when it has none)."""
+    score = report.get("score")
+    return f"{float(score):.2f}" if score is not None else "?"
+
+
+def verdict_text(report: dict[str, Any]) -> str:
+    """A stored report's verdict in words, the one sentence every face uses: ``"passed"`` or
+    ``"failed colour, label"`` (``"failed the overall threshold"`` when no single rule is named)."""
+    if report.get("passed"):
+        return "passed"
+    failed = ", ".join(str(r) for r in report.get("failed") or [])
+    return f"failed {failed or 'the overall threshold'}"
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidSpec, WorkbenchError
+from ..fidelity.report import score_text, verdict_text
 
 __all__ = ["RULE_NAMES", "approve_blocked", "fidelity_html", "rule_lines", "score_version", "version_fidelity"]
 
@@ -124,8 +125,6 @@ def fidelity_html(info: dict[str, Any] | None, image_url: Callable[[str], str], 
         return (f'<div class="wb-fid none" id="{_esc(element_id)}"><p class="verdict">Fidelity: not scored</p>'
                 f'<p class="m">No fidelity report for this version yet. {_esc(hint)}</p></div>')
     passed = bool(report.get("passed"))
-    score = report.get("score")
-    shown = f"{float(score):.2f}" if score is not None else "?"
     ref = info.get("reference") or report.get("reference_version_id") or report.get("reference_sha256") or ""
     lines = []
     for ln in rule_lines(report):
@@ -149,7 +148,6 @@ def fidelity_html(info: dict[str, Any] | None, image_url: Callable[[str], str], 
                      f'{_esc(gate.get("gate"))}) until overridden with a reason.</p>')
     else:
         gate_html = ""
-    verdict = "passed" if passed else "failed"
     return (f'<div class="wb-fid {"pass" if passed else "fail"}" id="{_esc(element_id)}">'
-            f'<p class="verdict">Fidelity {verdict} · score {_esc(shown)}</p>'
+            f'<p class="verdict">Fidelity {_esc(verdict_text(report))} · score {_esc(score_text(report))}</p>'
             f'<p class="m">against {_esc(ref)}</p>{gate_html}<ul>{"".join(lines)}</ul>{heat_html}</div>')

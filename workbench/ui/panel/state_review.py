@@ -372,11 +372,12 @@ class ExportState(param.Parameterized):
         return [str(r["name"]) for r in rows if r.get("available", True)]
 
     def approved_options(self) -> dict[str, str]:
-        """Label → version id of assets whose latest version is approved or published."""
+        """Label → version id of every asset whose latest version is approved or published (all of them, a
+        page at a time: a catalogue with 3,000 approved assets offers all 3,000, not the newest 500)."""
         wb = self.session.wb
         rows: list[dict[str, Any]] = []
         for state in ("approved", "published"):
-            rows += self.session.attempt(None, functools.partial(wb.assets, state=state, limit=500)) or []
+            rows += self.session.attempt(None, functools.partial(_every_asset, wb, state=state)) or []
         return {f"{r['name']} v{r.get('version')} ({r.get('state')})": str(r["version_id"]) for r in rows}
 
     def _selectors(self) -> dict[str, Any]:
@@ -396,7 +397,7 @@ class ExportState(param.Parameterized):
         def find() -> list[str]:
             with wb.ledger.connect():
                 return [str(r["version_id"]) for sku in skus
-                        for r in wb.assets(sku=sku, role="output", limit=200) if r.get("version_id")]
+                        for r in _every_asset(wb, sku=sku, role="output") if r.get("version_id")]
 
         return list(self.session.attempt(None, find) or []) if skus else []
 

@@ -9,6 +9,7 @@ from typing import Any
 import param
 
 from ...errors import WorkbenchError
+from ...fidelity.report import score_text, verdict_text
 from ..fidelity_view import approve_blocked, score_version, version_fidelity
 from .session import SessionState
 
@@ -77,8 +78,7 @@ class ReviewFidelity(param.Parameterized):
             self.session.say(f"Fidelity could not be scored: {error}", "error")
             return
         report = self.fidelity.get("report") or {}
-        verdict = "passed" if report.get("passed") else "failed " + (", ".join(report.get("failed") or []) or "")
-        self.session.say(f"Fidelity {verdict.strip()} (score {float(report.get('score') or 0):.2f})",
+        self.session.say(f"Fidelity {verdict_text(report)} (score {score_text(report)})",
                          "success" if report.get("passed") else "warning")
 
     def score_now(self) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import param
 
 from ...errors import WorkbenchError
+from ...fidelity.report import score_text, verdict_text
 from .fields import FIDELITY_SORTS
 from .screen import OnScreen
 
@@ -21,14 +22,13 @@ def badge(report: dict[str, Any] | None, error: str | None = None) -> dict[str, 
         return {"kind": "error", "text": "⚠ not scored", "title": f"fidelity could not be scored: {error}"}
     if not report:
         return {"kind": "none", "text": "not scored", "title": "fidelity not scored yet (Score fidelity)"}
-    score = report.get("score")
-    shown = f"{float(score):.2f}" if score is not None else "?"
+    shown = score_text(report)
+    title = f"fidelity {shown}: {verdict_text(report)}"
     if report.get("passed"):
-        return {"kind": "pass", "text": f"✓ {shown}", "title": f"fidelity {shown}: every rule passed"}
+        return {"kind": "pass", "text": f"✓ {shown}", "title": title}
     failed = [str(r) for r in report.get("failed") or []]
     text = "✗ " + (failed[0] + (f" +{len(failed) - 1}" if len(failed) > 1 else "") if failed else shown)
-    return {"kind": "fail", "text": text,
-            "title": f"fidelity {shown}: failed {', '.join(failed) or 'the overall threshold'}"}
+    return {"kind": "fail", "text": text, "title": title}
 
 
 class Scoring(OnScreen):
