@@ -128,6 +128,8 @@ def test_the_sweep_shown_is_the_latest_for_these_references(library_wb):
     assert fresh.sweep_id == later.sweep_id and fresh.grid is not None
     fresh.references = [tee, s.references[0]]  # the sweep on screen used one of them: it stays
     assert fresh.sweep_id == later.sweep_id
+    cup = library_wb.library.asset("mug_SKU-1001")["id"]
+    assert set(fresh.use_references([cap, cup])) and fresh.references == [cap, cup]  # "Use ticked": exactly those
 
 
 def test_save_recipe_and_missing_keys_before_running(library_wb):

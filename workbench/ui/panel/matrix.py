@@ -144,7 +144,25 @@ export function render({ model, el }) {
       body.append(tr);
     });
     table.append(body); wrap.append(table); root.append(wrap);
+    fitThumbs();
   }
+
+  // A table of few columns grows its thumbnails into the width it has (144 px up to 288, the 384 px thumbnail
+  // still sharp), so two columns at 1440 px use the page instead of leaving half of it empty; but never so tall
+  // that fewer than two rows fit the window (300 px of page above the table, 80 px of stars, buttons and meta).
+  function fitThumbs() {
+    const m = model.matrix || {};
+    if (!m.cells || (m.row_axis === "none" && m.cells.length === 1)) { root.style.removeProperty("--wb-thumb"); return; }
+    const cols = Math.max(1, m.col_labels.length);
+    const per = Math.max(1, ...m.cells.flat().map((c) => c.outputs.length));
+    const rowh = root.querySelector(".wb-rowh"), avail = el.clientWidth - (rowh ? rowh.offsetWidth : 130) - 4;
+    const each = Math.floor((avail / cols - 14 - (per - 1) * 6) / per) - 6;  // cell padding, gaps, card border
+    const tall = Math.floor((window.innerHeight - 300) / Math.min(2, m.cells.length)) - 80;
+    root.style.setProperty("--wb-thumb", Math.max(144, Math.min(288, each, tall)) + "px");
+  }
+  const resized = new ResizeObserver(() => fitThumbs());
+  resized.observe(el);
+  model.on("remove", () => resized.disconnect());
 
   function markFocus() {
     root.querySelectorAll(".wb-out.focus").forEach((n) => n.classList.remove("focus"));
@@ -310,8 +328,8 @@ _CSS = """
  overflow:hidden;text-overflow:ellipsis}
 .wb-cell{vertical-align:top;padding:6px;border-bottom:1px solid #eee;border-right:1px solid #f0eee9;min-width:150px}
 .wb-outs{display:flex;flex-wrap:wrap;gap:6px}
-.wb-out{position:relative;width:150px;border:2px solid transparent;border-radius:7px;padding:2px;cursor:pointer}
-.wb-out img{width:144px;height:144px;object-fit:contain;background:#f7f6f3;border-radius:5px;display:block}
+.wb-out{position:relative;width:calc(var(--wb-thumb, 144px) + 6px);border:2px solid transparent;border-radius:7px;padding:2px;cursor:pointer}
+.wb-out img{width:var(--wb-thumb, 144px);height:var(--wb-thumb, 144px);object-fit:contain;background:#f7f6f3;border-radius:5px;display:block}
 .wb-out.pick{border-color:#2e8b57;background:#eef7f1} .wb-out.reject img{opacity:.35}
 .wb-out.reject{border-color:#b00020}
 .wb-out.focus{box-shadow:0 0 0 3px #3b73c4}
@@ -339,15 +357,15 @@ _CSS = """
 .wb-st.queued{background:#f1efe9;color:#666} .wb-st.failed{background:#b00020;color:#fff}
 .wb-st.cancelled{background:#fdecec;color:#8a1020}
 .wb-cell.st-failed,.wb-cell.st-cancelled{background:#fdecec}
-.wb-fail{width:136px;height:136px;overflow:hidden;color:#8a1020;font-size:11px;word-break:break-word;padding:4px;
+.wb-fail{width:calc(var(--wb-thumb, 144px) - 8px);height:calc(var(--wb-thumb, 144px) - 8px);overflow:hidden;color:#8a1020;font-size:11px;word-break:break-word;padding:4px;
  border:1px dashed #d9a0a6;border-radius:6px;display:-webkit-box;-webkit-line-clamp:10;-webkit-box-orient:vertical}
 .wb-fail b{display:block;text-transform:uppercase;font-size:11px;color:#b00020;margin-bottom:3px}
-.wb-pending{width:144px;height:144px;border-radius:6px;color:#666;display:flex;align-items:center;justify-content:center;
+.wb-pending{width:var(--wb-thumb, 144px);height:var(--wb-thumb, 144px);border-radius:6px;color:#666;display:flex;align-items:center;justify-content:center;
  background:repeating-linear-gradient(45deg,#f2f0eb,#f2f0eb 10px,#e9e6df 10px,#e9e6df 20px);background-size:28px 28px;
  animation:wbslide 1s linear infinite}
 .wb-pending.queued{animation:none;background:#f5f4f0}
 @keyframes wbslide{to{background-position:28px 0}}
-.wb-nocell{color:#999;width:144px}
+.wb-nocell{color:#999;width:var(--wb-thumb, 144px)}
 .wb-overlay{position:fixed;inset:0;z-index:2000;background:rgba(24,24,28,.985);color:#eee;display:grid;
  grid-template-columns:1fr 300px;grid-template-rows:auto 1fr}
 .wb-ovbar{grid-column:1/3;display:flex;align-items:center;gap:12px;padding:8px 14px;background:#111}

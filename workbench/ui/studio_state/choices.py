@@ -108,9 +108,11 @@ class Choices(OnScreen):
         return labels
 
     def use_references(self, asset_ids: list[str]) -> dict[str, str]:
-        """Add assets (any role, e.g. ticked in the Library) to the references; returns their label → id.
+        """Make these assets (any role, e.g. ticked in the Library) the references; returns their label → id.
 
-        The picker lists only the newest references, so assets sent from the Library bring their own labels.
+        They replace the chosen ones: "Use ticked" means exactly the ticked assets, not the ticked ones plus
+        whatever the Studio had adopted from the sweep on screen. The picker lists only the newest references,
+        so assets sent from the Library bring their own labels.
         """
         wb = self.session.wb
         labels: dict[str, str] = {}
@@ -120,7 +122,7 @@ class Choices(OnScreen):
                 labels[str(row["name"])] = str(row["id"])
         if labels:
             self.sent_labels = {**self.sent_labels, **labels}
-            self.references = list(dict.fromkeys([*self.references, *labels.values()]))
+            self.references = list(dict.fromkeys(labels.values()))
             self.session.say(f"{len(labels)} reference(s) from the Library; plan or run when ready.", "success")
         return labels
 
